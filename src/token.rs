@@ -1,1 +1,193 @@
-//! (to be written)
+//! The JWS compact form: splitting, strict decoding and the protected header.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{Segment, TokenError};
+use crate::keyring::Alg;
+use crate::{b64, json};
+
+/// The default maximum token length, checked before anything is decoded.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Longest `kid` worth looking up; anything longer cannot be in a sane key ring.
+const MAX_KID_LEN: usize = 256;
+
+/// The protected header, as far as this profile reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Header {
+    /// `alg`, one of the HMAC algorithms.
+    pub alg: Alg,
+    /// `kid`, if present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+impl Serialize for Alg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// A token split into its segments, each still encoded.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    /// `header.payload`: the bytes the tag covers.
+    pub signing_input: &'a str,
+    /// The encoded header.
+    pub header: &'a str,
+    /// The encoded payload.
+    pub payload: &'a str,
+    /// The encoded tag.
+    pub signature: &'a str,
+}
+
+/// Splits a compact token into exactly three segments after checking its length.
+pub fn split(token: &str, max_len: usize) -> Result<Parts<'_>, TokenError> {
+    if token.len() > max_len {
+        return Err(TokenError::TooLong { len: token.len(), max: max_len });
+    }
+    let mut dots = token.match_indices('.').map(|(i, _)| i);
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(TokenError::SegmentCount { found: token.split('.').count() });
+    };
+    Ok(Parts {
+        signing_input: &token[..second],
+        header: &token[..first],
+        payload: &token[first + 1..second],
+        signature: &token[second + 1..],
+    })
+}
+
+/// Decodes one segment strictly.
+pub fn decode_segment(text: &str, segment: Segment) -> Result<Vec<u8>, TokenError> {
+    b64::decode(text).map_err(|problem| TokenError::Encoding { segment, problem })
+}
+
+/// Decodes a segment that must hold a duplicate-free JSON object.
+pub fn decode_object(text: &str, segment: Segment) -> Result<Map<String, Value>, TokenError> {
+    let bytes = decode_segment(text, segment)?;
+    json::parse_object(&bytes).map_err(|problem| TokenError::Json { segment, problem })
+}
+
+fn header_type(member: &'static str) -> TokenError {
+    TokenError::MemberType { segment: Segment::Header, member }
+}
+
+impl Header {
+    /// Reads a protected header, refusing every feature this profile does not support.
+    pub fn from_object(map: &Map<String, Value>) -> Result<Header, TokenError> {
+        let alg = match map.get("alg") {
+            None => return Err(TokenError::MissingAlgorithm),
+            Some(Value::String(a)) => a,
+            Some(_) => return Err(header_type("alg")),
+        };
+        let alg = match Alg::from_name(alg) {
+            Some(alg) => alg,
+            None if alg.eq_ignore_ascii_case("none") => return Err(TokenError::UnsecuredAlgorithm),
+            None => return Err(TokenError::UnsupportedAlgorithm),
+        };
+        if map.contains_key("crit") {
+            return Err(TokenError::CriticalHeader);
+        }
+        if map.contains_key("b64") {
+            return Err(TokenError::UnencodedPayload);
+        }
+        if map.contains_key("zip") {
+            return Err(TokenError::Compressed);
+        }
+        match map.get("cty") {
+            None => {}
+            Some(Value::String(cty)) if is_jwt_media_type(cty) => return Err(TokenError::NestedToken),
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(header_type("cty")),
+        }
+        match map.get("typ") {
+            None => {}
+            Some(Value::String(typ)) if is_jwt_media_type(typ) || is_at_jwt(typ) => {}
+            Some(Value::String(_)) => return Err(TokenError::UnexpectedType),
+            Some(_) => return Err(header_type("typ")),
+        }
+        let kid = match map.get("kid") {
+            None => None,
+            Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN => Some(kid.clone()),
+            // An absurd kid cannot name a key; answer as for any unknown one.
+            Some(Value::String(_)) => return Err(TokenError::UnknownKeyId),
+            Some(_) => return Err(header_type("kid")),
+        };
+        Ok(Header { alg, kid })
+    }
+}
+
+/// `JWT` or `application/jwt`, case-insensitively (RFC 7515 4.1.9/4.1.10).
+fn is_jwt_media_type(t: &str) -> bool {
+    t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("application/jwt")
+}
+
+/// RFC 9068 access tokens.
+fn is_at_jwt(t: &str) -> bool {
+    t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+}
+
+/// A token decoded WITHOUT checking its signature or any claim: for display only.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unverified {
+    /// The header, every member.
+    pub header: Map<String, Value>,
+    /// The payload, every member.
+    pub claims: Map<String, Value>,
+}
+
+/// Decodes a token for display, checking only its shape. Nothing it returns is trustworthy.
+pub fn decode_unverified(token: &str) -> Result<Unverified, TokenError> {
+    let parts = split(token.trim(), DEFAULT_MAX_TOKEN_LEN)?;
+    Ok(Unverified {
+        header: decode_object(parts.header, Segment::Header)?,
+        claims: decode_object(parts.payload, Segment::Payload)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn header(v: Value) -> Result<Header, TokenError> {
+        Header::from_object(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn split_needs_exactly_three_segments() {
+        assert_eq!(split("a.b", 100).unwrap_err(), TokenError::SegmentCount { found: 2 });
+        assert_eq!(split("a.b.c.d.e", 100).unwrap_err(), TokenError::SegmentCount { found: 5 });
+        let p = split("a.b.c", 100).unwrap();
+        assert_eq!((p.signing_input, p.signature), ("a.b", "c"));
+        assert_eq!(split("a.b.c", 4).unwrap_err(), TokenError::TooLong { len: 5, max: 4 });
+    }
+
+    #[test]
+    fn alg_is_case_sensitive_and_none_is_named() {
+        assert_eq!(header(json!({"alg":"HS256"})).unwrap().alg, Alg::HS256);
+        for none in ["none", "None", "NONE", "nOnE"] {
+            assert_eq!(header(json!({"alg":none})).unwrap_err(), TokenError::UnsecuredAlgorithm);
+        }
+        for other in ["hs256", "Hs256", "RS256", "ES256", "HS256 ", ""] {
+            assert_eq!(header(json!({"alg":other})).unwrap_err(), TokenError::UnsupportedAlgorithm);
+        }
+        assert_eq!(header(json!({})).unwrap_err(), TokenError::MissingAlgorithm);
+        assert_eq!(header(json!({"alg":256})).unwrap_err(), header_type("alg"));
+    }
+
+    #[test]
+    fn unsupported_features_are_refused() {
+        assert_eq!(header(json!({"alg":"HS256","crit":["exp"],"exp":1})).unwrap_err(), TokenError::CriticalHeader);
+        assert_eq!(header(json!({"alg":"HS256","b64":false,"crit":[]})).unwrap_err(), TokenError::CriticalHeader);
+        assert_eq!(header(json!({"alg":"HS256","b64":true})).unwrap_err(), TokenError::UnencodedPayload);
+        assert_eq!(header(json!({"alg":"HS256","zip":"DEF"})).unwrap_err(), TokenError::Compressed);
+        assert_eq!(header(json!({"alg":"HS256","cty":"jwt"})).unwrap_err(), TokenError::NestedToken);
+        assert_eq!(header(json!({"alg":"HS256","typ":"JOSE"})).unwrap_err(), TokenError::UnexpectedType);
+        assert_eq!(header(json!({"alg":"HS256","kid":7})).unwrap_err(), header_type("kid"));
+        assert_eq!(header(json!({"alg":"HS256","kid":"k".repeat(300)})).unwrap_err(), TokenError::UnknownKeyId);
+        assert!(header(json!({"alg":"HS256","typ":"at+jwt","kid":"a"})).is_ok());
+    }
+}
