@@ -1,1 +1,202 @@
-//! The Cloudflare Worker glue (to be written).
+//! The Cloudflare Worker: bindings in, a [`gate`] decision out.
+//!
+//! This is the only code that touches `worker`. It reads settings and the request head,
+//! asks the core to decide, and either forwards the request or sends the core's response.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::Value;
+use worker::{event, js_sys, wasm_bindgen::JsValue, Context, Date, Env, Request, Response, ScheduleContext, ScheduledEvent};
+
+use crate::config::{self, ConfigError, GateConfig};
+use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead, Revocations};
+
+mod admin;
+mod forward;
+mod revocations;
+
+thread_local! {
+    // Settings cannot change under a running isolate, so they are read and checked once.
+    static CONFIG: RefCell<Option<Rc<Result<GateConfig, ConfigError>>>> = const { RefCell::new(None) };
+}
+
+/// A setting as JSON: strings as strings, structured vars as what they are.
+fn setting(env: &Env, name: &str) -> Option<Value> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    if let Some(text) = value.as_string() {
+        return Some(Value::String(text));
+    }
+    let text: String = js_sys::JSON::stringify(&value).ok()?.into();
+    serde_json::from_str(&text).ok()
+}
+
+fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
+    CONFIG.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| {
+                let loaded = config::load(|name| setting(env, name));
+                if let Err(e) = &loaded {
+                    // Names the setting and the rule; config errors never carry values.
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"event": "config_error", "setting": e.setting(), "error": e.to_string()})
+                    );
+                }
+                Rc::new(loaded)
+            })
+            .clone()
+    })
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// Sends a response the core built.
+pub(crate) fn send(response: HttpResponse) -> worker::Result<Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(response.body)?.with_status(response.status).with_headers(headers))
+}
+
+/// The incoming URL split into `scheme://authority`, the raw path and the raw query.
+fn split_url(url: &str) -> (&str, &str, Option<&str>) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    let origin = &url[..path_start];
+    let rest = &url[path_start..];
+    let rest = rest.split('#').next().unwrap_or("");
+    match rest.split_once('?') {
+        Some((path, query)) => (origin, if path.is_empty() { "/" } else { path }, Some(query)),
+        None => (origin, if rest.is_empty() { "/" } else { rest }, None),
+    }
+}
+
+/// What the audit line needs from the request.
+struct AuditContext {
+    client_ip: Option<String>,
+    ray: Option<String>,
+    started_ms: u64,
+}
+
+impl AuditContext {
+    fn of(req: &Request) -> AuditContext {
+        let h = req.headers();
+        AuditContext {
+            client_ip: h.get("cf-connecting-ip").ok().flatten(),
+            ray: h.get("cf-ray").ok().flatten(),
+            started_ms: now_ms(),
+        }
+    }
+
+    fn log(&self, decision: &'static str, reason: &'static str, status: u16, rule: Option<usize>, who: Option<&Principal>) {
+        let now = now_ms();
+        let record = AuditRecord {
+            time_ms: now,
+            decision,
+            reason,
+            status,
+            rule,
+            sub: who.and_then(|p| p.sub.as_deref()),
+            jti: who.and_then(|p| p.jti.as_deref()),
+            kid: who.and_then(|p| p.kid.as_deref()),
+            client_ip: self.client_ip.as_deref(),
+            ray: self.ray.as_deref(),
+            gate_us: now.saturating_sub(self.started_ms) * 1000,
+        };
+        if let Ok(line) = serde_json::to_string(&record) {
+            worker::console_log!("{line}");
+        }
+    }
+
+    fn deny(&self, realm: &str, rule: Option<usize>, denial: Denial) -> worker::Result<Response> {
+        let response = denial.response(realm);
+        self.log("deny", denial.code(), response.status, rule, denial.principal());
+        send(response)
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let audit = AuditContext::of(&req);
+    let config = load_config(&env);
+    let config = match config.as_ref() {
+        Ok(c) => c,
+        Err(e) => return audit.deny(config::defaults::REALM, None, Denial::Misconfigured { setting: e.setting() }),
+    };
+    let url = req.inner().url();
+    let (own_origin, raw_path, query) = split_url(&url);
+
+    // Ownership is decided on the normalized path, so no spelling of the admin prefix can
+    // slip past the admin API to the origin.
+    if let Ok(path) = crate::policy::normalize_path(raw_path) {
+        if admin::owns(path.as_str(), &config.admin_prefix) {
+            return admin::handle(req, &env, &ctx, config, path.as_str()).await;
+        }
+    }
+
+    let method = req.inner().method();
+    let headers = req.headers();
+    let (authorization, cookie, preflight) = (
+        headers.get("authorization")?,
+        headers.get("cookie")?,
+        headers.get("access-control-request-method")?,
+    );
+    let head = RequestHead {
+        method: &method,
+        path: raw_path,
+        query,
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        preflight_method: preflight.as_deref(),
+    };
+    let routed = match gate::route(config, &head) {
+        Ok(r) => r,
+        Err(denial) => return audit.deny(&config.realm, None, denial),
+    };
+    let rule = Some(routed.rule.index());
+    let now_s = (now_ms() / 1000) as i64;
+    let (token, reason) = match &routed.access {
+        Admission::Public => (None, "public"),
+        Admission::Preflight => (None, "preflight"),
+        Admission::Token(token) => {
+            let snapshot = revocations::current(&env, &ctx, config).await;
+            let state = match &snapshot {
+                Some(s) => Revocations::Current(s),
+                None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+            };
+            match gate::authorize(config, routed.rule, token, state, now_s) {
+                Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
+                Ok(a) => {
+                    worker::console_warn!("{}", serde_json::json!({"event": "revocation_fail_open", "rule": rule}));
+                    (Some(a.token), "authorized_fail_open")
+                }
+                Err(denial) => return audit.deny(&config.realm, rule, denial),
+            }
+        }
+    };
+    let principal = token.as_ref().map(Principal::of);
+    match forward::forward(req, config, &method, own_origin, &routed.path, query, token.as_ref(), now_s).await {
+        Ok(response) => {
+            audit.log("allow", reason, response.status_code(), rule, principal.as_ref());
+            Ok(response)
+        }
+        Err(denial) => audit.deny(&config.realm, rule, denial),
+    }
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let config = load_config(&env);
+    let Ok(config) = config.as_ref() else { return };
+    match revocations::rebuild(&env, config).await {
+        Ok(summary) => worker::console_log!("{}", serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})),
+        Err(e) => worker::console_error!("{}", serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})),
+    }
+}

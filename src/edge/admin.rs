@@ -1,0 +1,223 @@
+//! The admin API under the admin prefix: revoke, list, introspect, key ring status.
+//!
+//! Every endpoint needs a token with the `portcullis:admin` scope, verified by the same core
+//! and checked against the revocation list (fail closed). Bad input gets a 400 problem
+//! document and changes nothing.
+
+use serde_json::{json, Value};
+use worker::{Context, Date, Env, Request, Response};
+
+use super::revocations::{self, KV_OPS};
+use super::send;
+use crate::config::GateConfig;
+use crate::gate::{self, Denial, Principal, RequestHead, Revocations, ADMIN_SCOPE};
+use crate::revocation::{self, parse_introspect_request, parse_revoke_request, Revocation, RevocationPolicy, RevokeRequest};
+use crate::verify::{verify, VerifiedToken};
+
+/// Largest admin request body accepted.
+const MAX_BODY: usize = 8 * 1024;
+
+/// Whether a normalized path belongs to the admin API.
+pub(crate) fn owns(path: &str, prefix: &str) -> bool {
+    path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn json_response(status: u16, body: &Value) -> worker::Result<Response> {
+    let headers = worker::Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::ok(body.to_string())?.with_status(status).with_headers(headers))
+}
+
+fn now_s() -> i64 {
+    (Date::now().as_millis() / 1000) as i64
+}
+
+pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &GateConfig, path: &str) -> worker::Result<Response> {
+    let endpoint = &path[config.admin_prefix.len()..];
+    let method = req.inner().method();
+    let allow = match endpoint {
+        "/revocations" => "GET, POST",
+        "/introspect" => "POST",
+        "/keys" | "/stats" => "GET",
+        _ => return reject(config, Denial::AdminNotFound),
+    };
+    if !allow.split(", ").any(|m| m == method) {
+        return reject(config, Denial::AdminMethodNotAllowed { allow });
+    }
+    let admin = match authenticate(&req, env, ctx, config).await {
+        Ok(token) => token,
+        Err(denial) => return reject(config, denial),
+    };
+    let who = Principal::of(&admin);
+    let body = if method == "POST" {
+        match read_body(&mut req).await {
+            Ok(b) => b,
+            Err(denial) => return reject(config, denial),
+        }
+    } else {
+        Vec::new()
+    };
+    let content_type = req.headers().get("content-type")?;
+    let result = match (method.as_str(), endpoint) {
+        ("POST", "/revocations") => revoke(env, config, &body).await,
+        ("GET", "/revocations") => list(env).await,
+        ("POST", "/introspect") => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+        ("GET", "/keys") => Ok((200, keys(config))),
+        _ => Ok((200, stats())),
+    };
+    match result {
+        Ok((status, body)) => {
+            worker::console_log!(
+                "{}",
+                json!({"event": "admin", "endpoint": endpoint, "method": method, "status": status, "admin_sub": who.sub, "admin_jti": who.jti})
+            );
+            json_response(status, &body)
+        }
+        Err(denial) => reject(config, denial),
+    }
+}
+
+fn reject(config: &GateConfig, denial: Denial) -> worker::Result<Response> {
+    worker::console_log!("{}", json!({"event": "admin", "decision": "deny", "reason": denial.code(), "status": denial.status()}));
+    send(denial.response(&config.realm))
+}
+
+/// The admin's own token: verified, not revoked (fail closed), with the admin scope.
+async fn authenticate(req: &Request, env: &Env, ctx: &Context, config: &GateConfig) -> Result<VerifiedToken, Denial> {
+    let headers = req.headers();
+    let authorization = headers.get("authorization").ok().flatten();
+    let cookie = headers.get("cookie").ok().flatten();
+    let head = RequestHead { authorization: authorization.as_deref(), cookie: cookie.as_deref(), ..RequestHead::default() };
+    let token = gate::credential(&head, config.cookie.as_deref())?.ok_or(Denial::MissingToken)?;
+    let verified = verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
+    let snapshot = revocations::current(env, ctx, config).await;
+    let state = match &snapshot {
+        Some(s) => Revocations::Current(s),
+        None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+    };
+    gate::check_revocation(&verified, false, state)?;
+    gate::check_scopes(&verified, &[ADMIN_SCOPE.to_owned()])?;
+    Ok(verified)
+}
+
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, Denial> {
+    let too_large = || Denial::BadAdminRequest(format!("the body is larger than {MAX_BODY} bytes"));
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    let body = req.bytes().await.map_err(|_| Denial::BadAdminRequest("the body could not be read".into()))?;
+    if body.len() > MAX_BODY {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+fn policy(config: &GateConfig) -> RevocationPolicy {
+    RevocationPolicy {
+        max_ttl: config.verify.max_ttl.unwrap_or(crate::config::defaults::MAX_TTL_S) as i64,
+        leeway: config.verify.leeway as i64,
+    }
+}
+
+async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Value), Denial> {
+    let now = now_s();
+    let request = parse_revoke_request(body, now).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
+    let entry = match request {
+        RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
+        RevokeRequest::Token(token) => {
+            // Revoking a presented token (RFC 7009 spirit): it must be one of ours. An
+            // expired token needs no revocation, but revoking it is harmless: allow it.
+            let mut lenient = config.verify.clone();
+            lenient.max_ttl = None;
+            let jws = crate::verify::verify_jws(&token, &config.keyring, &lenient)
+                .map_err(|e| Denial::BadAdminRequest(format!("the token cannot be revoked: {e}")))?;
+            let claims = crate::json::parse_object(&jws.payload)
+                .ok()
+                .and_then(|m| crate::claims::Claims::from_object(m).ok())
+                .ok_or_else(|| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
+            let jti = claims.jti.ok_or_else(|| {
+                Denial::BadAdminRequest("the token has no jti; revoke its subject instead".into())
+            })?;
+            revocation::entry_for(Revocation::Token { jti }, now, Some(claims.exp), &policy(config))
+        }
+    };
+    if let Err(e) = entry.kv_key() {
+        return Err(Denial::BadAdminRequest(e.to_string()));
+    }
+    revocations::record(env, &entry, now).await.map_err(|e| {
+        worker::console_error!("{}", json!({"event": "revocation_write_failed", "error": e}));
+        Denial::RevocationUnavailable { retry_after_s: 5 }
+    })?;
+    // Publish at once rather than waiting for the cron; the cron still converges if two
+    // admins' rebuilds race, because every revocation lives under its own key.
+    if let Err(e) = revocations::rebuild(env, config).await {
+        worker::console_warn!("{}", json!({"event": "snapshot_rebuild_deferred", "error": e}));
+    }
+    revocations::invalidate();
+    Ok((201, json!({ "entry": entry.to_value(), "kv_expiration": entry.kv_expiration(now) })))
+}
+
+async fn list(env: &Env) -> Result<(u16, Value), Denial> {
+    let now = now_s();
+    let entries = revocations::list_entries(env).await.map_err(|e| {
+        worker::console_error!("{}", json!({"event": "revocation_list_failed", "error": e}));
+        Denial::RevocationUnavailable { retry_after_s: 5 }
+    })?;
+    let active: Vec<Value> = entries
+        .iter()
+        .filter(|(_, e)| e.expires_at.is_none_or(|t| t > now))
+        .map(|(_, e)| e.to_value())
+        .collect();
+    Ok((200, json!({ "revocations": active })))
+}
+
+async fn introspect(env: &Env, ctx: &Context, config: &GateConfig, body: &[u8], content_type: Option<&str>) -> Result<(u16, Value), Denial> {
+    let token = parse_introspect_request(body, content_type).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
+    let verified = match verify(&token, &config.keyring, &config.verify, now_s()) {
+        Ok(v) => v,
+        Err(e) => return Ok((200, json!({ "active": false, "portcullis_reason": e.code(), "portcullis_detail": e.to_string() }))),
+    };
+    let snapshot = revocations::current(env, ctx, config).await;
+    let state = match &snapshot {
+        Some(s) => Revocations::Current(s),
+        None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+    };
+    let revoked = match gate::check_revocation(&verified, false, state) {
+        Ok(_) => false,
+        Err(Denial::Revoked { .. }) => true,
+        Err(other) => return Err(other),
+    };
+    let mut answer = serde_json::to_value(&verified.claims).unwrap_or_else(|_| json!({}));
+    answer["active"] = json!(!revoked);
+    answer["revoked"] = json!(revoked);
+    answer["token_type"] = json!("Bearer");
+    if let Some(kid) = &verified.header.kid {
+        answer["kid"] = json!(kid);
+    }
+    if revoked {
+        answer["portcullis_reason"] = json!("revoked");
+    }
+    Ok((200, answer))
+}
+
+fn keys(config: &GateConfig) -> Value {
+    let keys: Vec<Value> = config
+        .keyring
+        .keys()
+        .iter()
+        .map(|k| json!({ "kid": k.kid(), "alg": k.alg().name(), "signs": k.signs() }))
+        .collect();
+    json!({ "keys": keys })
+}
+
+fn stats() -> Value {
+    let (kv_reads, kv_writes, kv_lists, kv_deletes) =
+        KV_OPS.with(|k| (k.reads.get(), k.writes.get(), k.lists.get(), k.deletes.get()));
+    let snapshot = revocations::cached_status().map(|(age_ms, entries)| json!({"age_ms": age_ms, "entries": entries}));
+    json!({
+        "kv": { "reads": kv_reads, "writes": kv_writes, "lists": kv_lists, "deletes": kv_deletes },
+        "snapshot": snapshot,
+    })
+}
