@@ -1339,6 +1339,15 @@ mod tests {
     }
 
     #[test]
+    fn middle_star_needs_a_non_empty_segment_before_double_star() {
+        let table = table(json!([{ "match": "GET /users/*/**" }]));
+        assert_eq!(found(&table, "GET", "/users/7"), Some(0));
+        assert_eq!(found(&table, "GET", "/users/7/orders"), Some(0));
+        assert_eq!(found(&table, "GET", "/users/"), None);
+        assert_eq!(found(&table, "GET", "/users"), None);
+    }
+
+    #[test]
     fn trailing_star_matches_one_or_more_segments() {
         let table = table(json!([{ "match": "GET /orders/*" }]));
         assert_eq!(found(&table, "GET", "/orders/1"), Some(0));
