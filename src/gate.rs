@@ -400,7 +400,7 @@ fn percent_decode_lossy(s: &str) -> String {
 }
 
 /// The single bearer token of a request, from `Authorization` or the configured cookie.
-pub fn credential<'h>(head: &RequestHead<'h>, cookie_name: Option<&str>) -> Result<Option<&'h str>, Denial> {
+pub fn credential<'h>(head: &RequestHead<'h>, cookie_name: Option<&'h str>) -> Result<Option<&'h str>, Denial> {
     let from_header = match head.authorization {
         Some(value) => bearer(value)?,
         None => None,

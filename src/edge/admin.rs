@@ -11,7 +11,7 @@ use super::revocations::{self, KV_OPS};
 use super::send;
 use crate::config::GateConfig;
 use crate::gate::{self, Denial, Principal, RequestHead, Revocations, ADMIN_SCOPE};
-use crate::revocation::{self, parse_introspect_request, parse_revoke_request, Revocation, RevocationPolicy, RevokeRequest};
+use crate::revocation::{self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry, RevocationPolicy, RevokeRequest};
 use crate::verify::{verify, VerifiedToken};
 
 /// Largest admin request body accepted.
@@ -123,7 +123,9 @@ fn policy(config: &GateConfig) -> RevocationPolicy {
 
 async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Value), Denial> {
     let now = now_s();
-    let request = parse_revoke_request(body, now).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
+    // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
+    // measured from the next second, it also covers tokens issued earlier in this one.
+    let request = parse_revoke_request(body, now + 1).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
     let entry = match request {
         RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
         RevokeRequest::Token(token) => {
@@ -143,7 +145,7 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
             revocation::entry_for(Revocation::Token { jti }, now, Some(claims.exp), &policy(config))
         }
     };
-    if let Err(e) = entry.kv_key() {
+    if let Err(e) = entry.kv_key().and_then(|_| entry.metadata_json()) {
         return Err(Denial::BadAdminRequest(e.to_string()));
     }
     revocations::record(env, &entry, now).await.map_err(|e| {
@@ -152,11 +154,11 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
     })?;
     // Publish at once rather than waiting for the cron; the cron still converges if two
     // admins' rebuilds race, because every revocation lives under its own key.
-    if let Err(e) = revocations::rebuild(env, config).await {
+    if let Err(e) = revocations::rebuild(env, config, Some(&entry)).await {
         worker::console_warn!("{}", json!({"event": "snapshot_rebuild_deferred", "error": e}));
     }
     revocations::invalidate();
-    Ok((201, json!({ "entry": entry.to_value(), "kv_expiration": entry.kv_expiration(now) })))
+    Ok((201, json!({ "entry": entry_value(&entry), "kv_expiration": entry.kv_expiration(now) })))
 }
 
 async fn list(env: &Env) -> Result<(u16, Value), Denial> {
@@ -167,8 +169,8 @@ async fn list(env: &Env) -> Result<(u16, Value), Denial> {
     })?;
     let active: Vec<Value> = entries
         .iter()
-        .filter(|(_, e)| e.expires_at.is_none_or(|t| t > now))
-        .map(|(_, e)| e.to_value())
+        .filter(|e| !e.is_expired(now))
+        .map(entry_value)
         .collect();
     Ok((200, json!({ "revocations": active })))
 }
@@ -200,6 +202,14 @@ async fn introspect(env: &Env, ctx: &Context, config: &GateConfig, body: &[u8], 
         answer["portcullis_reason"] = json!("revoked");
     }
     Ok((200, answer))
+}
+
+/// An entry for the admin API: the stored shape, plus `target` and `expires_at` spelled out.
+fn entry_value(entry: &RevocationEntry) -> Value {
+    let mut v: Value = serde_json::from_str(&entry.to_json()).unwrap_or_else(|_| json!({}));
+    v["target"] = json!(entry.revocation.target());
+    v["expires_at"] = json!(entry.expires_at);
+    v
 }
 
 fn keys(config: &GateConfig) -> Value {

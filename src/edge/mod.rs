@@ -195,7 +195,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = load_config(&env);
     let Ok(config) = config.as_ref() else { return };
-    match revocations::rebuild(&env, config).await {
+    match revocations::rebuild(&env, config, None).await {
         Ok(summary) => worker::console_log!("{}", serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})),
         Err(e) => worker::console_error!("{}", serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})),
     }

@@ -15,12 +15,10 @@ use serde_json::{json, Value};
 use worker::{Context, Date, Env, KvStore};
 
 use crate::config::GateConfig;
-use crate::revocation::{self, RevocationEntry, RevocationSnapshot};
+use crate::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
 
 /// The KV namespace binding.
 pub(crate) const BINDING: &str = "REVOCATIONS";
-/// The compacted snapshot every isolate loads.
-pub(crate) const SNAPSHOT_KEY: &str = "snapshot/v1";
 
 struct Cached {
     snapshot: Rc<RevocationSnapshot>,
@@ -110,11 +108,14 @@ pub(crate) fn cached_status() -> Option<(u64, usize)> {
 
 /// Writes one revocation under its own key. Idempotent: the key derives from the target.
 pub(crate) async fn record(env: &Env, entry: &RevocationEntry, now_s: i64) -> Result<(), String> {
+    let key = entry.kv_key().map_err(|e| e.to_string())?;
+    let metadata: Value = serde_json::from_str(&entry.metadata_json().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     let store = kv(env)?;
     let mut put = store
-        .put(&entry.kv_key().map_err(|e| e.to_string())?, entry.to_json())
+        .put(&key, entry.to_json())
         .map_err(|e| format!("KV put: {e}"))?
-        .metadata(entry.metadata())
+        .metadata(metadata)
         .map_err(|e| format!("KV metadata: {e}"))?;
     if let Some(expiration) = entry.kv_expiration(now_s) {
         put = put.expiration(expiration as u64);
@@ -124,20 +125,20 @@ pub(crate) async fn record(env: &Env, entry: &RevocationEntry, now_s: i64) -> Re
 }
 
 /// Every revocation entry, from the per-revocation keys (the source of truth).
-pub(crate) async fn list_entries(env: &Env) -> Result<Vec<(String, RevocationEntry)>, String> {
+pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, String> {
     let store = kv(env)?;
     let mut entries = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut list = store.list().prefix(revocation::KV_PREFIX.to_owned());
+        let mut list = store.list().prefix(revocation::KEY_PREFIX.to_owned());
         if let Some(c) = cursor.take() {
             list = list.cursor(c);
         }
         KV_OPS.with(|k| k.lists.set(k.lists.get() + 1));
         let page = list.execute().await.map_err(|e| format!("KV list: {e}"))?;
         for key in page.keys {
-            match key.metadata.as_ref().map(RevocationEntry::from_metadata) {
-                Some(Ok(entry)) => entries.push((key.name, entry)),
+            match key.metadata.as_ref().map(|m| RevocationEntry::from_json(&m.to_string())) {
+                Some(Ok(entry)) => entries.push(entry),
                 // A key we cannot read is kept in KV and reported, never dropped silently.
                 _ => worker::console_error!("{}", json!({"event": "unreadable_revocation", "key": key.name})),
             }
@@ -150,26 +151,42 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<(String, RevocationEnt
     Ok(entries)
 }
 
-/// Rebuilds the snapshot from the per-revocation keys and publishes it if it changed. Entries
-/// for keys no longer in the ring are deleted: no token they cover can verify any more.
-pub(crate) async fn rebuild(env: &Env, config: &GateConfig) -> Result<Value, String> {
+/// Rebuilds the snapshot from the per-revocation keys (plus `just_written`, which KV's
+/// eventually consistent `list` may not show yet) and publishes it only if its entries
+/// changed, so an idle cron costs one read and one list a minute, no writes. Entries that
+/// are moot (expired, superseded, or for a key no longer in the ring) are deleted.
+pub(crate) async fn rebuild(env: &Env, config: &GateConfig, just_written: Option<&RevocationEntry>) -> Result<Value, String> {
     let now_s = (now_ms() / 1000) as i64;
-    let listed = list_entries(env).await?;
-    let live_kids: Vec<&str> = config.keyring.keys().iter().filter_map(|k| k.kid()).collect();
-    let (keep, moot) = revocation::prune(listed, now_s, &live_kids);
-    let store = kv(env)?;
-    for (name, _) in &moot {
-        KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
-        store.delete(name).await.map_err(|e| format!("KV delete: {e}"))?;
+    let mut listed = list_entries(env).await?;
+    if let Some(entry) = just_written {
+        if !listed.contains(entry) {
+            listed.push(entry.clone());
+        }
     }
-    let snapshot = RevocationSnapshot::from_entries(keep.iter().map(|(_, e)| e.clone()), now_s);
-    let text = snapshot.to_json();
-    KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
-    store
-        .put(SNAPSHOT_KEY, text)
-        .map_err(|e| format!("KV put: {e}"))?
-        .execute()
-        .await
-        .map_err(|e| format!("KV put: {e}"))?;
-    Ok(json!({"entries": snapshot.len(), "pruned": moot.len()}))
+    let live_kids: Vec<&str> = config.keyring.keys().iter().filter_map(|k| k.kid()).collect();
+    let pruned = revocation::prune(listed, now_s, &live_kids);
+    let store = kv(env)?;
+    for (entry, _) in &pruned.remove {
+        if let Ok(key) = entry.kv_key() {
+            KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
+            store.delete(&key).await.map_err(|e| format!("KV delete: {e}"))?;
+        }
+    }
+    let snapshot = RevocationSnapshot::from_entries(pruned.keep, now_s);
+    KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
+    let published = store.get(SNAPSHOT_KEY).text().await.map_err(|e| format!("KV get: {e}"))?;
+    let unchanged = published
+        .as_deref()
+        .and_then(|t| RevocationSnapshot::from_json(t).ok())
+        .is_some_and(|old| old.entries() == snapshot.entries());
+    if !unchanged {
+        KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
+        store
+            .put(SNAPSHOT_KEY, snapshot.to_json())
+            .map_err(|e| format!("KV put: {e}"))?
+            .execute()
+            .await
+            .map_err(|e| format!("KV put: {e}"))?;
+    }
+    Ok(json!({"entries": snapshot.len(), "pruned": pruned.remove.len(), "published": !unchanged}))
 }
