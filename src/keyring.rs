@@ -202,6 +202,9 @@ impl Key {
         let alg = string("alg")?.ok_or(member("alg"))?;
         let alg = Alg::from_name(alg).ok_or(KeyringError::UnsupportedAlgorithm { index })?;
         let kid = string("kid")?.map(str::to_owned);
+        if kid.as_ref().is_some_and(|k| k.is_empty() || k.len() > crate::token::MAX_KID_LEN) {
+            return Err(member("kid"));
+        }
         if let Some(u) = string("use")? {
             if u != "sig" {
                 return Err(KeyringError::NotASigningKey { index });
@@ -396,6 +399,8 @@ mod tests {
         assert!(matches!(Keyring::from_jwks(enc).unwrap_err(), KeyringError::KeyEncoding { .. }));
         let enc_use = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, r#","use":"enc""#));
         assert_eq!(Keyring::from_jwks(&enc_use).unwrap_err(), KeyringError::NotASigningKey { index: 0 });
+        let long_kid = format!(r#"{{"keys":[{}]}}"#, jwk(&"k".repeat(257), "HS256", 32, ""));
+        assert_eq!(Keyring::from_jwks(&long_kid).unwrap_err(), KeyringError::Member { index: 0, member: "kid" });
         let sign_only = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, r#","key_ops":["sign"]"#));
         assert_eq!(Keyring::from_jwks(&sign_only).unwrap_err(), KeyringError::NotAVerificationKey { index: 0 });
     }

@@ -10,8 +10,8 @@ use crate::{b64, json};
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
 
-/// Longest `kid` worth looking up; anything longer cannot be in a sane key ring.
-const MAX_KID_LEN: usize = 256;
+/// Longest `kid` worth looking up; the key ring refuses longer ones, so no token can name one.
+pub const MAX_KID_LEN: usize = 256;
 
 /// The protected header, as far as this profile reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
