@@ -1,1 +1,106 @@
-fn main() {}
+//! `portcullis`: the command-line front of the Portcullis core.
+//!
+//! A thin front: one module per subcommand, each exposing clap `Args` and a
+//! `run(args) -> Result<(), Failure>`. Every failure is a [`Failure`] value, and this file is
+//! the one place that turns it into a line on stderr and an exit code:
+//!
+//! | exit | meaning                                                                   |
+//! |------|---------------------------------------------------------------------------|
+//! | 0    | success (`--help` too)                                                    |
+//! | 1    | the token was rejected (`verify`) or cannot be decoded (`inspect`)        |
+//! | 2    | usage or configuration error: bad flag, unreadable or invalid key file... |
+//!
+//! To add a subcommand (`check-config`, `revoke`, `revocations`, ...): add a module with
+//! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
+#![forbid(unsafe_code)]
+
+mod duration;
+mod failure;
+mod input;
+mod keyfile;
+mod time;
+
+mod inspect;
+mod keygen;
+mod keys;
+mod mint;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use failure::Failure;
+
+/// Strict HMAC JWT tooling: keys, minting, verification and inspection.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, propagate_version = true)]
+#[command(after_help = "\
+EXIT STATUS:
+  0  success
+  1  token rejected (verify) or not decodable (inspect)
+  2  usage or configuration error (bad flag, unreadable/invalid key file, ...)
+
+EXAMPLES:
+  portcullis keygen --keys keys.json --kid k1
+  portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --ttl 5m
+  portcullis verify --keys keys.json --audience api \"$TOKEN\"
+  portcullis inspect \"$TOKEN\"")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a new HMAC key (JWK); optionally add it to a JWK Set file.
+    Keygen(keygen::Args),
+    /// Key rotation helpers for a JWK Set file: promote a signing key, retire an old key.
+    Keys(keys::Args),
+    /// Mint a signed token with the key set's signing key; prints only the token.
+    Mint(mint::Args),
+    /// Verify a token strictly; prints its claims as JSON on success.
+    Verify(verify::Args),
+    /// Decode a token WITHOUT verifying it, for humans: header, claims and times.
+    Inspect(inspect::Args),
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Keygen(args) => keygen::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::Mint(args) => mint::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    // A bug must still end as one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("portcullis: internal error{at}; please report this bug");
+    }));
+    // clap prints its own usage errors (exit 2) and help (exit 0).
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("portcullis: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

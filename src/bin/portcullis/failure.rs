@@ -1,0 +1,106 @@
+//! Every way a command can fail, as data, with its exit code and its one-line message.
+//!
+//! Messages name files, kids and sizes, never key material or a token: the core's errors
+//! carry none, and nothing here adds any.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use portcullis::error::{KeyringError, MintError, TokenError};
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// `verify`: the token was rejected. Exit 1.
+    Rejected(TokenError),
+    /// `inspect`: the token cannot be decoded at all. Exit 1.
+    Undecodable(TokenError),
+    /// A key file could not be read or written.
+    KeyFileIo {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// Why it failed.
+        source: io::Error,
+    },
+    /// A key file is not a valid key set (or an edit would make it one that is not).
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: KeyringError,
+    },
+    /// A key set edit was refused (duplicate kid, retiring the signer, ...).
+    KeySetEdit {
+        /// The file.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The token could not be minted.
+    Mint(MintError),
+    /// Reading the token from standard input failed.
+    Stdin(io::Error),
+    /// Writing the result to standard output failed.
+    Stdout(io::Error),
+    /// Arguments that parse but make no sense together (clap reports the rest itself).
+    Usage(String),
+    /// The operating system's random number generator failed.
+    Random,
+}
+
+impl Failure {
+    /// The process exit status for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Rejected(_) | Failure::Undecodable(_) => 1,
+            Failure::KeyFileIo { .. }
+            | Failure::KeyFile { .. }
+            | Failure::KeySetEdit { .. }
+            | Failure::Mint(_)
+            | Failure::Stdin(_)
+            | Failure::Stdout(_)
+            | Failure::Usage(_)
+            | Failure::Random => 2,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Rejected(e) => write!(f, "rejected: {e} ({})", e.code()),
+            Failure::Undecodable(e) => write!(f, "cannot decode token: {e} ({})", e.code()),
+            Failure::KeyFileIo {
+                path,
+                action,
+                source,
+            } => {
+                write!(f, "cannot {action} key file {}: {source}", path.display())
+            }
+            Failure::KeyFile { path, problem } => {
+                write!(f, "key file {}: {problem}", path.display())
+            }
+            Failure::KeySetEdit { path, reason } => {
+                write!(
+                    f,
+                    "key file {}: {reason}; nothing was changed",
+                    path.display()
+                )
+            }
+            Failure::Mint(e) => write!(f, "cannot mint: {e}"),
+            Failure::Stdin(e) => write!(f, "cannot read the token from standard input: {e}"),
+            Failure::Stdout(e) => write!(f, "cannot write to standard output: {e}"),
+            Failure::Usage(msg) => f.write_str(msg),
+            Failure::Random => f.write_str("the system random number generator failed"),
+        }
+    }
+}
+
+impl From<MintError> for Failure {
+    fn from(e: MintError) -> Self {
+        Failure::Mint(e)
+    }
+}
