@@ -228,7 +228,7 @@ impl fmt::Display for TokenError {
         match self {
             TooLong { len, max } => write!(f, "token is {len} bytes, over the {max}-byte limit"),
             SegmentCount { found } => {
-                write!(f, "token has {found} segments; a JWS compact token has exactly 3")
+                write!(f, "token has {found} segment(s); a JWS compact token has exactly 3")
             }
             Encoding { segment, problem } => {
                 let what = match problem {
@@ -421,6 +421,13 @@ pub enum MintError {
     NoSigningKey,
     /// The named `kid` is not in the key ring.
     UnknownKeyId(String),
+    /// The named key is verify-only while another key signs.
+    NotTheSigningKey {
+        /// The key named.
+        kid: String,
+        /// The ring's signing key.
+        signer: String,
+    },
     /// The requested lifetime exceeds the configured maximum.
     TtlTooLong {
         /// Requested, in seconds.
@@ -443,6 +450,10 @@ impl fmt::Display for MintError {
                 f.write_str("the key set has no signing key; name one with --kid or mark one with key_ops [\"sign\", \"verify\"]")
             }
             MintError::UnknownKeyId(k) => write!(f, "no key with kid {k:?} in the key set"),
+            MintError::NotTheSigningKey { kid, signer } => write!(
+                f,
+                "key {kid:?} is verify-only; {signer:?} signs (promote {kid:?} first with `portcullis keys promote`)"
+            ),
             MintError::TtlTooLong { ttl, max } => {
                 write!(f, "ttl {ttl}s exceeds the configured maximum of {max}s")
             }

@@ -56,10 +56,21 @@ pub fn new_jti() -> Result<String, MintError> {
     Ok(b64::encode(bytes))
 }
 
-/// Picks the key to sign with: the named one, or the ring's signing key.
+/// Picks the key to sign with: the ring's signing key, or the named one. Naming a
+/// verify-only key is refused while the ring designates a signer: during a rotation, a key
+/// not yet promoted may not have reached every verifier.
 pub fn signing_key<'k>(ring: &'k Keyring, kid: Option<&str>) -> Result<&'k Key, MintError> {
     match kid {
-        Some(kid) => ring.get(kid).ok_or_else(|| MintError::UnknownKeyId(kid.to_owned())),
+        Some(kid) => {
+            let key = ring.get(kid).ok_or_else(|| MintError::UnknownKeyId(kid.to_owned()))?;
+            match ring.signing_key() {
+                Some(signer) if !key.signs() => Err(MintError::NotTheSigningKey {
+                    kid: kid.to_owned(),
+                    signer: signer.kid().unwrap_or_default().to_owned(),
+                }),
+                _ => Ok(key),
+            }
+        }
         None => ring.signing_key().ok_or(MintError::NoSigningKey),
     }
 }
@@ -94,4 +105,49 @@ pub fn mint(key: &Key, req: &MintRequest, now: i64, max_ttl: Option<u64>) -> Res
     }
     let payload = serde_json::to_value(&claims).expect("claims serialize");
     Ok(Minted { token: sign_compact(key, &header, &payload), claims })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyring::Alg;
+
+    fn ring_with_old_signer() -> Keyring {
+        let old = Key::generate(Some("old".into()), Alg::HS256).unwrap().to_jwk();
+        let new = Key::generate(Some("new".into()), Alg::HS256).unwrap().to_jwk();
+        let mut old = old;
+        let mut new = new;
+        old["key_ops"] = json!(["sign", "verify"]);
+        new["key_ops"] = json!(["verify"]);
+        Keyring::from_jwks(&json!({ "keys": [old, new] }).to_string()).unwrap()
+    }
+
+    #[test]
+    fn refuses_to_sign_with_a_key_not_yet_promoted() {
+        let ring = ring_with_old_signer();
+        assert_eq!(signing_key(&ring, None).unwrap().kid(), Some("old"));
+        assert_eq!(signing_key(&ring, Some("old")).unwrap().kid(), Some("old"));
+        assert_eq!(
+            signing_key(&ring, Some("new")).unwrap_err(),
+            MintError::NotTheSigningKey { kid: "new".into(), signer: "old".into() }
+        );
+        assert_eq!(signing_key(&ring, Some("gone")).unwrap_err(), MintError::UnknownKeyId("gone".into()));
+    }
+
+    #[test]
+    fn refuses_ttls_that_are_zero_or_too_long_and_reserved_claims() {
+        let ring = ring_with_old_signer();
+        let key = signing_key(&ring, None).unwrap();
+        let req = MintRequest { sub: "u".into(), ttl: 301, ..MintRequest::default() };
+        assert_eq!(mint(key, &req, 0, Some(300)).unwrap_err(), MintError::TtlTooLong { ttl: 301, max: 300 });
+        let req = MintRequest { sub: "u".into(), ttl: 0, ..MintRequest::default() };
+        assert_eq!(mint(key, &req, 0, None).unwrap_err(), MintError::ZeroTtl);
+        let mut extra = Map::new();
+        extra.insert("exp".into(), json!(1));
+        let req = MintRequest { sub: "u".into(), ttl: 60, extra, ..MintRequest::default() };
+        assert_eq!(mint(key, &req, 0, None).unwrap_err(), MintError::ReservedClaim("exp".into()));
+        let minted = mint(key, &MintRequest { sub: "u".into(), ttl: 60, ..MintRequest::default() }, 100, Some(300)).unwrap();
+        assert_eq!((minted.claims.iat, minted.claims.exp), (Some(100), 160));
+        assert_eq!(minted.claims.jti.as_ref().map(String::len), Some(22));
+    }
 }
