@@ -1,0 +1,29 @@
+# Portcullis: build and test pipeline. Two commands on a fresh machine:
+#   make setup   install the toolchain (idempotent; every other target runs it first)
+#   make test    everything CI runs
+# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787).
+# The logic lives in scripts/; this file only orders the steps.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+export WRANGLER_SEND_METRICS := false
+
+.PHONY: setup build test dev
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	scripts/build.sh
+
+test: export CI := true
+test: setup
+	cargo test --all-targets
+	cargo build --lib --target wasm32-unknown-unknown
+	scripts/build.sh
+	scripts/dry-run.sh
+	node --test tests/e2e/
+
+dev: build
+	scripts/dev.sh

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build the Worker into build/ with worker-build --release.
+# worker-build would otherwise download wasm-bindgen and wasm-opt from GitHub; point it at the
+# binaries `make setup` installed (override either variable to use another one).
+# Output (worker-build 0.8.7): build/index.js (the esbuild-bundled entry, wrangler.toml `main`),
+# build/index_bg.wasm, and build/worker/shim.mjs (a re-export kept for old configs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+
+"${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release
+
+for f in build/index.js build/index_bg.wasm; do
+  [ -s "$f" ] || { echo "build: expected $f, worker-build did not produce it" >&2; exit 1; }
+done
