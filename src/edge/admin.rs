@@ -35,6 +35,10 @@ fn now_s() -> i64 {
 
 pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &GateConfig, path: &str) -> worker::Result<Response> {
     let endpoint = &path[config.admin_prefix.len()..];
+    // The console's static pages need no token: they hold no secrets, their API calls do.
+    if super::console::owns(endpoint) {
+        return super::console::serve(req, env, config, endpoint).await;
+    }
     let method = req.inner().method();
     let allow = match endpoint {
         "/revocations" => "GET, POST",

@@ -13,6 +13,7 @@ use crate::config::{self, ConfigError, GateConfig};
 use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead, Revocations};
 
 mod admin;
+mod console;
 mod forward;
 mod revocations;
 
