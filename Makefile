@@ -24,6 +24,7 @@ test: setup
 	scripts/build.sh
 	scripts/dry-run.sh
 	node --test tests/e2e/
+	node --test tests/browser/
 
 dev: build
 	scripts/dev.sh

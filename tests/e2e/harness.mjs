@@ -29,14 +29,30 @@ export function compatibilityDate() {
 }
 
 /**
- * Start the built Worker in workerd. `bindings` become env vars (plain values or JSON),
- * the REVOCATIONS KV namespace is in memory and empty. Returns { mf, url, fetch, dispose }:
- * `fetch(path, init)` is mf.dispatchFetch against http://localhost; `url` is a real
- * 127.0.0.1 URL for clients outside Node (curl, Chromium).
+ * Miniflare's `assets` option for www/ set up as wrangler.toml's [assets] section is: binding
+ * ASSETS, the Worker runs first for every request (run_worker_first = true), exact file names.
+ * Keep the two in step.
  */
-export async function startWorker({ bindings = {}, options = {} } = {}) {
+export function consoleAssets() {
+  return {
+    directory: join(ROOT, "www"),
+    binding: "ASSETS",
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+    assetConfig: { html_handling: "none", compatibility_date: compatibilityDate() },
+  };
+}
+
+/**
+ * Start the built Worker in workerd. `bindings` become env vars (plain values or JSON),
+ * the REVOCATIONS KV namespace is in memory and empty. `assets: true` also serves www/
+ * through the ASSETS binding (the operator console), as deployed. Returns
+ * { mf, url, fetch, dispose }: `fetch(path, init)` is mf.dispatchFetch against
+ * http://localhost; `url` is a real 127.0.0.1 URL for clients outside Node (curl, Chromium).
+ */
+export async function startWorker({ bindings = {}, assets = false, options = {} } = {}) {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
   const mf = new Miniflare({
+    ...(assets ? { assets: consoleAssets() } : {}),
     modules: true,
     scriptPath: ENTRY,
     // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).

@@ -1,0 +1,302 @@
+// The operator console in real headless Chromium, against the real Worker in workerd
+// (Miniflare serving www/ through the ASSETS binding) and a recording origin.
+//
+// The tests in the first suite are one operator's session, in order: each builds on the
+// page state the one before left. Screenshots land in test-output/screenshots/.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SignJWT } from "jose";
+import { chromium } from "playwright-core";
+import { ROOT, startOrigin, startWorker } from "../e2e/harness.mjs";
+
+const SHOTS = join(ROOT, "test-output", "screenshots");
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+const AUDIENCE = "api";
+
+const signing = { kid: "k-2026-05", secret: randomBytes(32) };
+const retired = { kid: "k-2026-04", secret: randomBytes(32) };
+const b64url = (bytes) => Buffer.from(bytes).toString("base64url");
+
+function bindings(originUrl, extra = {}) {
+  return {
+    PORTCULLIS_KEYS: JSON.stringify({
+      keys: [
+        { kty: "oct", kid: signing.kid, alg: "HS256", k: b64url(signing.secret), key_ops: ["sign", "verify"] },
+        { kty: "oct", kid: retired.kid, alg: "HS256", k: b64url(retired.secret), key_ops: ["verify"] },
+      ],
+    }),
+    PORTCULLIS_ORIGIN_KEY: JSON.stringify({ kty: "oct", kid: "origin", alg: "HS256", k: b64url(randomBytes(32)) }),
+    PORTCULLIS_ROUTES: [{ match: "GET /orders/*", scopes: ["orders:read"] }],
+    PORTCULLIS_AUDIENCE: AUDIENCE,
+    ORIGIN_URL: originUrl,
+    ...extra,
+  };
+}
+
+async function mint({ sub, scope, jti, exp = "10m", key = signing }) {
+  const jwt = new SignJWT({ scope }).setProtectedHeader({ alg: "HS256", kid: key.kid }).setIssuedAt();
+  jwt.setSubject(sub).setAudience(AUDIENCE).setExpirationTime(exp);
+  if (jti) jwt.setJti(jti);
+  return jwt.sign(key.secret);
+}
+
+async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), "portcullis-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  // Anything but the Worker under test is a leak: no CDN, no fonts, no telemetry.
+  const foreign = [];
+  context.on("request", (r) => {
+    if (!r.url().startsWith("http://127.0.0.1:")) foreign.push(r.url());
+  });
+  return {
+    context,
+    foreign,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Page errors and CSP violations, collected for a final assertion. */
+function watch(page) {
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  return problems;
+}
+
+async function signIn(page, token) {
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function inspect(page, token) {
+  await page.getByLabel("Token", { exact: true }).fill(token);
+  await page.getByRole("button", { name: "Inspect" }).click();
+}
+
+describe("operator console, one session", () => {
+  let origin, worker, browser, page, problems, consoleUrl;
+  let adminToken, aliceToken, bobToken;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    origin = await startOrigin();
+    worker = await startWorker({ bindings: bindings(origin.url), assets: true });
+    consoleUrl = new URL("/_portcullis/console/", worker.url).href;
+    adminToken = await mint({ sub: "operator", scope: "portcullis:admin", jti: "admin-1" });
+    aliceToken = await mint({ sub: "alice", scope: "orders:read orders:write", jti: "alice-1", exp: "15m" });
+    bobToken = await mint({ sub: "bob", scope: "orders:read", jti: "bob-1" });
+    browser = await launch();
+    page = await browser.context.newPage();
+    problems = watch(page);
+    await page.goto(consoleUrl);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  test("a token without the admin scope is refused with the scope message", async () => {
+    await signIn(page, bobToken);
+    await page.getByText("token lacks the portcullis:admin scope").waitFor();
+    assert.equal(await page.locator("#signed-in").isHidden(), true);
+  });
+
+  test("an expired token is refused as invalid or expired, with the gate's detail", async () => {
+    const expired = await mint({ sub: "operator", scope: "portcullis:admin", jti: "admin-old", exp: Math.floor(Date.now() / 1000) - 600 });
+    await signIn(page, expired);
+    const msg = page.locator("#sign-in-msg");
+    await msg.getByText("token invalid or expired:").waitFor();
+    assert.match(await msg.textContent(), /expired/);
+    await page.screenshot({ path: join(SHOTS, "sign-in-refused.png") });
+  });
+
+  test("signs in with the keyboard and shows the key ring", async () => {
+    await page.getByLabel("Admin token").fill("");
+    await page.getByLabel("Admin token").focus();
+    await page.keyboard.type(adminToken, { delay: 0 });
+    await page.keyboard.press("Enter");
+    await page.locator("#signed-in").waitFor();
+    const rows = page.locator("#keys-body tr");
+    await rows.first().waitFor();
+    const text = await rows.allTextContents();
+    assert.equal(text.length, 2);
+    assert.ok(text.some((t) => t.includes(signing.kid) && t.includes("HS256") && t.includes("signs new tokens")), text.join("|"));
+    assert.ok(text.some((t) => t.includes(retired.kid) && t.includes("verifies only")), text.join("|"));
+  });
+
+  test("keeps the admin token out of storage, cookies, the URL and the DOM", async () => {
+    const seen = await page.evaluate(() => ({
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      cookie: document.cookie,
+      href: location.href,
+      html: document.documentElement.outerHTML,
+      input: document.getElementById("admin-token").value,
+    }));
+    for (const [where, value] of Object.entries(seen)) {
+      assert.ok(!value.includes(adminToken), `admin token found in ${where}`);
+    }
+    assert.equal(seen.href, consoleUrl);
+    assert.deepEqual(await browser.context.cookies(), []);
+  });
+
+  test("inspecting a valid token shows claims decoded locally, scopes as chips and the verdict valid", async () => {
+    await inspect(page, aliceToken);
+    await page.locator('#verdict[data-verdict="valid"]').waitFor();
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: valid/);
+    const chips = await page.locator("#claims .chips .chip").allTextContents();
+    assert.deepEqual(chips, ["orders:read", "orders:write"]);
+    const claims = await page.locator("#claims").textContent();
+    assert.match(claims, /alice/);
+    assert.match(claims, /expires in 1[45]m/);
+    assert.match(claims, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+    assert.match(await page.locator("#inspector").textContent(), /decoded locally, not verified/);
+    await page.screenshot({ path: join(SHOTS, "inspect-valid.png"), fullPage: true });
+  });
+
+  test("cancelling the confirmation revokes nothing", async () => {
+    await page.getByRole("button", { name: "Revoke this token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Confirm revocation" });
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    const res = await worker.fetch("/_portcullis/revocations", { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.deepEqual((await res.json()).revocations, []);
+  });
+
+  test("revokes the inspected token after confirmation; the list shows it and the gate refuses it", async () => {
+    await page.getByRole("button", { name: "Revoke this token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Confirm revocation" });
+    await dialog.waitFor();
+    assert.match(await dialog.textContent(), /alice-1/);
+    await page.screenshot({ path: join(SHOTS, "confirm.png") });
+    await dialog.getByRole("button", { name: "Revoke" }).click();
+    await page.locator("#inspect-msg.ok").waitFor();
+    const row = page.locator("#revocations-body tr", { hasText: "alice-1" });
+    await row.waitFor();
+    assert.match(await row.textContent(), /jti/);
+    assert.match(await row.textContent(), /expires in/);
+    const res = await fetch(new URL("/orders/1", worker.url), { headers: { authorization: `Bearer ${aliceToken}` } });
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).type, "urn:portcullis:problem:revoked");
+  });
+
+  test("inspecting the revoked token again shows the verdict revoked", async () => {
+    await inspect(page, aliceToken);
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor();
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: revoked/);
+    await page.screenshot({ path: join(SHOTS, "desktop.png"), fullPage: true });
+  });
+
+  test("a token signed with an unknown key gets the verdict unknown kid", async () => {
+    const stranger = await mint({ sub: "mallory", scope: "orders:read", jti: "m-1", key: { kid: "k-stranger", secret: randomBytes(32) } });
+    await inspect(page, stranger);
+    await page.locator('#verdict[data-verdict="unknown_kid"]').waitFor();
+    assert.match(await page.locator("#verdict").textContent(), /unknown kid/);
+  });
+
+  test("revokes everything for a subject after confirmation", async () => {
+    await inspect(page, bobToken);
+    await page.locator('#verdict[data-verdict="valid"]').waitFor();
+    await page.getByRole("button", { name: "Revoke everything for this subject" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor();
+    const row = page.locator("#revocations-body tr", { hasText: "bob" });
+    assert.match(await row.textContent(), /sub/);
+  });
+
+  test("picks up revocations made elsewhere within about ten seconds", { timeout: 20_000 }, async () => {
+    const res = await worker.fetch("/_portcullis/revocations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ jti: "elsewhere-7" }),
+    });
+    assert.equal(res.status, 201);
+    await page.locator("#revocations-body tr", { hasText: "elsewhere-7" }).waitFor({ timeout: 15_000 });
+  });
+
+  test("loaded only from the Worker, with no script errors or CSP violations", () => {
+    assert.deepEqual(browser.foreign, []);
+    assert.deepEqual(problems.filter((p) => !p.includes("401") && !p.includes("403")), []);
+  });
+
+  test("signing out forgets the session", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Admin token").waitFor();
+    assert.equal(await page.locator("#signed-in").isHidden(), true);
+    assert.equal(await page.locator("#keys-body tr").count(), 0);
+  });
+});
+
+describe("operator console on a narrow screen, under a custom admin prefix", () => {
+  let origin, worker, browser;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    origin = await startOrigin();
+    worker = await startWorker({ bindings: bindings(origin.url, { PORTCULLIS_ADMIN_PREFIX: "/ops/gate" }), assets: true });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  test("derives the API prefix from its own address and fits 360 px without sideways scrolling", async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(new URL("/ops/gate/console", worker.url).href); // redirected to .../console/
+    assert.equal(new URL(page.url()).pathname, "/ops/gate/console/");
+    await signIn(page, await mint({ sub: "operator", scope: "portcullis:admin", jti: "admin-n" }));
+    await page.locator("#keys-body tr").first().waitFor();
+    await inspect(page, await mint({ sub: "carol@example.com", scope: "orders:read orders:write reports:read", jti: "carol-1" }));
+    await page.locator('#verdict[data-verdict="valid"]').waitFor();
+    await page.getByRole("button", { name: "Revoke everything for this subject" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+    await page.locator("#revocations-body tr", { hasText: "carol@example.com" }).waitFor();
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor();
+    const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: innerWidth }));
+    assert.ok(widths.doc <= widths.view, `page is ${widths.doc}px wide in a ${widths.view}px viewport`);
+    await page.screenshot({ path: join(SHOTS, "narrow.png"), fullPage: true });
+    assert.ok(origin.requests.every((r) => !r.url.includes("console")), "a console request reached the origin");
+  });
+
+  test("focus is visible on keyboard navigation", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(new URL("/ops/gate/console/", worker.url).href);
+    await page.keyboard.press("Tab");
+    const outline = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement);
+      return { tag: document.activeElement.tagName, style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    assert.notEqual(outline.tag, "BODY");
+    assert.equal(outline.style, "solid");
+    assert.ok(outline.width >= 2, JSON.stringify(outline));
+  });
+});
