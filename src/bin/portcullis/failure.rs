@@ -7,6 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use portcullis::config::{names, ConfigError};
 use portcullis::error::{KeyringError, MintError, TokenError};
 
 /// Why a command did not succeed.
@@ -39,6 +40,24 @@ pub enum Failure {
         /// Why, in words.
         reason: String,
     },
+    /// `check-config`: the gate's configuration is invalid. Exit 1.
+    Config(ConfigError),
+    /// `check-config`: a config file is malformed (the line, never its text). Exit 1.
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `check-config`: a config file could not be read.
+    ConfigFileIo {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     /// The token could not be minted.
     Mint(MintError),
     /// Reading the token from standard input failed.
@@ -55,10 +74,14 @@ impl Failure {
     /// The process exit status for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Rejected(_) | Failure::Undecodable(_) => 1,
+            Failure::Rejected(_)
+            | Failure::Undecodable(_)
+            | Failure::Config(_)
+            | Failure::ConfigFile { .. } => 1,
             Failure::KeyFileIo { .. }
             | Failure::KeyFile { .. }
             | Failure::KeySetEdit { .. }
+            | Failure::ConfigFileIo { .. }
             | Failure::Mint(_)
             | Failure::Stdin(_)
             | Failure::Stdout(_)
@@ -90,6 +113,21 @@ impl fmt::Display for Failure {
                     path.display()
                 )
             }
+            Failure::Config(ConfigError::Missing(name)) if is_secret(name) => write!(
+                f,
+                "{name}: not set; it is a secret: for a deployment run `wrangler secret put {name}`, \
+                 for wrangler dev add it to .dev.vars (`make dev` writes one)"
+            ),
+            Failure::Config(ConfigError::Missing(name)) => write!(f, "{name}: not set"),
+            // "SETTING: reason"; the core never puts a value in the reason.
+            Failure::Config(e) => write!(f, "{e}"),
+            Failure::ConfigFile { path, line, reason } => match line {
+                Some(line) => write!(f, "{} line {line}: {reason}", path.display()),
+                None => write!(f, "{}: {reason}", path.display()),
+            },
+            Failure::ConfigFileIo { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
             Failure::Mint(e) => write!(f, "cannot mint: {e}"),
             Failure::Stdin(e) => write!(f, "cannot read the token from standard input: {e}"),
             Failure::Stdout(e) => write!(f, "cannot write to standard output: {e}"),
@@ -97,6 +135,11 @@ impl fmt::Display for Failure {
             Failure::Random => f.write_str("the system random number generator failed"),
         }
     }
+}
+
+/// Settings that belong in `wrangler secret put`, not in wrangler.toml.
+fn is_secret(name: &str) -> bool {
+    name == names::KEYS || name == names::ORIGIN_KEY
 }
 
 impl From<MintError> for Failure {

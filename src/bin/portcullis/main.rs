@@ -4,11 +4,11 @@
 //! `run(args) -> Result<(), Failure>`. Every failure is a [`Failure`] value, and this file is
 //! the one place that turns it into a line on stderr and an exit code:
 //!
-//! | exit | meaning                                                                   |
-//! |------|---------------------------------------------------------------------------|
-//! | 0    | success (`--help` too)                                                    |
-//! | 1    | the token was rejected (`verify`) or cannot be decoded (`inspect`)        |
-//! | 2    | usage or configuration error: bad flag, unreadable or invalid key file... |
+//! | exit | meaning                                                                             |
+//! |------|-------------------------------------------------------------------------------------|
+//! | 0    | success (`--help` too)                                                              |
+//! | 1    | token rejected (`verify`), undecodable (`inspect`), config invalid (`check-config`) |
+//! | 2    | usage or configuration error: bad flag, unreadable or invalid key file...           |
 //!
 //! To add a subcommand (`check-config`, `revoke`, `revocations`, ...): add a module with
 //! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
@@ -20,6 +20,7 @@ mod input;
 mod keyfile;
 mod time;
 
+mod check_config;
 mod inspect;
 mod keygen;
 mod keys;
@@ -38,14 +39,15 @@ pub use failure::Failure;
 #[command(after_help = "\
 EXIT STATUS:
   0  success
-  1  token rejected (verify) or not decodable (inspect)
+  1  token rejected (verify), not decodable (inspect) or configuration invalid (check-config)
   2  usage or configuration error (bad flag, unreadable/invalid key file, ...)
 
 EXAMPLES:
   portcullis keygen --keys keys.json --kid k1
   portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --ttl 5m
   portcullis verify --keys keys.json --audience api \"$TOKEN\"
-  portcullis inspect \"$TOKEN\"")]
+  portcullis inspect \"$TOKEN\"
+  portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,6 +65,8 @@ enum Command {
     Verify(verify::Args),
     /// Decode a token WITHOUT verifying it, for humans: header, claims and times.
     Inspect(inspect::Args),
+    /// Check the gate's configuration (wrangler.toml [vars] + .dev.vars) as the Worker reads it.
+    CheckConfig(check_config::Args),
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -72,6 +76,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Mint(args) => mint::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::CheckConfig(args) => check_config::run(args),
     }
 }
 
