@@ -7,8 +7,10 @@
 //! | exit | meaning                                                                   |
 //! |------|---------------------------------------------------------------------------|
 //! | 0    | success (`--help` too)                                                    |
-//! | 1    | the token was rejected (`verify`) or cannot be decoded (`inspect`)        |
-//! | 2    | usage or configuration error: bad flag, unreadable or invalid key file... |
+//! | 1    | the token was rejected (`verify`), cannot be decoded (`inspect`), or the  |
+//! |      | gate refused an admin call (`revoke`, `revocations`)                      |
+//! | 2    | usage or configuration error: bad flag, unreadable or invalid key file,   |
+//! |      | gate unreachable...                                                       |
 //!
 //! To add a subcommand (`check-config`, `revoke`, `revocations`, ...): add a module with
 //! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
@@ -24,6 +26,7 @@ mod inspect;
 mod keygen;
 mod keys;
 mod mint;
+mod revoke;
 mod verify;
 
 use std::process::ExitCode;
@@ -38,14 +41,15 @@ pub use failure::Failure;
 #[command(after_help = "\
 EXIT STATUS:
   0  success
-  1  token rejected (verify) or not decodable (inspect)
-  2  usage or configuration error (bad flag, unreadable/invalid key file, ...)
+  1  token rejected (verify), not decodable (inspect), or refused by the gate (revoke, revocations)
+  2  usage or configuration error (bad flag, unreadable/invalid key file, gate unreachable, ...)
 
 EXAMPLES:
   portcullis keygen --keys keys.json --kid k1
   portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --ttl 5m
   portcullis verify --keys keys.json --audience api \"$TOKEN\"
-  portcullis inspect \"$TOKEN\"")]
+  portcullis inspect \"$TOKEN\"
+  PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,6 +67,11 @@ enum Command {
     Verify(verify::Args),
     /// Decode a token WITHOUT verifying it, for humans: header, claims and times.
     Inspect(inspect::Args),
+    /// Revoke a token (by jti or the token itself), a subject's older tokens, or a key id,
+    /// through the gate's admin API.
+    Revoke(revoke::RevokeArgs),
+    /// List the gate's active revocations.
+    Revocations(revoke::ListArgs),
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -72,6 +81,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Mint(args) => mint::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Revoke(args) => revoke::run_revoke(args),
+        Command::Revocations(args) => revoke::run_list(args),
     }
 }
 
