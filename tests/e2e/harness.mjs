@@ -14,6 +14,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -30,13 +31,16 @@ export function compatibilityDate() {
 
 /**
  * Start the built Worker in workerd. `bindings` become env vars (plain values or JSON),
- * the REVOCATIONS KV namespace is in memory and empty. Returns { mf, url, fetch, dispose }:
+ * the REVOCATIONS KV namespace is in memory and empty; `options` override the gate worker's
+ * Miniflare options, `extraWorkers` are started beside it, `captureLogs` collects the
+ * Worker's console output in `logs` (an array of lines). Returns { mf, url, logs, fetch, dispose }:
  * `fetch(path, init)` is mf.dispatchFetch against http://localhost; `url` is a real
  * 127.0.0.1 URL for clients outside Node (curl, Chromium).
  */
-export async function startWorker({ bindings = {}, options = {} } = {}) {
+export async function startWorker({ bindings = {}, options = {}, extraWorkers = [], captureLogs = false } = {}) {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
-  const mf = new Miniflare({
+  const gate = {
+    name: "portcullis",
     modules: true,
     scriptPath: ENTRY,
     // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).
@@ -47,16 +51,27 @@ export async function startWorker({ bindings = {}, options = {} } = {}) {
     compatibilityDate: compatibilityDate(),
     kvNamespaces: ["REVOCATIONS"],
     bindings,
-    host: "127.0.0.1",
-    port: 0,
-    // Lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
-    unsafeTriggerHandlers: true,
     ...options,
-  });
+  };
+  // unsafeTriggerHandlers lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
+  const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true };
+  // With `captureLogs`, the Worker's console lines land in `logs` instead of the terminal.
+  const logs = [];
+  if (captureLogs) {
+    shared.handleRuntimeStdio = (...streams) => {
+      for (const input of streams) createInterface({ input }).on("line", (line) => logs.push(line));
+    };
+  }
+  // `extraWorkers` (e.g. the module behind a wrappedBindings entry) run beside the gate,
+  // which stays the first worker: the one mf.dispatchFetch and `url` reach.
+  const mf = new Miniflare(
+    extraWorkers.length === 0 ? { ...gate, ...shared } : { ...shared, workers: [gate, ...extraWorkers] },
+  );
   const url = await mf.ready;
   return {
     mf,
     url,
+    logs,
     fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://localhost").href, init),
     dispose: () => mf.dispose(),
   };

@@ -68,6 +68,24 @@ pub enum Failure {
     Usage(String),
     /// The operating system's random number generator failed.
     Random,
+    /// The gate answered an admin call with an error status. Exit 1.
+    Refused {
+        /// The HTTP method of the call.
+        method: String,
+        /// The HTTP status.
+        status: u16,
+        /// The problem document's `title`, if there was one.
+        title: Option<String>,
+        /// The problem document's `detail`, if there was one.
+        detail: Option<String>,
+    },
+    /// The gate could not be reached, or answered something unreadable. Exit 2.
+    Http {
+        /// The URL called.
+        url: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Failure {
@@ -77,7 +95,8 @@ impl Failure {
             Failure::Rejected(_)
             | Failure::Undecodable(_)
             | Failure::Config(_)
-            | Failure::ConfigFile { .. } => 1,
+            | Failure::ConfigFile { .. }
+            | Failure::Refused { .. } => 1,
             Failure::KeyFileIo { .. }
             | Failure::KeyFile { .. }
             | Failure::KeySetEdit { .. }
@@ -86,7 +105,8 @@ impl Failure {
             | Failure::Stdin(_)
             | Failure::Stdout(_)
             | Failure::Usage(_)
-            | Failure::Random => 2,
+            | Failure::Random
+            | Failure::Http { .. } => 2,
         }
     }
 }
@@ -133,6 +153,20 @@ impl fmt::Display for Failure {
             Failure::Stdout(e) => write!(f, "cannot write to standard output: {e}"),
             Failure::Usage(msg) => f.write_str(msg),
             Failure::Random => f.write_str("the system random number generator failed"),
+            Failure::Refused {
+                method,
+                status,
+                title,
+                detail,
+            } => {
+                write!(f, "the gate refused the {method} ({status})")?;
+                match (title, detail) {
+                    (Some(t), Some(d)) => write!(f, ": {t}: {d}"),
+                    (Some(t), None) | (None, Some(t)) => write!(f, ": {t}"),
+                    (None, None) => Ok(()),
+                }
+            }
+            Failure::Http { url, reason } => write!(f, "cannot call {url}: {reason}"),
         }
     }
 }
