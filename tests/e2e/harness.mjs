@@ -9,6 +9,7 @@
 //   const origin = await startOrigin();
 //   origin.url;          // "http://127.0.0.1:<port>"
 //   origin.requests;     // [{ method, url, headers, body }] received so far
+//   origin.requests[0].bytes;  // the raw body as a Buffer (not enumerable: not echoed)
 //   origin.delayMs = 2000;  // answer slowly from now on
 //   await origin.close();   // origin down: later connections are refused
 import { existsSync, readFileSync } from "node:fs";
@@ -43,6 +44,9 @@ export async function startWorker({ bindings = {}, options = {}, extraWorkers = 
     name: "portcullis",
     modules: true,
     scriptPath: ENTRY,
+    // Module names are relative to this, not to the cwd: from another cwd workerd refuses
+    // "../build/index.js" ("can't use '..' to break out of starting directory").
+    modulesRoot: dirname(ENTRY),
     // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },
@@ -99,12 +103,15 @@ export async function startOrigin() {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
+      const bytes = Buffer.concat(chunks);
       const record = {
         method: req.method,
         url: req.url,
         headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
+        body: bytes.toString("utf8"),
       };
+      // The exact bytes, for binary bodies; not enumerable, so the JSON echo is unchanged.
+      Object.defineProperty(record, "bytes", { value: bytes, enumerable: false });
       origin.requests.push(record);
       const answer = () => {
         if (origin.respond) return origin.respond(record, res);
