@@ -28,7 +28,8 @@ def main() -> int:
             data["assertion"],
             key,
             algorithms=["HS256"],
-            options={"require": ["exp", "iat"]},
+            issuer="portcullis",
+            options={"require": ["exp", "iat", "sub"]},  # as the README's origin example
         )
     except jwt.PyJWTError as e:
         print(f"assertion rejected: {type(e).__name__}: {e}", file=sys.stderr)
