@@ -1,7 +1,9 @@
 # Portcullis: build and test pipeline. Two commands on a fresh machine:
 #   make setup   install the toolchain (idempotent; every other target runs it first)
 #   make test    everything CI runs
-# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787).
+# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
+# front of a demo origin, with tokens and curl lines to try it), make check-config
+# (wrangler.toml's gate settings, checked with throwaway secrets).
 # The logic lives in scripts/; this file only orders the steps.
 
 SHELL := bash
@@ -9,7 +11,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev
+.PHONY: setup build test dev check-config
 
 setup:
 	scripts/setup.sh
@@ -20,6 +22,7 @@ build: setup
 test: export CI := true
 test: setup
 	cargo test --all-targets
+	scripts/check-config.sh
 	cargo build --lib --target wasm32-unknown-unknown
 	scripts/build.sh
 	scripts/dry-run.sh
@@ -28,3 +31,6 @@ test: setup
 
 dev: build
 	scripts/dev.sh
+
+check-config: setup
+	scripts/check-config.sh

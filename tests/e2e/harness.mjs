@@ -9,11 +9,13 @@
 //   const origin = await startOrigin();
 //   origin.url;          // "http://127.0.0.1:<port>"
 //   origin.requests;     // [{ method, url, headers, body }] received so far
+//   origin.requests[0].bytes;  // the raw body as a Buffer (not enumerable: not echoed)
 //   origin.delayMs = 2000;  // answer slowly from now on
 //   await origin.close();   // origin down: later connections are refused
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -28,6 +30,7 @@ export function compatibilityDate() {
   return m[1];
 }
 
+/**
 /**
  * Miniflare's `assets` option for www/ set up as wrangler.toml's [assets] section is: binding
  * ASSETS, the Worker runs first for every request (run_worker_first = true), exact file names.
@@ -44,17 +47,23 @@ export function consoleAssets() {
 
 /**
  * Start the built Worker in workerd. `bindings` become env vars (plain values or JSON),
- * the REVOCATIONS KV namespace is in memory and empty. `assets: true` also serves www/
- * through the ASSETS binding (the operator console), as deployed. Returns
- * { mf, url, fetch, dispose }: `fetch(path, init)` is mf.dispatchFetch against
- * http://localhost; `url` is a real 127.0.0.1 URL for clients outside Node (curl, Chromium).
+ * the REVOCATIONS KV namespace is in memory and empty; `assets: true` also serves www/
+ * through the ASSETS binding (the operator console), as deployed; `options` override the gate
+ * worker's Miniflare options, `extraWorkers` are started beside it, `captureLogs` collects the
+ * Worker's console output in `logs` (an array of lines). Returns { mf, url, logs, fetch, dispose }:
+ * `fetch(path, init)` is mf.dispatchFetch against http://localhost; `url` is a real
+ * 127.0.0.1 URL for clients outside Node (curl, Chromium).
  */
-export async function startWorker({ bindings = {}, assets = false, options = {} } = {}) {
+export async function startWorker({ bindings = {}, assets = false, options = {}, extraWorkers = [], captureLogs = false } = {}) {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
-  const mf = new Miniflare({
+  const gate = {
+    name: "portcullis",
     ...(assets ? { assets: consoleAssets() } : {}),
     modules: true,
     scriptPath: ENTRY,
+    // Module names are relative to this, not to the cwd: from another cwd workerd refuses
+    // "../build/index.js" ("can't use '..' to break out of starting directory").
+    modulesRoot: dirname(ENTRY),
     // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },
@@ -63,16 +72,27 @@ export async function startWorker({ bindings = {}, assets = false, options = {} 
     compatibilityDate: compatibilityDate(),
     kvNamespaces: ["REVOCATIONS"],
     bindings,
-    host: "127.0.0.1",
-    port: 0,
-    // Lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
-    unsafeTriggerHandlers: true,
     ...options,
-  });
+  };
+  // unsafeTriggerHandlers lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
+  const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true };
+  // With `captureLogs`, the Worker's console lines land in `logs` instead of the terminal.
+  const logs = [];
+  if (captureLogs) {
+    shared.handleRuntimeStdio = (...streams) => {
+      for (const input of streams) createInterface({ input }).on("line", (line) => logs.push(line));
+    };
+  }
+  // `extraWorkers` (e.g. the module behind a wrappedBindings entry) run beside the gate,
+  // which stays the first worker: the one mf.dispatchFetch and `url` reach.
+  const mf = new Miniflare(
+    extraWorkers.length === 0 ? { ...gate, ...shared } : { ...shared, workers: [gate, ...extraWorkers] },
+  );
   const url = await mf.ready;
   return {
     mf,
     url,
+    logs,
     fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://localhost").href, init),
     dispose: () => mf.dispose(),
   };
@@ -100,12 +120,15 @@ export async function startOrigin() {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
+      const bytes = Buffer.concat(chunks);
       const record = {
         method: req.method,
         url: req.url,
         headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
+        body: bytes.toString("utf8"),
       };
+      // The exact bytes, for binary bodies; not enumerable, so the JSON echo is unchanged.
+      Object.defineProperty(record, "bytes", { value: bytes, enumerable: false });
       origin.requests.push(record);
       const answer = () => {
         if (origin.respond) return origin.respond(record, res);

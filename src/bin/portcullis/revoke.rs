@@ -1,0 +1,173 @@
+//! `portcullis revoke` and `portcullis revocations`: the gate's admin API over HTTP.
+//!
+//! The admin token comes from the environment only ([`ADMIN_TOKEN_ENV`]): a command line is
+//! visible to every user of the machine (`ps`, `/proc/*/cmdline`).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::{input, Failure};
+
+/// Where the admin token is read from.
+pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
+
+/// How long one admin call may take, connection included.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest answer read from the gate.
+const MAX_ANSWER: u64 = 1024 * 1024;
+
+/// Where the gate is.
+#[derive(Debug, clap::Args)]
+pub struct Endpoint {
+    /// The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787.
+    #[arg(long, value_name = "URL")]
+    endpoint: String,
+    /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
+    #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
+    prefix: String,
+}
+
+/// Arguments of `portcullis revoke`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The admin token (scope portcullis:admin) is read from $PORTCULLIS_ADMIN_TOKEN, never from a flag.
+
+OUTPUT: the created revocation entry as JSON on stdout (exit 0). A refusal by the gate prints
+its problem title and detail on stderr (exit 1); a usage or network error exits 2.
+
+EXAMPLES:
+  portcullis revoke --jti 7f3c... --endpoint https://api.example.com
+  portcullis revoke --sub alice --before 1767225600 --endpoint https://api.example.com
+  portcullis revoke --kid k1 --endpoint https://api.example.com
+  portcullis revoke --token - --endpoint https://api.example.com < leaked.jwt")]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "kid", "token"])))]
+pub struct RevokeArgs {
+    /// Revoke the token with this `jti`.
+    #[arg(long, value_name = "ID")]
+    jti: Option<String>,
+    /// Revoke the subject's tokens issued before --before (default: now).
+    #[arg(long, value_name = "SUB")]
+    sub: Option<String>,
+    /// With --sub: the cut-off, Unix seconds; tokens with `iat` >= it are spared.
+    #[arg(long, value_name = "UNIX_SECONDS", requires = "sub", conflicts_with_all = ["jti", "kid", "token"])]
+    before: Option<i64>,
+    /// Revoke every token whose header names this key id.
+    #[arg(long, value_name = "KID")]
+    kid: Option<String>,
+    /// Revoke this token (by its `jti`, until its `exp`); `-` reads it from standard input.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Arguments of `portcullis revocations`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The admin token (scope portcullis:admin) is read from $PORTCULLIS_ADMIN_TOKEN.
+OUTPUT: {\"revocations\": [...]} as JSON on stdout.")]
+pub struct ListArgs {
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Runs `portcullis revoke`: POST {admin}/revocations, prints the created entry.
+pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
+    let admin_token = admin_token()?;
+    let body = match (args.jti, args.sub, args.kid, args.token) {
+        (Some(jti), ..) => json!({ "jti": jti }),
+        (_, Some(sub), ..) => match args.before {
+            Some(before) => json!({ "sub": sub, "before": before }),
+            None => json!({ "sub": sub }),
+        },
+        (_, _, Some(kid), _) => json!({ "kid": kid }),
+        (.., Some(token)) => json!({ "token": input::token(&token)? }),
+        _ => unreachable!("clap requires one target"),
+    };
+    let answer = call(&args.endpoint, "POST", &admin_token, Some(body))?;
+    let entry = answer.get("entry").unwrap_or(&answer);
+    input::print(&serde_json::to_string_pretty(entry).expect("JSON serializes"))
+}
+
+/// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
+pub fn run_list(args: ListArgs) -> Result<(), Failure> {
+    let admin_token = admin_token()?;
+    let answer = call(&args.endpoint, "GET", &admin_token, None)?;
+    input::print(&serde_json::to_string_pretty(&answer).expect("JSON serializes"))
+}
+
+fn admin_token() -> Result<String, Failure> {
+    match std::env::var(ADMIN_TOKEN_ENV) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => Err(Failure::Usage(format!(
+            "set {ADMIN_TOKEN_ENV} to an admin token (scope portcullis:admin); it is never taken as a flag"
+        ))),
+    }
+}
+
+/// One admin call; a 2xx answer's JSON, or the gate's refusal.
+fn call(
+    endpoint: &Endpoint,
+    method: &str,
+    admin_token: &str,
+    body: Option<Value>,
+) -> Result<Value, Failure> {
+    let url = format!(
+        "{}/{}/revocations",
+        endpoint.endpoint.trim_end_matches('/'),
+        endpoint.prefix.trim_matches('/')
+    );
+    let network = |e: ureq::Error| Failure::Http {
+        url: url.clone(),
+        reason: e.to_string(),
+    };
+    // No redirects: the admin token must never be replayed to another URL.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(TIMEOUT))
+        .build()
+        .into();
+    let authorization = format!("Bearer {admin_token}");
+    let response = match body {
+        Some(body) => agent
+            .post(&url)
+            .header("authorization", &authorization)
+            .content_type("application/json")
+            .send(body.to_string()),
+        None => agent
+            .get(&url)
+            .header("authorization", &authorization)
+            .call(),
+    };
+    let mut response = response.map_err(network)?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER)
+        .read_to_string()
+        .map_err(network)?;
+    let parsed: Option<Value> = serde_json::from_str(&text).ok();
+    if !(200..300).contains(&status) {
+        let field = |name: &str| {
+            parsed
+                .as_ref()
+                .and_then(|p| p.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        return Err(Failure::Refused {
+            method: method.to_owned(),
+            status,
+            title: field("title"),
+            detail: field("detail"),
+        });
+    }
+    parsed.ok_or_else(|| Failure::Http {
+        url,
+        reason: format!("the answer ({status}) is not JSON"),
+    })
+}

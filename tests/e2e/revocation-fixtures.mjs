@@ -1,0 +1,215 @@
+// Fixtures for the revocation tests and scripts/freshness.mjs: a configured gate (the REAL
+// build in workerd via Miniflare) in front of a recording origin, with its KV namespace
+// reachable three ways:
+//   - `kv`: the raw namespace, for writes "another isolate" makes (entry keys + snapshot);
+//   - the gate's own REVOCATIONS binding, which is either that namespace seen through a
+//     counting wrapper (every get/put/list/delete the gate makes is counted here in Node,
+//     independently of the gate's own /stats), or a wrapper whose every call fails.
+//
+//   const gate = await startGate({ refreshS: 1 });
+//   const token = await gate.mint({ sub: "alice", jti: "t1" });
+//   await gate.get("/orders/1", token);             // 200 via the origin
+//   await gate.admin("POST", "/revocations", { jti: "t1" });
+//   gate.kvCalls;                                   // { get, put, list, delete, getWithMetadata }
+//   await gate.dispose();
+import { randomBytes } from "node:crypto";
+import { SignJWT } from "jose";
+import { startOrigin, startWorker } from "./harness.mjs";
+
+const b64url = (buf) => Buffer.from(buf).toString("base64url");
+
+/** A fresh HS256 key: { kid, secret (bytes), jwk }. */
+export function hsKey(kid, ops) {
+  const secret = randomBytes(32);
+  const jwk = { kty: "oct", alg: "HS256", kid, k: b64url(secret) };
+  if (ops) jwk.key_ops = ops;
+  return { kid, secret, jwk };
+}
+
+/** NumericDate now. */
+export const nowS = () => Math.floor(Date.now() / 1000);
+
+export const ADMIN_SCOPE = "portcullis:admin";
+
+/** The routes every gate here runs: a public route, a gated route, and a fail-open one. */
+export const ROUTES = [
+  { match: "GET /health", public: true },
+  { match: "GET /orders/*", scopes: ["orders:read"] },
+  { match: "GET /open/*", scopes: ["orders:read"], fail_open: true },
+];
+
+// The wrapper module workerd loads in place of the gate's REVOCATIONS binding. It reports
+// each operation to Node (the COUNTER service) before doing it, so counts cover calls that
+// never reach KV too; in "broken" mode every operation rejects, as a failing KV would.
+const WRAPPER = `
+class Wrapped {
+  constructor(env) { this.env = env; }
+  async note(op) {
+    const res = await this.env.COUNTER.fetch("http://counter/" + op);
+    if (res.status !== 204) throw new Error("KV unavailable (test wrapper)");
+  }
+  async get(...a) { await this.note("get"); return this.env.KV.get(...a); }
+  async getWithMetadata(...a) { await this.note("getWithMetadata"); return this.env.KV.getWithMetadata(...a); }
+  async put(...a) { await this.note("put"); return this.env.KV.put(...a); }
+  async list(...a) { await this.note("list"); return this.env.KV.list(...a); }
+  async delete(...a) { await this.note("delete"); return this.env.KV.delete(...a); }
+}
+export default function (env) { return new Wrapped(env); }
+`;
+
+/**
+ * Starts a recording origin and a gate in front of it.
+ * - `refreshS`, `maxAgeS`: PORTCULLIS_REVOCATION_REFRESH_S / _MAX_AGE_S.
+ * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
+ * Returns { worker, origin, kv, kvCalls, keys, mint, adminToken, get, getDirect, events, admin,
+ * cron, dispose }.
+ */
+export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {} } = {}) {
+  const origin = await startOrigin();
+  const k1 = hsKey("k1", ["sign", "verify"]);
+  const k2 = hsKey("k2", ["verify"]);
+  const originKey = hsKey("origin");
+  const kvCalls = { get: 0, getWithMetadata: 0, put: 0, list: 0, delete: 0 };
+  const namespace = `rev-${randomBytes(6).toString("hex")}`;
+  let worker;
+  try {
+    worker = await startWorker({
+      captureLogs: true,
+      bindings: {
+        PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk, k2.jwk] }),
+        PORTCULLIS_ORIGIN_KEY: JSON.stringify(originKey.jwk),
+        PORTCULLIS_ROUTES: JSON.stringify(ROUTES),
+        ORIGIN_URL: origin.url,
+        PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
+        PORTCULLIS_REVOCATION_MAX_AGE_S: String(maxAgeS),
+        ...extra,
+      },
+      options: {
+        // The harness's plain in-memory REVOCATIONS is replaced by the wrapper; RAW_KV is the
+        // same namespace (same id), for the test's own reads and writes.
+        kvNamespaces: { RAW_KV: namespace },
+        wrappedBindings: { REVOCATIONS: "kv-wrapper" },
+      },
+      extraWorkers: [
+        {
+          name: "kv-wrapper",
+          modules: true,
+          script: WRAPPER,
+          kvNamespaces: { KV: namespace },
+          serviceBindings: {
+            COUNTER(request) {
+              const op = new URL(request.url).pathname.slice(1);
+              kvCalls[op] = (kvCalls[op] ?? 0) + 1;
+              return new Response(null, { status: kvBroken ? 503 : 204 });
+            },
+          },
+        },
+      ],
+    });
+  } catch (e) {
+    await origin.close();
+    throw e;
+  }
+  const kv = await worker.mf.getKVNamespace("RAW_KV");
+
+  /** Mints a token with jose; `key` picks the signing key (default k1). */
+  async function mint({ sub = "alice", scope = "orders:read", jti, kid, key = k1, iat, exp, ttl = 600 } = {}) {
+    const issued = iat ?? nowS();
+    const claims = { sub, scope };
+    if (jti !== undefined) claims.jti = jti;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256", kid: kid ?? key.kid })
+      .setIssuedAt(issued)
+      .setExpirationTime(exp ?? issued + ttl)
+      .sign(key.secret);
+  }
+
+  const adminToken = await mint({ sub: "root", scope: ADMIN_SCOPE, jti: "admin-1", ttl: 3000 });
+
+  const get = (path, token) =>
+    worker.fetch(path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  /** Like `get`, but over a real socket to workerd (faster than dispatchFetch for loops). */
+  const getDirect = (path, token) =>
+    fetch(new URL(path, worker.url), token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+  /** Parsed JSON log lines the Worker wrote whose `event` is `name`. */
+  const events = (name) =>
+    worker.logs.flatMap((line) => {
+      try {
+        const parsed = JSON.parse(line.slice(line.indexOf("{")));
+        return parsed.event === name ? [parsed] : [];
+      } catch {
+        return [];
+      }
+    });
+
+  /** An admin API call; `body` objects are sent as JSON, strings as they are. */
+  const admin = (method, endpoint, body, { token = adminToken, headers = {} } = {}) => {
+    const h = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    let payload;
+    if (body !== undefined) {
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+      h["content-type"] ??= "application/json";
+    }
+    return worker.fetch(`/_portcullis${endpoint}`, { method, headers: h, body: payload });
+  };
+
+  /** Fires the Cron Trigger (the snapshot rebuild) and waits for it to finish. */
+  const cron = async () => {
+    const res = await worker.fetch("/cdn-cgi/mf/scheduled");
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`cron: ${res.status}`);
+  };
+
+  return {
+    worker,
+    origin,
+    kv,
+    kvCalls,
+    keys: { k1, k2, originKey },
+    mint,
+    adminToken,
+    get,
+    getDirect,
+    events,
+    admin,
+    cron,
+    dispose: async () => {
+      await worker.dispose();
+      await origin.close();
+    },
+  };
+}
+
+/**
+ * Writes a revocation entry the way another isolate's admin write lands in KV: the entry key
+ * with the entry as metadata (src/revocation.rs: `rev/jti/<b64url>`), no snapshot. Fire the
+ * cron afterwards to publish it.
+ */
+export async function putJtiEntry(kv, jti, { at = nowS(), exp = nowS() + 3600, expiration } = {}) {
+  const entry = { v: 1, kind: "jti", jti, at, exp };
+  const key = `rev/jti/${b64url(Buffer.from(jti, "utf8"))}`;
+  const options = { metadata: entry };
+  if (expiration !== undefined) options.expiration = expiration;
+  await kv.put(key, JSON.stringify(entry), options);
+  return key;
+}
+
+/** Polls `check` every `everyMs` until it returns truthy; returns the elapsed ms, or throws. */
+export async function waitFor(check, { timeoutMs, everyMs = 50, what = "condition" }) {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Reads a response's problem document, asserting its content type. */
+export async function problemOf(res) {
+  const ct = res.headers.get("content-type");
+  if (ct !== "application/problem+json") throw new Error(`expected a problem, got ${res.status} ${ct}`);
+  return res.json();
+}
