@@ -1,7 +1,8 @@
 # Portcullis: build and test pipeline. Two commands on a fresh machine:
 #   make setup   install the toolchain (idempotent; every other target runs it first)
 #   make test    everything CI runs
-# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787).
+# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787),
+# make bench (benchmarks -> BENCHMARKS.md + bench/results.json; see scripts/bench.sh).
 # The logic lives in scripts/; this file only orders the steps.
 
 SHELL := bash
@@ -9,7 +10,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev
+.PHONY: setup build test dev bench
 
 setup:
 	scripts/setup.sh
@@ -27,3 +28,7 @@ test: setup
 
 dev: build
 	scripts/dev.sh
+
+bench: export CI := true
+bench: build
+	scripts/bench.sh
