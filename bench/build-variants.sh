@@ -13,19 +13,19 @@ export CARGO_TARGET_DIR="${VARIANTS_TARGET_DIR:-${CARGO_TARGET_DIR:-$PWD/target}
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 out=bench/out/variants
-config_of() { # variant name -> cargo --config arguments, one per line
-  local pkg3="--config
-profile.release.package.sha2.opt-level=3
---config
-profile.release.package.hmac.opt-level=3"
+config_of() { # variant name -> cargo --config arguments, one per line. Every variant sets
+  # all three levels, so it means the same whatever Cargo.toml currently says.
+  local all pkg
   case "$1" in
-    o3) ;;
-    os) printf '%s\n' --config 'profile.release.opt-level="s"' ;;
-    oz) printf '%s\n' --config 'profile.release.opt-level="z"' ;;
-    os-sha3) printf '%s\n' --config 'profile.release.opt-level="s"' "$pkg3" ;;
-    oz-sha3) printf '%s\n' --config 'profile.release.opt-level="z"' "$pkg3" ;;
+    o3) all=3 pkg=3 ;;
+    os) all='"s"' pkg='"s"' ;;
+    oz) all='"z"' pkg='"z"' ;;
+    os-sha3) all='"s"' pkg=3 ;;
+    oz-sha3) all='"z"' pkg=3 ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
+  printf '%s\n' --config "profile.release.opt-level=$all" \
+    --config "profile.release.package.sha2.opt-level=$pkg" --config "profile.release.package.hmac.opt-level=$pkg"
 }
 for name in ${VARIANTS:-o3 os oz oz-sha3 os-sha3}; do
   mapfile -t cfg < <(config_of "$name")

@@ -94,7 +94,7 @@ if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
 fi
 if compgen -G "bench/out/variants/*/gate.wasm" >/dev/null; then
   step "release-profile variants: size and in-workerd verify speed"
-  node bench/js/size-variants.mjs --rounds "$(quick && echo 2 || echo 3)" > "$out/variants.json"
+  node bench/js/size-variants.mjs --rounds "$(quick && echo 2 || echo 7)" > "$out/variants.json"
 else
   rm -f "$out/variants.json"
 fi

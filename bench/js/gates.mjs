@@ -51,7 +51,7 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
         PORTCULLIS_ISSUER: ISSUER,
         PORTCULLIS_MAX_TTL_S: String(MAX_TTL),
         PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
-        PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /orders/*", scopes: ["orders:read"] }]),
+        PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
       },
     };
   }

@@ -19,7 +19,11 @@ const { values: opts } = parseArgs({
   },
 });
 const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Number(opts.connections);
-const NAMES = ["passthrough", "portcullis", "jose", "tsndr"];
+// portcullis-public: the same gate instance on a public route (no token check, no identity
+// headers or assertion): what the glue, logging and forwarding cost without verification.
+const NAMES = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr"];
+const STARTED = NAMES.filter((n) => n !== "portcullis-public");
+const PATH = { "portcullis-public": "/health" };
 
 const token = await mintToken({ scope: "orders:read" });
 const admin = await mintToken({ scope: "portcullis:admin", jti: "bench-admin" });
@@ -27,8 +31,8 @@ const origin = await startOrigin();
 
 // wrk runs as a child process, asynchronously: the origin lives in this process's event loop.
 // wrk's --latency output: "Requests/sec: N", percentile lines "50%  1.23ms", non-2xx count.
-async function wrk(url) {
-  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-H", `Authorization: Bearer ${token}`, `${url}/orders/1`], { encoding: "utf8" });
+async function wrk(url, path = "/orders/1") {
+  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
   const ms = (p) => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
     return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
@@ -43,22 +47,23 @@ async function wrk(url) {
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
 try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
-  const startup = Object.fromEntries(NAMES.map((n) => [n, []]));
+  const startup = Object.fromEntries(STARTED.map((n) => [n, []]));
   for (let r = 0; r < Number(opts["startup-runs"]); r++) {
-    for (let k = 0; k < NAMES.length; k++) {
-      const name = NAMES[(r + k) % NAMES.length];
+    for (let k = 0; k < STARTED.length; k++) {
+      const name = STARTED[(r + k) % STARTED.length];
       const c = await startContender(name, origin.url, token);
       startup[name].push(c.startup_ms);
       await c.mf.dispose();
     }
   }
-  for (const n of NAMES) result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)) };
+  for (const n of STARTED) result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)) };
 
   // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
   const live = {};
-  for (const n of NAMES) live[n] = await startContender(n, origin.url, token);
+  for (const n of STARTED) live[n] = await startContender(n, origin.url, token);
+  live["portcullis-public"] = live.portcullis;
   const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
-  for (const n of NAMES) await wrk(live[n].url); // warm-up (JIT), not recorded
+  for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
   // (reset by reading the counters after warm-up)
   const before = {};
   const stats = async (n) => {
@@ -69,20 +74,24 @@ try {
     }
     return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
   };
-  for (const n of NAMES) before[n] = await stats(n);
+  for (const n of STARTED) before[n] = await stats(n);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < NAMES.length; k++) {
       const name = NAMES[(r + k) % NAMES.length];
       log(`round ${r + 1}/${ROUNDS}: ${name}`);
-      const w = await wrk(live[name].url);
+      const w = await wrk(live[name].url, PATH[name]);
       if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
       runs[name].push(w);
     }
   }
+  const after = {};
+  for (const n of STARTED) after[n] = await stats(n);
+  const total = (n) => runs[n].reduce((a, w) => a + w.requests, 0);
   for (const n of NAMES) {
-    const after = await stats(n);
-    const requests = runs[n].reduce((a, w) => a + w.requests, 0);
-    const reads = after.kv_reads - before[n].kv_reads;
+    // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
+    const gate = n.startsWith("portcullis");
+    const requests = gate ? total("portcullis") + total("portcullis-public") : total(n);
+    const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
     const pass = runs.passthrough;
     result.contenders[n] = {
       rps_median: round(median(runs[n].map((w) => w.rps)), 0),
@@ -90,13 +99,13 @@ try {
       p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
       // Ratios within a round (the two ran back to back), then the median.
       rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
-      requests,
+      requests: total(n),
       kv_reads: n === "passthrough" ? 0 : reads,
       kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
       rounds: runs[n],
     };
   }
-  for (const n of NAMES) await live[n].mf.dispose();
+  for (const n of STARTED) await live[n].mf.dispose();
 } finally {
   await origin.close();
 }
