@@ -3,7 +3,8 @@
 #   make test    everything CI runs
 # Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
 # front of a demo origin, with tokens and curl lines to try it), make check-config
-# (wrangler.toml's gate settings, checked with throwaway secrets).
+# (wrangler.toml's gate settings, checked with throwaway secrets), make bench (benchmarks ->
+# BENCHMARKS.md + bench/results.json; see scripts/bench.sh).
 # The logic lives in scripts/; this file only orders the steps.
 
 SHELL := bash
@@ -11,7 +12,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev check-config
+.PHONY: setup build test dev check-config bench
 
 setup:
 	scripts/setup.sh
@@ -34,3 +35,7 @@ dev: build
 
 check-config: setup
 	scripts/check-config.sh
+
+bench: export CI := true
+bench: build
+	scripts/bench.sh

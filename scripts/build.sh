@@ -12,6 +12,16 @@ export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 
 "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release
 
+# worker-build runs wasm-opt with --debuginfo, which keeps the wasm "name" section (function
+# names for stack traces): ~76 KB raw / ~21 KB gzip of the shipped Worker (BENCHMARKS.md,
+# section 6). Strip it; PORTCULLIS_KEEP_WASM_NAMES=1 keeps it for debugging a trace.
+if [ "${PORTCULLIS_KEEP_WASM_NAMES:-0}" != 1 ] && [ -s build/index_bg.wasm ]; then
+  "$WASM_OPT_BIN" --strip-debug \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+    --enable-multivalue --enable-reference-types --enable-exception-handling \
+    build/index_bg.wasm -o build/index_bg.wasm
+fi
+
 for f in build/index.js build/index_bg.wasm; do
   [ -s "$f" ] || { echo "build: expected $f, worker-build did not produce it" >&2; exit 1; }
 done

@@ -1,0 +1,58 @@
+// The JS contenders for the throughput run, one bundle, chosen by env.MODE:
+//   passthrough  forward every request to ORIGIN_URL (the limit: no auth at all)
+//   jose         Bearer token -> jose jwtVerify -> KV get of the jti -> forward
+//   tsndr        the same with @tsndr/cloudflare-worker-jwt (iss/aud checked by hand)
+// GET /_bench/stats answers { requests, kv_reads } counted in this isolate.
+import { jwtVerify } from "jose";
+import tsndr from "@tsndr/cloudflare-worker-jwt";
+
+let key;
+const counts = { requests: 0, kv_reads: 0 };
+
+const unauthorized = (why) =>
+  new Response(JSON.stringify({ error: why }), { status: 401, headers: { "content-type": "application/json", "www-authenticate": "Bearer" } });
+
+async function importKey(env) {
+  const k = JSON.parse(env.JWKS).keys[0].k;
+  const bin = atob(k.replace(/-/g, "+").replace(/_/g, "/"));
+  const raw = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+}
+
+async function claimsOf(env, token) {
+  key ??= await importKey(env);
+  if (env.MODE === "jose") {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ["HS256"], issuer: env.ISSUER, audience: env.AUDIENCE, maxTokenAge: Number(env.MAX_TTL), clockTolerance: 0,
+      });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+  const d = await tsndr.verify(token, key, { algorithm: "HS256", clockTolerance: 0 });
+  return d && d.payload.iss === env.ISSUER && d.payload.aud === env.AUDIENCE ? d.payload : null;
+}
+
+function forward(request, env) {
+  const url = new URL(request.url);
+  return fetch(new Request(env.ORIGIN_URL + url.pathname + url.search, request));
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/_bench/stats") return Response.json(counts);
+    counts.requests++;
+    if (env.MODE === "passthrough") return forward(request, env);
+    const m = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "");
+    if (!m) return unauthorized("missing token");
+    const claims = await claimsOf(env, m[1]);
+    if (!claims) return unauthorized("invalid token");
+    if (!String(claims.scope ?? "").split(" ").includes("orders:read")) return new Response("forbidden", { status: 403 });
+    counts.kv_reads++;
+    if (typeof claims.jti !== "string" || (await env.REVOCATIONS.get(`rev/${claims.jti}`)) !== null) return unauthorized("revoked");
+    return forward(request, env);
+  },
+};

@@ -1,0 +1,81 @@
+// Start the throughput contenders, each in its own workerd (one Miniflare each), in front
+// of one origin. Shared by the throughput and freshness runs.
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { compatibilityDate } from "../../tests/e2e/harness.mjs";
+import { AUDIENCE, ISSUER, JWKS, MAX_TTL } from "./common.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(here, "..", "..");
+const RULES = [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }];
+export const ORIGIN_JWK = { kty: "oct", alg: "HS256", kid: "origin-1", k: Buffer.from("portcullis-bench-origin-key-32-by").toString("base64url") };
+
+/** The origin (bench/js/origin.mjs) in a child process: { url, close }. */
+export async function startOrigin() {
+  const child = spawn(process.execPath, [join(here, "origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (d) => resolve(String(d).trim()));
+    child.once("exit", (code) => reject(new Error(`origin exited ${code}`)));
+  });
+  return { url, close: () => new Promise((r) => { child.once("exit", r); child.kill("SIGTERM"); }) };
+}
+
+/** fetch, retried once: undici may reuse a keep-alive socket workerd has just closed. */
+export async function fetchRetry(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
+/** Miniflare options for one contender. */
+export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
+  const common = {
+    // Drain workerd's stdout/stderr (the gate's audit lines): logging stays on, as deployed,
+    // but the lines don't mix with the bench's JSON.
+    handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
+    modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
+  if (name === "portcullis") {
+    return {
+      ...common,
+      scriptPath: join(ROOT, "build", "index.js"),
+      unsafeTriggerHandlers: true,
+      bindings: {
+        PORTCULLIS_KEYS: JSON.stringify(JWKS),
+        PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),
+        ORIGIN_URL: originUrl,
+        PORTCULLIS_AUDIENCE: AUDIENCE,
+        PORTCULLIS_ISSUER: ISSUER,
+        PORTCULLIS_MAX_TTL_S: String(MAX_TTL),
+        PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
+        PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
+      },
+    };
+  }
+  return {
+    ...common,
+    scriptPath: join(here, "..", "out", "gate-workers.js"),
+    bindings: { MODE: name, ORIGIN_URL: originUrl, JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
+  };
+}
+
+/**
+ * Start one contender and time it: from `new Miniflare` to the first answered request
+ * (`GET /orders/1` with `token`, which must be 200). Returns { mf, url, startup_ms }.
+ */
+export async function startContender(name, originUrl, token, opts) {
+  const t0 = performance.now();
+  const mf = new Miniflare(contenderOptions(name, originUrl, opts));
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  const res = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
+  const body = await res.text();
+  const startup_ms = performance.now() - t0;
+  if (res.status !== 200) {
+    await mf.dispose();
+    throw new Error(`${name}: first request answered ${res.status}: ${body.slice(0, 300)}`);
+  }
+  return { mf, url, startup_ms };
+}

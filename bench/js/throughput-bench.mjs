@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Throughput through workerd in front of one local origin, contenders alternated in one run
+// with wrk: pass-through (the limit), the Portcullis gate (build/), a jose gate and a
+// @tsndr/cloudflare-worker-jwt gate (verify + KV get of the jti + forward). Also: start to
+// first answered request, and KV reads per 1,000 requests.
+//   node bench/js/throughput-bench.mjs [--rounds 3] [--seconds 10] [--connections 4]
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { parseArgs } from "node:util";
+import { log, median, mintToken, round } from "./common.mjs";
+import { fetchRetry, startContender, startOrigin } from "./gates.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "4" },
+    "startup-runs": { type: "string", default: "3" },
+  },
+});
+const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Number(opts.connections);
+// portcullis-public: the same gate instance on a public route (no token check, no identity
+// headers or assertion): what the glue, logging and forwarding cost without verification.
+const NAMES = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr"];
+const STARTED = NAMES.filter((n) => n !== "portcullis-public");
+const PATH = { "portcullis-public": "/health" };
+
+const token = await mintToken({ scope: "orders:read" });
+const admin = await mintToken({ scope: "portcullis:admin", jti: "bench-admin" });
+const origin = await startOrigin();
+
+// wrk runs as a child process, asynchronously: the origin lives in this process's event loop.
+// wrk's --latency output: "Requests/sec: N", percentile lines "50%  1.23ms", non-2xx count.
+async function wrk(url, path = "/orders/1") {
+  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
+  const ms = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
+    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)[1]);
+  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors:.*/.exec(out)?.[0] ?? null;
+  return { rps, p50_ms: ms(50), p99_ms: ms(99), requests, non_2xx: bad, socket_errors: errors };
+}
+
+const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
+try {
+  // 1. Start to first answered request, alternated, each instance disposed before the next.
+  const startup = Object.fromEntries(STARTED.map((n) => [n, []]));
+  for (let r = 0; r < Number(opts["startup-runs"]); r++) {
+    for (let k = 0; k < STARTED.length; k++) {
+      const name = STARTED[(r + k) % STARTED.length];
+      const c = await startContender(name, origin.url, token);
+      startup[name].push(c.startup_ms);
+      await c.mf.dispose();
+    }
+  }
+  for (const n of STARTED) result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)) };
+
+  // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
+  const live = {};
+  for (const n of STARTED) live[n] = await startContender(n, origin.url, token);
+  live["portcullis-public"] = live.portcullis;
+  const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
+  for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
+  // (reset by reading the counters after warm-up)
+  const before = {};
+  const stats = async (n) => {
+    if (n === "portcullis") {
+      const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
+      if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
+      return { kv_reads: (await res.json()).kv.reads };
+    }
+    return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
+  };
+  for (const n of STARTED) before[n] = await stats(n);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < NAMES.length; k++) {
+      const name = NAMES[(r + k) % NAMES.length];
+      log(`round ${r + 1}/${ROUNDS}: ${name}`);
+      const w = await wrk(live[name].url, PATH[name]);
+      if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
+      runs[name].push(w);
+    }
+  }
+  const after = {};
+  for (const n of STARTED) after[n] = await stats(n);
+  const total = (n) => runs[n].reduce((a, w) => a + w.requests, 0);
+  for (const n of NAMES) {
+    // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
+    const gate = n.startsWith("portcullis");
+    const requests = gate ? total("portcullis") + total("portcullis-public") : total(n);
+    const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
+    const pass = runs.passthrough;
+    result.contenders[n] = {
+      rps_median: round(median(runs[n].map((w) => w.rps)), 0),
+      p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
+      p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
+      // Ratios within a round (the two ran back to back), then the median.
+      rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
+      requests: total(n),
+      kv_reads: n === "passthrough" ? 0 : reads,
+      kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
+      rounds: runs[n],
+    };
+  }
+  for (const n of STARTED) await live[n].mf.dispose();
+} finally {
+  await origin.close();
+}
+console.log(JSON.stringify(result, null, 2));

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Verify inside V8: Portcullis (wasm) vs jose vs @tsndr/cloudflare-worker-jwt vs bare
+// crypto.subtle.verify, in workerd (Miniflare) and in Node, contenders alternated per round.
+//   node bench/js/verify-bench.mjs [--rounds 5] [--batch-ms 200]   JSON on stdout
+//
+// Timing: the driver times each batch from Node (one dispatchFetch per batch) and subtracts
+// the median time of an empty batch (the request's own cost). Inside workerd the clock is
+// frozen during execution and only moves at I/O, so the worker also reads performance.now()
+// before the batch and after an awaited setTimeout(0) that follows it; that in-worker figure
+// is reported beside the driver's as a cross-check.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import { OUT } from "./build.mjs";
+import { AUDIENCE, ISSUER, JWKS, MAX_TTL, log, median, mintToken, round } from "./common.mjs";
+import { makeContenders, runBatch, selfCheck } from "./contenders.mjs";
+
+export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
+
+/** A runner over a bundled verify worker in workerd: run(name, n) -> { ok, wall_ms, inner_ms }. */
+export async function workerdRunner(token, dir = OUT) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "verify-worker.js"),
+    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-04-26",
+    bindings: { JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
+  });
+  await mf.ready;
+  const run = async (name, n) => {
+    const t0 = performance.now();
+    const res = await mf.dispatchFetch(`http://bench/run?c=${name}&n=${n}`, { headers: { "x-token": token } });
+    const body = await res.json();
+    if (res.status !== 200) throw new Error(`workerd: ${JSON.stringify(body)}`);
+    return { ...body, wall_ms: performance.now() - t0 };
+  };
+  return { run, dispose: () => mf.dispose() };
+}
+
+export async function nodeRunner(token) {
+  const wasmModule = new WebAssembly.Module(readFileSync(join(OUT, "portcullis_bench_wasm_bg.wasm")));
+  const { contenders, loop } = await makeContenders({ wasmModule, jwks: JWKS, issuer: ISSUER, audience: AUDIENCE, maxTtl: MAX_TTL });
+  await selfCheck(contenders, token);
+  const run = async (name, n) => {
+    const t0 = performance.now();
+    const ok = name === "portcullis-loop" ? loop(token, n) : await runBatch(contenders[name], token, n);
+    const ms = performance.now() - t0;
+    return { ok, wall_ms: ms, inner_ms: ms };
+  };
+  return { run, dispose: async () => {} };
+}
+
+/**
+ * Alternated measurement over `pairs` = [[label, runner, contenderName], ...]: each round
+ * runs every pair once, the starting pair rotating. Returns { label: { us: [...], inner: [...] } }.
+ */
+export async function alternate(pairs, { rounds, batchMs }) {
+  const batch = new Map();
+  for (const [label, runner, name] of pairs) {
+    await runner.run(name, 200); // warm-up: JIT, wasm tier-up
+    await runner.run(name, 1000);
+    const r = await runner.run(name, 1000);
+    batch.set(label, Math.max(500, Math.round((1000 * batchMs) / Math.max(r.wall_ms, 1))));
+  }
+  const out = Object.fromEntries(pairs.map(([label]) => [label, { us: [], inner: [], n: batch.get(label) }]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const [label, runner, name] = pairs[(r + k) % pairs.length];
+      const empty = [];
+      for (let e = 0; e < 3; e++) empty.push((await runner.run(name, 0)).wall_ms);
+      const n = batch.get(label);
+      const res = await runner.run(name, n);
+      if (res.ok !== n) throw new Error(`${label}: ${res.ok}/${n} accepted`);
+      out[label].us.push((Math.max(0, res.wall_ms - median(empty)) * 1000) / n);
+      out[label].inner.push((res.inner_ms * 1000) / n);
+    }
+  }
+  return out;
+}
+
+async function measureHost(host, runner, opts) {
+  const m = await alternate(NAMES.map((n) => [n, runner, n]), opts);
+  const perRound = (a, b) => median(m[a].us.map((x, i) => x / m[b].us[i]));
+  const result = { host, contenders: {} };
+  for (const name of NAMES) {
+    result.contenders[name] = {
+      us_per_verify: round(median(m[name].us)),
+      us_per_verify_inner_clock: round(median(m[name].inner)),
+      batch: m[name].n,
+      rounds: m[name].us.map((x) => round(x)),
+      time_vs_portcullis: round(perRound(name, "portcullis")),
+    };
+  }
+  result.ratios = {
+    jose_over_portcullis: round(perRound("jose", "portcullis")),
+    tsndr_over_portcullis: round(perRound("tsndr", "portcullis")),
+    subtle_over_portcullis: round(perRound("subtle", "portcullis")),
+    portcullis_over_subtle: round(perRound("portcullis", "subtle")),
+  };
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "5" }, "batch-ms": { type: "string", default: "200" } } });
+  const cfg = { rounds: Number(opts.rounds), batchMs: Number(opts["batch-ms"]) };
+  const token = await mintToken();
+  const hosts = [];
+  for (const [host, make] of [["workerd", workerdRunner], ["node", nodeRunner]]) {
+    log(`verify in ${host}: ${cfg.rounds} rounds, ~${cfg.batchMs} ms batches`);
+    const runner = await make(token);
+    try {
+      hosts.push(await measureHost(host, runner, cfg));
+    } finally {
+      await runner.dispose();
+    }
+  }
+  console.log(JSON.stringify({ token_bytes: token.length, rounds: cfg.rounds, batch_ms: cfg.batchMs, hosts }, null, 2));
+}

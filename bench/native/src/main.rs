@@ -1,0 +1,237 @@
+//! Native verify benchmark: one typical HS256 token (iss, sub, aud, scope, jti, iat, nbf, exp)
+//! checked by Portcullis, jsonwebtoken and jwt-simple with the same rules, against the floor:
+//! HMAC-SHA256 alone over the same signing input.
+//!
+//! A hand-rolled loop instead of criterion: criterion's dependency tree (rayon, plotters,
+//! clap, ...) costs more to compile on a shared 2-core machine than the whole measurement,
+//! and what we need is simple: contenders alternated within each round, ratios taken within
+//! a round, medians over rounds.
+//!
+//!   portcullis-bench-native [--rounds R] [--iters N]     all contenders, JSON on stdout
+//!   portcullis-bench-native --only NAME --iters N        one contender N times (for callgrind)
+
+use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, KeyInit, Mac};
+use portcullis::keyring::{Alg, Keyring};
+use portcullis::verify::VerifyPolicy;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+const SECRET: [u8; 32] = *b"portcullis-bench-secret-32-bytes";
+const KID: &str = "bench-1";
+const ISSUER: &str = "https://issuer.example";
+const AUDIENCE: &str = "api";
+const MAX_TTL: u64 = 3600;
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn b64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).expect("bench token is base64url")
+}
+
+/// The token every contender verifies, minted independently of all of them.
+fn token(now: i64) -> String {
+    let header = serde_json::json!({ "alg": "HS256", "typ": "JWT", "kid": KID });
+    let claims = serde_json::json!({
+        "iss": ISSUER, "sub": "user-1234", "aud": AUDIENCE, "scope": "orders:read orders:write",
+        "jti": "0f8fad5b-d9cb-469f-a165-70867728950e", "iat": now, "nbf": now, "exp": now + 900,
+    });
+    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JwtClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    scope: String,
+    jti: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Scope {
+    scope: String,
+}
+
+type Check = Box<dyn FnMut() -> bool>;
+
+fn now_s() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Every contender, each closure verifies the token once and says whether it was accepted.
+fn contenders(tok: &str) -> Vec<(&'static str, Check)> {
+    let jwks = serde_json::json!({ "keys": [{
+        "kty": "oct", "alg": "HS256", "kid": KID, "use": "sig", "k": b64(&SECRET)
+    }]})
+    .to_string();
+    let ring = Keyring::from_jwks(&jwks).expect("bench key ring loads");
+    let policy = VerifyPolicy {
+        algorithms: vec![Alg::HS256],
+        audience: Some(AUDIENCE.into()),
+        issuer: Some(ISSUER.into()),
+        leeway: 0,
+        max_ttl: Some(MAX_TTL),
+        ..VerifyPolicy::default()
+    };
+    let t = tok.to_owned();
+    let portcullis = move || {
+        let v = portcullis::verify::verify(black_box(&t), &ring, &policy, now_s());
+        black_box(&v);
+        v.is_ok()
+    };
+
+    // jsonwebtoken: same rules (alg pinned, aud, iss, exp, nbf, leeway 0). It has no
+    // max-lifetime check; it reads the clock itself.
+    let dk = jsonwebtoken::DecodingKey::from_secret(&SECRET);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_nbf = true;
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+    let t = tok.to_owned();
+    let jsonwebtoken = move || {
+        let v = jsonwebtoken::decode::<JwtClaims>(black_box(&t), &dk, &validation);
+        black_box(&v);
+        v.is_ok()
+    };
+
+    // jwt-simple: key id required to match, iss, aud, zero tolerance, max validity.
+    use jwt_simple::prelude::*;
+    let key = HS256Key::from_bytes(&SECRET).with_key_id(KID);
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
+        allowed_audiences: Some(HashSet::from_strings(&[AUDIENCE])),
+        time_tolerance: Some(jwt_simple::prelude::Duration::from_secs(0)),
+        max_validity: Some(jwt_simple::prelude::Duration::from_secs(MAX_TTL)),
+        required_key_id: Some(KID.into()),
+        ..Default::default()
+    };
+    let t = tok.to_owned();
+    let jwt_simple = move || {
+        let v = key.verify_token::<Scope>(black_box(&t), Some(options.clone()));
+        black_box(&v);
+        v.is_ok()
+    };
+
+    // The floor: HMAC-SHA256 over the signing input against the (pre-decoded) tag.
+    let (input, sig) = tok.rsplit_once('.').unwrap();
+    let tag = b64_decode(sig);
+    let (input_a, tag_a) = (input.to_owned(), tag.clone());
+    let hmac_keyed_per_call = move || {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(black_box(&SECRET)).unwrap();
+        mac.update(black_box(input_a.as_bytes()));
+        mac.verify_slice(black_box(&tag_a)).is_ok()
+    };
+    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
+    let (input_b, tag_b) = (input.to_owned(), tag);
+    let hmac_prekeyed = move || {
+        let mut mac = black_box(&prekeyed).clone();
+        mac.update(black_box(input_b.as_bytes()));
+        mac.verify_slice(black_box(&tag_b)).is_ok()
+    };
+
+    vec![
+        ("portcullis", Box::new(portcullis) as Check),
+        ("jsonwebtoken", Box::new(jsonwebtoken)),
+        ("jwt-simple", Box::new(jwt_simple)),
+        ("hmac-keyed-per-call", Box::new(hmac_keyed_per_call)),
+        ("hmac-prekeyed-clone", Box::new(hmac_prekeyed)),
+    ]
+}
+
+fn run(check: &mut Check, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        if !black_box(check()) {
+            panic!("a contender refused the bench token");
+        }
+    }
+    start.elapsed()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut rounds, mut iters, mut only) = (7u32, 20_000u64, None::<String>);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().expect("flag needs a value");
+        match a.as_str() {
+            "--rounds" => rounds = val().parse().unwrap(),
+            "--iters" => iters = val().parse().unwrap(),
+            "--only" => only = Some(val()),
+            _ => panic!("unknown argument {a}"),
+        }
+    }
+    let tok = token(now_s());
+    let mut all = contenders(&tok);
+    // Every contender must accept the token, or the comparison is meaningless.
+    for (name, check) in all.iter_mut() {
+        assert!(check(), "{name} refused the bench token");
+    }
+    if let Some(name) = only {
+        let (_, check) = all.iter_mut().find(|(n, _)| *n == name).expect("no such contender");
+        run(check, iters);
+        return;
+    }
+    let n = all.len();
+    // Warm-up, then rounds; each round starts with a different contender (A B C, B C A, ...).
+    for (_, check) in all.iter_mut() {
+        run(check, iters / 10);
+    }
+    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for r in 0..rounds as usize {
+        for k in 0..n {
+            let i = (r + k) % n;
+            let d = run(&mut all[i].1, iters);
+            ns[i].push(d.as_nanos() as f64 / iters as f64);
+        }
+    }
+    let idx = |name: &str| all.iter().position(|(n, _)| *n == name).unwrap();
+    let p = idx("portcullis");
+    // Ratios are taken within a round (the contenders ran seconds apart), then the median.
+    let ratio = |a: usize, b: usize| median((0..rounds as usize).map(|r| ns[a][r] / ns[b][r]).collect());
+    let results: Vec<serde_json::Value> = all
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            serde_json::json!({
+                "name": name,
+                "ns_per_op_median": (median(ns[i].clone()) * 10.0).round() / 10.0,
+                "ns_per_op_rounds": ns[i].iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
+                "time_vs_portcullis": (ratio(i, p) * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "token_bytes": tok.len(),
+        "rounds": rounds,
+        "iters_per_round": iters,
+        "contenders": results,
+        "ratios": {
+            "portcullis_over_hmac_prekeyed": (ratio(p, idx("hmac-prekeyed-clone")) * 1000.0).round() / 1000.0,
+            "portcullis_over_hmac_keyed_per_call": (ratio(p, idx("hmac-keyed-per-call")) * 1000.0).round() / 1000.0,
+            "jsonwebtoken_over_portcullis": (ratio(idx("jsonwebtoken"), p) * 1000.0).round() / 1000.0,
+            "jwt_simple_over_portcullis": (ratio(idx("jwt-simple"), p) * 1000.0).round() / 1000.0,
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap());
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, then BENCHMARKS.md and bench/results.json from this run.
+# Bounded (~6-9 min on 2 shared cores once compiled; the first run also compiles the native
+# and wasm bench crates). Load goes to 127.0.0.1 only. Environment knobs:
+#   BENCH_QUICK=1       fewer/shorter rounds (a smoke run of the whole pipeline, ~3 min)
+#   BENCH_VARIANTS=1    also build the release-profile variants (slow: ~3 min each) before
+#                       measuring them; without it, variants already in bench/out/variants
+#                       are measured and the others are skipped.
+# Raw outputs land in bench/out/*.json (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+export WRANGLER_SEND_METRICS=false
+out=bench/out
+mkdir -p "$out"
+step() { printf '==> %s\n' "$*" >&2; }
+quick() { [ "${BENCH_QUICK:-0}" = 1 ]; }
+
+# Load generator: Debian's wrk (apt), as the project's setup installs chromium.
+if ! command -v wrk >/dev/null; then
+  step "apt-get install wrk"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi
+fi
+# The bench's own npm packages (the JS contenders not in the root package).
+if [ ! -d bench/node_modules/@tsndr/cloudflare-worker-jwt ]; then
+  step "npm ci in bench/"
+  (cd bench && npm ci --no-audit --no-fund)
+fi
+
+uptime > "$out/load-before.txt"
+start=$(date +%s)
+
+step "native: build bench/native (release)"
+cargo build -q --release --manifest-path bench/native/Cargo.toml
+native="$CARGO_TARGET_DIR/release/portcullis-bench-native"
+step "native: timing, contenders alternated"
+if quick; then "$native" --rounds 3 --iters 5000 > "$out/native.json"; else "$native" --rounds 9 --iters 20000 > "$out/native.json"; fi
+if command -v valgrind >/dev/null; then
+  step "native: instruction counts (callgrind; noise-free, but no SHA-NI under valgrind)"
+  ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$native" --only "$1" --iters "$2" 2>&1 | grep -o 'Collected : [0-9]*' | grep -o '[0-9]*$'; }
+  {
+    echo "{"
+    first=1
+    for c in portcullis jsonwebtoken jwt-simple hmac-keyed-per-call hmac-prekeyed-clone; do
+      a=$(ir "$c" 2000); b=$(ir "$c" 0)
+      [ $first = 1 ] || echo ","
+      first=0
+      printf '"%s": %d' "$c" $(( (a - b) / 2000 ))
+    done
+    echo "}"
+  } > "$out/native-ir.json"
+fi
+
+step "wasm: build bench/wasm and its JS glue (wasm-bindgen --target web)"
+cargo build -q --manifest-path bench/wasm/Cargo.toml --release --target wasm32-unknown-unknown
+"$WASM_BINDGEN_BIN" --target web --out-dir bench/wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"
+# The same wasm-opt pass worker-build 0.8.7 gives the Worker, so both run the same code.
+features=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory
+  --enable-multivalue --enable-reference-types --enable-exception-handling)
+"$WASM_OPT_BIN" -O "${features[@]}" --debuginfo bench/wasm/pkg/portcullis_bench_wasm_bg.wasm -o bench/wasm/pkg/portcullis_bench_wasm_bg.wasm
+node bench/js/build.mjs
+
+step "verify in workerd and Node"
+if quick; then node bench/js/verify-bench.mjs --rounds 3 --batch-ms 100 > "$out/verify.json"
+else node bench/js/verify-bench.mjs --rounds 7 --batch-ms 200 > "$out/verify.json"; fi
+
+step "throughput through workerd (wrk), startup, KV reads"
+if quick; then node bench/js/throughput-bench.mjs --rounds 1 --seconds 3 --connections 4 --startup-runs 1 > "$out/throughput.json"
+else node bench/js/throughput-bench.mjs --rounds 3 --seconds 10 --connections 4 --startup-runs 3 > "$out/throughput.json"; fi
+
+step "revocation freshness"
+runs=5; quick && runs=2
+if [ -f scripts/freshness.mjs ]; then
+  # The revocation helper's script (one JSON line last); run for each refresh interval.
+  { echo '{"source": "scripts/freshness.mjs", "refresh": {'
+    for r in 1 5; do
+      [ $r = 1 ] || echo ","
+      printf '"%ss": ' "$r"; node scripts/freshness.mjs --refresh-s "$r" --runs "$runs" | tail -n 1
+    done
+    echo "}}"; } > "$out/freshness.json"
+else
+  node bench/js/freshness-min.mjs --refresh-s 1,5 --runs "$runs" > "$out/freshness.json"
+fi
+
+step "size: the Worker as built, and where its code bytes go"
+scripts/size.sh build > "$out/size.txt"
+node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis.wasm" --top 15 > "$out/wasm-profile.json"
+
+if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
+  step "release-profile variants: build (slow)"
+  bench/build-variants.sh
+fi
+if compgen -G "bench/out/variants/*/gate.wasm" >/dev/null; then
+  step "release-profile variants: size and in-workerd verify speed"
+  node bench/js/size-variants.mjs --rounds "$(quick && echo 2 || echo 7)" > "$out/variants.json"
+else
+  rm -f "$out/variants.json"
+fi
+
+uptime > "$out/load-after.txt"
+echo $(( $(date +%s) - start )) > "$out/seconds.txt"
+step "report: BENCHMARKS.md, bench/results.json"
+node bench/js/report.mjs
