@@ -356,6 +356,40 @@ mod tests {
         assert_eq!(serde_json::to_value(&c).unwrap()["tenant"], "t");
     }
 
+    /// The streaming reader and the Map path give the same verdict on every object built
+    /// from up to three of these members (so every order of two conflicting problems).
+    #[test]
+    fn parse_agrees_with_from_object_member_by_member() {
+        let members = [
+            r#""exp":10"#, r#""exp":"10""#, r#""exp":10.5"#, r#""exp":1e300"#, r#""exp":18446744073709551615"#,
+            r#""exp":-0"#, r#""exp":null"#, r#""exp":{"a":1,"a":2}"#, r#""nbf":5.1"#, r#""iat":[1]"#,
+            r#""iss":"i""#, r#""iss":1"#, r#""sub":{"x":[{"y":1,"y":2}]}"#, r#""\u0069ss":"j""#,
+            r#""aud":"a""#, r#""aud":["a","b"]"#, r#""aud":["a",1,{"z":1,"z":1}]"#, r#""aud":[]"#,
+            r#""scope":"x y""#, r#""jti":true"#, r#""t":1"#, r#""t":{"u":1}"#, r#""t\u0000":"\ud83d\ude00""#,
+            r#""e":{"d":1,"d":1}"#, r#""bad":tru"#,
+        ];
+        let mut objects = vec![String::from("{}")];
+        for a in members {
+            objects.push(format!("{{{a}}}"));
+            for b in members {
+                objects.push(format!("{{{a},{b}}}"));
+                for c in members.iter().step_by(3) {
+                    objects.push(format!("{{{a},{b},{c}}}"));
+                }
+            }
+        }
+        let deep = format!(r#"{{"exp":1,"d":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        objects.extend([deep, "[1,{\"a\":1,\"a\":1}]".into(), "\"exp\"".into(), "{} x".into(), "{\"exp\":1}}".into()]);
+        let mut texts: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
+        texts.push(b"{\"exp\":1,\"s\":\"\xff\"}".to_vec());
+        for text in texts {
+            let via_map = crate::json::parse_object(&text)
+                .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })
+                .and_then(Claims::from_object);
+            assert_eq!(Claims::parse(&text), via_map, "{}", String::from_utf8_lossy(&text));
+        }
+    }
+
     #[test]
     fn numeric_claims_must_be_numbers_in_range() {
         assert_eq!(claims(json!({})).unwrap_err(), TokenError::MissingExpiry);
