@@ -50,7 +50,7 @@ pub fn split(token: &str, max_len: usize) -> Result<Parts<'_>, TokenError> {
     if token.len() > max_len {
         return Err(TokenError::TooLong { len: token.len(), max: max_len });
     }
-    let mut dots = token.bytes().enumerate().filter(|&(_, b)| b == b'.').map(|(i, _)| i);
+    let mut dots = token.match_indices('.').map(|(i, _)| i);
     let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
         return Err(TokenError::SegmentCount { found: token.split('.').count() });
     };
