@@ -1,10 +1,14 @@
 //! The registered claims this profile interprets (RFC 7519 section 4.1, RFC 9068 `scope`),
 //! and every other claim carried along uninterpreted.
 
+use core::fmt;
+
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::error::{Segment, TokenError};
+use crate::json;
 
 /// The `aud` claim: one audience or several (RFC 7519 4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,32 +68,230 @@ pub const REGISTERED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jt
 /// NumericDates beyond JavaScript's safe integers are refused rather than rounded.
 const MAX_NUMERIC_DATE: f64 = 9_007_199_254_740_991.0;
 
+/// What a payload said about each registered claim, before any rule is applied: the one
+/// place those rules live, whether the claims came as a [`Map`] or straight from the token
+/// ([`Claims::parse`]). A string claim is absent, not a string (`Some(None)`) or the string.
+#[derive(Default)]
+struct RawClaims {
+    iss: Option<Option<String>>,
+    sub: Option<Option<String>>,
+    aud: Option<Option<Audience>>,
+    exp: Option<RawDate>,
+    nbf: Option<RawDate>,
+    iat: Option<RawDate>,
+    jti: Option<Option<String>>,
+    scope: Option<Option<String>>,
+    extra: Map<String, Value>,
+}
+
+/// A NumericDate claim as found.
+enum RawDate {
+    Number(Number),
+    String,
+    Other,
+}
+
+impl RawDate {
+    fn of(value: Value) -> RawDate {
+        match value {
+            Value::Number(n) => RawDate::Number(n),
+            Value::String(_) => RawDate::String,
+            _ => RawDate::Other,
+        }
+    }
+}
+
+/// Reads a NumericDate value: numbers as numbers, any other value checked strictly.
+struct DateSeed;
+
+impl<'de> DeserializeSeed<'de> for DateSeed {
+    type Value = RawDate;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<RawDate, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DateSeed {
+    type Value = RawDate;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawDate, E> {
+        Ok(RawDate::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RawDate, E> {
+        Ok(RawDate::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RawDate, E> {
+        // As a Value: a float JSON cannot hold would be null, so of the wrong type.
+        Ok(Number::from_f64(v).map_or(RawDate::Other, RawDate::Number))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<RawDate, E> {
+        Ok(RawDate::String)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<RawDate, E> {
+        Ok(RawDate::Other)
+    }
+    fn visit_unit<E>(self) -> Result<RawDate, E> {
+        Ok(RawDate::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawDate, A::Error> {
+        json::StrictValue.visit_seq(seq).map(|_| RawDate::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDate, A::Error> {
+        json::StrictValue.visit_map(map).map(|_| RawDate::Other)
+    }
+}
+
+/// Reads `aud`: a string, or an array that is all strings; any other value (or an array
+/// with anything else in it) is checked strictly and answers `None`.
+struct AudienceSeed;
+
+impl<'de> DeserializeSeed<'de> for AudienceSeed {
+    type Value = Option<Audience>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Audience>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AudienceSeed {
+    type Value = Option<Audience>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<Audience>, E> {
+        Ok(Some(Audience::One(v.to_owned())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Audience>, A::Error> {
+        let mut all = Some(Vec::new());
+        while let Some(item) = seq.next_element_seed(json::StrSeed(str::to_owned))? {
+            match (&mut all, item) {
+                (Some(all), Some(a)) => all.push(a),
+                _ => all = None,
+            }
+        }
+        Ok(all.map(Audience::Many))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Audience>, A::Error> {
+        json::StrictValue.visit_map(map).map(|_| None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Audience>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Audience>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Audience>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Audience>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Audience>, E> {
+        Ok(None)
+    }
+}
+
+impl<'de> json::Members<'de> for RawClaims {
+    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut raw = RawClaims::default();
+        let mut seen = 0u8;
+        while let Some(name) = map.next_key_seed(json::NameSeed(&REGISTERED))? {
+            let i = match name {
+                json::Name::Other(name) => {
+                    let value = map.next_value_seed(json::StrictValue)?;
+                    if raw.extra.insert(name, value).is_some() {
+                        return Err(json::duplicate());
+                    }
+                    continue;
+                }
+                json::Name::Known(i) => i,
+            };
+            let string = json::StrSeed(str::to_owned);
+            // Indices into REGISTERED.
+            match i {
+                0 => raw.iss = Some(map.next_value_seed(string)?),
+                1 => raw.sub = Some(map.next_value_seed(string)?),
+                2 => raw.aud = Some(map.next_value_seed(AudienceSeed)?),
+                3 => raw.exp = Some(map.next_value_seed(DateSeed)?),
+                4 => raw.nbf = Some(map.next_value_seed(DateSeed)?),
+                5 => raw.iat = Some(map.next_value_seed(DateSeed)?),
+                6 => raw.jti = Some(map.next_value_seed(string)?),
+                _ => raw.scope = Some(map.next_value_seed(string)?),
+            }
+            if seen & (1 << i) != 0 {
+                return Err(json::duplicate());
+            }
+            seen |= 1 << i;
+        }
+        Ok(raw)
+    }
+}
+
+impl RawClaims {
+    fn from_map(mut map: Map<String, Value>) -> RawClaims {
+        fn string(map: &mut Map<String, Value>, name: &str) -> Option<Option<String>> {
+            map.remove(name).map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+        }
+        let aud = map.remove("aud").map(|v| match v {
+            Value::String(a) => Some(Audience::One(a)),
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(a) => Some(a),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Audience::Many),
+            _ => None,
+        });
+        RawClaims {
+            iss: string(&mut map, "iss"),
+            sub: string(&mut map, "sub"),
+            jti: string(&mut map, "jti"),
+            scope: string(&mut map, "scope"),
+            aud,
+            exp: map.remove("exp").map(RawDate::of),
+            nbf: map.remove("nbf").map(RawDate::of),
+            iat: map.remove("iat").map(RawDate::of),
+            extra: map,
+        }
+    }
+
+    /// Each registered claim's type and range, in a fixed order of precedence.
+    fn check(self) -> Result<Claims, TokenError> {
+        let iss = string_claim(self.iss, "iss")?;
+        let sub = string_claim(self.sub, "sub")?;
+        let jti = string_claim(self.jti, "jti")?;
+        let scope = string_claim(self.scope, "scope")?;
+        let aud = match self.aud {
+            None => None,
+            Some(Some(aud)) => Some(aud),
+            Some(None) => return Err(member_type("aud")),
+        };
+        let exp = date_claim(self.exp, "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
+        let nbf = date_claim(self.nbf, "nbf", f64::ceil)?;
+        let iat = date_claim(self.iat, "iat", f64::ceil)?;
+        Ok(Claims { iss, sub, aud, exp, nbf, iat, jti, scope, extra: self.extra })
+    }
+}
+
 impl Claims {
     /// Reads claims from a parsed payload object, checking each registered claim's type.
-    pub fn from_object(mut map: Map<String, Value>) -> Result<Claims, TokenError> {
-        let iss = take_string(&mut map, "iss")?;
-        let sub = take_string(&mut map, "sub")?;
-        let jti = take_string(&mut map, "jti")?;
-        let scope = take_string(&mut map, "scope")?;
-        let aud = match map.remove("aud") {
-            None => None,
-            Some(Value::String(a)) => Some(Audience::One(a)),
-            Some(Value::Array(items)) => {
-                let mut all = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Value::String(a) => all.push(a),
-                        _ => return Err(member_type("aud")),
-                    }
-                }
-                Some(Audience::Many(all))
-            }
-            Some(_) => return Err(member_type("aud")),
-        };
-        let exp = take_date(&mut map, "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
-        let nbf = take_date(&mut map, "nbf", f64::ceil)?;
-        let iat = take_date(&mut map, "iat", f64::ceil)?;
-        Ok(Claims { iss, sub, aud, exp, nbf, iat, jti, scope, extra: map })
+    pub fn from_object(map: Map<String, Value>) -> Result<Claims, TokenError> {
+        RawClaims::from_map(map).check()
+    }
+
+    /// Reads claims from the decoded payload bytes: the same verdicts as
+    /// [`crate::json::parse_object`] (as [`TokenError::Json`] for the payload) then
+    /// [`Claims::from_object`], without building a map of the registered claims.
+    pub fn parse(payload: &[u8]) -> Result<Claims, TokenError> {
+        json::parse_members::<RawClaims>(payload)
+            .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })?
+            .check()
     }
 
     /// The scope tokens, in order.
@@ -107,22 +309,18 @@ fn member_type(member: &'static str) -> TokenError {
     TokenError::MemberType { segment: Segment::Payload, member }
 }
 
-fn take_string(map: &mut Map<String, Value>, name: &'static str) -> Result<Option<String>, TokenError> {
-    match map.remove(name) {
+fn string_claim(raw: Option<Option<String>>, name: &'static str) -> Result<Option<String>, TokenError> {
+    match raw {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(member_type(name)),
+        Some(Some(s)) => Ok(Some(s)),
+        Some(None) => Err(member_type(name)),
     }
 }
 
-fn take_date(
-    map: &mut Map<String, Value>,
-    name: &'static str,
-    round: fn(f64) -> f64,
-) -> Result<Option<i64>, TokenError> {
-    match map.remove(name) {
+fn date_claim(raw: Option<RawDate>, name: &'static str, round: fn(f64) -> f64) -> Result<Option<i64>, TokenError> {
+    match raw {
         None => Ok(None),
-        Some(Value::Number(n)) => {
+        Some(RawDate::Number(n)) => {
             if let Some(i) = n.as_i64() {
                 if (i as f64).abs() <= MAX_NUMERIC_DATE {
                     return Ok(Some(i));
@@ -134,8 +332,8 @@ fn take_date(
             }
             Err(TokenError::NumericClaimOutOfRange(name))
         }
-        Some(Value::String(_)) => Err(TokenError::NumericClaimIsString(name)),
-        Some(_) => Err(member_type(name)),
+        Some(RawDate::String) => Err(TokenError::NumericClaimIsString(name)),
+        Some(RawDate::Other) => Err(member_type(name)),
     }
 }
 
@@ -156,6 +354,40 @@ mod tests {
         assert_eq!(c.scopes().collect::<Vec<_>>(), ["x", "y"]);
         assert_eq!(c.extra["tenant"], "t");
         assert_eq!(serde_json::to_value(&c).unwrap()["tenant"], "t");
+    }
+
+    /// The streaming reader and the Map path give the same verdict on every object built
+    /// from up to three of these members (so every order of two conflicting problems).
+    #[test]
+    fn parse_agrees_with_from_object_member_by_member() {
+        let members = [
+            r#""exp":10"#, r#""exp":"10""#, r#""exp":10.5"#, r#""exp":1e300"#, r#""exp":18446744073709551615"#,
+            r#""exp":-0"#, r#""exp":null"#, r#""exp":{"a":1,"a":2}"#, r#""nbf":5.1"#, r#""iat":[1]"#,
+            r#""iss":"i""#, r#""iss":1"#, r#""sub":{"x":[{"y":1,"y":2}]}"#, r#""\u0069ss":"j""#,
+            r#""aud":"a""#, r#""aud":["a","b"]"#, r#""aud":["a",1,{"z":1,"z":1}]"#, r#""aud":[]"#,
+            r#""scope":"x y""#, r#""jti":true"#, r#""t":1"#, r#""t":{"u":1}"#, r#""t\u0000":"\ud83d\ude00""#,
+            r#""e":{"d":1,"d":1}"#, r#""bad":tru"#,
+        ];
+        let mut objects = vec![String::from("{}")];
+        for a in members {
+            objects.push(format!("{{{a}}}"));
+            for b in members {
+                objects.push(format!("{{{a},{b}}}"));
+                for c in members.iter().step_by(3) {
+                    objects.push(format!("{{{a},{b},{c}}}"));
+                }
+            }
+        }
+        let deep = format!(r#"{{"exp":1,"d":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        objects.extend([deep, "[1,{\"a\":1,\"a\":1}]".into(), "\"exp\"".into(), "{} x".into(), "{\"exp\":1}}".into()]);
+        let mut texts: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
+        texts.push(b"{\"exp\":1,\"s\":\"\xff\"}".to_vec());
+        for text in texts {
+            let via_map = crate::json::parse_object(&text)
+                .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })
+                .and_then(Claims::from_object);
+            assert_eq!(Claims::parse(&text), via_map, "{}", String::from_utf8_lossy(&text));
+        }
     }
 
     #[test]

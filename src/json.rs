@@ -42,7 +42,7 @@ fn classify(err: serde_json::Error) -> JsonProblem {
 }
 
 /// A seed that builds a [`Value`] and fails on the first duplicate member name.
-struct StrictValue;
+pub(crate) struct StrictValue;
 
 impl<'de> DeserializeSeed<'de> for StrictValue {
     type Value = Value;
@@ -94,6 +94,141 @@ impl<'de> Visitor<'de> for StrictValue {
             }
         }
         Ok(Value::Object(object))
+    }
+}
+
+/// An object read member by member straight into a typed form, with no [`Value`] tree in
+/// between: see [`parse_members`].
+pub(crate) trait Members<'de>: Sized {
+    /// Reads every member of the object from `map`. Must fail with [`duplicate`] on a name
+    /// seen twice, and read every value through a strict seed ([`StrictValue`],
+    /// [`StrSeed`] ...) so that nested objects are checked too.
+    fn read<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// The error a [`Members`] implementation returns for a repeated member name.
+pub(crate) fn duplicate<E: serde::de::Error>() -> E {
+    E::custom(DUPLICATE)
+}
+
+/// Parses UTF-8 JSON that must be an object with no duplicate member names at any depth,
+/// reading it with `T`. Same verdicts, in the same order, as [`parse_object`]: UTF-8 first,
+/// then the first syntax or duplicate problem in the text, then the trailing text, then
+/// whether it was an object at all.
+pub(crate) fn parse_members<T: for<'de> Members<'de>>(bytes: &[u8]) -> Result<T, JsonProblem> {
+    let text = core::str::from_utf8(bytes).map_err(|_| JsonProblem::NotUtf8)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = serde::Deserializer::deserialize_any(&mut de, ObjectOf(core::marker::PhantomData::<T>))
+        .map_err(classify)?;
+    de.end().map_err(classify)?;
+    read.ok_or(JsonProblem::NotAnObject)
+}
+
+/// Reads an object with `T`; any other value is checked strictly and answers `None`.
+struct ObjectOf<T>(core::marker::PhantomData<T>);
+
+impl<'de, T: Members<'de>> Visitor<'de> for ObjectOf<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::read(map).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
+        StrictValue.visit_seq(seq).map(|_| None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+}
+
+/// A member name: its index in a list of known names, or the name itself.
+pub(crate) enum Name {
+    /// `names[i]`.
+    Known(usize),
+    /// Any other name.
+    Other(String),
+}
+
+/// Reads a member name, matching it against `names` without allocating for them (escaped
+/// spellings included: the comparison is on the unescaped name).
+pub(crate) struct NameSeed(pub &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Name;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Name;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Name, E> {
+        Ok(match self.0.iter().position(|n| *n == v) {
+            Some(i) => Name::Known(i),
+            None => Name::Other(v.to_owned()),
+        })
+    }
+}
+
+/// Reads a value that should be a string, mapping it with `F`; any other value is checked
+/// strictly (duplicates, depth) and answers `None`.
+pub(crate) struct StrSeed<F>(pub F);
+
+impl<'de, T, F: FnOnce(&str) -> T> DeserializeSeed<'de> for StrSeed<F> {
+    type Value = Option<T>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T, F: FnOnce(&str) -> T> Visitor<'de> for StrSeed<F> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<T>, E> {
+        Ok(Some((self.0)(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
+        StrictValue.visit_seq(seq).map(|_| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        StrictValue.visit_map(map).map(|_| None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<T>, E> {
+        Ok(None)
     }
 }
 

@@ -1,5 +1,8 @@
 //! The JWS compact form: splitting, strict decoding and the protected header.
 
+use std::collections::BTreeSet;
+
+use serde::de::MapAccess;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -74,49 +77,173 @@ fn header_type(member: &'static str) -> TokenError {
     TokenError::MemberType { segment: Segment::Header, member }
 }
 
-impl Header {
-    /// Reads a protected header, refusing every feature this profile does not support.
-    pub fn from_object(map: &Map<String, Value>) -> Result<Header, TokenError> {
-        let alg = match map.get("alg") {
+/// What a header said about each member this profile reads, before any rule is applied:
+/// the one place those rules live, whether the header came as a [`Map`] or straight from
+/// the token ([`Header::parse`]).
+#[derive(Default)]
+struct RawHeader {
+    /// `alg`: absent, not a string (`Some(None)`), or what its name means.
+    alg: Option<Option<Result<Alg, TokenError>>>,
+    crit: bool,
+    b64: bool,
+    zip: bool,
+    /// `cty`: absent, not a string, or whether it says JWT.
+    cty: Option<Option<bool>>,
+    /// `typ`: absent, not a string, or whether it is acceptable.
+    typ: Option<Option<bool>>,
+    /// `kid`: absent, not a string, or the name (`None` if too long to name any key).
+    kid: Option<Option<Option<String>>>,
+}
+
+fn read_alg(name: &str) -> Result<Alg, TokenError> {
+    match Alg::from_name(name) {
+        Some(alg) => Ok(alg),
+        None if name.eq_ignore_ascii_case("none") => Err(TokenError::UnsecuredAlgorithm),
+        None => Err(TokenError::UnsupportedAlgorithm),
+    }
+}
+
+fn read_cty(cty: &str) -> bool {
+    is_jwt_media_type(cty)
+}
+
+fn read_typ(typ: &str) -> bool {
+    is_jwt_media_type(typ) || is_at_jwt(typ)
+}
+
+fn read_kid(kid: &str) -> Option<String> {
+    (kid.len() <= MAX_KID_LEN).then(|| kid.to_owned())
+}
+
+/// The header members [`RawHeader`] records, in its [`Members`](json::Members) order.
+const HEADER_NAMES: &[&str] = &["alg", "crit", "b64", "zip", "cty", "typ", "kid"];
+
+impl<'de> json::Members<'de> for RawHeader {
+    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut raw = RawHeader::default();
+        let mut seen = 0u8;
+        let mut others = BTreeSet::new();
+        while let Some(name) = map.next_key_seed(json::NameSeed(HEADER_NAMES))? {
+            let i = match name {
+                json::Name::Other(name) => {
+                    map.next_value_seed(json::StrictValue)?;
+                    if !others.insert(name) {
+                        return Err(json::duplicate());
+                    }
+                    continue;
+                }
+                json::Name::Known(i) => i,
+            };
+            match i {
+                0 => raw.alg = Some(map.next_value_seed(json::StrSeed(read_alg))?),
+                1..=3 => {
+                    map.next_value_seed(json::StrictValue)?;
+                    *[&mut raw.crit, &mut raw.b64, &mut raw.zip][i - 1] = true;
+                }
+                4 => raw.cty = Some(map.next_value_seed(json::StrSeed(read_cty))?),
+                5 => raw.typ = Some(map.next_value_seed(json::StrSeed(read_typ))?),
+                _ => raw.kid = Some(map.next_value_seed(json::StrSeed(read_kid))?),
+            }
+            if seen & (1 << i) != 0 {
+                return Err(json::duplicate());
+            }
+            seen |= 1 << i;
+        }
+        Ok(raw)
+    }
+}
+
+impl RawHeader {
+    fn from_map(map: &Map<String, Value>) -> RawHeader {
+        fn string<T>(map: &Map<String, Value>, name: &str, read: impl FnOnce(&str) -> T) -> Option<Option<T>> {
+            map.get(name).map(|v| match v {
+                Value::String(s) => Some(read(s)),
+                _ => None,
+            })
+        }
+        RawHeader {
+            alg: string(map, "alg", read_alg),
+            crit: map.contains_key("crit"),
+            b64: map.contains_key("b64"),
+            zip: map.contains_key("zip"),
+            cty: string(map, "cty", read_cty),
+            typ: string(map, "typ", read_typ),
+            kid: string(map, "kid", read_kid),
+        }
+    }
+
+    /// The profile's rules, in their order of precedence.
+    fn check(self) -> Result<Header, TokenError> {
+        let alg = match self.alg {
             None => return Err(TokenError::MissingAlgorithm),
-            Some(Value::String(a)) => a,
-            Some(_) => return Err(header_type("alg")),
+            Some(None) => return Err(header_type("alg")),
+            Some(Some(alg)) => alg?,
         };
-        let alg = match Alg::from_name(alg) {
-            Some(alg) => alg,
-            None if alg.eq_ignore_ascii_case("none") => return Err(TokenError::UnsecuredAlgorithm),
-            None => return Err(TokenError::UnsupportedAlgorithm),
-        };
-        if map.contains_key("crit") {
+        if self.crit {
             return Err(TokenError::CriticalHeader);
         }
-        if map.contains_key("b64") {
+        if self.b64 {
             return Err(TokenError::UnencodedPayload);
         }
-        if map.contains_key("zip") {
+        if self.zip {
             return Err(TokenError::Compressed);
         }
-        match map.get("cty") {
-            None => {}
-            Some(Value::String(cty)) if is_jwt_media_type(cty) => return Err(TokenError::NestedToken),
-            Some(Value::String(_)) => {}
-            Some(_) => return Err(header_type("cty")),
+        match self.cty {
+            None | Some(Some(false)) => {}
+            Some(Some(true)) => return Err(TokenError::NestedToken),
+            Some(None) => return Err(header_type("cty")),
         }
-        match map.get("typ") {
-            None => {}
-            Some(Value::String(typ)) if is_jwt_media_type(typ) || is_at_jwt(typ) => {}
-            Some(Value::String(_)) => return Err(TokenError::UnexpectedType),
-            Some(_) => return Err(header_type("typ")),
+        match self.typ {
+            None | Some(Some(true)) => {}
+            Some(Some(false)) => return Err(TokenError::UnexpectedType),
+            Some(None) => return Err(header_type("typ")),
         }
-        let kid = match map.get("kid") {
+        let kid = match self.kid {
             None => None,
-            Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN => Some(kid.clone()),
+            Some(Some(Some(kid))) => Some(kid),
             // An absurd kid cannot name a key; answer as for any unknown one.
-            Some(Value::String(_)) => return Err(TokenError::UnknownKeyId),
-            Some(_) => return Err(header_type("kid")),
+            Some(Some(None)) => return Err(TokenError::UnknownKeyId),
+            Some(None) => return Err(header_type("kid")),
         };
         Ok(Header { alg, kid })
     }
+}
+
+impl Header {
+    /// Reads a protected header, refusing every feature this profile does not support.
+    pub fn from_object(map: &Map<String, Value>) -> Result<Header, TokenError> {
+        RawHeader::from_map(map).check()
+    }
+
+    /// Decodes and reads the encoded protected header of a token: the same verdicts as
+    /// [`decode_object`] then [`Header::from_object`], without building a map.
+    pub fn decode(text: &str) -> Result<Header, TokenError> {
+        with_decoded(text, Segment::Header, |bytes| {
+            json::parse_members::<RawHeader>(bytes)
+                .map_err(|problem| TokenError::Json { segment: Segment::Header, problem })?
+                .check()
+        })
+    }
+}
+
+/// Decodes a segment strictly and hands its bytes to `f`: on the stack when they are few,
+/// as they are in nearly every token, so a verify allocates nothing for them.
+pub fn with_decoded<R>(
+    text: &str,
+    segment: Segment,
+    f: impl FnOnce(&[u8]) -> Result<R, TokenError>,
+) -> Result<R, TokenError> {
+    let mut stack = [0u8; 512];
+    let len = b64::decoded_len(text.len());
+    let mut heap = Vec::new();
+    let buf = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    let n = b64::decode_to_slice(text, buf).map_err(|problem| TokenError::Encoding { segment, problem })?;
+    f(&buf[..n])
 }
 
 /// `JWT` or `application/jwt`, case-insensitively (RFC 7515 4.1.9/4.1.10).
@@ -163,6 +290,38 @@ mod tests {
         let p = split("a.b.c", 100).unwrap();
         assert_eq!((p.signing_input, p.signature), ("a.b", "c"));
         assert_eq!(split("a.b.c", 4).unwrap_err(), TokenError::TooLong { len: 5, max: 4 });
+    }
+
+    /// Header::decode and the Map path give the same verdict on every header built from up
+    /// to three of these members (so every order of two conflicting problems).
+    #[test]
+    fn decode_agrees_with_from_object_member_by_member() {
+        let members = [
+            r#""alg":"HS256""#, r#""alg":"none""#, r#""alg":"RS256""#, r#""alg":1"#, r#""\u0061lg":"HS384""#,
+            r#""crit":["exp"]"#, r#""b64":false"#, r#""zip":{"a":1,"a":1}"#, r#""cty":"JWT""#, r#""cty":7"#,
+            r#""cty":"text/plain""#, r#""typ":"at+jwt""#, r#""typ":"JOSE""#, r#""typ":null"#, r#""kid":"k""#,
+            r#""kid":[]"#, r#""x":1"#, r#""x":[{"y":1,"y":2}]"#, r#""bad":tru"#,
+        ];
+        let long_kid = format!(r#""kid":"{}""#, "k".repeat(300));
+        let mut objects = vec![String::from("{}"), "[]".into(), "1".into(), "{} x".into(), format!("{{{long_kid}}}")];
+        for a in members {
+            objects.push(format!("{{{a}}}"));
+            for b in members {
+                objects.push(format!("{{{a},{b}}}"));
+                for c in members.iter().step_by(2) {
+                    objects.push(format!("{{{a},{b},{c}}}"));
+                }
+            }
+        }
+        for text in objects {
+            let encoded = b64::encode(&text);
+            let via_map = decode_object(&encoded, Segment::Header).and_then(|m| Header::from_object(&m));
+            assert_eq!(Header::decode(&encoded), via_map, "{text}");
+        }
+        for text in ["e30=", "e3!", "e", "e30x"] {
+            let via_map = decode_object(text, Segment::Header).and_then(|m| Header::from_object(&m));
+            assert_eq!(Header::decode(text), via_map, "{text}");
+        }
     }
 
     #[test]

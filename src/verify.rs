@@ -3,6 +3,7 @@
 //! Order matters: length before decoding; shape and header before any key is touched; the
 //! tag before any claim is believed; claims last.
 
+use crate::b64;
 use crate::claims::Claims;
 use crate::error::{Segment, TokenError};
 use crate::keyring::{Alg, Keyring};
@@ -55,12 +56,10 @@ pub fn verify(
     policy: &VerifyPolicy,
     now: i64,
 ) -> Result<VerifiedToken, TokenError> {
-    let jws = verify_jws(token, keyring, policy)?;
-    let payload = crate::json::parse_object(&jws.payload)
-        .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })?;
-    let claims = Claims::from_object(payload)?;
+    let (header, payload) = check_signature(token, keyring, policy)?;
+    let claims = token::with_decoded(payload, Segment::Payload, Claims::parse)?;
     check_claims(&claims, policy, now)?;
-    Ok(VerifiedToken { header: jws.header, claims })
+    Ok(VerifiedToken { header, claims })
 }
 
 /// A JWS whose header and tag passed every check; its payload is not yet interpreted.
@@ -75,9 +74,19 @@ pub struct VerifiedJws {
 /// The signature layer alone (RFC 7515): shape, header, key selection and tag. The payload
 /// is decoded only after the tag has checked.
 pub fn verify_jws(token: &str, keyring: &Keyring, policy: &VerifyPolicy) -> Result<VerifiedJws, TokenError> {
+    let (header, payload) = check_signature(token, keyring, policy)?;
+    let payload = token::decode_segment(payload, Segment::Payload)?;
+    Ok(VerifiedJws { header, payload })
+}
+
+/// Everything up to and including the tag; answers the header and the still-encoded payload.
+fn check_signature<'t>(
+    token: &'t str,
+    keyring: &Keyring,
+    policy: &VerifyPolicy,
+) -> Result<(Header, &'t str), TokenError> {
     let parts = token::split(token, policy.max_token_len)?;
-    let header_map = token::decode_object(parts.header, Segment::Header)?;
-    let header = Header::from_object(&header_map)?;
+    let header = Header::decode(parts.header)?;
     if !policy.algorithms.contains(&header.alg) {
         return Err(TokenError::AlgorithmNotAllowed(header.alg));
     }
@@ -85,10 +94,18 @@ pub fn verify_jws(token: &str, keyring: &Keyring, policy: &VerifyPolicy) -> Resu
     if key.alg() != header.alg {
         return Err(TokenError::AlgorithmKeyMismatch { token: header.alg, key: key.alg() });
     }
-    let tag = token::decode_segment(parts.signature, Segment::Signature)?;
-    key.verify_tag(parts.signing_input.as_bytes(), &tag)?;
-    let payload = token::decode_segment(parts.payload, Segment::Payload)?;
-    Ok(VerifiedJws { header, payload })
+    // The longest tag is 64 bytes (HS512); anything that decodes longer is refused by
+    // verify_tag for its length, once it has been found to be canonical base64url.
+    let mut tag = [0u8; 64];
+    if b64::decoded_len(parts.signature.len()) <= tag.len() {
+        let n = b64::decode_to_slice(parts.signature, &mut tag)
+            .map_err(|problem| TokenError::Encoding { segment: Segment::Signature, problem })?;
+        key.verify_tag(parts.signing_input.as_bytes(), &tag[..n])?;
+    } else {
+        let tag = token::decode_segment(parts.signature, Segment::Signature)?;
+        key.verify_tag(parts.signing_input.as_bytes(), &tag)?;
+    }
+    Ok((header, parts.payload))
 }
 
 /// The time, audience, issuer and lifetime rules, on claims whose signature already checked.
