@@ -139,10 +139,8 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
             lenient.max_ttl = None;
             let jws = crate::verify::verify_jws(&token, &config.keyring, &lenient)
                 .map_err(|e| Denial::BadAdminRequest(format!("the token cannot be revoked: {e}")))?;
-            let claims = crate::json::parse_object(&jws.payload)
-                .ok()
-                .and_then(|m| crate::claims::Claims::from_object(m).ok())
-                .ok_or_else(|| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
+            let claims = crate::claims::Claims::parse(&jws.payload)
+                .map_err(|_| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
             let jti = claims.jti.ok_or_else(|| {
                 Denial::BadAdminRequest("the token has no jti; revoke its subject instead".into())
             })?;
