@@ -23,6 +23,7 @@ build: setup
 test: export CI := true
 test: setup
 	cargo test --all-targets
+	tests/interop/run.sh
 	scripts/check-config.sh
 	cargo build --lib --target wasm32-unknown-unknown
 	scripts/build.sh
