@@ -38,10 +38,14 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
     // but the lines don't mix with the bench's JSON.
     handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
     modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
-  if (name === "portcullis") {
+  if (name === "portcullis" || name === "portcullis-base") {
+    // portcullis-base: another build of the gate (PORTCULLIS_BASE_BUILD, a copy of an earlier
+    // build/) to A/B a change in one run.
+    const dir = name === "portcullis-base" ? process.env.PORTCULLIS_BASE_BUILD : join(ROOT, "build");
+    if (!dir) throw new Error("portcullis-base needs PORTCULLIS_BASE_BUILD (a copy of an earlier build/)");
     return {
       ...common,
-      scriptPath: join(ROOT, "build", "index.js"),
+      scriptPath: join(dir, "index.js"),
       unsafeTriggerHandlers: true,
       bindings: {
         PORTCULLIS_KEYS: JSON.stringify(JWKS),

@@ -4,7 +4,11 @@
 // @tsndr/cloudflare-worker-jwt gate (verify + KV get of the jti + forward). Also: start to
 // first answered request, and KV reads per 1,000 requests.
 //   node bench/js/throughput-bench.mjs [--rounds 3] [--seconds 10] [--connections 4]
+//     [--only portcullis,portcullis-public]   (a subset; passthrough is always run)
+//   With PORTCULLIS_BASE_BUILD=<copy of an earlier build/>, --only may name portcullis-base
+//   (that build, same config, same route as portcullis) to A/B a change in one run.
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { parseArgs } from "node:util";
 import { log, median, mintToken, round } from "./common.mjs";
@@ -16,13 +20,18 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "4" },
     "startup-runs": { type: "string", default: "3" },
+    only: { type: "string" },
   },
 });
 const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Number(opts.connections);
 // portcullis-public: the same gate instance on a public route (no token check, no identity
 // headers or assertion): what the glue, logging and forwarding cost without verification.
-const NAMES = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr"];
-const STARTED = NAMES.filter((n) => n !== "portcullis-public");
+const ALL = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr", "portcullis-base"];
+const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
+for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
+const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base");
+// portcullis-public needs the gate's instance (it shares it).
+const STARTED = ALL.filter((n) => n !== "portcullis-public" && (NAMES.includes(n) || (n === "portcullis" && NAMES.includes("portcullis-public"))));
 const PATH = { "portcullis-public": "/health" };
 
 const token = await mintToken({ scope: "orders:read" });
@@ -44,6 +53,30 @@ async function wrk(url, path = "/orders/1") {
   return { rps, p50_ms: ms(50), p99_ms: ms(99), requests, non_2xx: bad, socket_errors: errors };
 }
 
+// The workerd processes this process spawned, and their CPU time (user + system, clock
+// ticks of 10 ms on Linux): CPU per request is a measure the other jobs on the machine
+// disturb far less than requests/s.
+function workerdPids() {
+  const pids = new Set();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch { return NaN; }
+}
+const TICK_US = 10_000;
+
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
 try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
@@ -60,14 +93,18 @@ try {
 
   // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
   const live = {};
-  for (const n of STARTED) live[n] = await startContender(n, origin.url, token);
-  live["portcullis-public"] = live.portcullis;
+  for (const n of STARTED) {
+    const had = workerdPids();
+    live[n] = await startContender(n, origin.url, token);
+    live[n].pids = [...workerdPids()].filter((p) => !had.has(p));
+  }
+  if (live.portcullis) live["portcullis-public"] = live.portcullis;
   const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
   // (reset by reading the counters after warm-up)
   const before = {};
   const stats = async (n) => {
-    if (n === "portcullis") {
+    if (n === "portcullis" || n === "portcullis-base") {
       const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
       if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
       return { kv_reads: (await res.json()).kv.reads };
@@ -79,18 +116,21 @@ try {
     for (let k = 0; k < NAMES.length; k++) {
       const name = NAMES[(r + k) % NAMES.length];
       log(`round ${r + 1}/${ROUNDS}: ${name}`);
+      const pids = live[name].pids;
+      const t0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
       const w = await wrk(live[name].url, PATH[name]);
+      w.workerd_cpu_us_per_req = round(((pids.reduce((a, p) => a + cpuTicks(p), 0) - t0) * TICK_US) / w.requests, 1);
       if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
       runs[name].push(w);
     }
   }
   const after = {};
   for (const n of STARTED) after[n] = await stats(n);
-  const total = (n) => runs[n].reduce((a, w) => a + w.requests, 0);
+  const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
   for (const n of NAMES) {
     // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
     const gate = n.startsWith("portcullis");
-    const requests = gate ? total("portcullis") + total("portcullis-public") : total(n);
+    const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
     const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
     const pass = runs.passthrough;
     result.contenders[n] = {
@@ -99,6 +139,7 @@ try {
       p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
       // Ratios within a round (the two ran back to back), then the median.
       rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
+      workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
       requests: total(n),
       kv_reads: n === "passthrough" ? 0 : reads,
       kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
