@@ -1,7 +1,8 @@
 # Portcullis: build and test pipeline. Two commands on a fresh machine:
 #   make setup   install the toolchain (idempotent; every other target runs it first)
 #   make test    everything CI runs
-# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787).
+# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787),
+#   make fuzz (each fuzz target FUZZ_SECONDS, default 60), make soak (SOAK_SECONDS, default 60).
 # The logic lives in scripts/; this file only orders the steps.
 
 SHELL := bash
@@ -9,7 +10,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev
+.PHONY: setup build test dev fuzz soak
 
 setup:
 	scripts/setup.sh
@@ -27,3 +28,9 @@ test: setup
 
 dev: build
 	scripts/dev.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+soak: build
+	node scripts/soak.mjs
