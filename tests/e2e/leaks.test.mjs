@@ -104,7 +104,9 @@ describe("no credential or key leaks", () => {
     const admin = token("portcullis:admin");
     const reader = token("orders:read");
     // Allowed: header, cookie (with another cookie the origin must still get), POST body.
-    assert.equal((await send("/orders/1?x=1", bearer(reader))).status, 200);
+    // Allowed, with identity headers a client tries to spoof: the origin must get the gate's.
+    const spoof = { "x-portcullis-subject": "spoofed-admin", "X-Portcullis-Assertion": "spoofed.assertion.value" };
+    assert.equal((await send("/orders/1?x=1", bearer(reader, spoof))).status, 200);
     assert.equal((await send("/orders/2", { headers: { cookie: `theme=dark; session=${token("orders:read")}` } })).status, 200);
     const writer = token("orders:write orders:read");
     assert.equal((await send("/orders", { method: "POST", body: '{"item":1}', ...bearer(writer) })).status, 200);
@@ -186,6 +188,13 @@ describe("no credential or key leaks", () => {
     assert.deepEqual(leaks, []);
     const cookies = origin.requests.map((r) => r.headers.cookie).filter(Boolean);
     assert.deepEqual(cookies, ["theme=dark"], "the token cookie must be stripped, other cookies kept");
+  });
+
+  test("identity headers sent by the client never reach the origin", () => {
+    const seen = origin.requests.flatMap((r) => Object.values(r.headers)).filter((v) => String(v).includes("spoofed"));
+    assert.deepEqual(seen, []);
+    const first = origin.requests.find((r) => r.url === "/orders/1?x=1");
+    assert.match(first.headers["x-portcullis-subject"], /^user-\d+$/);
   });
 
   test("each assertion is the gate's own, signed with the origin key, and embeds no token", () => {
