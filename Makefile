@@ -4,7 +4,8 @@
 # Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
 # front of a demo origin, with tokens and curl lines to try it), make check-config
 # (wrangler.toml's gate settings, checked with throwaway secrets), make bench (benchmarks ->
-# BENCHMARKS.md + bench/results.json; see scripts/bench.sh).
+# BENCHMARKS.md + bench/results.json; see scripts/bench.sh), make fuzz (each fuzz target
+# FUZZ_SECONDS, default 60), make soak (SOAK_SECONDS, default 60).
 # The logic lives in scripts/; this file only orders the steps.
 
 SHELL := bash
@@ -12,7 +13,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev check-config bench
+.PHONY: setup build test dev check-config bench fuzz soak
 
 setup:
 	scripts/setup.sh
@@ -40,3 +41,9 @@ check-config: setup
 bench: export CI := true
 bench: build
 	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+soak: build
+	node scripts/soak.mjs

@@ -1,0 +1,517 @@
+// Soak: mixed traffic with injected faults against the REAL build in workerd (Miniflare), a
+// recording origin on 127.0.0.1, and a check of every single decision.
+//
+//   make soak                          (builds first; SOAK_SECONDS=60 by default)
+//   SOAK_SECONDS=120 SOAK_CONCURRENCY=6 node scripts/soak.mjs
+//
+// Traffic classes, each with the decision it must get: valid (200 from the origin), expired,
+// tampered, revoked, wrong scope, garbage credentials, no token, an oversized (~16 KiB)
+// Authorization header, public /health, and slow request bodies (a valid upload streamed in
+// pieces). Phases, in order: normal, KV slow, KV failing, recovery, origin down, origin slow
+// (beyond PORTCULLIS_ORIGIN_TIMEOUT_MS), origin resetting connections, normal.
+//
+// KV faults: REVOCATIONS is a Miniflare wrapped binding (a JS module in front of a real
+// in-memory KV namespace) that asks this script, per operation, whether to throw or delay.
+// Documented behaviour under faults: 503 (fail closed) once no snapshot younger than
+// PORTCULLIS_REVOCATION_MAX_AGE_S can be loaded; 502 origin down or resetting; 504 origin
+// slower than the timeout. Requests the gate denies never depend on the origin.
+//
+// The origin verifies every forwarded request's X-Portcullis-Assertion with the origin key
+// (node:crypto HMAC) and checks it matches a request the script sent with a valid token.
+// Loopback only. Exits 1 on any wrong decision, unverifiable forward, or gate 5xx outside
+// a fault phase.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
+import { Miniflare } from "miniflare";
+import { ENTRY, compatibilityDate } from "../tests/e2e/harness.mjs";
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 4);
+const REFRESH_S = 1;
+const MAX_AGE_S = 2;
+const ORIGIN_TIMEOUT_MS = 1500;
+// After a fault starts or stops, decisions may lag by up to this long (snapshot ages,
+// keep-alive connections): both the old and the new expectation are accepted meanwhile.
+const GRACE_MS = (MAX_AGE_S + REFRESH_S) * 1000 + ORIGIN_TIMEOUT_MS + 500;
+
+// ---------------------------------------------------------------------------------------
+// Keys and tokens
+// ---------------------------------------------------------------------------------------
+const b64u = (buf) => Buffer.from(buf).toString("base64url");
+const GATE_SECRET = Buffer.alloc(32, 0x11);
+const ORIGIN_SECRET = Buffer.alloc(32, 0x22);
+const KEYS = JSON.stringify({ keys: [{ kty: "oct", kid: "k1", alg: "HS256", k: b64u(GATE_SECRET) }] });
+const ORIGIN_KEY = JSON.stringify({ kty: "oct", kid: "origin", alg: "HS256", k: b64u(ORIGIN_SECRET) });
+
+function sign(payload, secret = GATE_SECRET, header = { alg: "HS256", kid: "k1", typ: "JWT" }) {
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  return `${input}.${b64u(createHmac("sha256", secret).update(input).digest())}`;
+}
+const now = () => Math.floor(Date.now() / 1000);
+let jtiCounter = 0;
+function token(scope, extra = {}) {
+  const t = now();
+  return sign({ sub: "soak", scope, jti: `soak-${++jtiCounter}`, iat: t - 5, exp: t + 600, ...extra });
+}
+
+/** Verifies an identity assertion; returns its claims or a reason it is not valid. */
+function checkAssertion(assertion, method, path) {
+  if (typeof assertion !== "string") return { error: "no assertion" };
+  const [h, p, s, extra] = assertion.split(".");
+  if (!s || extra !== undefined) return { error: "assertion not a compact JWS" };
+  const expected = createHmac("sha256", ORIGIN_SECRET).update(`${h}.${p}`).digest();
+  const got = Buffer.from(s, "base64url");
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { error: "bad assertion MAC" };
+  const header = JSON.parse(Buffer.from(h, "base64url"));
+  const claims = JSON.parse(Buffer.from(p, "base64url"));
+  if (header.alg !== "HS256") return { error: "assertion alg" };
+  if (!(claims.exp >= now() - 1)) return { error: "assertion expired" };
+  if (claims.htm !== method) return { error: "assertion htm mismatch" };
+  if (!claims.htu || new URL(claims.htu).pathname !== path.split("?")[0]) return { error: "assertion htu mismatch" };
+  return { claims };
+}
+
+// ---------------------------------------------------------------------------------------
+// The origin: records, verifies, and misbehaves on demand.
+// ---------------------------------------------------------------------------------------
+const origin = {
+  mode: "ok", // ok | slow | reset | down
+  port: 0,
+  server: null,
+  sockets: new Set(),
+  forwarded: 0,
+  violations: [],
+  byId: new Map(), // soak id -> class, for the requests the script sent
+};
+
+function startOriginServer(port = 0) {
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      origin.forwarded++;
+      const id = req.headers["x-soak-id"];
+      const cls = origin.byId.get(id);
+      const path = req.url;
+      const body = Buffer.concat(chunks);
+      if (path !== "/health") {
+        const verdict = checkAssertion(req.headers["x-portcullis-assertion"], req.method, path);
+        if (verdict.error) origin.violations.push(`${cls ?? "?"} ${req.method} ${path}: ${verdict.error}`);
+        if (!["valid", "slow-body"].includes(cls)) origin.violations.push(`${cls ?? "unknown"} request reached the origin`);
+      }
+      if (req.headers.authorization) origin.violations.push(`${cls}: Authorization forwarded`);
+      if (cls === "slow-body" && body.length !== SLOW_BODY_BYTES) {
+        origin.violations.push(`slow-body: origin got ${body.length} of ${SLOW_BODY_BYTES} bytes`);
+      }
+      const answer = () => {
+        if (!res.destroyed) {
+          res.writeHead(200, { "content-type": "text/plain", "x-origin": "yes" });
+          res.end("origin ok");
+        }
+      };
+      if (origin.mode === "reset") return req.socket.destroy();
+      if (origin.mode === "slow") return setTimeout(answer, ORIGIN_TIMEOUT_MS * 3);
+      answer();
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  server.on("connection", (s) => {
+    origin.sockets.add(s);
+    s.on("close", () => origin.sockets.delete(s));
+  });
+  return new Promise((resolve) =>
+    server.listen(port, "127.0.0.1", () => {
+      origin.server = server;
+      origin.port = server.address().port;
+      resolve();
+    }),
+  );
+}
+
+async function originDown() {
+  await new Promise((resolve) => {
+    origin.server.close(() => resolve());
+    for (const s of origin.sockets) s.destroy();
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// KV with faults: a wrapped binding in front of a real in-memory namespace.
+// ---------------------------------------------------------------------------------------
+const kvFault = { mode: "ok", delayMs: 400, ops: 0, failed: 0 };
+const KV_WRAPPER = `
+export default function (env) {
+  const inner = env.INNER;
+  async function fault() {
+    const mode = await (await env.CONTROL.fetch("http://control/kv")).text();
+    if (mode === "error") throw new Error("injected KV failure");
+    if (mode.startsWith("slow:")) await new Promise((r) => setTimeout(r, Number(mode.slice(5))));
+  }
+  const wrap = (name) => async (...args) => { await fault(); return inner[name](...args); };
+  return { get: wrap("get"), getWithMetadata: wrap("getWithMetadata"), put: wrap("put"),
+           list: wrap("list"), delete: wrap("delete") };
+}`;
+
+// ---------------------------------------------------------------------------------------
+// Phases and expectations
+// ---------------------------------------------------------------------------------------
+const PHASES = [
+  { name: "normal", share: 2 },
+  { name: "kv-slow", share: 1, kv: "slow" },
+  { name: "kv-error", share: 1.5, kv: "error" },
+  { name: "kv-recovered", share: 1 },
+  { name: "origin-down", share: 1, origin: "down" },
+  { name: "origin-slow", share: 1, origin: "slow" },
+  { name: "origin-reset", share: 1, origin: "reset" },
+  { name: "normal-again", share: 1 },
+];
+
+/** Statuses acceptable for a class in a phase (without grace). */
+function expected(cls, phase) {
+  const originFault = { down: 502, slow: 504, reset: 502 }[phase.origin];
+  const forwardedOk = originFault ? [originFault] : [200];
+  const kvDown = phase.kv === "error";
+  switch (cls) {
+    case "valid":
+    case "slow-body":
+      return kvDown ? [503] : forwardedOk;
+    case "public":
+      return forwardedOk; // no token, no snapshot needed
+    case "expired":
+    case "tampered":
+    case "garbage-jws":
+    case "oversized":
+      return [401]; // rejected before the revocation list is consulted
+    case "revoked":
+      return kvDown ? [503] : [401];
+    case "wrong-scope":
+      return kvDown ? [503] : [403];
+    case "garbage-header":
+      return [400];
+    case "no-token":
+      return [401];
+    default:
+      throw new Error(cls);
+  }
+}
+
+const SLOW_BODY_BYTES = 6 * 1024;
+let revokedToken;
+let adminToken;
+
+function requestFor(cls, id) {
+  const headers = { "x-soak-id": id };
+  let method = "GET";
+  let path = `/orders/${id}`;
+  switch (cls) {
+    case "valid":
+      headers.authorization = `Bearer ${token("orders:read")}`;
+      break;
+    case "expired":
+      headers.authorization = `Bearer ${token("orders:read", { iat: now() - 700, exp: now() - 100 })}`;
+      break;
+    case "tampered": {
+      const t = token("orders:read");
+      const i = t.lastIndexOf(".") + 5;
+      headers.authorization = `Bearer ${t.slice(0, i)}${t[i] === "A" ? "B" : "A"}${t.slice(i + 1)}`;
+      break;
+    }
+    case "revoked":
+      headers.authorization = `Bearer ${revokedToken}`;
+      break;
+    case "wrong-scope":
+      headers.authorization = `Bearer ${token("orders:write")}`;
+      break;
+    case "garbage-header":
+      headers.authorization = `Bearer ${["{}", "a b", "\u00e9t\u00e9", "<script>"][id % 4]}`.replace(/[^\x20-\x7e]/g, "?");
+      break;
+    case "garbage-jws":
+      headers.authorization = `Bearer ${b64u(Buffer.from(`junk-${id}`))}.${b64u("x")}.${b64u("y")}`;
+      break;
+    case "no-token":
+      break;
+    case "oversized":
+      // ~16 KiB of credential: the gate must refuse it by length, unparsed.
+      headers.authorization = `Bearer ${token("orders:read")}${"A".repeat(16 * 1024)}`;
+      break;
+    case "public":
+      path = "/health";
+      break;
+  }
+  return { method, path, headers };
+}
+
+const CLASSES = [
+  ["valid", 6], ["expired", 1], ["tampered", 1], ["revoked", 1], ["wrong-scope", 1],
+  ["garbage-header", 1], ["garbage-jws", 1], ["no-token", 1], ["oversized", 1], ["public", 1],
+  ["slow-body", 0.3],
+];
+const WEIGHT = CLASSES.reduce((a, [, w]) => a + w, 0);
+function pickClass(n) {
+  // Deterministic spread: golden-ratio sequence over the weights.
+  let x = ((n * 0.6180339887) % 1) * WEIGHT;
+  for (const [cls, w] of CLASSES) if ((x -= w) < 0) return cls;
+  return "valid";
+}
+
+/** A valid upload whose body arrives in 1 KiB pieces over ~0.5 s, over a real socket. The
+ * gate's origin timeout runs while the body is still being sent, so the upload must finish
+ * well within ORIGIN_TIMEOUT_MS (see the report: a slower upload would get 504). */
+function slowUpload(baseUrl, id) {
+  return new Promise((resolve) => {
+    const url = new URL(`/upload/${id}`, baseUrl);
+    const req = httpRequest(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token("orders:read upload:write")}`,
+        "x-soak-id": id,
+        "content-type": "application/octet-stream",
+        "content-length": SLOW_BODY_BYTES,
+      },
+    });
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode, via: res.headers["x-origin"] }));
+    });
+    req.on("error", (e) => resolve({ status: 0, error: e.code ?? e.message }));
+    let sent = 0;
+    const piece = () => {
+      const n = Math.min(1024, SLOW_BODY_BYTES - sent);
+      sent += n;
+      req.write(Buffer.alloc(n, 0x61));
+      if (sent < SLOW_BODY_BYTES) setTimeout(piece, 100);
+      else req.end();
+    };
+    piece();
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// workerd memory
+// ---------------------------------------------------------------------------------------
+function workerdPids() {
+  const pids = [];
+  const walk = (pid) => {
+    let children = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {}
+    for (const c of children) {
+      try {
+        if (readFileSync(`/proc/${c}/cmdline`, "utf8").includes("workerd")) pids.push(Number(c));
+      } catch {}
+      walk(c);
+    }
+  };
+  walk(process.pid);
+  return pids;
+}
+const rssKiB = (pid) => {
+  try {
+    return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
+  } catch {
+    return NaN;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------
+async function main() {
+  await startOriginServer();
+  const workerLogs = {};
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    // Worker console output, counted by level instead of flooding the terminal.
+    handleStructuredLogs: ({ level }) => {
+      workerLogs[level] = (workerLogs[level] ?? 0) + 1;
+    },
+    port: 0,
+    workers: [
+      {
+        name: "portcullis",
+        modules: true,
+        scriptPath: ENTRY,
+        modulesRules: [
+          { type: "ESModule", include: ["**/*.js"] },
+          { type: "CompiledWasm", include: ["**/*.wasm"] },
+        ],
+        compatibilityDate: compatibilityDate(),
+        bindings: {
+          PORTCULLIS_KEYS: KEYS,
+          PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
+          ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
+          PORTCULLIS_ROUTES: JSON.stringify([
+            { match: "GET,HEAD /health", public: true },
+            { match: "GET /orders/*", scopes: ["orders:read"] },
+            { match: "POST /upload/*", scopes: ["upload:write"] },
+          ]),
+          PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
+          PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
+          PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
+        },
+        wrappedBindings: { REVOCATIONS: "kv-fault" },
+      },
+      {
+        name: "kv-fault",
+        modules: true,
+        script: KV_WRAPPER,
+        kvNamespaces: { INNER: "revocations" },
+        serviceBindings: {
+          CONTROL: () => {
+            kvFault.ops++;
+            if (kvFault.mode === "error") kvFault.failed++;
+            const mode = kvFault.mode === "slow" ? `slow:${kvFault.delayMs}` : kvFault.mode;
+            return new Response(mode);
+          },
+        },
+      },
+    ],
+  });
+  const base = (await mf.ready).href;
+
+  // Revoke one token through the admin API, as an operator would.
+  adminToken = token("portcullis:admin");
+  revokedToken = token("orders:read");
+  const revokedJti = JSON.parse(Buffer.from(revokedToken.split(".")[1], "base64url")).jti;
+  const rev = await fetch(new URL("/_portcullis/revocations", base), {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ jti: revokedJti }),
+  });
+  await rev.arrayBuffer();
+  if (rev.status >= 300) throw new Error(`revocation setup failed: ${rev.status}`);
+
+  const pids = workerdPids();
+  const rss = [];
+  const sampleRss = () => rss.push(pids.reduce((a, p) => a + rssKiB(p), 0));
+  sampleRss();
+  const rssTimer = setInterval(sampleRss, 2000);
+
+  const totalShare = PHASES.reduce((a, p) => a + p.share, 0);
+  const start = Date.now();
+  const end = start + SECONDS * 1000;
+  let phaseIndex = 0;
+  let phaseStart = start;
+  let previous = PHASES[0];
+  const byClass = {};
+  const byStatus = {};
+  const byPhase = {};
+  const wrong = [];
+  let gate5xxOutsideFaults = 0;
+  let sent = 0;
+
+  const phaseAt = (t) => {
+    let acc = start;
+    for (let i = 0; i < PHASES.length; i++) {
+      acc += (PHASES[i].share / totalShare) * SECONDS * 1000;
+      if (t < acc) return i;
+    }
+    return PHASES.length - 1;
+  };
+
+  async function enterPhase(i) {
+    const p = PHASES[i];
+    previous = PHASES[phaseIndex];
+    phaseIndex = i;
+    phaseStart = Date.now();
+    kvFault.mode = p.kv ?? "ok";
+    const want = p.origin ?? "ok";
+    if (origin.mode === "down" && want !== "down") await startOriginServer(origin.port);
+    if (want === "down" && origin.mode !== "down") await originDown();
+    origin.mode = want;
+    console.log(`[${((Date.now() - start) / 1000).toFixed(1)}s] phase ${p.name}`);
+  }
+  await enterPhase(0);
+
+  async function one(n) {
+    const cls = pickClass(n);
+    const id = String(n);
+    origin.byId.set(id, cls);
+    const phase = PHASES[phaseIndex];
+    const inGrace = Date.now() - phaseStart < GRACE_MS;
+    const sentAt = Date.now();
+    let status;
+    let detail = "";
+    if (cls === "slow-body") {
+      const r = await slowUpload(base, id);
+      status = r.status;
+      detail = r.error ?? "";
+    } else {
+      const { method, path, headers } = requestFor(cls, n);
+      try {
+        const res = await fetch(new URL(path, base), { method, headers, signal: AbortSignal.timeout(15000) });
+        const body = await res.text();
+        status = res.status;
+        if (status === 200 && res.headers.get("x-origin") !== "yes") detail = "200 not from origin";
+        if (status >= 400) {
+          try {
+            detail = JSON.parse(body).type ?? "";
+          } catch {
+            detail = `non-problem body: ${body.slice(0, 60)}`;
+          }
+        }
+      } catch (e) {
+        status = 0;
+        detail = e.cause?.code ?? e.name;
+      }
+    }
+    // A phase may have changed while the request was in flight: accept the expectation of
+    // the phase it started in, the one it ended in, and (in grace) the one before.
+    const endPhase = PHASES[phaseIndex];
+    const ok = new Set([...expected(cls, phase), ...expected(cls, endPhase)]);
+    if (inGrace || Date.now() - sentAt > 1000) for (const s of expected(cls, previous)) ok.add(s);
+    byClass[cls] = (byClass[cls] ?? 0) + 1;
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    const ph = (byPhase[phase.name] ??= {});
+    ph[status] = (ph[status] ?? 0) + 1;
+    if (!ok.has(status)) wrong.push(`${phase.name} ${cls} #${n}: got ${status} ${detail}, want ${[...ok].join("|")}`);
+    if (status >= 500 && !phase.kv && !phase.origin && !endPhase.kv && !endPhase.origin && !inGrace) gate5xxOutsideFaults++;
+  }
+
+  async function loop() {
+    while (Date.now() < end) {
+      const i = phaseAt(Date.now());
+      if (i !== phaseIndex) await enterPhase(i);
+      await one(++sent);
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  clearInterval(rssTimer);
+  sampleRss();
+  if (origin.mode === "down") await startOriginServer(origin.port);
+
+  // The admin API still answers and the revocation is still listed afterwards.
+  const list = await fetch(new URL("/_portcullis/revocations", base), { headers: { authorization: `Bearer ${adminToken}` } });
+  const listed = await list.text();
+  if (list.status !== 200 || !listed.includes(revokedJti)) wrong.push(`revocation list after soak: ${list.status}`);
+
+  await mf.dispose();
+  await originDown();
+
+  const secs = (Date.now() - start) / 1000;
+  const kib = (k) => `${(k / 1024).toFixed(1)} MiB`;
+  console.log(`\nsoak: ${sent} requests in ${secs.toFixed(1)} s (${(sent / secs).toFixed(0)} req/s), concurrency ${CONCURRENCY}`);
+  console.log("by class: ", JSON.stringify(byClass));
+  console.log("by status:", JSON.stringify(byStatus));
+  for (const [name, s] of Object.entries(byPhase)) console.log(`  ${name.padEnd(13)} ${JSON.stringify(s)}`);
+  console.log(`KV operations ${kvFault.ops} (${kvFault.failed} failed by injection)`);
+  console.log(`origin: ${origin.forwarded} requests received, ${origin.violations.length} without a valid assertion or from a non-valid class`);
+  console.log(`worker log lines by level: ${JSON.stringify(workerLogs)}`);
+  const warm = rss.slice(Math.floor(rss.length / 4));
+  console.log(`workerd RSS after warm-up (last 3/4 of samples): min ${kib(Math.min(...warm))}, max ${kib(Math.max(...warm))}`);
+  console.log(`workerd RSS series (MiB, every 2 s): ${rss.map((k) => (k / 1024).toFixed(0)).join(" ")}`);
+  console.log(`workerd RSS (${pids.length} process${pids.length === 1 ? "" : "es"}, ${rss.length} samples): first ${kib(rss[0])}, last ${kib(rss.at(-1))}, max ${kib(Math.max(...rss))}`);
+  console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
+  for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);
+  for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
+  const failed = wrong.length > 0 || origin.violations.length > 0 || gate5xxOutsideFaults > 0 || !pids.length;
+  console.log(failed ? "soak: FAILED" : "soak: ok");
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
