@@ -22,7 +22,8 @@ cd fuzz
 summary=()
 failed=0
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t"
+  # target/ holds the logs too, and does not exist before the first build in a fresh clone.
+  mkdir -p "corpus/$t" target
   log="target/fuzz-$t.log"
   echo "fuzz: $t for ${seconds}s (log: fuzz/$log)"
   status=ok
