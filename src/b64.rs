@@ -48,11 +48,19 @@ pub fn decoded_len(len: usize) -> usize {
 /// alphabet (by its kind), then the length, then stray bits after the last byte.
 pub fn decode_to_slice(text: &str, out: &mut [u8]) -> Result<usize, EncodingProblem> {
     let text = text.as_bytes();
-    assert!(out.len() >= decoded_len(text.len()), "b64 output buffer too small");
+    assert!(
+        out.len() >= decoded_len(text.len()),
+        "b64 output buffer too small"
+    );
     let mut chunks = text.chunks_exact(4);
     let mut n = 0;
     for chunk in &mut chunks {
-        let (a, b, c, d) = (SYMBOL[chunk[0] as usize], SYMBOL[chunk[1] as usize], SYMBOL[chunk[2] as usize], SYMBOL[chunk[3] as usize]);
+        let (a, b, c, d) = (
+            SYMBOL[chunk[0] as usize],
+            SYMBOL[chunk[1] as usize],
+            SYMBOL[chunk[2] as usize],
+            SYMBOL[chunk[3] as usize],
+        );
         if (a | b | c | d) & NOT_A_SYMBOL != 0 {
             return Err(first_problem(chunk));
         }
@@ -107,7 +115,10 @@ static SYMBOL: [u8; 256] = {
 
 /// Why the first non-symbol byte of `bytes` (which holds one) is not one.
 fn first_problem(bytes: &[u8]) -> EncodingProblem {
-    bytes.iter().find_map(|&b| classify_byte(b)).unwrap_or(EncodingProblem::InvalidCharacter)
+    bytes
+        .iter()
+        .find_map(|&b| classify_byte(b))
+        .unwrap_or(EncodingProblem::InvalidCharacter)
 }
 
 fn classify_byte(b: u8) -> Option<EncodingProblem> {

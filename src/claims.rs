@@ -275,7 +275,17 @@ impl RawClaims {
         let exp = date_claim(self.exp, "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
         let nbf = date_claim(self.nbf, "nbf", f64::ceil)?;
         let iat = date_claim(self.iat, "iat", f64::ceil)?;
-        Ok(Claims { iss, sub, aud, exp, nbf, iat, jti, scope, extra: self.extra })
+        Ok(Claims {
+            iss,
+            sub,
+            aud,
+            exp,
+            nbf,
+            iat,
+            jti,
+            scope,
+            extra: self.extra,
+        })
     }
 }
 
@@ -290,13 +300,20 @@ impl Claims {
     /// [`Claims::from_object`], without building a map of the registered claims.
     pub fn parse(payload: &[u8]) -> Result<Claims, TokenError> {
         json::parse_members::<RawClaims>(payload)
-            .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })?
+            .map_err(|problem| TokenError::Json {
+                segment: Segment::Payload,
+                problem,
+            })?
             .check()
     }
 
     /// The scope tokens, in order.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty())
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
     }
 
     /// Whether `scope` is among the granted scope tokens.
@@ -306,10 +323,16 @@ impl Claims {
 }
 
 fn member_type(member: &'static str) -> TokenError {
-    TokenError::MemberType { segment: Segment::Payload, member }
+    TokenError::MemberType {
+        segment: Segment::Payload,
+        member,
+    }
 }
 
-fn string_claim(raw: Option<Option<String>>, name: &'static str) -> Result<Option<String>, TokenError> {
+fn string_claim(
+    raw: Option<Option<String>>,
+    name: &'static str,
+) -> Result<Option<String>, TokenError> {
     match raw {
         None => Ok(None),
         Some(Some(s)) => Ok(Some(s)),
@@ -317,7 +340,11 @@ fn string_claim(raw: Option<Option<String>>, name: &'static str) -> Result<Optio
     }
 }
 
-fn date_claim(raw: Option<RawDate>, name: &'static str, round: fn(f64) -> f64) -> Result<Option<i64>, TokenError> {
+fn date_claim(
+    raw: Option<RawDate>,
+    name: &'static str,
+    round: fn(f64) -> f64,
+) -> Result<Option<i64>, TokenError> {
     match raw {
         None => Ok(None),
         Some(RawDate::Number(n)) => {
@@ -348,7 +375,8 @@ mod tests {
 
     #[test]
     fn reads_registered_claims_and_carries_the_rest() {
-        let c = claims(json!({"sub":"u","aud":["a","b"],"exp":10,"scope":"x  y","tenant":"t"})).unwrap();
+        let c = claims(json!({"sub":"u","aud":["a","b"],"exp":10,"scope":"x  y","tenant":"t"}))
+            .unwrap();
         assert_eq!(c.sub.as_deref(), Some("u"));
         assert!(c.aud.as_ref().unwrap().contains("b"));
         assert_eq!(c.scopes().collect::<Vec<_>>(), ["x", "y"]);
@@ -361,12 +389,31 @@ mod tests {
     #[test]
     fn parse_agrees_with_from_object_member_by_member() {
         let members = [
-            r#""exp":10"#, r#""exp":"10""#, r#""exp":10.5"#, r#""exp":1e300"#, r#""exp":18446744073709551615"#,
-            r#""exp":-0"#, r#""exp":null"#, r#""exp":{"a":1,"a":2}"#, r#""nbf":5.1"#, r#""iat":[1]"#,
-            r#""iss":"i""#, r#""iss":1"#, r#""sub":{"x":[{"y":1,"y":2}]}"#, r#""\u0069ss":"j""#,
-            r#""aud":"a""#, r#""aud":["a","b"]"#, r#""aud":["a",1,{"z":1,"z":1}]"#, r#""aud":[]"#,
-            r#""scope":"x y""#, r#""jti":true"#, r#""t":1"#, r#""t":{"u":1}"#, r#""t\u0000":"\ud83d\ude00""#,
-            r#""e":{"d":1,"d":1}"#, r#""bad":tru"#,
+            r#""exp":10"#,
+            r#""exp":"10""#,
+            r#""exp":10.5"#,
+            r#""exp":1e300"#,
+            r#""exp":18446744073709551615"#,
+            r#""exp":-0"#,
+            r#""exp":null"#,
+            r#""exp":{"a":1,"a":2}"#,
+            r#""nbf":5.1"#,
+            r#""iat":[1]"#,
+            r#""iss":"i""#,
+            r#""iss":1"#,
+            r#""sub":{"x":[{"y":1,"y":2}]}"#,
+            r#""\u0069ss":"j""#,
+            r#""aud":"a""#,
+            r#""aud":["a","b"]"#,
+            r#""aud":["a",1,{"z":1,"z":1}]"#,
+            r#""aud":[]"#,
+            r#""scope":"x y""#,
+            r#""jti":true"#,
+            r#""t":1"#,
+            r#""t":{"u":1}"#,
+            r#""t\u0000":"\ud83d\ude00""#,
+            r#""e":{"d":1,"d":1}"#,
+            r#""bad":tru"#,
         ];
         let mut objects = vec![String::from("{}")];
         for a in members {
@@ -379,33 +426,68 @@ mod tests {
             }
         }
         let deep = format!(r#"{{"exp":1,"d":{}{}}}"#, "[".repeat(200), "]".repeat(200));
-        objects.extend([deep, "[1,{\"a\":1,\"a\":1}]".into(), "\"exp\"".into(), "{} x".into(), "{\"exp\":1}}".into()]);
+        objects.extend([
+            deep,
+            "[1,{\"a\":1,\"a\":1}]".into(),
+            "\"exp\"".into(),
+            "{} x".into(),
+            "{\"exp\":1}}".into(),
+        ]);
         let mut texts: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
         texts.push(b"{\"exp\":1,\"s\":\"\xff\"}".to_vec());
         for text in texts {
             let via_map = crate::json::parse_object(&text)
-                .map_err(|problem| TokenError::Json { segment: Segment::Payload, problem })
+                .map_err(|problem| TokenError::Json {
+                    segment: Segment::Payload,
+                    problem,
+                })
                 .and_then(Claims::from_object);
-            assert_eq!(Claims::parse(&text), via_map, "{}", String::from_utf8_lossy(&text));
+            assert_eq!(
+                Claims::parse(&text),
+                via_map,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
         }
     }
 
     #[test]
     fn numeric_claims_must_be_numbers_in_range() {
         assert_eq!(claims(json!({})).unwrap_err(), TokenError::MissingExpiry);
-        assert_eq!(claims(json!({"exp":"10"})).unwrap_err(), TokenError::NumericClaimIsString("exp"));
-        assert_eq!(claims(json!({"exp":10,"iat":"1"})).unwrap_err(), TokenError::NumericClaimIsString("iat"));
+        assert_eq!(
+            claims(json!({"exp":"10"})).unwrap_err(),
+            TokenError::NumericClaimIsString("exp")
+        );
+        assert_eq!(
+            claims(json!({"exp":10,"iat":"1"})).unwrap_err(),
+            TokenError::NumericClaimIsString("iat")
+        );
         assert_eq!(claims(json!({"exp":true})).unwrap_err(), member_type("exp"));
-        assert_eq!(claims(json!({"exp":1e300})).unwrap_err(), TokenError::NumericClaimOutOfRange("exp"));
-        assert_eq!(claims(json!({"exp":u64::MAX})).unwrap_err(), TokenError::NumericClaimOutOfRange("exp"));
+        assert_eq!(
+            claims(json!({"exp":1e300})).unwrap_err(),
+            TokenError::NumericClaimOutOfRange("exp")
+        );
+        assert_eq!(
+            claims(json!({"exp":u64::MAX})).unwrap_err(),
+            TokenError::NumericClaimOutOfRange("exp")
+        );
         let c = claims(json!({"exp":10.9,"nbf":5.1,"iat":5.1})).unwrap();
         assert_eq!((c.exp, c.nbf, c.iat), (10, Some(6), Some(6)));
     }
 
     #[test]
     fn string_claims_must_be_strings() {
-        assert_eq!(claims(json!({"exp":1,"sub":1})).unwrap_err(), member_type("sub"));
-        assert_eq!(claims(json!({"exp":1,"aud":[1]})).unwrap_err(), member_type("aud"));
-        assert_eq!(claims(json!({"exp":1,"scope":["a"]})).unwrap_err(), member_type("scope"));
+        assert_eq!(
+            claims(json!({"exp":1,"sub":1})).unwrap_err(),
+            member_type("sub")
+        );
+        assert_eq!(
+            claims(json!({"exp":1,"aud":[1]})).unwrap_err(),
+            member_type("aud")
+        );
+        assert_eq!(
+            claims(json!({"exp":1,"scope":["a"]})).unwrap_err(),
+            member_type("scope")
+        );
     }
 }

@@ -128,12 +128,18 @@ pub struct GateConfig {
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { setting, reason: reason.into() }
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
 }
 
 /// Reads a setting that holds JSON text (a secret or a string var) or is JSON already (a
 /// structured var).
-fn json_setting(get: &impl Fn(&str) -> Option<Value>, name: &'static str) -> Result<Option<Value>, ConfigError> {
+fn json_setting(
+    get: &impl Fn(&str) -> Option<Value>,
+    name: &'static str,
+) -> Result<Option<Value>, ConfigError> {
     match get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
@@ -144,7 +150,10 @@ fn json_setting(get: &impl Fn(&str) -> Option<Value>, name: &'static str) -> Res
     }
 }
 
-fn string_setting(get: &impl Fn(&str) -> Option<Value>, name: &'static str) -> Result<Option<String>, ConfigError> {
+fn string_setting(
+    get: &impl Fn(&str) -> Option<Value>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
     match get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -170,7 +179,11 @@ fn seconds_setting(
         Some(v) if range.contains(&v) => Ok(v),
         _ => Err(invalid(
             name,
-            format!("must be a whole number from {} to {}", range.start(), range.end()),
+            format!(
+                "must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }
@@ -178,7 +191,9 @@ fn seconds_setting(
 /// Whether `name` is a valid cookie name (an RFC 6265 token).
 fn is_cookie_name(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
 }
 
 /// Loads and validates the gate's configuration. `get` returns a setting by name: a string
@@ -186,7 +201,9 @@ fn is_cookie_name(name: &str) -> bool {
 pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigError> {
     use names::*;
     let keys = json_setting(&get, KEYS)?.ok_or(ConfigError::Missing(KEYS))?;
-    let keys = keys.as_object().ok_or_else(|| invalid(KEYS, "must be a JWK Set object"))?;
+    let keys = keys
+        .as_object()
+        .ok_or_else(|| invalid(KEYS, "must be a JWK Set object"))?;
     let keyring = Keyring::from_jwks_value(keys).map_err(|e| invalid(KEYS, e.to_string()))?;
 
     let origin_key = json_setting(&get, ORIGIN_KEY)?.ok_or(ConfigError::Missing(ORIGIN_KEY))?;
@@ -195,7 +212,10 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         .keys()[0]
         .clone();
     if origin_key.alg() != Alg::HS256 {
-        return Err(invalid(ORIGIN_KEY, "must be an HS256 key (the identity assertion is HS256)"));
+        return Err(invalid(
+            ORIGIN_KEY,
+            "must be an HS256 key (the identity assertion is HS256)",
+        ));
     }
 
     let routes = json_setting(&get, ROUTES)?.ok_or(ConfigError::Missing(ROUTES))?;
@@ -204,12 +224,21 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     let origin_url = match string_setting(&get, ORIGIN_URL)? {
         None => None,
         Some(url) => {
-            let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
             match rest {
-                Some(host) if !host.is_empty() && !url.contains(['?', '#']) && !host.starts_with('/') => {
+                Some(host)
+                    if !host.is_empty() && !url.contains(['?', '#']) && !host.starts_with('/') =>
+                {
                     Some(url.trim_end_matches('/').to_owned())
                 }
-                _ => return Err(invalid(ORIGIN_URL, "must be an http:// or https:// URL without query or fragment")),
+                _ => {
+                    return Err(invalid(
+                        ORIGIN_URL,
+                        "must be an http:// or https:// URL without query or fragment",
+                    ))
+                }
             }
         }
     };
@@ -222,15 +251,22 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     }
     let realm = string_setting(&get, REALM)?.unwrap_or_else(|| defaults::REALM.to_owned());
     if realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
-        return Err(invalid(REALM, "must not contain quotes, backslashes or control characters"));
+        return Err(invalid(
+            REALM,
+            "must not contain quotes, backslashes or control characters",
+        ));
     }
-    let admin_prefix = string_setting(&get, ADMIN_PREFIX)?.unwrap_or_else(|| defaults::ADMIN_PREFIX.to_owned());
+    let admin_prefix =
+        string_setting(&get, ADMIN_PREFIX)?.unwrap_or_else(|| defaults::ADMIN_PREFIX.to_owned());
     let admin_prefix = admin_prefix.trim_end_matches('/').to_owned();
     let prefix_ok = admin_prefix.len() > 1
         && admin_prefix.starts_with('/')
         && crate::policy::normalize_path(&admin_prefix).is_ok_and(|p| p.as_str() == admin_prefix);
     if !prefix_ok {
-        return Err(invalid(ADMIN_PREFIX, "must be a normalized path like /_portcullis"));
+        return Err(invalid(
+            ADMIN_PREFIX,
+            "must be a normalized path like /_portcullis",
+        ));
     }
 
     let leeway = seconds_setting(&get, LEEWAY_S, 0, 0..=300)?;
@@ -242,12 +278,30 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         max_ttl: Some(max_ttl),
         ..VerifyPolicy::default()
     };
-    let refresh_s = seconds_setting(&get, REVOCATION_REFRESH_S, defaults::REVOCATION_REFRESH_S, 1..=3600)?;
-    let max_age_s = seconds_setting(&get, REVOCATION_MAX_AGE_S, defaults::REVOCATION_MAX_AGE_S, 1..=86_400)?;
+    let refresh_s = seconds_setting(
+        &get,
+        REVOCATION_REFRESH_S,
+        defaults::REVOCATION_REFRESH_S,
+        1..=3600,
+    )?;
+    let max_age_s = seconds_setting(
+        &get,
+        REVOCATION_MAX_AGE_S,
+        defaults::REVOCATION_MAX_AGE_S,
+        1..=86_400,
+    )?;
     if max_age_s < refresh_s {
-        return Err(invalid(REVOCATION_MAX_AGE_S, format!("must be at least {REVOCATION_REFRESH_S}")));
+        return Err(invalid(
+            REVOCATION_MAX_AGE_S,
+            format!("must be at least {REVOCATION_REFRESH_S}"),
+        ));
     }
-    let origin_timeout_ms = seconds_setting(&get, ORIGIN_TIMEOUT_MS, defaults::ORIGIN_TIMEOUT_MS, 1..=600_000)?;
+    let origin_timeout_ms = seconds_setting(
+        &get,
+        ORIGIN_TIMEOUT_MS,
+        defaults::ORIGIN_TIMEOUT_MS,
+        1..=600_000,
+    )?;
 
     Ok(GateConfig {
         keyring,
@@ -258,7 +312,10 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         cookie,
         realm,
         admin_prefix,
-        revocation: RevocationSettings { refresh_s, max_age_s },
+        revocation: RevocationSettings {
+            refresh_s,
+            max_age_s,
+        },
         origin_timeout_ms,
     })
 }
@@ -275,9 +332,18 @@ mod tests {
 
     fn base() -> HashMap<&'static str, Value> {
         HashMap::from([
-            (names::KEYS, Value::String(json!({"keys":[jwk("a", 1)]}).to_string())),
-            (names::ORIGIN_KEY, Value::String(jwk("origin", 2).to_string())),
-            (names::ROUTES, json!([{"match":"GET /health","public":true}])),
+            (
+                names::KEYS,
+                Value::String(json!({"keys":[jwk("a", 1)]}).to_string()),
+            ),
+            (
+                names::ORIGIN_KEY,
+                Value::String(jwk("origin", 2).to_string()),
+            ),
+            (
+                names::ROUTES,
+                json!([{"match":"GET /health","public":true}]),
+            ),
         ])
     }
 
@@ -306,7 +372,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting_never_the_value() {
-        let weak = json!({"keys":[{"kty":"oct","kid":"w","alg":"HS256","k":"c2VjcmV0LXZhbHVl"}]}).to_string();
+        let weak = json!({"keys":[{"kty":"oct","kid":"w","alg":"HS256","k":"c2VjcmV0LXZhbHVl"}]})
+            .to_string();
         let mut m = base();
         m.insert(names::KEYS, Value::String(weak));
         let err = load_map(&m).unwrap_err();

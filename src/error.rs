@@ -228,16 +228,23 @@ impl fmt::Display for TokenError {
         match self {
             TooLong { len, max } => write!(f, "token is {len} bytes, over the {max}-byte limit"),
             SegmentCount { found } => {
-                write!(f, "token has {found} segment(s); a JWS compact token has exactly 3")
+                write!(
+                    f,
+                    "token has {found} segment(s); a JWS compact token has exactly 3"
+                )
             }
             Encoding { segment, problem } => {
                 let what = match problem {
                     EncodingProblem::Padding => "has '=' padding",
-                    EncodingProblem::StandardAlphabet => "uses '+' or '/' (standard base64, not base64url)",
+                    EncodingProblem::StandardAlphabet => {
+                        "uses '+' or '/' (standard base64, not base64url)"
+                    }
                     EncodingProblem::Whitespace => "contains whitespace",
                     EncodingProblem::InvalidCharacter => "contains a character outside base64url",
                     EncodingProblem::InvalidLength => "has an impossible base64 length",
-                    EncodingProblem::NonCanonical => "has non-zero trailing bits (non-canonical base64url)",
+                    EncodingProblem::NonCanonical => {
+                        "has non-zero trailing bits (non-canonical base64url)"
+                    }
                 };
                 write!(f, "{} segment {what}", segment.name())
             }
@@ -257,7 +264,9 @@ impl fmt::Display for TokenError {
             MissingAlgorithm => f.write_str("header has no `alg`"),
             UnsecuredAlgorithm => f.write_str("unsecured token (`alg: none`) refused"),
             UnsupportedAlgorithm => f.write_str("`alg` is not HS256, HS384 or HS512"),
-            AlgorithmNotAllowed(a) => write!(f, "algorithm {} is not allowed by this verifier", a.name()),
+            AlgorithmNotAllowed(a) => {
+                write!(f, "algorithm {} is not allowed by this verifier", a.name())
+            }
             AlgorithmKeyMismatch { token, key } => write!(
                 f,
                 "token says {} but its key is for {}",
@@ -272,20 +281,31 @@ impl fmt::Display for TokenError {
             UnknownKeyId => f.write_str("token names a `kid` that is not in the key ring"),
             MissingKeyId => f.write_str("token has no `kid` and the key ring holds several keys"),
             TagLength { expected, found } => {
-                write!(f, "signature is {found} bytes; the algorithm produces {expected}")
+                write!(
+                    f,
+                    "signature is {found} bytes; the algorithm produces {expected}"
+                )
             }
             BadSignature => f.write_str("signature does not match"),
             MissingExpiry => f.write_str("token has no `exp` claim"),
-            NumericClaimIsString(c) => write!(f, "claim `{c}` is a string; it must be a JSON number"),
+            NumericClaimIsString(c) => {
+                write!(f, "claim `{c}` is a string; it must be a JSON number")
+            }
             NumericClaimOutOfRange(c) => write!(f, "claim `{c}` is out of range"),
             Expired { exp, now, leeway } => {
                 write!(f, "token expired at {exp} (now {now}, leeway {leeway}s)")
             }
             NotYetValid { nbf, now, leeway } => {
-                write!(f, "token not valid before {nbf} (now {now}, leeway {leeway}s)")
+                write!(
+                    f,
+                    "token not valid before {nbf} (now {now}, leeway {leeway}s)"
+                )
             }
             IssuedInFuture { iat, now, leeway } => {
-                write!(f, "token issued in the future at {iat} (now {now}, leeway {leeway}s)")
+                write!(
+                    f,
+                    "token issued in the future at {iat} (now {now}, leeway {leeway}s)"
+                )
             }
             AudienceNotConfigured => {
                 f.write_str("token has an audience but this verifier has none configured")
@@ -378,23 +398,38 @@ impl fmt::Display for KeyringError {
         use KeyringError::*;
         match self {
             Json(p) => write!(f, "key set is not a duplicate-free JSON document ({p:?})"),
-            NotAKeySet => f.write_str("key set has no `keys` array (expected a JWK Set, RFC 7517 section 5)"),
+            NotAKeySet => {
+                f.write_str("key set has no `keys` array (expected a JWK Set, RFC 7517 section 5)")
+            }
             Empty => f.write_str("key set holds no keys"),
             KeyNotAnObject { index } => write!(f, "keys[{index}] is not a JSON object"),
             Member { index, member } => {
-                write!(f, "keys[{index}]: member `{member}` is missing or has the wrong type")
+                write!(
+                    f,
+                    "keys[{index}]: member `{member}` is missing or has the wrong type"
+                )
             }
             UnsupportedKeyType { index } => write!(f, "keys[{index}]: `kty` must be \"oct\""),
             UnsupportedAlgorithm { index } => {
                 write!(f, "keys[{index}]: `alg` must be HS256, HS384 or HS512")
             }
             KeyEncoding { index, problem } => {
-                write!(f, "keys[{index}]: `k` is not canonical base64url ({problem:?})")
+                write!(
+                    f,
+                    "keys[{index}]: `k` is not canonical base64url ({problem:?})"
+                )
             }
-            WeakKey { index, kid, alg, len } => write!(
+            WeakKey {
+                index,
+                kid,
+                alg,
+                len,
+            } => write!(
                 f,
                 "keys[{index}]{}: {len}-byte key is too short for {} (needs at least {} bytes)",
-                kid.as_deref().map(|k| format!(" (kid {k:?})")).unwrap_or_default(),
+                kid.as_deref()
+                    .map(|k| format!(" (kid {k:?})"))
+                    .unwrap_or_default(),
                 alg.name(),
                 alg.output_len()
             ),
@@ -403,7 +438,10 @@ impl fmt::Display for KeyringError {
                 write!(f, "keys[{index}]: `key_ops` must include \"verify\"")
             }
             MissingKeyId { index } => {
-                write!(f, "keys[{index}] has no `kid`; every key needs one when the set holds several")
+                write!(
+                    f,
+                    "keys[{index}] has no `kid`; every key needs one when the set holds several"
+                )
             }
             DuplicateKeyId(kid) => write!(f, "two keys share kid {kid:?}"),
             SeveralSigningKeys => f.write_str("more than one key has \"sign\" in `key_ops`"),

@@ -164,7 +164,9 @@ impl Denial {
     /// The principal, when the token verified before the denial.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
-            Denial::Revoked { principal, .. } | Denial::InsufficientScope { principal, .. } => Some(principal),
+            Denial::Revoked { principal, .. } | Denial::InsufficientScope { principal, .. } => {
+                Some(principal)
+            }
             _ => None,
         }
     }
@@ -172,21 +174,49 @@ impl Denial {
     fn title_and_detail(&self) -> (&'static str, String) {
         use Denial::*;
         match self {
-            TokenInQuery => ("Token in query string", "tokens are accepted only in the Authorization header or the configured cookie".into()),
-            MalformedAuthorization => ("Malformed Authorization header", "expected `Authorization: Bearer <token>`".into()),
-            ConflictingCredentials => ("Conflicting credentials", "the request carries two different tokens".into()),
+            TokenInQuery => (
+                "Token in query string",
+                "tokens are accepted only in the Authorization header or the configured cookie"
+                    .into(),
+            ),
+            MalformedAuthorization => (
+                "Malformed Authorization header",
+                "expected `Authorization: Bearer <token>`".into(),
+            ),
+            ConflictingCredentials => (
+                "Conflicting credentials",
+                "the request carries two different tokens".into(),
+            ),
             BadPath(e) => ("Bad request path", e.to_string()),
             NoRoute => ("No route", "no rule allows this method and path".into()),
-            MissingToken => ("Authentication required", "this route requires a bearer token".into()),
+            MissingToken => (
+                "Authentication required",
+                "this route requires a bearer token".into(),
+            ),
             InvalidToken(e) => ("Invalid token", e.to_string()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
-            InsufficientScope { required, .. } => ("Insufficient scope", format!("this route requires the scopes: {}", required.join(" "))),
-            RevocationUnavailable { .. } => ("Revocation list unavailable", "the gate cannot confirm the token is not revoked; retry shortly".into()),
-            Misconfigured { setting } => ("Gate misconfigured", format!("the setting {setting} is missing or invalid; see the Worker's logs")),
-            OriginUnreachable => ("Origin unreachable", "the origin could not be reached".into()),
+            InsufficientScope { required, .. } => (
+                "Insufficient scope",
+                format!("this route requires the scopes: {}", required.join(" ")),
+            ),
+            RevocationUnavailable { .. } => (
+                "Revocation list unavailable",
+                "the gate cannot confirm the token is not revoked; retry shortly".into(),
+            ),
+            Misconfigured { setting } => (
+                "Gate misconfigured",
+                format!("the setting {setting} is missing or invalid; see the Worker's logs"),
+            ),
+            OriginUnreachable => (
+                "Origin unreachable",
+                "the origin could not be reached".into(),
+            ),
             OriginTimeout => ("Origin timeout", "the origin did not answer in time".into()),
             AdminNotFound => ("Not found", "no such admin endpoint".into()),
-            AdminMethodNotAllowed { .. } => ("Method not allowed", "this admin endpoint does not take that method".into()),
+            AdminMethodNotAllowed { .. } => (
+                "Method not allowed",
+                "this admin endpoint does not take that method".into(),
+            ),
             BadAdminRequest(why) => ("Bad admin request", why.clone()),
         }
     }
@@ -195,14 +225,19 @@ impl Denial {
     fn challenge(&self, realm: &str) -> Option<String> {
         use Denial::*;
         let with = |error: &str, description: &str| {
-            format!(r#"Bearer realm="{realm}", error="{error}", error_description="{}""#, quotable(description))
+            format!(
+                r#"Bearer realm="{realm}", error="{error}", error_description="{}""#,
+                quotable(description)
+            )
         };
         match self {
             MissingToken => Some(format!(r#"Bearer realm="{realm}""#)),
             TokenInQuery | MalformedAuthorization | ConflictingCredentials => {
                 Some(with("invalid_request", &self.title_and_detail().1))
             }
-            InvalidToken(_) | Revoked { .. } => Some(with("invalid_token", &self.title_and_detail().1)),
+            InvalidToken(_) | Revoked { .. } => {
+                Some(with("invalid_token", &self.title_and_detail().1))
+            }
             InsufficientScope { required, .. } => Some(format!(
                 r#"{}, scope="{}""#,
                 with("insufficient_scope", "the token lacks a required scope"),
@@ -231,11 +266,17 @@ impl Denial {
         }
         match self {
             Denial::InsufficientScope { required, .. } => body["scope"] = json!(required.join(" ")),
-            Denial::RevocationUnavailable { retry_after_s } => headers.push(("retry-after", retry_after_s.to_string())),
+            Denial::RevocationUnavailable { retry_after_s } => {
+                headers.push(("retry-after", retry_after_s.to_string()))
+            }
             Denial::AdminMethodNotAllowed { allow } => headers.push(("allow", (*allow).to_owned())),
             _ => {}
         }
-        HttpResponse { status, headers, body: body.to_string() }
+        HttpResponse {
+            status,
+            headers,
+            body: body.to_string(),
+        }
     }
 }
 
@@ -253,13 +294,24 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Keeps only what RFC 6750 allows inside a quoted challenge parameter.
 fn quotable(text: &str) -> String {
-    text.chars().map(|c| if c == ' ' || c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '?' }).collect()
+    text.chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// How a routed request is to be admitted, according to its rule.
@@ -295,11 +347,18 @@ pub fn route<'c>(config: &'c GateConfig, head: &RequestHead<'_>) -> Result<Route
     if head.method == "OPTIONS" {
         if let Some(requested) = head.preflight_method {
             if let Some(rule) = config.routes.find_preflight(requested, &path) {
-                return Ok(Routed { rule, path, access: Admission::Preflight });
+                return Ok(Routed {
+                    rule,
+                    path,
+                    access: Admission::Preflight,
+                });
             }
         }
     }
-    let rule = config.routes.find(head.method, &path).ok_or(Denial::NoRoute)?;
+    let rule = config
+        .routes
+        .find(head.method, &path)
+        .ok_or(Denial::NoRoute)?;
     let access = match rule.access() {
         Access::Public => Admission::Public,
         Access::Token { .. } => Admission::Token(token.ok_or(Denial::MissingToken)?.to_owned()),
@@ -336,26 +395,44 @@ pub fn authorize(
     revocations: Revocations<'_>,
     now: i64,
 ) -> Result<Authorized, Denial> {
-    let verified = verify(token, &config.keyring, &config.verify, now).map_err(Denial::InvalidToken)?;
+    let verified =
+        verify(token, &config.keyring, &config.verify, now).map_err(Denial::InvalidToken)?;
     let revocation_checked = check_revocation(&verified, rule.fail_open(), revocations)?;
     if let Access::Token { scopes } = rule.access() {
         check_scopes(&verified, scopes)?;
     }
-    Ok(Authorized { token: verified, revocation_checked })
+    Ok(Authorized {
+        token: verified,
+        revocation_checked,
+    })
 }
 
 /// Refuses a revoked token; returns whether the check could be made (false: failed open).
-pub fn check_revocation(token: &VerifiedToken, fail_open: bool, revocations: Revocations<'_>) -> Result<bool, Denial> {
+pub fn check_revocation(
+    token: &VerifiedToken,
+    fail_open: bool,
+    revocations: Revocations<'_>,
+) -> Result<bool, Denial> {
     match revocations {
         Revocations::Current(snapshot) => {
             let c = &token.claims;
-            match snapshot.check(c.jti.as_deref(), c.sub.as_deref(), c.iat, token.header.kid.as_deref()) {
-                Some(by) => Err(Denial::Revoked { by, principal: Principal::of(token) }),
+            match snapshot.check(
+                c.jti.as_deref(),
+                c.sub.as_deref(),
+                c.iat,
+                token.header.kid.as_deref(),
+            ) {
+                Some(by) => Err(Denial::Revoked {
+                    by,
+                    principal: Principal::of(token),
+                }),
                 None => Ok(true),
             }
         }
         Revocations::Unavailable { .. } if fail_open => Ok(false),
-        Revocations::Unavailable { retry_after_s } => Err(Denial::RevocationUnavailable { retry_after_s }),
+        Revocations::Unavailable { retry_after_s } => {
+            Err(Denial::RevocationUnavailable { retry_after_s })
+        }
     }
 }
 
@@ -364,7 +441,10 @@ pub fn check_scopes(token: &VerifiedToken, required: &[String]) -> Result<(), De
     if required.iter().all(|s| token.claims.has_scope(s)) {
         Ok(())
     } else {
-        Err(Denial::InsufficientScope { required: required.to_vec(), principal: Principal::of(token) })
+        Err(Denial::InsufficientScope {
+            required: required.to_vec(),
+            principal: Principal::of(token),
+        })
     }
 }
 
@@ -372,7 +452,8 @@ pub fn check_scopes(token: &VerifiedToken, required: &[String]) -> Result<(), De
 fn query_has_token(query: &str) -> bool {
     query.split('&').any(|pair| {
         let name = pair.split('=').next().unwrap_or("");
-        name.len() >= "access_token".len() && percent_decode_lossy(name).eq_ignore_ascii_case("access_token")
+        name.len() >= "access_token".len()
+            && percent_decode_lossy(name).eq_ignore_ascii_case("access_token")
     })
 }
 
@@ -400,7 +481,10 @@ fn percent_decode_lossy(s: &str) -> String {
 }
 
 /// The single bearer token of a request, from `Authorization` or the configured cookie.
-pub fn credential<'h>(head: &RequestHead<'h>, cookie_name: Option<&'h str>) -> Result<Option<&'h str>, Denial> {
+pub fn credential<'h>(
+    head: &RequestHead<'h>,
+    cookie_name: Option<&'h str>,
+) -> Result<Option<&'h str>, Denial> {
     let from_header = match head.authorization {
         Some(value) => bearer(value)?,
         None => None,
@@ -430,7 +514,10 @@ fn bearer(value: &str) -> Result<Option<&str>, Denial> {
     }
     let token = rest.trim_start_matches(' ');
     let is_b64token = !token.is_empty()
-        && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+        && token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
     if is_b64token {
         Ok(Some(token))
     } else {
@@ -451,7 +538,9 @@ pub fn cookie_without(header: &str, name: &str) -> Option<String> {
     let kept: Vec<&str> = header
         .split(';')
         .map(str::trim)
-        .filter(|pair| !pair.is_empty() && pair.split_once('=').map_or(pair.trim(), |(n, _)| n.trim()) != name)
+        .filter(|pair| {
+            !pair.is_empty() && pair.split_once('=').map_or(pair.trim(), |(n, _)| n.trim()) != name
+        })
         .collect();
     (!kept.is_empty()).then(|| kept.join("; "))
 }
@@ -459,8 +548,16 @@ pub fn cookie_without(header: &str, name: &str) -> Option<String> {
 /// Headers never forwarded as received: credentials (the cookie is re-added without the
 /// token), hop-by-hop headers (RFC 9110 7.6.1), and `host`, which the outbound URL sets.
 const NOT_FORWARDED: [&str; 10] = [
-    "authorization", "cookie", "host", "connection", "keep-alive", "proxy-connection",
-    "transfer-encoding", "te", "trailer", "upgrade",
+    "authorization",
+    "cookie",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
 ];
 
 /// Whether an incoming header may be forwarded to the origin as is. Every incoming
@@ -485,20 +582,44 @@ pub fn header_value(text: &str) -> String {
 }
 
 /// The identity headers for the origin (names lower case), assertion included.
-pub fn identity_headers(origin_key: &Key, token: &VerifiedToken, method: &str, htu: &str, now: i64) -> Vec<(&'static str, String)> {
+pub fn identity_headers(
+    origin_key: &Key,
+    token: &VerifiedToken,
+    method: &str,
+    htu: &str,
+    now: i64,
+) -> Vec<(&'static str, String)> {
     let c = &token.claims;
     vec![
-        ("x-portcullis-subject", header_value(c.sub.as_deref().unwrap_or(""))),
-        ("x-portcullis-scopes", header_value(c.scope.as_deref().unwrap_or(""))),
-        ("x-portcullis-token-id", header_value(c.jti.as_deref().unwrap_or(""))),
-        ("x-portcullis-assertion", identity_assertion(origin_key, token, method, htu, now)),
+        (
+            "x-portcullis-subject",
+            header_value(c.sub.as_deref().unwrap_or("")),
+        ),
+        (
+            "x-portcullis-scopes",
+            header_value(c.scope.as_deref().unwrap_or("")),
+        ),
+        (
+            "x-portcullis-token-id",
+            header_value(c.jti.as_deref().unwrap_or("")),
+        ),
+        (
+            "x-portcullis-assertion",
+            identity_assertion(origin_key, token, method, htu, now),
+        ),
     ]
 }
 
 /// The identity assertion: an HS256 JWS the origin can check, binding the caller's `sub`,
 /// `scope` and `jti` to this method and URL (`htm`, `htu` as in DPoP, RFC 9449), living
 /// [`ASSERTION_TTL`] seconds.
-pub fn identity_assertion(origin_key: &Key, token: &VerifiedToken, method: &str, htu: &str, now: i64) -> String {
+pub fn identity_assertion(
+    origin_key: &Key,
+    token: &VerifiedToken,
+    method: &str,
+    htu: &str,
+    now: i64,
+) -> String {
     let c = &token.claims;
     let mut header = json!({ "alg": "HS256", "typ": "JWT" });
     if let Some(kid) = origin_key.kid() {
@@ -549,16 +670,41 @@ mod tests {
     use super::*;
 
     fn head<'a>(auth: Option<&'a str>, cookie: Option<&'a str>) -> RequestHead<'a> {
-        RequestHead { method: "GET", path: "/x", authorization: auth, cookie, ..RequestHead::default() }
+        RequestHead {
+            method: "GET",
+            path: "/x",
+            authorization: auth,
+            cookie,
+            ..RequestHead::default()
+        }
     }
 
     #[test]
     fn bearer_parsing_is_strict() {
-        assert_eq!(credential(&head(Some("Bearer abc.def.ghi"), None), None), Ok(Some("abc.def.ghi")));
-        assert_eq!(credential(&head(Some("bearer   abc"), None), None), Ok(Some("abc")));
-        assert_eq!(credential(&head(Some("Basic dXNlcjpwdw=="), None), None), Ok(None));
-        for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer a, Bearer b", "Bearer a\"b"] {
-            assert_eq!(credential(&head(Some(bad), None), None), Err(Denial::MalformedAuthorization), "{bad}");
+        assert_eq!(
+            credential(&head(Some("Bearer abc.def.ghi"), None), None),
+            Ok(Some("abc.def.ghi"))
+        );
+        assert_eq!(
+            credential(&head(Some("bearer   abc"), None), None),
+            Ok(Some("abc"))
+        );
+        assert_eq!(
+            credential(&head(Some("Basic dXNlcjpwdw=="), None), None),
+            Ok(None)
+        );
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a, Bearer b",
+            "Bearer a\"b",
+        ] {
+            assert_eq!(
+                credential(&head(Some(bad), None), None),
+                Err(Denial::MalformedAuthorization),
+                "{bad}"
+            );
         }
     }
 
@@ -567,9 +713,18 @@ mod tests {
         let c = Some("theme=dark; pc=tok1");
         assert_eq!(credential(&head(None, c), Some("pc")), Ok(Some("tok1")));
         assert_eq!(credential(&head(None, c), None), Ok(None));
-        assert_eq!(credential(&head(Some("Bearer tok1"), c), Some("pc")), Ok(Some("tok1")));
-        assert_eq!(credential(&head(Some("Bearer tok2"), c), Some("pc")), Err(Denial::ConflictingCredentials));
-        assert_eq!(credential(&head(None, Some("pc=a; pc=b")), Some("pc")), Err(Denial::ConflictingCredentials));
+        assert_eq!(
+            credential(&head(Some("Bearer tok1"), c), Some("pc")),
+            Ok(Some("tok1"))
+        );
+        assert_eq!(
+            credential(&head(Some("Bearer tok2"), c), Some("pc")),
+            Err(Denial::ConflictingCredentials)
+        );
+        assert_eq!(
+            credential(&head(None, Some("pc=a; pc=b")), Some("pc")),
+            Err(Denial::ConflictingCredentials)
+        );
     }
 
     #[test]
@@ -582,7 +737,10 @@ mod tests {
 
     #[test]
     fn cookie_stripping_keeps_other_cookies() {
-        assert_eq!(cookie_without("a=1; pc=tok; b=2", "pc").as_deref(), Some("a=1; b=2"));
+        assert_eq!(
+            cookie_without("a=1; pc=tok; b=2", "pc").as_deref(),
+            Some("a=1; b=2")
+        );
         assert_eq!(cookie_without("pc=tok", "pc"), None);
     }
 
@@ -594,7 +752,12 @@ mod tests {
 
     #[test]
     fn forwarding_drops_credentials_and_spoofed_identity() {
-        for h in ["Authorization", "cookie", "X-Portcullis-Subject", "x-portcullis-anything"] {
+        for h in [
+            "Authorization",
+            "cookie",
+            "X-Portcullis-Subject",
+            "x-portcullis-anything",
+        ] {
             assert!(!forwards_header(h), "{h}");
         }
         assert!(forwards_header("content-type"));
@@ -604,15 +767,36 @@ mod tests {
     fn challenges_follow_rfc_6750() {
         let missing = Denial::MissingToken.response("r");
         assert_eq!(missing.status, 401);
-        assert_eq!(missing.header("www-authenticate"), Some(r#"Bearer realm="r""#));
-        let scope = Denial::InsufficientScope { required: vec!["a".into(), "b".into()], principal: Principal::default() }.response("r");
+        assert_eq!(
+            missing.header("www-authenticate"),
+            Some(r#"Bearer realm="r""#)
+        );
+        let scope = Denial::InsufficientScope {
+            required: vec!["a".into(), "b".into()],
+            principal: Principal::default(),
+        }
+        .response("r");
         assert_eq!(scope.status, 403);
-        assert!(scope.header("www-authenticate").unwrap().contains(r#"error="insufficient_scope""#));
-        assert!(scope.header("www-authenticate").unwrap().ends_with(r#"scope="a b""#));
+        assert!(scope
+            .header("www-authenticate")
+            .unwrap()
+            .contains(r#"error="insufficient_scope""#));
+        assert!(scope
+            .header("www-authenticate")
+            .unwrap()
+            .ends_with(r#"scope="a b""#));
         let invalid = Denial::InvalidToken(TokenError::BadSignature).response("r");
-        assert!(invalid.header("www-authenticate").unwrap().contains(r#"error="invalid_token""#));
-        assert!(invalid.body.contains("urn:portcullis:problem:bad_signature"));
-        assert_eq!(invalid.header("content-type"), Some("application/problem+json"));
+        assert!(invalid
+            .header("www-authenticate")
+            .unwrap()
+            .contains(r#"error="invalid_token""#));
+        assert!(invalid
+            .body
+            .contains("urn:portcullis:problem:bad_signature"));
+        assert_eq!(
+            invalid.header("content-type"),
+            Some("application/problem+json")
+        );
         let down = Denial::RevocationUnavailable { retry_after_s: 7 }.response("r");
         assert_eq!((down.status, down.header("retry-after")), (503, Some("7")));
     }

@@ -118,8 +118,9 @@ pub(crate) fn duplicate<E: serde::de::Error>() -> E {
 pub(crate) fn parse_members<T: for<'de> Members<'de>>(bytes: &[u8]) -> Result<T, JsonProblem> {
     let text = core::str::from_utf8(bytes).map_err(|_| JsonProblem::NotUtf8)?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let read = serde::Deserializer::deserialize_any(&mut de, ObjectOf(core::marker::PhantomData::<T>))
-        .map_err(classify)?;
+    let read =
+        serde::Deserializer::deserialize_any(&mut de, ObjectOf(core::marker::PhantomData::<T>))
+            .map_err(classify)?;
     de.end().map_err(classify)?;
     read.ok_or(JsonProblem::NotAnObject)
 }
@@ -244,7 +245,10 @@ mod tests {
 
     #[test]
     fn rejects_duplicates_at_top_level_and_nested() {
-        assert_eq!(parse_object(br#"{"a":1,"a":2}"#), Err(JsonProblem::DuplicateMember));
+        assert_eq!(
+            parse_object(br#"{"a":1,"a":2}"#),
+            Err(JsonProblem::DuplicateMember)
+        );
         assert_eq!(
             parse_object(br#"{"a":{"b":1,"b":1}}"#),
             Err(JsonProblem::DuplicateMember)

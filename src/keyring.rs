@@ -103,14 +103,25 @@ impl Key {
     /// A key from raw bytes. Refuses a key shorter than the hash output (RFC 7518 3.2).
     pub fn new(kid: Option<String>, alg: Alg, secret: &[u8]) -> Result<Key, KeyringError> {
         if secret.len() < alg.output_len() {
-            return Err(KeyringError::WeakKey { index: 0, kid, alg, len: secret.len() });
+            return Err(KeyringError::WeakKey {
+                index: 0,
+                kid,
+                alg,
+                len: secret.len(),
+            });
         }
         let prepared = match alg {
             Alg::HS256 => Prepared::S256(new_mac(secret)),
             Alg::HS384 => Prepared::S384(new_mac(secret)),
             Alg::HS512 => Prepared::S512(new_mac(secret)),
         };
-        Ok(Key { kid, alg, signs: false, secret: Zeroizing::new(secret.to_vec()), prepared })
+        Ok(Key {
+            kid,
+            alg,
+            signs: false,
+            secret: Zeroizing::new(secret.to_vec()),
+            prepared,
+        })
     }
 
     /// A fresh key of the hash's output length from the operating system's CSPRNG.
@@ -155,7 +166,10 @@ impl Key {
     pub fn verify_tag(&self, input: &[u8], tag: &[u8]) -> Result<(), TokenError> {
         let expected = self.alg.output_len();
         if tag.len() != expected {
-            return Err(TokenError::TagLength { expected, found: tag.len() });
+            return Err(TokenError::TagLength {
+                expected,
+                found: tag.len(),
+            });
         }
         fn run<M: Mac + Clone>(m: &M, input: &[u8], tag: &[u8]) -> bool {
             let mut m = m.clone();
@@ -185,7 +199,9 @@ impl Key {
     }
 
     fn from_jwk(index: usize, value: &Value) -> Result<(Key, Option<bool>), KeyringError> {
-        let jwk = value.as_object().ok_or(KeyringError::KeyNotAnObject { index })?;
+        let jwk = value
+            .as_object()
+            .ok_or(KeyringError::KeyNotAnObject { index })?;
         let member = |member| KeyringError::Member { index, member };
         let string = |name: &'static str| -> Result<Option<&str>, KeyringError> {
             match jwk.get(name) {
@@ -202,7 +218,10 @@ impl Key {
         let alg = string("alg")?.ok_or(member("alg"))?;
         let alg = Alg::from_name(alg).ok_or(KeyringError::UnsupportedAlgorithm { index })?;
         let kid = string("kid")?.map(str::to_owned);
-        if kid.as_ref().is_some_and(|k| k.is_empty() || k.len() > crate::token::MAX_KID_LEN) {
+        if kid
+            .as_ref()
+            .is_some_and(|k| k.is_empty() || k.len() > crate::token::MAX_KID_LEN)
+        {
             return Err(member("kid"));
         }
         if let Some(u) = string("use")? {
@@ -229,7 +248,12 @@ impl Key {
             b64::decode(k).map_err(|problem| KeyringError::KeyEncoding { index, problem })?,
         );
         let key = Key::new(kid, alg, &secret).map_err(|e| match e {
-            KeyringError::WeakKey { kid, alg, len, .. } => KeyringError::WeakKey { index, kid, alg, len },
+            KeyringError::WeakKey { kid, alg, len, .. } => KeyringError::WeakKey {
+                index,
+                kid,
+                alg,
+                len,
+            },
             other => other,
         })?;
         Ok((key, signs))
@@ -346,7 +370,9 @@ mod tests {
     fn refuses_keys_shorter_than_the_hash() {
         for (alg, len) in [("HS256", 31), ("HS384", 47), ("HS512", 63)] {
             let set = format!(r#"{{"keys":[{}]}}"#, jwk("a", alg, len, ""));
-            assert!(matches!(Keyring::from_jwks(&set), Err(KeyringError::WeakKey { len: l, .. }) if l == len));
+            assert!(
+                matches!(Keyring::from_jwks(&set), Err(KeyringError::WeakKey { len: l, .. }) if l == len)
+            );
         }
         let set = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS512", 64, ""));
         assert!(Keyring::from_jwks(&set).is_ok());
@@ -354,7 +380,8 @@ mod tests {
 
     #[test]
     fn single_key_without_key_ops_signs() {
-        let ring = Keyring::from_jwks(&format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, ""))).unwrap();
+        let ring =
+            Keyring::from_jwks(&format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, ""))).unwrap();
         assert_eq!(ring.signing_key().and_then(Key::kid), Some("a"));
         assert_eq!(ring.select(None).unwrap().kid(), Some("a"));
     }
@@ -369,40 +396,99 @@ mod tests {
         let ring = Keyring::from_jwks(&two).unwrap();
         assert_eq!(ring.signing_key().and_then(Key::kid), Some("new"));
         assert_eq!(ring.select(None).unwrap_err(), TokenError::MissingKeyId);
-        assert_eq!(ring.select(Some("nope")).unwrap_err(), TokenError::UnknownKeyId);
+        assert_eq!(
+            ring.select(Some("nope")).unwrap_err(),
+            TokenError::UnknownKeyId
+        );
         assert_eq!(ring.select(Some("old")).unwrap().alg(), Alg::HS256);
 
-        let no_signer = format!(r#"{{"keys":[{},{}]}}"#, jwk("a", "HS256", 32, ""), jwk("b", "HS256", 32, ""));
-        assert!(Keyring::from_jwks(&no_signer).unwrap().signing_key().is_none());
+        let no_signer = format!(
+            r#"{{"keys":[{},{}]}}"#,
+            jwk("a", "HS256", 32, ""),
+            jwk("b", "HS256", 32, "")
+        );
+        assert!(Keyring::from_jwks(&no_signer)
+            .unwrap()
+            .signing_key()
+            .is_none());
     }
 
     #[test]
     fn refuses_ambiguous_or_foreign_sets() {
-        let dup = format!(r#"{{"keys":[{},{}]}}"#, jwk("a", "HS256", 32, ""), jwk("a", "HS256", 32, ""));
-        assert_eq!(Keyring::from_jwks(&dup).unwrap_err(), KeyringError::DuplicateKeyId("a".into()));
+        let dup = format!(
+            r#"{{"keys":[{},{}]}}"#,
+            jwk("a", "HS256", 32, ""),
+            jwk("a", "HS256", 32, "")
+        );
+        assert_eq!(
+            Keyring::from_jwks(&dup).unwrap_err(),
+            KeyringError::DuplicateKeyId("a".into())
+        );
         let two_signers = format!(
             r#"{{"keys":[{},{}]}}"#,
             jwk("a", "HS256", 32, r#","key_ops":["sign","verify"]"#),
             jwk("b", "HS256", 32, r#","key_ops":["sign","verify"]"#)
         );
-        assert_eq!(Keyring::from_jwks(&two_signers).unwrap_err(), KeyringError::SeveralSigningKeys);
+        assert_eq!(
+            Keyring::from_jwks(&two_signers).unwrap_err(),
+            KeyringError::SeveralSigningKeys
+        );
         let k = b64::encode([1u8; 32]);
-        let no_kid = format!(r#"{{"keys":[{{"kty":"oct","alg":"HS256","k":"{k}"}},{}]}}"#, jwk("b", "HS256", 32, ""));
-        assert_eq!(Keyring::from_jwks(&no_kid).unwrap_err(), KeyringError::MissingKeyId { index: 0 });
+        let no_kid = format!(
+            r#"{{"keys":[{{"kty":"oct","alg":"HS256","k":"{k}"}},{}]}}"#,
+            jwk("b", "HS256", 32, "")
+        );
+        assert_eq!(
+            Keyring::from_jwks(&no_kid).unwrap_err(),
+            KeyringError::MissingKeyId { index: 0 }
+        );
         let rsa = r#"{"keys":[{"kty":"RSA","alg":"RS256","n":"AQAB","e":"AQAB"}]}"#;
-        assert_eq!(Keyring::from_jwks(rsa).unwrap_err(), KeyringError::UnsupportedKeyType { index: 0 });
+        assert_eq!(
+            Keyring::from_jwks(rsa).unwrap_err(),
+            KeyringError::UnsupportedKeyType { index: 0 }
+        );
         let bad_alg = format!(r#"{{"keys":[{}]}}"#, jwk("a", "hs256", 32, ""));
-        assert_eq!(Keyring::from_jwks(&bad_alg).unwrap_err(), KeyringError::UnsupportedAlgorithm { index: 0 });
-        assert_eq!(Keyring::from_jwks(r#"{"keys":[]}"#).unwrap_err(), KeyringError::Empty);
-        assert_eq!(Keyring::from_jwks(r#"{"kty":"oct"}"#).unwrap_err(), KeyringError::NotAKeySet);
+        assert_eq!(
+            Keyring::from_jwks(&bad_alg).unwrap_err(),
+            KeyringError::UnsupportedAlgorithm { index: 0 }
+        );
+        assert_eq!(
+            Keyring::from_jwks(r#"{"keys":[]}"#).unwrap_err(),
+            KeyringError::Empty
+        );
+        assert_eq!(
+            Keyring::from_jwks(r#"{"kty":"oct"}"#).unwrap_err(),
+            KeyringError::NotAKeySet
+        );
         let enc = r#"{"keys":[{"kty":"oct","alg":"HS256","k":"AAAA+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#;
-        assert!(matches!(Keyring::from_jwks(enc).unwrap_err(), KeyringError::KeyEncoding { .. }));
-        let enc_use = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, r#","use":"enc""#));
-        assert_eq!(Keyring::from_jwks(&enc_use).unwrap_err(), KeyringError::NotASigningKey { index: 0 });
+        assert!(matches!(
+            Keyring::from_jwks(enc).unwrap_err(),
+            KeyringError::KeyEncoding { .. }
+        ));
+        let enc_use = format!(
+            r#"{{"keys":[{}]}}"#,
+            jwk("a", "HS256", 32, r#","use":"enc""#)
+        );
+        assert_eq!(
+            Keyring::from_jwks(&enc_use).unwrap_err(),
+            KeyringError::NotASigningKey { index: 0 }
+        );
         let long_kid = format!(r#"{{"keys":[{}]}}"#, jwk(&"k".repeat(257), "HS256", 32, ""));
-        assert_eq!(Keyring::from_jwks(&long_kid).unwrap_err(), KeyringError::Member { index: 0, member: "kid" });
-        let sign_only = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, r#","key_ops":["sign"]"#));
-        assert_eq!(Keyring::from_jwks(&sign_only).unwrap_err(), KeyringError::NotAVerificationKey { index: 0 });
+        assert_eq!(
+            Keyring::from_jwks(&long_kid).unwrap_err(),
+            KeyringError::Member {
+                index: 0,
+                member: "kid"
+            }
+        );
+        let sign_only = format!(
+            r#"{{"keys":[{}]}}"#,
+            jwk("a", "HS256", 32, r#","key_ops":["sign"]"#)
+        );
+        assert_eq!(
+            Keyring::from_jwks(&sign_only).unwrap_err(),
+            KeyringError::NotAVerificationKey { index: 0 }
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn new_jti() -> Result<String, MintError> {
 pub fn signing_key<'k>(ring: &'k Keyring, kid: Option<&str>) -> Result<&'k Key, MintError> {
     match kid {
         Some(kid) => {
-            let key = ring.get(kid).ok_or_else(|| MintError::UnknownKeyId(kid.to_owned()))?;
+            let key = ring
+                .get(kid)
+                .ok_or_else(|| MintError::UnknownKeyId(kid.to_owned()))?;
             match ring.signing_key() {
                 Some(signer) if !key.signs() => Err(MintError::NotTheSigningKey {
                     kid: kid.to_owned(),
@@ -76,7 +78,12 @@ pub fn signing_key<'k>(ring: &'k Keyring, kid: Option<&str>) -> Result<&'k Key, 
 }
 
 /// Mints a token at time `now`, refusing a lifetime above `max_ttl`.
-pub fn mint(key: &Key, req: &MintRequest, now: i64, max_ttl: Option<u64>) -> Result<Minted, MintError> {
+pub fn mint(
+    key: &Key,
+    req: &MintRequest,
+    now: i64,
+    max_ttl: Option<u64>,
+) -> Result<Minted, MintError> {
     if req.ttl == 0 {
         return Err(MintError::ZeroTtl);
     }
@@ -104,7 +111,10 @@ pub fn mint(key: &Key, req: &MintRequest, now: i64, max_ttl: Option<u64>) -> Res
         header["kid"] = Value::String(kid.to_owned());
     }
     let payload = serde_json::to_value(&claims).expect("claims serialize");
-    Ok(Minted { token: sign_compact(key, &header, &payload), claims })
+    Ok(Minted {
+        token: sign_compact(key, &header, &payload),
+        claims,
+    })
 }
 
 #[cfg(test)]
@@ -113,8 +123,12 @@ mod tests {
     use crate::keyring::Alg;
 
     fn ring_with_old_signer() -> Keyring {
-        let old = Key::generate(Some("old".into()), Alg::HS256).unwrap().to_jwk();
-        let new = Key::generate(Some("new".into()), Alg::HS256).unwrap().to_jwk();
+        let old = Key::generate(Some("old".into()), Alg::HS256)
+            .unwrap()
+            .to_jwk();
+        let new = Key::generate(Some("new".into()), Alg::HS256)
+            .unwrap()
+            .to_jwk();
         let mut old = old;
         let mut new = new;
         old["key_ops"] = json!(["sign", "verify"]);
@@ -129,24 +143,59 @@ mod tests {
         assert_eq!(signing_key(&ring, Some("old")).unwrap().kid(), Some("old"));
         assert_eq!(
             signing_key(&ring, Some("new")).unwrap_err(),
-            MintError::NotTheSigningKey { kid: "new".into(), signer: "old".into() }
+            MintError::NotTheSigningKey {
+                kid: "new".into(),
+                signer: "old".into()
+            }
         );
-        assert_eq!(signing_key(&ring, Some("gone")).unwrap_err(), MintError::UnknownKeyId("gone".into()));
+        assert_eq!(
+            signing_key(&ring, Some("gone")).unwrap_err(),
+            MintError::UnknownKeyId("gone".into())
+        );
     }
 
     #[test]
     fn refuses_ttls_that_are_zero_or_too_long_and_reserved_claims() {
         let ring = ring_with_old_signer();
         let key = signing_key(&ring, None).unwrap();
-        let req = MintRequest { sub: "u".into(), ttl: 301, ..MintRequest::default() };
-        assert_eq!(mint(key, &req, 0, Some(300)).unwrap_err(), MintError::TtlTooLong { ttl: 301, max: 300 });
-        let req = MintRequest { sub: "u".into(), ttl: 0, ..MintRequest::default() };
+        let req = MintRequest {
+            sub: "u".into(),
+            ttl: 301,
+            ..MintRequest::default()
+        };
+        assert_eq!(
+            mint(key, &req, 0, Some(300)).unwrap_err(),
+            MintError::TtlTooLong { ttl: 301, max: 300 }
+        );
+        let req = MintRequest {
+            sub: "u".into(),
+            ttl: 0,
+            ..MintRequest::default()
+        };
         assert_eq!(mint(key, &req, 0, None).unwrap_err(), MintError::ZeroTtl);
         let mut extra = Map::new();
         extra.insert("exp".into(), json!(1));
-        let req = MintRequest { sub: "u".into(), ttl: 60, extra, ..MintRequest::default() };
-        assert_eq!(mint(key, &req, 0, None).unwrap_err(), MintError::ReservedClaim("exp".into()));
-        let minted = mint(key, &MintRequest { sub: "u".into(), ttl: 60, ..MintRequest::default() }, 100, Some(300)).unwrap();
+        let req = MintRequest {
+            sub: "u".into(),
+            ttl: 60,
+            extra,
+            ..MintRequest::default()
+        };
+        assert_eq!(
+            mint(key, &req, 0, None).unwrap_err(),
+            MintError::ReservedClaim("exp".into())
+        );
+        let minted = mint(
+            key,
+            &MintRequest {
+                sub: "u".into(),
+                ttl: 60,
+                ..MintRequest::default()
+            },
+            100,
+            Some(300),
+        )
+        .unwrap();
         assert_eq!((minted.claims.iat, minted.claims.exp), (Some(100), 160));
         assert_eq!(minted.claims.jti.as_ref().map(String::len), Some(22));
     }

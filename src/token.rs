@@ -48,11 +48,16 @@ pub struct Parts<'a> {
 /// Splits a compact token into exactly three segments after checking its length.
 pub fn split(token: &str, max_len: usize) -> Result<Parts<'_>, TokenError> {
     if token.len() > max_len {
-        return Err(TokenError::TooLong { len: token.len(), max: max_len });
+        return Err(TokenError::TooLong {
+            len: token.len(),
+            max: max_len,
+        });
     }
     let mut dots = token.match_indices('.').map(|(i, _)| i);
     let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(TokenError::SegmentCount { found: token.split('.').count() });
+        return Err(TokenError::SegmentCount {
+            found: token.split('.').count(),
+        });
     };
     Ok(Parts {
         signing_input: &token[..second],
@@ -74,7 +79,10 @@ pub fn decode_object(text: &str, segment: Segment) -> Result<Map<String, Value>,
 }
 
 fn header_type(member: &'static str) -> TokenError {
-    TokenError::MemberType { segment: Segment::Header, member }
+    TokenError::MemberType {
+        segment: Segment::Header,
+        member,
+    }
 }
 
 /// What a header said about each member this profile reads, before any rule is applied:
@@ -155,7 +163,11 @@ impl<'de> json::Members<'de> for RawHeader {
 
 impl RawHeader {
     fn from_map(map: &Map<String, Value>) -> RawHeader {
-        fn string<T>(map: &Map<String, Value>, name: &str, read: impl FnOnce(&str) -> T) -> Option<Option<T>> {
+        fn string<T>(
+            map: &Map<String, Value>,
+            name: &str,
+            read: impl FnOnce(&str) -> T,
+        ) -> Option<Option<T>> {
             map.get(name).map(|v| match v {
                 Value::String(s) => Some(read(s)),
                 _ => None,
@@ -220,7 +232,10 @@ impl Header {
     pub fn decode(text: &str) -> Result<Header, TokenError> {
         with_decoded(text, Segment::Header, |bytes| {
             json::parse_members::<RawHeader>(bytes)
-                .map_err(|problem| TokenError::Json { segment: Segment::Header, problem })?
+                .map_err(|problem| TokenError::Json {
+                    segment: Segment::Header,
+                    problem,
+                })?
                 .check()
         })
     }
@@ -242,7 +257,8 @@ pub fn with_decoded<R>(
         heap.resize(len, 0);
         &mut heap[..]
     };
-    let n = b64::decode_to_slice(text, buf).map_err(|problem| TokenError::Encoding { segment, problem })?;
+    let n = b64::decode_to_slice(text, buf)
+        .map_err(|problem| TokenError::Encoding { segment, problem })?;
     f(&buf[..n])
 }
 
@@ -285,11 +301,20 @@ mod tests {
 
     #[test]
     fn split_needs_exactly_three_segments() {
-        assert_eq!(split("a.b", 100).unwrap_err(), TokenError::SegmentCount { found: 2 });
-        assert_eq!(split("a.b.c.d.e", 100).unwrap_err(), TokenError::SegmentCount { found: 5 });
+        assert_eq!(
+            split("a.b", 100).unwrap_err(),
+            TokenError::SegmentCount { found: 2 }
+        );
+        assert_eq!(
+            split("a.b.c.d.e", 100).unwrap_err(),
+            TokenError::SegmentCount { found: 5 }
+        );
         let p = split("a.b.c", 100).unwrap();
         assert_eq!((p.signing_input, p.signature), ("a.b", "c"));
-        assert_eq!(split("a.b.c", 4).unwrap_err(), TokenError::TooLong { len: 5, max: 4 });
+        assert_eq!(
+            split("a.b.c", 4).unwrap_err(),
+            TokenError::TooLong { len: 5, max: 4 }
+        );
     }
 
     /// Header::decode and the Map path give the same verdict on every header built from up
@@ -297,13 +322,34 @@ mod tests {
     #[test]
     fn decode_agrees_with_from_object_member_by_member() {
         let members = [
-            r#""alg":"HS256""#, r#""alg":"none""#, r#""alg":"RS256""#, r#""alg":1"#, r#""\u0061lg":"HS384""#,
-            r#""crit":["exp"]"#, r#""b64":false"#, r#""zip":{"a":1,"a":1}"#, r#""cty":"JWT""#, r#""cty":7"#,
-            r#""cty":"text/plain""#, r#""typ":"at+jwt""#, r#""typ":"JOSE""#, r#""typ":null"#, r#""kid":"k""#,
-            r#""kid":[]"#, r#""x":1"#, r#""x":[{"y":1,"y":2}]"#, r#""bad":tru"#,
+            r#""alg":"HS256""#,
+            r#""alg":"none""#,
+            r#""alg":"RS256""#,
+            r#""alg":1"#,
+            r#""\u0061lg":"HS384""#,
+            r#""crit":["exp"]"#,
+            r#""b64":false"#,
+            r#""zip":{"a":1,"a":1}"#,
+            r#""cty":"JWT""#,
+            r#""cty":7"#,
+            r#""cty":"text/plain""#,
+            r#""typ":"at+jwt""#,
+            r#""typ":"JOSE""#,
+            r#""typ":null"#,
+            r#""kid":"k""#,
+            r#""kid":[]"#,
+            r#""x":1"#,
+            r#""x":[{"y":1,"y":2}]"#,
+            r#""bad":tru"#,
         ];
         let long_kid = format!(r#""kid":"{}""#, "k".repeat(300));
-        let mut objects = vec![String::from("{}"), "[]".into(), "1".into(), "{} x".into(), format!("{{{long_kid}}}")];
+        let mut objects = vec![
+            String::from("{}"),
+            "[]".into(),
+            "1".into(),
+            "{} x".into(),
+            format!("{{{long_kid}}}"),
+        ];
         for a in members {
             objects.push(format!("{{{a}}}"));
             for b in members {
@@ -315,11 +361,13 @@ mod tests {
         }
         for text in objects {
             let encoded = b64::encode(&text);
-            let via_map = decode_object(&encoded, Segment::Header).and_then(|m| Header::from_object(&m));
+            let via_map =
+                decode_object(&encoded, Segment::Header).and_then(|m| Header::from_object(&m));
             assert_eq!(Header::decode(&encoded), via_map, "{text}");
         }
         for text in ["e30=", "e3!", "e", "e30x"] {
-            let via_map = decode_object(text, Segment::Header).and_then(|m| Header::from_object(&m));
+            let via_map =
+                decode_object(text, Segment::Header).and_then(|m| Header::from_object(&m));
             assert_eq!(Header::decode(text), via_map, "{text}");
         }
     }
@@ -328,10 +376,16 @@ mod tests {
     fn alg_is_case_sensitive_and_none_is_named() {
         assert_eq!(header(json!({"alg":"HS256"})).unwrap().alg, Alg::HS256);
         for none in ["none", "None", "NONE", "nOnE"] {
-            assert_eq!(header(json!({"alg":none})).unwrap_err(), TokenError::UnsecuredAlgorithm);
+            assert_eq!(
+                header(json!({"alg":none})).unwrap_err(),
+                TokenError::UnsecuredAlgorithm
+            );
         }
         for other in ["hs256", "Hs256", "RS256", "ES256", "HS256 ", ""] {
-            assert_eq!(header(json!({"alg":other})).unwrap_err(), TokenError::UnsupportedAlgorithm);
+            assert_eq!(
+                header(json!({"alg":other})).unwrap_err(),
+                TokenError::UnsupportedAlgorithm
+            );
         }
         assert_eq!(header(json!({})).unwrap_err(), TokenError::MissingAlgorithm);
         assert_eq!(header(json!({"alg":256})).unwrap_err(), header_type("alg"));
@@ -339,14 +393,38 @@ mod tests {
 
     #[test]
     fn unsupported_features_are_refused() {
-        assert_eq!(header(json!({"alg":"HS256","crit":["exp"],"exp":1})).unwrap_err(), TokenError::CriticalHeader);
-        assert_eq!(header(json!({"alg":"HS256","b64":false,"crit":[]})).unwrap_err(), TokenError::CriticalHeader);
-        assert_eq!(header(json!({"alg":"HS256","b64":true})).unwrap_err(), TokenError::UnencodedPayload);
-        assert_eq!(header(json!({"alg":"HS256","zip":"DEF"})).unwrap_err(), TokenError::Compressed);
-        assert_eq!(header(json!({"alg":"HS256","cty":"jwt"})).unwrap_err(), TokenError::NestedToken);
-        assert_eq!(header(json!({"alg":"HS256","typ":"JOSE"})).unwrap_err(), TokenError::UnexpectedType);
-        assert_eq!(header(json!({"alg":"HS256","kid":7})).unwrap_err(), header_type("kid"));
-        assert_eq!(header(json!({"alg":"HS256","kid":"k".repeat(300)})).unwrap_err(), TokenError::UnknownKeyId);
+        assert_eq!(
+            header(json!({"alg":"HS256","crit":["exp"],"exp":1})).unwrap_err(),
+            TokenError::CriticalHeader
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","b64":false,"crit":[]})).unwrap_err(),
+            TokenError::CriticalHeader
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","b64":true})).unwrap_err(),
+            TokenError::UnencodedPayload
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","zip":"DEF"})).unwrap_err(),
+            TokenError::Compressed
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","cty":"jwt"})).unwrap_err(),
+            TokenError::NestedToken
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","typ":"JOSE"})).unwrap_err(),
+            TokenError::UnexpectedType
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","kid":7})).unwrap_err(),
+            header_type("kid")
+        );
+        assert_eq!(
+            header(json!({"alg":"HS256","kid":"k".repeat(300)})).unwrap_err(),
+            TokenError::UnknownKeyId
+        );
         assert!(header(json!({"alg":"HS256","typ":"at+jwt","kid":"a"})).is_ok());
     }
 }

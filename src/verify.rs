@@ -73,7 +73,11 @@ pub struct VerifiedJws {
 
 /// The signature layer alone (RFC 7515): shape, header, key selection and tag. The payload
 /// is decoded only after the tag has checked.
-pub fn verify_jws(token: &str, keyring: &Keyring, policy: &VerifyPolicy) -> Result<VerifiedJws, TokenError> {
+pub fn verify_jws(
+    token: &str,
+    keyring: &Keyring,
+    policy: &VerifyPolicy,
+) -> Result<VerifiedJws, TokenError> {
     let (header, payload) = check_signature(token, keyring, policy)?;
     let payload = token::decode_segment(payload, Segment::Payload)?;
     Ok(VerifiedJws { header, payload })
@@ -92,14 +96,21 @@ fn check_signature<'t>(
     }
     let key = keyring.select(header.kid.as_deref())?;
     if key.alg() != header.alg {
-        return Err(TokenError::AlgorithmKeyMismatch { token: header.alg, key: key.alg() });
+        return Err(TokenError::AlgorithmKeyMismatch {
+            token: header.alg,
+            key: key.alg(),
+        });
     }
     // The longest tag is 64 bytes (HS512); anything that decodes longer is refused by
     // verify_tag for its length, once it has been found to be canonical base64url.
     let mut tag = [0u8; 64];
     if b64::decoded_len(parts.signature.len()) <= tag.len() {
-        let n = b64::decode_to_slice(parts.signature, &mut tag)
-            .map_err(|problem| TokenError::Encoding { segment: Segment::Signature, problem })?;
+        let n = b64::decode_to_slice(parts.signature, &mut tag).map_err(|problem| {
+            TokenError::Encoding {
+                segment: Segment::Signature,
+                problem,
+            }
+        })?;
         key.verify_tag(parts.signing_input.as_bytes(), &tag[..n])?;
     } else {
         let tag = token::decode_segment(parts.signature, Segment::Signature)?;
@@ -113,7 +124,11 @@ pub fn check_claims(claims: &Claims, policy: &VerifyPolicy, now: i64) -> Result<
     let leeway = policy.leeway;
     let skew = i64::try_from(leeway).unwrap_or(i64::MAX);
     if now >= claims.exp.saturating_add(skew) {
-        return Err(TokenError::Expired { exp: claims.exp, now, leeway });
+        return Err(TokenError::Expired {
+            exp: claims.exp,
+            now,
+            leeway,
+        });
     }
     if let Some(nbf) = claims.nbf {
         if nbf > now.saturating_add(skew) {

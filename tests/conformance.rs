@@ -36,7 +36,10 @@ fn rfc7515_a1_is_valid_one_second_before_exp() {
     assert_eq!(ok.header.kid, None);
     assert_eq!(ok.claims.exp, exp);
     assert_eq!(ok.claims.iss.as_deref(), ex["iss"].as_str());
-    assert_eq!(ok.claims.extra["http://example.com/is_root"], Value::Bool(true));
+    assert_eq!(
+        ok.claims.extra["http://example.com/is_root"],
+        Value::Bool(true)
+    );
 }
 
 #[test]
@@ -47,11 +50,19 @@ fn rfc7515_a1_is_expired_at_exp() {
     let exp = 1_300_819_380;
     assert_eq!(
         verify(token, &ring, &policy(), exp).unwrap_err(),
-        TokenError::Expired { exp, now: exp, leeway: 0 }
+        TokenError::Expired {
+            exp,
+            now: exp,
+            leeway: 0
+        }
     );
     assert_eq!(
         verify(token, &ring, &policy(), 1_750_000_000).unwrap_err(),
-        TokenError::Expired { exp, now: 1_750_000_000, leeway: 0 }
+        TokenError::Expired {
+            exp,
+            now: 1_750_000_000,
+            leeway: 0
+        }
     );
 }
 
@@ -60,12 +71,21 @@ fn rfc7515_a1_tag_and_key_bytes_match_the_rfc() {
     let ex = &jws_examples()["rfc7515_a1"];
     let key = Key::new(None, Alg::HS256, &hex(ex["key_hex"].as_str().unwrap())).unwrap();
     let input = ex["signing_input"].as_str().unwrap();
-    assert_eq!(tag_b64(&key, input), ex["signature_b64url"].as_str().unwrap());
+    assert_eq!(
+        tag_b64(&key, input),
+        ex["signature_b64url"].as_str().unwrap()
+    );
     // The JWK's `k` decodes to the same bytes: the ring's key produces the same tag.
     let ring = ring_from_jwk(&ex["jwk"]);
-    assert_eq!(tag_b64(&ring.keys()[0], input), ex["signature_b64url"].as_str().unwrap());
+    assert_eq!(
+        tag_b64(&ring.keys()[0], input),
+        ex["signature_b64url"].as_str().unwrap()
+    );
     // The signing input is the compact token minus its last segment.
-    assert!(ex["compact"].as_str().unwrap().starts_with(&format!("{input}.")));
+    assert!(ex["compact"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{input}.")));
 }
 
 #[test]
@@ -73,8 +93,14 @@ fn rfc7519_unsecured_example_is_refused() {
     let ex = &jws_examples();
     let ring = ring_from_jwk(&ex["rfc7515_a1"]["jwk"]);
     let token = ex["rfc7519_6_1_unsecured"]["compact"].as_str().unwrap();
-    assert_eq!(verify(token, &ring, &policy(), 1_300_819_379).unwrap_err(), TokenError::UnsecuredAlgorithm);
-    assert_eq!(verify_jws(token, &ring, &policy()).unwrap_err(), TokenError::UnsecuredAlgorithm);
+    assert_eq!(
+        verify(token, &ring, &policy(), 1_300_819_379).unwrap_err(),
+        TokenError::UnsecuredAlgorithm
+    );
+    assert_eq!(
+        verify_jws(token, &ring, &policy()).unwrap_err(),
+        TokenError::UnsecuredAlgorithm
+    );
 }
 
 #[test]
@@ -85,11 +111,18 @@ fn non_json_payload_examples_are_jws_but_not_jwt() {
         let ring = ring_from_jwk(&case["jwk"]);
         let token = case["compact"].as_str().unwrap();
         let jws = verify_jws(token, &ring, &policy()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        assert_eq!(jws.payload, case["payload_utf8"].as_str().unwrap().as_bytes(), "{name}");
+        assert_eq!(
+            jws.payload,
+            case["payload_utf8"].as_str().unwrap().as_bytes(),
+            "{name}"
+        );
         assert!(
             matches!(
                 verify(token, &ring, &policy(), NOW).unwrap_err(),
-                TokenError::Json { segment: Segment::Payload, problem: JsonProblem::Syntax }
+                TokenError::Json {
+                    segment: Segment::Payload,
+                    problem: JsonProblem::Syntax
+                }
             ),
             "{name}"
         );
@@ -97,7 +130,11 @@ fn non_json_payload_examples_are_jws_but_not_jwt() {
 }
 
 fn rfc4231_alg_fields() -> [(Alg, &'static str); 3] {
-    [(Alg::HS256, "hmacSha256"), (Alg::HS384, "hmacSha384"), (Alg::HS512, "hmacSha512")]
+    [
+        (Alg::HS256, "hmacSha256"),
+        (Alg::HS384, "hmacSha384"),
+        (Alg::HS512, "hmacSha512"),
+    ]
 }
 
 #[test]
@@ -114,13 +151,22 @@ fn rfc4231_short_keys_are_refused_and_long_keys_match() {
             if key_bytes.len() < alg.output_len() {
                 assert_eq!(
                     Key::new(None, alg, &key_bytes).unwrap_err(),
-                    KeyringError::WeakKey { index: 0, kid: None, alg, len: key_bytes.len() },
+                    KeyringError::WeakKey {
+                        index: 0,
+                        kid: None,
+                        alg,
+                        len: key_bytes.len()
+                    },
                     "case {case} {alg}"
                 );
                 weak += 1;
             } else {
                 let key = Key::new(None, alg, &key_bytes).unwrap();
-                assert_eq!(tag.len(), alg.output_len(), "case {case} {alg} is full length");
+                assert_eq!(
+                    tag.len(),
+                    alg.output_len(),
+                    "case {case} {alg} is full length"
+                );
                 assert_eq!(key.verify_tag(&data, &tag), Ok(()), "case {case} {alg}");
                 let mut out = [0u8; 64];
                 let n = key.tag(&data, &mut out);
@@ -148,20 +194,29 @@ fn rfc4231_truncated_tag_is_refused_with_tag_length() {
     let long = hex(case6["keyHex"].as_str().unwrap());
     let mut runs = 0;
     for (alg, field) in rfc4231_alg_fields() {
-        assert!(matches!(Key::new(None, alg, &key5), Err(KeyringError::WeakKey { len: 20, .. })));
+        assert!(matches!(
+            Key::new(None, alg, &key5),
+            Err(KeyringError::WeakKey { len: 20, .. })
+        ));
         let tag = hex(case5[field].as_str().unwrap());
         assert_eq!(tag.len(), 16);
         let key = Key::new(None, alg, &long).unwrap();
         assert_eq!(
             key.verify_tag(&data5, &tag).unwrap_err(),
-            TokenError::TagLength { expected: alg.output_len(), found: 16 }
+            TokenError::TagLength {
+                expected: alg.output_len(),
+                found: 16
+            }
         );
         // Even the correct leftmost 16 bytes of this key's own tag are refused.
         let mut full = [0u8; 64];
         key.tag(&data5, &mut full);
         assert_eq!(
             key.verify_tag(&data5, &full[..16]).unwrap_err(),
-            TokenError::TagLength { expected: alg.output_len(), found: 16 }
+            TokenError::TagLength {
+                expected: alg.output_len(),
+                found: 16
+            }
         );
         runs += 1;
     }
@@ -192,7 +247,12 @@ fn wycheproof_hmac(file: &str, alg: Alg) -> Option<usize> {
             if key_bytes.len() < alg.output_len() {
                 assert_eq!(
                     Key::new(None, alg, &key_bytes).unwrap_err(),
-                    KeyringError::WeakKey { index: 0, kid: None, alg, len: key_bytes.len() },
+                    KeyringError::WeakKey {
+                        index: 0,
+                        kid: None,
+                        alg,
+                        len: key_bytes.len()
+                    },
                     "{file} tcId {id}"
                 );
                 weak += 1;
@@ -203,19 +263,33 @@ fn wycheproof_hmac(file: &str, alg: Alg) -> Option<usize> {
             if tag.len() != alg.output_len() {
                 assert_eq!(
                     got,
-                    Err(TokenError::TagLength { expected: alg.output_len(), found: tag.len() }),
+                    Err(TokenError::TagLength {
+                        expected: alg.output_len(),
+                        found: tag.len()
+                    }),
                     "{file} tcId {id}"
                 );
                 truncated += 1;
             } else {
-                let want = if expected_valid { Ok(()) } else { Err(TokenError::BadSignature) };
+                let want = if expected_valid {
+                    Ok(())
+                } else {
+                    Err(TokenError::BadSignature)
+                };
                 assert_eq!(got, want, "{file} tcId {id} ({})", t["comment"]);
                 full += 1;
             }
         }
     }
-    assert_eq!(ran as u64, doc["numberOfTests"].as_u64().unwrap(), "{file}: every case ran");
-    assert!(weak > 0 && truncated > 0 && full > 0, "{file}: {weak} weak, {truncated} truncated, {full} full");
+    assert_eq!(
+        ran as u64,
+        doc["numberOfTests"].as_u64().unwrap(),
+        "{file}: every case ran"
+    );
+    assert!(
+        weak > 0 && truncated > 0 && full > 0,
+        "{file}: {weak} weak, {truncated} truncated, {full} full"
+    );
     eprintln!("{file}: {ran} cases ({full} full-length, {truncated} truncated, {weak} weak key)");
     Some(ran)
 }
@@ -290,9 +364,17 @@ fn wycheproof_jws_hmac_groups() {
             }
             let got = verify_jws(jws, &ring, &policy);
             if expect_valid {
-                assert!(got.is_ok(), "tcId {id} ({}) should verify: {got:?}", t["comment"]);
+                assert!(
+                    got.is_ok(),
+                    "tcId {id} ({}) should verify: {got:?}",
+                    t["comment"]
+                );
             } else {
-                assert!(got.is_err(), "tcId {id} ({}) should be refused", t["comment"]);
+                assert!(
+                    got.is_err(),
+                    "tcId {id} ({}) should be refused",
+                    t["comment"]
+                );
             }
             ran += 1;
         }
@@ -301,22 +383,46 @@ fn wycheproof_jws_hmac_groups() {
     assert_eq!(groups, 4);
     assert_eq!(ran, 40);
     overridden.sort_unstable();
-    assert_eq!(overridden, [367, 370, 372, 373], "every override was exercised");
+    assert_eq!(
+        overridden,
+        [367, 370, 372, 373],
+        "every override was exercised"
+    );
     // The README's claim behind two of the overrides: 367 and 370 are 357 byte for byte.
-    let all: Vec<&Value> = doc["testGroups"].as_array().unwrap().iter().flat_map(|g| g["tests"].as_array().unwrap()).collect();
-    let jws_of = |id: u64| all.iter().find(|t| t["tcId"] == id).unwrap()["jws"].as_str().unwrap();
+    let all: Vec<&Value> = doc["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tests"].as_array().unwrap())
+        .collect();
+    let jws_of = |id: u64| {
+        all.iter().find(|t| t["tcId"] == id).unwrap()["jws"]
+            .as_str()
+            .unwrap()
+    };
     let tc357 = tc357.expect("tcId 357 ran");
     assert_eq!(jws_of(367), tc357);
     assert_eq!(jws_of(370), tc357);
     // And 372/373 are refused for exactly the reason the README gives.
-    let base64_group = doc["testGroups"].as_array().unwrap().iter().find(|g| g["comment"] == "base64").unwrap();
+    let base64_group = doc["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["comment"] == "base64")
+        .unwrap();
     let ring = ring_from_jwk(&base64_group["private"]);
     assert_eq!(
         verify_jws(jws_of(372), &ring, &policy).unwrap_err(),
-        TokenError::Encoding { segment: Segment::Header, problem: EncodingProblem::InvalidCharacter }
+        TokenError::Encoding {
+            segment: Segment::Header,
+            problem: EncodingProblem::InvalidCharacter
+        }
     );
     // The payload segment is covered by the tag, so the altered text fails the tag first.
-    assert_eq!(verify_jws(jws_of(373), &ring, &policy).unwrap_err(), TokenError::BadSignature);
+    assert_eq!(
+        verify_jws(jws_of(373), &ring, &policy).unwrap_err(),
+        TokenError::BadSignature
+    );
     eprintln!("json_web_signature_test.json: {ran} HS cases in {groups} groups");
 }
 
@@ -338,10 +444,19 @@ fn jose_cookbook_hmac_examples() {
     let ring = ring_from_jwk(&ex["input"]["key"]);
     let compact = ex["output"]["compact"].as_str().unwrap();
     let sig_input = ex["signing"]["sig-input"].as_str().unwrap();
-    assert_eq!(tag_b64(&ring.keys()[0], sig_input), ex["signing"]["sig"].as_str().unwrap());
-    assert_eq!(compact, format!("{sig_input}.{}", ex["signing"]["sig"].as_str().unwrap()));
+    assert_eq!(
+        tag_b64(&ring.keys()[0], sig_input),
+        ex["signing"]["sig"].as_str().unwrap()
+    );
+    assert_eq!(
+        compact,
+        format!("{sig_input}.{}", ex["signing"]["sig"].as_str().unwrap())
+    );
     let jws = verify_jws(compact, &ring, &policy()).unwrap();
-    assert_eq!(jws.payload, ex["input"]["payload"].as_str().unwrap().as_bytes());
+    assert_eq!(
+        jws.payload,
+        ex["input"]["payload"].as_str().unwrap().as_bytes()
+    );
     ran += 1;
 
     // RFC 7797 "b64=false compatible with compact serialization": per the shared README only
@@ -352,8 +467,15 @@ fn jose_cookbook_hmac_examples() {
     let compact = ex["output"]["compact"].as_str().unwrap();
     let (input, sig) = compact.rsplit_once('.').unwrap();
     let tag = b64::decode(sig).unwrap();
-    assert_eq!(ring.keys()[0].verify_tag(input.as_bytes(), &tag), Ok(()), "the vector itself checks out");
-    assert_eq!(verify_jws(compact, &ring, &policy()).unwrap_err(), TokenError::CriticalHeader);
+    assert_eq!(
+        ring.keys()[0].verify_tag(input.as_bytes(), &tag),
+        Ok(()),
+        "the vector itself checks out"
+    );
+    assert_eq!(
+        verify_jws(compact, &ring, &policy()).unwrap_err(),
+        TokenError::CriticalHeader
+    );
     ran += 1;
 
     // `rfc7797_4.2.hmac-sha2_b64_false.json` is skipped on purpose: its `protected_b64u`

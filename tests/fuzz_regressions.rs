@@ -14,16 +14,25 @@ use std::path::{Path, PathBuf};
 fn inputs(target: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let list = |dir: PathBuf| -> Vec<PathBuf> {
-        let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
         let mut files: Vec<PathBuf> = entries
             .map(|e| e.expect("readable directory entry").path())
-            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+            })
             .collect();
         files.sort();
         files
     };
     let seeds = list(root.join("fuzz/seeds").join(target));
-    assert!(!seeds.is_empty(), "no seeds for {target}: the replay would test nothing");
+    assert!(
+        !seeds.is_empty(),
+        "no seeds for {target}: the replay would test nothing"
+    );
     let regressions = list(root.join("tests/fuzz-regressions").join(target));
     seeds.into_iter().chain(regressions).collect()
 }
@@ -34,7 +43,11 @@ fn replay(target: &str, check: fn(&[u8])) {
     for file in files {
         let data = fs::read(&file).expect("readable input");
         let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} fails the {target} check", file.display());
+        assert!(
+            outcome.is_ok(),
+            "{} fails the {target} check",
+            file.display()
+        );
     }
 }
 
@@ -69,7 +82,8 @@ fn seeds_reach_acceptance_not_only_rejection() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
     for kid in ["a", "b", "c"] {
         let token = fs::read_to_string(root.join(format!("token/valid-{kid}"))).unwrap();
-        let verified = portcullis::verify::verify(&token, checks::ring(), &checks::policy(), checks::NOW);
+        let verified =
+            portcullis::verify::verify(&token, checks::ring(), &checks::policy(), checks::NOW);
         assert!(verified.is_ok(), "seed valid-{kid}: {verified:?}");
     }
     assert!(checks::sign_raw_matches_sign_compact());

@@ -31,14 +31,22 @@ fn any_claim_value() -> impl Strategy<Value = Value> {
 }
 
 fn any_extra() -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::btree_map("[a-z_][a-z0-9_:]{0,11}", any_claim_value(), 0..5).prop_map(|m: BTreeMap<String, Value>| {
-        m.into_iter().filter(|(k, _)| !REGISTERED.contains(&k.as_str())).collect()
-    })
+    prop::collection::btree_map("[a-z_][a-z0-9_:]{0,11}", any_claim_value(), 0..5).prop_map(
+        |m: BTreeMap<String, Value>| {
+            m.into_iter()
+                .filter(|(k, _)| !REGISTERED.contains(&k.as_str()))
+                .collect()
+        },
+    )
 }
 
 /// One key per algorithm, in a ring that needs `kid`s.
 fn keys() -> (Vec<Key>, Keyring) {
-    let keys: Vec<Key> = Alg::ALL.iter().enumerate().map(|(i, &alg)| key(Some(alg.name()), alg, i as u8 + 1)).collect();
+    let keys: Vec<Key> = Alg::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &alg)| key(Some(alg.name()), alg, i as u8 + 1))
+        .collect();
     let ring = ring(&keys.iter().collect::<Vec<_>>());
     (keys, ring)
 }
@@ -201,7 +209,10 @@ fn every_single_byte_change_is_rejected_exhaustively() {
     let mut tried = 0usize;
     for alg in Alg::ALL {
         let token = valid_token(key_for(&keys, alg));
-        assert!(verify(&token, &ring, &policy(), NOW).is_ok(), "baseline {alg}");
+        assert!(
+            verify(&token, &ring, &policy(), NOW).is_ok(),
+            "baseline {alg}"
+        );
         let header_end = token.find('.').unwrap();
         let mut bytes = token.clone().into_bytes();
         for i in 0..bytes.len() {
@@ -210,9 +221,14 @@ fn every_single_byte_change_is_rejected_exhaustively() {
                 bytes[i] = b;
                 let tampered = std::str::from_utf8(&bytes).unwrap();
                 match verify(tampered, &ring, &policy(), NOW) {
-                    Ok(_) => panic!("{alg}: byte {i} {original:#04x} -> {b:#04x} accepted: {tampered:?}"),
+                    Ok(_) => {
+                        panic!("{alg}: byte {i} {original:#04x} -> {b:#04x} accepted: {tampered:?}")
+                    }
                     Err(e) if i > header_end => {
-                        assert!(is_signature_layer_error(&e), "{alg}: byte {i} -> {b:#04x}: {e:?}")
+                        assert!(
+                            is_signature_layer_error(&e),
+                            "{alg}: byte {i} -> {b:#04x}: {e:?}"
+                        )
                     }
                     Err(_) => {}
                 }

@@ -91,10 +91,15 @@ pub fn token(data: &[u8]) {
             // base64url alphabet): short or wordy ones may match the message's own words.
             let signature = text.rsplit('.').next().unwrap_or_default();
             let tag_like = signature.len() >= 32
-                && signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && signature
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if tag_like && text.contains('.') {
                 let shown = format!("{e} {e:?}");
-                assert!(!shown.contains(signature), "error repeats the signature: {shown}");
+                assert!(
+                    !shown.contains(signature),
+                    "error repeats the signature: {shown}"
+                );
             }
         }
     }
@@ -109,8 +114,12 @@ pub fn token(data: &[u8]) {
 /// with kid `a`; bit 2 replaces the header with a well-formed one for that key), `data[1]`
 /// the header length `n`, then `n` header bytes, then the payload bytes.
 pub fn token_signed(data: &[u8]) {
-    let Some((&flags, rest)) = data.split_first() else { return };
-    let Some((&n, rest)) = rest.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&n, rest)) = rest.split_first() else {
+        return;
+    };
     let (header, payload) = rest.split_at(usize::from(n).min(rest.len()));
     let (key, foreign) = match flags & 3 {
         0 => (ring().get("a").expect("a"), false),
@@ -128,19 +137,32 @@ pub fn token_signed(data: &[u8]) {
     let policy = policy();
     let result = verify(&token, ring(), &policy, NOW);
     if foreign {
-        assert!(result.is_err(), "a token signed with a key outside the ring was accepted");
+        assert!(
+            result.is_err(),
+            "a token signed with a key outside the ring was accepted"
+        );
         return;
     }
     let Ok(verified) = result else { return };
     // Everything the policy demands holds for what it accepted.
     let claims = &verified.claims;
-    assert!(NOW < claims.exp.saturating_add(30), "accepted an expired token");
+    assert!(
+        NOW < claims.exp.saturating_add(30),
+        "accepted an expired token"
+    );
     assert!(claims.nbf.is_none_or(|nbf| nbf <= NOW + 30));
     assert!(claims.iat.is_none_or(|iat| iat <= NOW + 30));
-    assert!(claims.aud.as_ref().is_some_and(|aud| aud.contains(AUDIENCE)));
+    assert!(claims
+        .aud
+        .as_ref()
+        .is_some_and(|aud| aud.contains(AUDIENCE)));
     assert_eq!(claims.iss.as_deref(), Some(ISSUER));
     assert!(claims.exp.saturating_sub(claims.iat.unwrap_or(NOW)) <= 3600);
-    assert_eq!(verified.header.alg, key.alg(), "token verified under another algorithm");
+    assert_eq!(
+        verified.header.alg,
+        key.alg(),
+        "token verified under another algorithm"
+    );
     assert!(
         verified.header.kid.is_none() || verified.header.kid.as_deref() == key.kid(),
         "token verified with a key it did not name"
@@ -152,7 +174,10 @@ pub fn token_signed(data: &[u8]) {
     let mut tampered = token.clone();
     let last = tampered.pop().expect("non-empty");
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    assert!(verify(&tampered, ring(), &policy, NOW).is_err(), "tampered tag accepted");
+    assert!(
+        verify(&tampered, ring(), &policy, NOW).is_err(),
+        "tampered tag accepted"
+    );
 }
 
 /// Signs raw header and payload bytes (not necessarily JSON) in compact form.
@@ -175,36 +200,59 @@ pub fn sign_raw_matches_sign_compact() -> bool {
     let header = serde_json::json!({"alg":"HS256","kid":"a"});
     let payload = serde_json::json!({"exp": NOW + 60});
     sign_compact(key, &header, &payload)
-        == sign_raw(key, header.to_string().as_bytes(), payload.to_string().as_bytes())
+        == sign_raw(
+            key,
+            header.to_string().as_bytes(),
+            payload.to_string().as_bytes(),
+        )
 }
 
 /// Path normalization and route matching: `data[0]` picks a method, the rest is the path.
 /// A canonical path is idempotent, keeps its documented invariants, and the segment matcher
 /// agrees with a plain string check on the `/admin/**` rule.
 pub fn path(data: &[u8]) {
-    let Some((&m, raw)) = data.split_first() else { return };
+    let Some((&m, raw)) = data.split_first() else {
+        return;
+    };
     let method = METHODS[usize::from(m) % METHODS.len()];
     let raw = String::from_utf8_lossy(raw);
-    let Ok(path) = normalize_path(&raw) else { return };
+    let Ok(path) = normalize_path(&raw) else {
+        return;
+    };
     let p = path.as_str();
-    assert_eq!(normalize_path(p).as_ref(), Ok(&path), "normalize_path is not idempotent");
+    assert_eq!(
+        normalize_path(p).as_ref(),
+        Ok(&path),
+        "normalize_path is not idempotent"
+    );
     assert!(p.starts_with('/') && p.len() <= MAX_PATH_LEN);
     assert!(!p.contains("//"), "empty segment survived: {p:?}");
     for segment in p[1..].split('/') {
-        assert!(segment != "." && segment != "..", "dot segment survived: {p:?}");
+        assert!(
+            segment != "." && segment != "..",
+            "dot segment survived: {p:?}"
+        );
     }
     let bytes = p.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         assert!(b.is_ascii_graphic(), "unescaped byte {b:#04x} in {p:?}");
         assert!(!matches!(b, b'\\' | b'?' | b'#'), "delimiter in {p:?}");
         if b == b'%' {
-            let hex = |j: usize| bytes.get(j).is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
+            let hex = |j: usize| {
+                bytes
+                    .get(j)
+                    .is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+            };
             assert!(hex(i + 1) && hex(i + 2), "bad escape in {p:?}");
         }
     }
     let rule = routes().find(method, &path);
     let under_admin = p == "/admin" || p.starts_with("/admin/");
-    assert_eq!(rule.is_some_and(|r| r.index() == 0), under_admin, "admin rule vs prefix on {p:?}");
+    assert_eq!(
+        rule.is_some_and(|r| r.index() == 0),
+        under_admin,
+        "admin rule vs prefix on {p:?}"
+    );
     if let Some(rule) = rule {
         assert!(rule.matches(method, &path));
     }
@@ -214,19 +262,30 @@ pub fn path(data: &[u8]) {
 /// The JWK Set loader: a loaded ring keeps its invariants and its keys work; nothing it
 /// prints, loaded or refused, contains a `k` value from the input.
 pub fn jwks(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let secrets = k_values(text);
     let shown = match Keyring::from_jwks(text) {
         Ok(ring) => {
             let keys = ring.keys();
             assert!(!keys.is_empty());
-            assert!(keys.iter().filter(|k| k.signs()).count() <= 1, "several signers");
+            assert!(
+                keys.iter().filter(|k| k.signs()).count() <= 1,
+                "several signers"
+            );
             if keys.len() > 1 {
-                assert!(keys.iter().all(|k| k.kid().is_some()), "several keys, one without kid");
+                assert!(
+                    keys.iter().all(|k| k.kid().is_some()),
+                    "several keys, one without kid"
+                );
             }
             for (i, key) in keys.iter().enumerate() {
                 if let Some(kid) = key.kid() {
-                    assert!(keys[..i].iter().all(|k| k.kid() != Some(kid)), "duplicate kid");
+                    assert!(
+                        keys[..i].iter().all(|k| k.kid() != Some(kid)),
+                        "duplicate kid"
+                    );
                     assert!(std::ptr::eq(ring.select(Some(kid)).expect("select"), key));
                 }
                 let mut tag = [0u8; portcullis::keyring::MAX_TAG_LEN];
@@ -269,7 +328,9 @@ fn k_values(text: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let Ok(doc) = serde_json::from_str::<Value>(text) else { return Vec::new() };
+    let Ok(doc) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
     let (mut ks, mut others) = (Vec::new(), Vec::new());
     walk(&doc, &mut ks, &mut others);
     ks.retain(|k| k.len() >= 8 && !others.iter().any(|o| o.contains(k.as_str())));
@@ -281,7 +342,9 @@ fn k_values(text: &str) -> Vec<String> {
 /// the KV entry and snapshot encodings unchanged and revokes what it names; messages stay
 /// short and never repeat a presented token.
 pub fn admin(data: &[u8]) {
-    let Some((&mode, body)) = data.split_first() else { return };
+    let Some((&mode, body)) = data.split_first() else {
+        return;
+    };
     let result = match mode % 4 {
         0 => parse_revoke_request(body, NOW).map(Some),
         1 => parse_introspect_request(body, Some("application/x-www-form-urlencoded")).map(|t| {
@@ -304,7 +367,9 @@ pub fn admin(data: &[u8]) {
             assert!(!token.is_empty());
             // Only token-like text counts: a "token" spelling the redacted Debug output
             // itself (the fuzzer found `Token(<26 bytes redacted>)`) is no leak.
-            let token_like = token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            let token_like = token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             if token.len() >= 16 && token_like {
                 let shown = format!("{:?}", RevokeRequest::Token(token.clone()));
                 assert!(!shown.contains(&token), "Debug shows the token");
@@ -313,8 +378,14 @@ pub fn admin(data: &[u8]) {
         Ok(Some(RevokeRequest::Revoke(rev))) => {
             let target = rev.target();
             assert!(!target.is_empty() && target.len() <= MAX_IDENTIFIER_LEN);
-            assert!(rev.kv_key().expect("an accepted identifier has a KV key").starts_with("rev/"));
-            let policy = RevocationPolicy { max_ttl: 3600, leeway: 30 };
+            assert!(rev
+                .kv_key()
+                .expect("an accepted identifier has a KV key")
+                .starts_with("rev/"));
+            let policy = RevocationPolicy {
+                max_ttl: 3600,
+                leeway: 30,
+            };
             let entry = entry_for(rev.clone(), NOW, None, &policy);
             let decoded = RevocationEntry::from_json(&entry.to_json()).expect("entry round trip");
             assert_eq!(decoded, entry);
@@ -324,11 +395,17 @@ pub fn admin(data: &[u8]) {
                 let portcullis::revocation::Revocation::Subject { before, .. } = rev else {
                     panic!("a fresh {:?} revocation is already expired", rev.kind());
                 };
-                assert!(before.saturating_add(policy.max_ttl).saturating_add(policy.leeway) < NOW);
+                assert!(
+                    before
+                        .saturating_add(policy.max_ttl)
+                        .saturating_add(policy.leeway)
+                        < NOW
+                );
                 return;
             }
             let snapshot = RevocationSnapshot::from_entries([entry.clone()], NOW);
-            let again = RevocationSnapshot::from_json(&snapshot.to_json()).expect("snapshot round trip");
+            let again =
+                RevocationSnapshot::from_json(&snapshot.to_json()).expect("snapshot round trip");
             assert_eq!(again, snapshot);
             let hit = match &rev {
                 portcullis::revocation::Revocation::Token { jti } => {
@@ -342,7 +419,10 @@ pub fn admin(data: &[u8]) {
                     snapshot.check(None, None, None, Some(kid))
                 }
             };
-            assert!(hit.is_some(), "a fresh revocation does not revoke its target");
+            assert!(
+                hit.is_some(),
+                "a fresh revocation does not revoke its target"
+            );
         }
     }
 }

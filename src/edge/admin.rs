@@ -11,7 +11,10 @@ use super::revocations::{self, KV_OPS};
 use super::send;
 use crate::config::GateConfig;
 use crate::gate::{self, Denial, Principal, RequestHead, Revocations, ADMIN_SCOPE};
-use crate::revocation::{self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry, RevocationPolicy, RevokeRequest};
+use crate::revocation::{
+    self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry,
+    RevocationPolicy, RevokeRequest,
+};
 use crate::verify::{verify, VerifiedToken};
 
 /// Largest admin request body accepted.
@@ -19,21 +22,32 @@ const MAX_BODY: usize = 8 * 1024;
 
 /// Whether a normalized path belongs to the admin API.
 pub(crate) fn owns(path: &str, prefix: &str) -> bool {
-    path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn json_response(status: u16, body: &Value) -> worker::Result<Response> {
     let headers = worker::Headers::new();
     headers.set("content-type", "application/json")?;
     headers.set("cache-control", "no-store")?;
-    Ok(Response::ok(body.to_string())?.with_status(status).with_headers(headers))
+    Ok(Response::ok(body.to_string())?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 fn now_s() -> i64 {
     (Date::now().as_millis() / 1000) as i64
 }
 
-pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &GateConfig, path: &str) -> worker::Result<Response> {
+pub(crate) async fn handle(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+    path: &str,
+) -> worker::Result<Response> {
     let endpoint = &path[config.admin_prefix.len()..];
     // The console's static pages need no token: they hold no secrets, their API calls do.
     if super::console::owns(endpoint) {
@@ -66,7 +80,9 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &
     let result = match (method.as_str(), endpoint) {
         ("POST", "/revocations") => revoke(env, config, &body).await,
         ("GET", "/revocations") => list(env).await,
-        ("POST", "/introspect") => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+        ("POST", "/introspect") => {
+            introspect(env, ctx, config, &body, content_type.as_deref()).await
+        }
         ("GET", "/keys") => Ok((200, keys(config))),
         _ => Ok((200, stats())),
     };
@@ -83,22 +99,37 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &
 }
 
 fn reject(config: &GateConfig, denial: Denial) -> worker::Result<Response> {
-    worker::console_log!("{}", json!({"event": "admin", "decision": "deny", "reason": denial.code(), "status": denial.status()}));
+    worker::console_log!(
+        "{}",
+        json!({"event": "admin", "decision": "deny", "reason": denial.code(), "status": denial.status()})
+    );
     send(denial.response(&config.realm))
 }
 
 /// The admin's own token: verified, not revoked (fail closed), with the admin scope.
-async fn authenticate(req: &Request, env: &Env, ctx: &Context, config: &GateConfig) -> Result<VerifiedToken, Denial> {
+async fn authenticate(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+) -> Result<VerifiedToken, Denial> {
     let headers = req.headers();
     let authorization = headers.get("authorization").ok().flatten();
     let cookie = headers.get("cookie").ok().flatten();
-    let head = RequestHead { authorization: authorization.as_deref(), cookie: cookie.as_deref(), ..RequestHead::default() };
+    let head = RequestHead {
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        ..RequestHead::default()
+    };
     let token = gate::credential(&head, config.cookie.as_deref())?.ok_or(Denial::MissingToken)?;
-    let verified = verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
+    let verified =
+        verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
     let snapshot = revocations::current(env, ctx, config).await;
     let state = match &snapshot {
         Some(s) => Revocations::Current(s),
-        None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+        None => Revocations::Unavailable {
+            retry_after_s: config.revocation.refresh_s,
+        },
     };
     gate::check_revocation(&verified, false, state)?;
     gate::check_scopes(&verified, &[ADMIN_SCOPE.to_owned()])?;
@@ -107,11 +138,19 @@ async fn authenticate(req: &Request, env: &Env, ctx: &Context, config: &GateConf
 
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, Denial> {
     let too_large = || Denial::BadAdminRequest(format!("the body is larger than {MAX_BODY} bytes"));
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    let body = req.bytes().await.map_err(|_| Denial::BadAdminRequest("the body could not be read".into()))?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| Denial::BadAdminRequest("the body could not be read".into()))?;
     if body.len() > MAX_BODY {
         return Err(too_large());
     }
@@ -120,7 +159,10 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Denial> {
 
 fn policy(config: &GateConfig) -> RevocationPolicy {
     RevocationPolicy {
-        max_ttl: config.verify.max_ttl.unwrap_or(crate::config::defaults::MAX_TTL_S) as i64,
+        max_ttl: config
+            .verify
+            .max_ttl
+            .unwrap_or(crate::config::defaults::MAX_TTL_S) as i64,
         leeway: config.verify.leeway as i64,
     }
 }
@@ -129,7 +171,8 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
     let now = now_s();
     // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
     // measured from the next second, it also covers tokens issued earlier in this one.
-    let request = parse_revoke_request(body, now + 1).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
+    let request =
+        parse_revoke_request(body, now + 1).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
     let entry = match request {
         RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
         RevokeRequest::Token(token) => {
@@ -137,30 +180,46 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
             // expired token needs no revocation, but revoking it is harmless: allow it.
             let mut lenient = config.verify.clone();
             lenient.max_ttl = None;
-            let jws = crate::verify::verify_jws(&token, &config.keyring, &lenient)
-                .map_err(|e| Denial::BadAdminRequest(format!("the token cannot be revoked: {e}")))?;
+            let jws =
+                crate::verify::verify_jws(&token, &config.keyring, &lenient).map_err(|e| {
+                    Denial::BadAdminRequest(format!("the token cannot be revoked: {e}"))
+                })?;
             let claims = crate::claims::Claims::parse(&jws.payload)
                 .map_err(|_| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
             let jti = claims.jti.ok_or_else(|| {
                 Denial::BadAdminRequest("the token has no jti; revoke its subject instead".into())
             })?;
-            revocation::entry_for(Revocation::Token { jti }, now, Some(claims.exp), &policy(config))
+            revocation::entry_for(
+                Revocation::Token { jti },
+                now,
+                Some(claims.exp),
+                &policy(config),
+            )
         }
     };
     if let Err(e) = entry.kv_key().and_then(|_| entry.metadata_json()) {
         return Err(Denial::BadAdminRequest(e.to_string()));
     }
     revocations::record(env, &entry, now).await.map_err(|e| {
-        worker::console_error!("{}", json!({"event": "revocation_write_failed", "error": e}));
+        worker::console_error!(
+            "{}",
+            json!({"event": "revocation_write_failed", "error": e})
+        );
         Denial::RevocationUnavailable { retry_after_s: 5 }
     })?;
     // Publish at once rather than waiting for the cron; the cron still converges if two
     // admins' rebuilds race, because every revocation lives under its own key.
     if let Err(e) = revocations::rebuild(env, config, Some(&entry)).await {
-        worker::console_warn!("{}", json!({"event": "snapshot_rebuild_deferred", "error": e}));
+        worker::console_warn!(
+            "{}",
+            json!({"event": "snapshot_rebuild_deferred", "error": e})
+        );
     }
     revocations::invalidate();
-    Ok((201, json!({ "entry": entry_value(&entry), "kv_expiration": entry.kv_expiration(now) })))
+    Ok((
+        201,
+        json!({ "entry": entry_value(&entry), "kv_expiration": entry.kv_expiration(now) }),
+    ))
 }
 
 async fn list(env: &Env) -> Result<(u16, Value), Denial> {
@@ -177,16 +236,30 @@ async fn list(env: &Env) -> Result<(u16, Value), Denial> {
     Ok((200, json!({ "revocations": active })))
 }
 
-async fn introspect(env: &Env, ctx: &Context, config: &GateConfig, body: &[u8], content_type: Option<&str>) -> Result<(u16, Value), Denial> {
-    let token = parse_introspect_request(body, content_type).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
+async fn introspect(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<(u16, Value), Denial> {
+    let token = parse_introspect_request(body, content_type)
+        .map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
     let verified = match verify(&token, &config.keyring, &config.verify, now_s()) {
         Ok(v) => v,
-        Err(e) => return Ok((200, json!({ "active": false, "portcullis_reason": e.code(), "portcullis_detail": e.to_string() }))),
+        Err(e) => {
+            return Ok((
+                200,
+                json!({ "active": false, "portcullis_reason": e.code(), "portcullis_detail": e.to_string() }),
+            ))
+        }
     };
     let snapshot = revocations::current(env, ctx, config).await;
     let state = match &snapshot {
         Some(s) => Revocations::Current(s),
-        None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+        None => Revocations::Unavailable {
+            retry_after_s: config.revocation.refresh_s,
+        },
     };
     let revoked = match gate::check_revocation(&verified, false, state) {
         Ok(_) => false,
@@ -225,9 +298,16 @@ fn keys(config: &GateConfig) -> Value {
 }
 
 fn stats() -> Value {
-    let (kv_reads, kv_writes, kv_lists, kv_deletes) =
-        KV_OPS.with(|k| (k.reads.get(), k.writes.get(), k.lists.get(), k.deletes.get()));
-    let snapshot = revocations::cached_status().map(|(age_ms, entries)| json!({"age_ms": age_ms, "entries": entries}));
+    let (kv_reads, kv_writes, kv_lists, kv_deletes) = KV_OPS.with(|k| {
+        (
+            k.reads.get(),
+            k.writes.get(),
+            k.lists.get(),
+            k.deletes.get(),
+        )
+    });
+    let snapshot = revocations::cached_status()
+        .map(|(age_ms, entries)| json!({"age_ms": age_ms, "entries": entries}));
     json!({
         "kv": { "reads": kv_reads, "writes": kv_writes, "lists": kv_lists, "deletes": kv_deletes },
         "snapshot": snapshot,

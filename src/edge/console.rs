@@ -24,7 +24,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// Whether `endpoint` (the path after the admin prefix) is the console's.
 pub(crate) fn owns(endpoint: &str) -> bool {
-    endpoint.strip_prefix("/console").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    endpoint
+        .strip_prefix("/console")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The asset a console path stands for: `/` is the page, otherwise one flat file name.
@@ -35,7 +37,9 @@ fn asset_path(rest: &str) -> Option<String> {
             let name = rest.strip_prefix('/')?;
             let plain = !name.is_empty()
                 && !name.starts_with('.')
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
             plain.then(|| format!("/{name}"))
         }
     }
@@ -57,7 +61,12 @@ fn deny(config: &GateConfig, denial: Denial) -> worker::Result<Response> {
 }
 
 /// Serves `<prefix><endpoint>` for an endpoint the console [`owns`].
-pub(crate) async fn serve(req: Request, env: &Env, config: &GateConfig, endpoint: &str) -> worker::Result<Response> {
+pub(crate) async fn serve(
+    req: Request,
+    env: &Env,
+    config: &GateConfig,
+    endpoint: &str,
+) -> worker::Result<Response> {
     let method = req.method();
     if !matches!(method, Method::Get | Method::Head) {
         return deny(config, Denial::AdminMethodNotAllowed { allow: "GET, HEAD" });
@@ -70,8 +79,12 @@ pub(crate) async fn serve(req: Request, env: &Env, config: &GateConfig, endpoint
         security_headers(&headers)?;
         return Ok(Response::empty()?.with_status(308).with_headers(headers));
     }
-    let Some(asset) = asset_path(rest) else { return deny(config, Denial::AdminNotFound) };
-    let Ok(assets) = env.assets(BINDING) else { return deny(config, Denial::AdminNotFound) };
+    let Some(asset) = asset_path(rest) else {
+        return deny(config, Denial::AdminNotFound);
+    };
+    let Ok(assets) = env.assets(BINDING) else {
+        return deny(config, Denial::AdminNotFound);
+    };
 
     // The asset service only looks at the path; the host is the request's own. (Not
     // `req.url()`: parsing into a `Url` links the IDNA tables, about 200 KB of wasm.)
@@ -87,6 +100,12 @@ pub(crate) async fn serve(req: Request, env: &Env, config: &GateConfig, endpoint
         headers.set("content-type", &content_type)?;
     }
     security_headers(&headers)?;
-    let body = if method == Method::Head { Vec::new() } else { fetched.bytes().await? };
-    Ok(Response::from_bytes(body)?.with_status(fetched.status_code()).with_headers(headers))
+    let body = if method == Method::Head {
+        Vec::new()
+    } else {
+        fetched.bytes().await?
+    };
+    Ok(Response::from_bytes(body)?
+        .with_status(fetched.status_code())
+        .with_headers(headers))
 }

@@ -30,12 +30,18 @@ pub(crate) struct Incoming<'a> {
 /// The headers for the origin: the incoming ones minus credentials, hop-by-hop headers and
 /// any `X-Portcullis-*`; the cookie header without the gate's cookie.
 fn outbound_headers(incoming: &Incoming<'_>, config: &GateConfig) -> Result<Headers, Denial> {
-    let headers = Headers::new_with_headers(incoming.headers).map_err(|_| Denial::OriginUnreachable)?;
+    let headers =
+        Headers::new_with_headers(incoming.headers).map_err(|_| Denial::OriginUnreachable)?;
     // All names in one crossing (header names cannot hold a newline); the runtime gives
     // them lower case, as forwards_header expects either way.
     let names: String = js_sys::Array::from(&headers.keys()).join("\n").into();
-    for name in names.split('\n').filter(|n| !n.is_empty() && !gate::forwards_header(n)) {
-        headers.delete(name).map_err(|_| Denial::OriginUnreachable)?;
+    for name in names
+        .split('\n')
+        .filter(|n| !n.is_empty() && !gate::forwards_header(n))
+    {
+        headers
+            .delete(name)
+            .map_err(|_| Denial::OriginUnreachable)?;
     }
     if let Some(cookie) = incoming.cookie {
         let kept = match &config.cookie {
@@ -68,7 +74,9 @@ pub(crate) async fn forward(
 
     let headers = outbound_headers(&incoming, config)?;
     if let Some(token) = token {
-        for (name, value) in gate::identity_headers(&config.origin_key, token, incoming.method, &htu, now_s) {
+        for (name, value) in
+            gate::identity_headers(&config.origin_key, token, incoming.method, &htu, now_s)
+        {
             let _ = headers.set(name, &value);
         }
     }
@@ -99,7 +107,8 @@ pub(crate) async fn forward(
         });
     }
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let result = wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(&target, &init)).await;
+    let result =
+        wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(&target, &init)).await;
     answered.set(true);
     match result.map(|r| r.dyn_into::<web_sys::Response>()) {
         Ok(Ok(response)) => Ok(response),

@@ -7,10 +7,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
-use worker::{event, js_sys, wasm_bindgen::JsValue, web_sys, Context, Date, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, js_sys, wasm_bindgen::JsValue, web_sys, Context, Date, Env, Request, Response,
+    ScheduleContext, ScheduledEvent,
+};
 
 use crate::config::{self, ConfigError, GateConfig};
-use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead, Revocations};
+use crate::gate::{
+    self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead, Revocations,
+};
 
 mod admin;
 mod console;
@@ -63,18 +68,26 @@ pub(crate) fn send(response: HttpResponse) -> worker::Result<Response> {
     for (name, value) in &response.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::ok(response.body)?.with_status(response.status).with_headers(headers))
+    Ok(Response::ok(response.body)?
+        .with_status(response.status)
+        .with_headers(headers))
 }
 
 /// The incoming URL split into `scheme://authority`, the raw path and the raw query.
 fn split_url(url: &str) -> (&str, &str, Option<&str>) {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    let path_start = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
     let origin = &url[..path_start];
     let rest = &url[path_start..];
     let rest = rest.split('#').next().unwrap_or("");
     match rest.split_once('?') {
-        Some((path, query)) => (origin, if path.is_empty() { "/" } else { path }, Some(query)),
+        Some((path, query)) => (
+            origin,
+            if path.is_empty() { "/" } else { path },
+            Some(query),
+        ),
         None => (origin, if rest.is_empty() { "/" } else { rest }, None),
     }
 }
@@ -95,7 +108,14 @@ impl AuditContext {
         }
     }
 
-    fn log(&self, decision: &'static str, reason: &'static str, status: u16, rule: Option<usize>, who: Option<&Principal>) {
+    fn log(
+        &self,
+        decision: &'static str,
+        reason: &'static str,
+        status: u16,
+        rule: Option<usize>,
+        who: Option<&Principal>,
+    ) {
         let now = now_ms();
         let record = AuditRecord {
             time_ms: now,
@@ -118,9 +138,20 @@ impl AuditContext {
         }
     }
 
-    fn deny(&self, realm: &str, rule: Option<usize>, denial: Denial) -> worker::Result<web_sys::Response> {
+    fn deny(
+        &self,
+        realm: &str,
+        rule: Option<usize>,
+        denial: Denial,
+    ) -> worker::Result<web_sys::Response> {
         let response = denial.response(realm);
-        self.log("deny", denial.code(), response.status, rule, denial.principal());
+        self.log(
+            "deny",
+            denial.code(),
+            response.status,
+            rule,
+            denial.principal(),
+        );
         send(response).map(Into::into)
     }
 }
@@ -135,7 +166,15 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let config = load_config(&env);
     let config = match config.as_ref() {
         Ok(c) => c,
-        Err(e) => return audit.deny(config::defaults::REALM, None, Denial::Misconfigured { setting: e.setting() }),
+        Err(e) => {
+            return audit.deny(
+                config::defaults::REALM,
+                None,
+                Denial::Misconfigured {
+                    setting: e.setting(),
+                },
+            )
+        }
     };
     let url = req.url();
     let (own_origin, raw_path, query) = split_url(&url);
@@ -144,7 +183,9 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     // slip past the admin API to the origin.
     if let Ok(path) = crate::policy::normalize_path(raw_path) {
         if admin::owns(path.as_str(), &config.admin_prefix) {
-            return admin::handle(Request::from(req), &env, &ctx, config, path.as_str()).await.map(Into::into);
+            return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
+                .await
+                .map(Into::into);
         }
     }
 
@@ -175,12 +216,17 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             let snapshot = revocations::current(&env, &ctx, config).await;
             let state = match &snapshot {
                 Some(s) => Revocations::Current(s),
-                None => Revocations::Unavailable { retry_after_s: config.revocation.refresh_s },
+                None => Revocations::Unavailable {
+                    retry_after_s: config.revocation.refresh_s,
+                },
             };
             match gate::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
                 Ok(a) => {
-                    worker::console_warn!("{}", serde_json::json!({"event": "revocation_fail_open", "rule": rule}));
+                    worker::console_warn!(
+                        "{}",
+                        serde_json::json!({"event": "revocation_fail_open", "rule": rule})
+                    );
                     (Some(a.token), "authorized_fail_open")
                 }
                 Err(denial) => return audit.deny(&config.realm, rule, denial),
@@ -188,8 +234,23 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let principal = token.as_ref().map(Principal::of);
-    let incoming = forward::Incoming { req: &req, headers: &headers, method: &method, cookie: cookie.as_deref() };
-    match forward::forward(incoming, config, own_origin, &routed.path, query, token.as_ref(), now_s).await {
+    let incoming = forward::Incoming {
+        req: &req,
+        headers: &headers,
+        method: &method,
+        cookie: cookie.as_deref(),
+    };
+    match forward::forward(
+        incoming,
+        config,
+        own_origin,
+        &routed.path,
+        query,
+        token.as_ref(),
+        now_s,
+    )
+    .await
+    {
         Ok(response) => {
             audit.log("allow", reason, response.status(), rule, principal.as_ref());
             Ok(response)
@@ -203,7 +264,13 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = load_config(&env);
     let Ok(config) = config.as_ref() else { return };
     match revocations::rebuild(&env, config, None).await {
-        Ok(summary) => worker::console_log!("{}", serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})),
-        Err(e) => worker::console_error!("{}", serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})),
+        Ok(summary) => worker::console_log!(
+            "{}",
+            serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})
+        ),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})
+        ),
     }
 }

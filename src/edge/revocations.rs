@@ -46,13 +46,22 @@ fn now_ms() -> u64 {
 }
 
 fn kv(env: &Env) -> Result<KvStore, String> {
-    env.kv(BINDING).map_err(|e| format!("KV binding {BINDING}: {e}"))
+    env.kv(BINDING)
+        .map_err(|e| format!("KV binding {BINDING}: {e}"))
 }
 
 /// The snapshot to decide with, or `None` when there is none young enough (fail closed).
-pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Option<Rc<RevocationSnapshot>> {
+pub(crate) async fn current(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+) -> Option<Rc<RevocationSnapshot>> {
     let now = now_ms();
-    let cached = CACHE.with(|c| c.borrow().as_ref().map(|c| (c.snapshot.clone(), now.saturating_sub(c.loaded_ms))));
+    let cached = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|c| (c.snapshot.clone(), now.saturating_sub(c.loaded_ms)))
+    });
     let refresh_ms = config.revocation.refresh_s * 1000;
     let max_age_ms = config.revocation.max_age_s * 1000;
     match cached {
@@ -62,7 +71,10 @@ pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Op
                 let env = env.clone();
                 ctx.wait_until(async move {
                     if let Err(e) = refresh(&env).await {
-                        worker::console_warn!("{}", json!({"event": "snapshot_refresh_failed", "error": e}));
+                        worker::console_warn!(
+                            "{}",
+                            json!({"event": "snapshot_refresh_failed", "error": e})
+                        );
                     }
                     REFRESHING.with(|r| r.set(false));
                 });
@@ -84,14 +96,23 @@ pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Op
 pub(crate) async fn refresh(env: &Env) -> Result<Rc<RevocationSnapshot>, String> {
     let store = kv(env)?;
     KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
-    let text = store.get(SNAPSHOT_KEY).text().await.map_err(|e| format!("KV get: {e}"))?;
+    let text = store
+        .get(SNAPSHOT_KEY)
+        .text()
+        .await
+        .map_err(|e| format!("KV get: {e}"))?;
     let now = now_ms();
     let snapshot = match text {
         None => RevocationSnapshot::empty((now / 1000) as i64),
         Some(text) => RevocationSnapshot::from_json(&text).map_err(|e| e.to_string())?,
     };
     let snapshot = Rc::new(snapshot);
-    CACHE.with(|c| *c.borrow_mut() = Some(Cached { snapshot: snapshot.clone(), loaded_ms: now }));
+    CACHE.with(|c| {
+        *c.borrow_mut() = Some(Cached {
+            snapshot: snapshot.clone(),
+            loaded_ms: now,
+        })
+    });
     Ok(snapshot)
 }
 
@@ -103,7 +124,11 @@ pub(crate) fn invalidate() {
 /// Age of this isolate's copy in milliseconds and its entry count, if it has one.
 pub(crate) fn cached_status() -> Option<(u64, usize)> {
     let now = now_ms();
-    CACHE.with(|c| c.borrow().as_ref().map(|c| (now.saturating_sub(c.loaded_ms), c.snapshot.len())))
+    CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|c| (now.saturating_sub(c.loaded_ms), c.snapshot.len()))
+    })
 }
 
 /// Writes one revocation under its own key. Idempotent: the key derives from the target.
@@ -137,10 +162,17 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, Stri
         KV_OPS.with(|k| k.lists.set(k.lists.get() + 1));
         let page = list.execute().await.map_err(|e| format!("KV list: {e}"))?;
         for key in page.keys {
-            match key.metadata.as_ref().map(|m| RevocationEntry::from_json(&m.to_string())) {
+            match key
+                .metadata
+                .as_ref()
+                .map(|m| RevocationEntry::from_json(&m.to_string()))
+            {
                 Some(Ok(entry)) => entries.push(entry),
                 // A key we cannot read is kept in KV and reported, never dropped silently.
-                _ => worker::console_error!("{}", json!({"event": "unreadable_revocation", "key": key.name})),
+                _ => worker::console_error!(
+                    "{}",
+                    json!({"event": "unreadable_revocation", "key": key.name})
+                ),
             }
         }
         match page.cursor {
@@ -155,7 +187,11 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, Stri
 /// eventually consistent `list` may not show yet) and publishes it only if its entries
 /// changed, so an idle cron costs one read and one list a minute, no writes. Entries that
 /// are moot (expired, superseded, or for a key no longer in the ring) are deleted.
-pub(crate) async fn rebuild(env: &Env, config: &GateConfig, just_written: Option<&RevocationEntry>) -> Result<Value, String> {
+pub(crate) async fn rebuild(
+    env: &Env,
+    config: &GateConfig,
+    just_written: Option<&RevocationEntry>,
+) -> Result<Value, String> {
     let now_s = (now_ms() / 1000) as i64;
     let mut listed = list_entries(env).await?;
     if let Some(entry) = just_written {
@@ -163,18 +199,30 @@ pub(crate) async fn rebuild(env: &Env, config: &GateConfig, just_written: Option
             listed.push(entry.clone());
         }
     }
-    let live_kids: Vec<&str> = config.keyring.keys().iter().filter_map(|k| k.kid()).collect();
+    let live_kids: Vec<&str> = config
+        .keyring
+        .keys()
+        .iter()
+        .filter_map(|k| k.kid())
+        .collect();
     let pruned = revocation::prune(listed, now_s, &live_kids);
     let store = kv(env)?;
     for (entry, _) in &pruned.remove {
         if let Ok(key) = entry.kv_key() {
             KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
-            store.delete(&key).await.map_err(|e| format!("KV delete: {e}"))?;
+            store
+                .delete(&key)
+                .await
+                .map_err(|e| format!("KV delete: {e}"))?;
         }
     }
     let snapshot = RevocationSnapshot::from_entries(pruned.keep, now_s);
     KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
-    let published = store.get(SNAPSHOT_KEY).text().await.map_err(|e| format!("KV get: {e}"))?;
+    let published = store
+        .get(SNAPSHOT_KEY)
+        .text()
+        .await
+        .map_err(|e| format!("KV get: {e}"))?;
     let unchanged = published
         .as_deref()
         .and_then(|t| RevocationSnapshot::from_json(t).ok())

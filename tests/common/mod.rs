@@ -14,7 +14,9 @@ pub const NOW: i64 = 1_700_000_000;
 
 /// A deterministic full-length secret for `alg`, distinct per `seed`.
 pub fn secret(alg: Alg, seed: u8) -> Vec<u8> {
-    (0..alg.output_len()).map(|i| seed.wrapping_mul(31).wrapping_add(i as u8)).collect()
+    (0..alg.output_len())
+        .map(|i| seed.wrapping_mul(31).wrapping_add(i as u8))
+        .collect()
 }
 
 /// A deterministic key.
@@ -86,7 +88,10 @@ pub fn segments(token: &str) -> [String; 3] {
 /// leaves spare trailing bits: the same bytes, spelled non-canonically.
 pub fn non_canonical(seg: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    assert!(matches!(seg.len() % 4, 2 | 3), "segment {seg:?} has no spare trailing bits");
+    assert!(
+        matches!(seg.len() % 4, 2 | 3),
+        "segment {seg:?} has no spare trailing bits"
+    );
     let last = *seg.as_bytes().last().unwrap();
     let value = ALPHABET.iter().position(|&c| c == last).unwrap();
     assert_eq!(value & 1, 0, "canonical segments end in zero bits");
@@ -98,7 +103,10 @@ pub fn non_canonical(seg: &str) -> String {
 /// Decodes hex (test vectors).
 pub fn hex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex length");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 /// Reads a JSON file.
@@ -118,7 +126,10 @@ pub fn shared_vectors() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipped: ../shared/vectors not found (looked in {})", dir.display());
+        eprintln!(
+            "skipped: ../shared/vectors not found (looked in {})",
+            dir.display()
+        );
         None
     }
 }
