@@ -12,7 +12,7 @@ use crate::config::GateConfig;
 use crate::error::TokenError;
 use crate::keyring::Key;
 use crate::mint::sign_compact;
-use crate::policy::{normalize_path, Access, NormalizedPath, PathError, Rule};
+use crate::policy::{Access, NormalizedPath, PathError, Rule};
 use crate::revocation::{RevocationSnapshot, RevokedBy};
 use crate::verify::{verify, VerifiedToken};
 
@@ -30,8 +30,6 @@ pub const IDENTITY_HEADER_PREFIX: &str = "x-portcullis-";
 pub struct RequestHead<'a> {
     /// The method, e.g. `GET`.
     pub method: &'a str,
-    /// The path exactly as sent, percent-encoding intact, without the query.
-    pub path: &'a str,
     /// The query string without `?`, if any.
     pub query: Option<&'a str>,
     /// The `Authorization` header (several are joined with `, ` by the platform).
@@ -337,13 +335,19 @@ pub struct Routed<'c> {
 }
 
 /// Phase one: the request head against the route table. Refuses tokens in the query string
-/// and ambiguous credentials before anything else.
-pub fn route<'c>(config: &'c GateConfig, head: &RequestHead<'_>) -> Result<Routed<'c>, Denial> {
+/// and ambiguous credentials before anything else. `path` is [`crate::policy::normalize_path`] of the
+/// request path: the caller normalizes once, since it also needs the result (for the admin
+/// prefix) before routing.
+pub fn route<'c>(
+    config: &'c GateConfig,
+    head: &RequestHead<'_>,
+    path: Result<NormalizedPath, PathError>,
+) -> Result<Routed<'c>, Denial> {
     if head.query.is_some_and(query_has_token) {
         return Err(Denial::TokenInQuery);
     }
     let token = credential(head, config.cookie.as_deref())?;
-    let path = normalize_path(head.path).map_err(Denial::BadPath)?;
+    let path = path.map_err(Denial::BadPath)?;
     if head.method == "OPTIONS" {
         if let Some(requested) = head.preflight_method {
             if let Some(rule) = config.routes.find_preflight(requested, &path) {
@@ -672,7 +676,6 @@ mod tests {
     fn head<'a>(auth: Option<&'a str>, cookie: Option<&'a str>) -> RequestHead<'a> {
         RequestHead {
             method: "GET",
-            path: "/x",
             authorization: auth,
             cookie,
             ..RequestHead::default()

@@ -181,7 +181,8 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
     // slip past the admin API to the origin.
-    if let Ok(path) = crate::policy::normalize_path(raw_path) {
+    let path = crate::policy::normalize_path(raw_path);
+    if let Ok(path) = &path {
         if admin::owns(path.as_str(), &config.admin_prefix) {
             return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
                 .await
@@ -197,13 +198,12 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     );
     let head = RequestHead {
         method: &method,
-        path: raw_path,
         query,
         authorization: authorization.as_deref(),
         cookie: cookie.as_deref(),
         preflight_method: preflight.as_deref(),
     };
-    let routed = match gate::route(config, &head) {
+    let routed = match gate::route(config, &head, path) {
         Ok(r) => r,
         Err(denial) => return audit.deny(&config.realm, None, denial),
     };
