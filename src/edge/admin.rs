@@ -5,12 +5,12 @@
 //! document and changes nothing.
 
 use serde_json::{json, Value};
-use worker::{Context, Date, Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use super::revocations::{self, KV_OPS};
-use super::send;
+use super::{now_s, send};
 use crate::config::GateConfig;
-use crate::gate::{self, Denial, Principal, RequestHead, Revocations, ADMIN_SCOPE};
+use crate::gate::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
 use crate::revocation::{
     self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry,
     RevocationPolicy, RevokeRequest,
@@ -29,16 +29,14 @@ pub(crate) fn owns(path: &str, prefix: &str) -> bool {
 }
 
 fn json_response(status: u16, body: &Value) -> worker::Result<Response> {
-    let headers = worker::Headers::new();
-    headers.set("content-type", "application/json")?;
-    headers.set("cache-control", "no-store")?;
-    Ok(Response::ok(body.to_string())?
-        .with_status(status)
-        .with_headers(headers))
-}
-
-fn now_s() -> i64 {
-    (Date::now().as_millis() / 1000) as i64
+    send(HttpResponse {
+        status,
+        headers: vec![
+            ("content-type", "application/json".to_owned()),
+            ("cache-control", "no-store".to_owned()),
+        ],
+        body: body.to_string(),
+    })
 }
 
 pub(crate) async fn handle(
@@ -125,12 +123,7 @@ async fn authenticate(
     let verified =
         verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
     let snapshot = revocations::current(env, ctx, config).await;
-    let state = match &snapshot {
-        Some(s) => Revocations::Current(s),
-        None => Revocations::Unavailable {
-            retry_after_s: config.revocation.refresh_s,
-        },
-    };
+    let state = revocations::state(snapshot.as_deref(), config);
     gate::check_revocation(&verified, false, state)?;
     gate::check_scopes(&verified, &[ADMIN_SCOPE.to_owned()])?;
     Ok(verified)
@@ -255,12 +248,7 @@ async fn introspect(
         }
     };
     let snapshot = revocations::current(env, ctx, config).await;
-    let state = match &snapshot {
-        Some(s) => Revocations::Current(s),
-        None => Revocations::Unavailable {
-            retry_after_s: config.revocation.refresh_s,
-        },
-    };
+    let state = revocations::state(snapshot.as_deref(), config);
     let revoked = match gate::check_revocation(&verified, false, state) {
         Ok(_) => false,
         Err(Denial::Revoked { .. }) => true,

@@ -13,9 +13,7 @@ use worker::{
 };
 
 use crate::config::{self, ConfigError, GateConfig};
-use crate::gate::{
-    self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead, Revocations,
-};
+use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
 
 mod admin;
 mod console;
@@ -58,8 +56,14 @@ fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
     })
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch. (Workers clocks advance only on I/O.)
+pub(crate) fn now_ms() -> u64 {
     Date::now().as_millis()
+}
+
+/// Seconds since the epoch: the `now` the core takes.
+pub(crate) fn now_s() -> i64 {
+    (now_ms() / 1000) as i64
 }
 
 /// Sends a response the core built.
@@ -208,18 +212,13 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Err(denial) => return audit.deny(&config.realm, None, denial),
     };
     let rule = Some(routed.rule.index());
-    let now_s = (now_ms() / 1000) as i64;
+    let now_s = now_s();
     let (token, reason) = match &routed.access {
         Admission::Public => (None, "public"),
         Admission::Preflight => (None, "preflight"),
         Admission::Token(token) => {
             let snapshot = revocations::current(&env, &ctx, config).await;
-            let state = match &snapshot {
-                Some(s) => Revocations::Current(s),
-                None => Revocations::Unavailable {
-                    retry_after_s: config.revocation.refresh_s,
-                },
-            };
+            let state = revocations::state(snapshot.as_deref(), config);
             match gate::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
                 Ok(a) => {

@@ -12,9 +12,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde_json::{json, Value};
-use worker::{Context, Date, Env, KvStore};
+use worker::{Context, Env, KvStore};
 
+use super::{now_ms, now_s};
 use crate::config::GateConfig;
+use crate::gate::Revocations;
 use crate::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
 
 /// The KV namespace binding.
@@ -39,10 +41,6 @@ thread_local! {
     static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
     static REFRESHING: Cell<bool> = const { Cell::new(false) };
     pub(crate) static KV_OPS: KvCounters = KvCounters::default();
-}
-
-fn now_ms() -> u64 {
-    Date::now().as_millis()
 }
 
 fn kv(env: &Env) -> Result<KvStore, String> {
@@ -87,6 +85,20 @@ pub(crate) async fn current(
                 worker::console_error!("{}", json!({"event": "snapshot_unavailable", "error": e}));
                 None
             }
+        },
+    }
+}
+
+/// The gate's view of this isolate's snapshot: current, or unavailable with a retry after one
+/// refresh interval.
+pub(crate) fn state<'a>(
+    snapshot: Option<&'a RevocationSnapshot>,
+    config: &GateConfig,
+) -> Revocations<'a> {
+    match snapshot {
+        Some(s) => Revocations::Current(s),
+        None => Revocations::Unavailable {
+            retry_after_s: config.revocation.refresh_s,
         },
     }
 }
@@ -192,7 +204,7 @@ pub(crate) async fn rebuild(
     config: &GateConfig,
     just_written: Option<&RevocationEntry>,
 ) -> Result<Value, String> {
-    let now_s = (now_ms() / 1000) as i64;
+    let now_s = now_s();
     let mut listed = list_entries(env).await?;
     if let Some(entry) = just_written {
         if !listed.contains(entry) {
