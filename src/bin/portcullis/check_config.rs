@@ -11,17 +11,12 @@
 //! setting or a file line, never a value.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use portcullis::config::{self, names, GateConfig};
 use serde_json::Value;
 
 use crate::{input, Failure};
-
-/// Neither file is anywhere near this; a larger one is not a config file.
-const MAX_FILE: u64 = 1024 * 1024;
 
 /// Arguments of `portcullis check-config`.
 #[derive(Debug, clap::Args)]
@@ -93,24 +88,16 @@ fn default_dev_vars(wrangler: &Path, env: Option<&str>) -> Option<PathBuf> {
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    let io_err = |source| Failure::ConfigFileIo {
-        path: path.to_owned(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
-        .map_err(io_err)?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(io_err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "larger than 1 MiB",
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| Failure::ConfigFile {
-        path: path.to_owned(),
-        line: None,
-        reason: "is not UTF-8".into(),
+    input::read_file(path).map_err(|e| match e {
+        input::FileError::Io(source) => Failure::ConfigFileIo {
+            path: path.to_owned(),
+            source,
+        },
+        input::FileError::NotUtf8 => Failure::ConfigFile {
+            path: path.to_owned(),
+            line: None,
+            reason: "is not UTF-8".into(),
+        },
     })
 }
 

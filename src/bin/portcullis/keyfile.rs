@@ -10,7 +10,7 @@
 //! sorted order; the content is unchanged.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use portcullis::error::KeyringError;
@@ -18,10 +18,7 @@ use portcullis::json;
 use portcullis::keyring::Keyring;
 use serde_json::{Map, Value};
 
-use crate::Failure;
-
-/// A key file larger than this is not a key file.
-const MAX_KEY_FILE: u64 = 1024 * 1024;
+use crate::{input, Failure};
 
 /// Reads and loads a key file for signing or verifying.
 pub fn load(path: &Path) -> Result<Keyring, Failure> {
@@ -33,24 +30,16 @@ pub fn load(path: &Path) -> Result<Keyring, Failure> {
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    let io_err = |source| Failure::KeyFileIo {
-        path: path.to_owned(),
-        action: "read",
-        source,
-    };
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes))
-        .map_err(io_err)?;
-    if bytes.len() as u64 > MAX_KEY_FILE {
-        return Err(io_err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "larger than 1 MiB",
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| Failure::KeyFile {
-        path: path.to_owned(),
-        problem: KeyringError::Json(portcullis::error::JsonProblem::NotUtf8),
+    input::read_file(path).map_err(|e| match e {
+        input::FileError::Io(source) => Failure::KeyFileIo {
+            path: path.to_owned(),
+            action: "read",
+            source,
+        },
+        input::FileError::NotUtf8 => Failure::KeyFile {
+            path: path.to_owned(),
+            problem: KeyringError::Json(portcullis::error::JsonProblem::NotUtf8),
+        },
     })
 }
 
