@@ -128,6 +128,32 @@ pub(crate) fn parse_members<T: for<'de> Members<'de>>(bytes: &[u8]) -> Result<T,
 /// Reads an object with `T`; any other value is checked strictly and answers `None`.
 struct ObjectOf<T>(core::marker::PhantomData<T>);
 
+/// The visits shared by the `Option`-valued visitors below for a value of another type: it
+/// answers `None`, but an array is still read strictly (duplicates and depth inside it are
+/// errors).
+macro_rules! none_for_other_values {
+    ($de:lifetime) => {
+        fn visit_seq<A: SeqAccess<$de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            StrictValue.visit_seq(seq).map(|_| None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    };
+}
+
 impl<'de, T: Members<'de>> Visitor<'de> for ObjectOf<T> {
     type Value = Option<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,27 +162,10 @@ impl<'de, T: Members<'de>> Visitor<'de> for ObjectOf<T> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
         T::read(map).map(Some)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
-        StrictValue.visit_seq(seq).map(|_| None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
     fn visit_str<E>(self, _: &str) -> Result<Option<T>, E> {
         Ok(None)
     }
-    fn visit_unit<E>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
+    none_for_other_values!('de);
 }
 
 /// A member name: its index in a list of known names, or the name itself.
@@ -210,27 +219,10 @@ impl<'de, T, F: FnOnce(&str) -> T> Visitor<'de> for StrSeed<F> {
     fn visit_str<E>(self, v: &str) -> Result<Option<T>, E> {
         Ok(Some((self.0)(v)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
-        StrictValue.visit_seq(seq).map(|_| None)
-    }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
         StrictValue.visit_map(map).map(|_| None)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
+    none_for_other_values!('de);
 }
 
 #[cfg(test)]
