@@ -284,6 +284,40 @@ mod tests {
     }
 
     #[test]
+    fn an_active_token_gets_its_claims_active_and_kid() {
+        use crate::keyring::Keyring;
+        use crate::verify::{verify, VerifyPolicy};
+        let k = crate::b64::encode(&[7u8; 32]);
+        let jwks = format!(r#"{{"keys":[{{"kty":"oct","kid":"k1","alg":"HS256","k":"{k}"}}]}}"#);
+        let ring = Keyring::from_jwks(&jwks).unwrap();
+        let token = crate::mint::sign_compact(
+            &ring.keys()[0],
+            &json!({ "alg": "HS256", "kid": "k1" }),
+            &json!({ "sub": "alice", "jti": "t1", "iat": 1000, "exp": 1600 }),
+        );
+        let verified = verify(&token, &ring, &VerifyPolicy::default(), 1100).unwrap();
+        let answer = introspection(Ok(&verified));
+        assert_eq!(answer.reason, "active");
+        let b = &answer.body;
+        assert_eq!(
+            (
+                &b["active"],
+                &b["sub"],
+                &b["jti"],
+                &b["kid"],
+                &b["token_type"]
+            ),
+            (
+                &json!(true),
+                &json!("alice"),
+                &json!("t1"),
+                &json!("k1"),
+                &json!("Bearer")
+            )
+        );
+    }
+
+    #[test]
     fn inactive_tokens_get_exactly_active_false_and_the_reason_stays_in_the_log() {
         let expired = Denial::InvalidToken(TokenError::Expired {
             exp: 100,
