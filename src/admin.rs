@@ -287,7 +287,7 @@ mod tests {
     fn an_active_token_gets_its_claims_active_and_kid() {
         use crate::keyring::Keyring;
         use crate::verify::{verify, VerifyPolicy};
-        let k = crate::b64::encode(&[7u8; 32]);
+        let k = crate::b64::encode([7u8; 32]);
         let jwks = format!(r#"{{"keys":[{{"kty":"oct","kid":"k1","alg":"HS256","k":"{k}"}}]}}"#);
         let ring = Keyring::from_jwks(&jwks).unwrap();
         let token = crate::mint::sign_compact(
