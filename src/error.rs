@@ -222,6 +222,44 @@ impl TokenError {
     }
 }
 
+impl TokenError {
+    /// What a client may be told: the class of the problem in general terms, never the
+    /// server's clock, leeway, limits or configuration (those stay in [`fmt::Display`], for
+    /// the audit log and the CLI).
+    pub fn client_detail(&self) -> &'static str {
+        use TokenError::*;
+        match self {
+            TooLong { .. } => "the token is too long",
+            SegmentCount { .. } => "the token is not a compact JWS (three dot-separated parts)",
+            Encoding { .. } => "the token is not canonical unpadded base64url",
+            Json { .. } => "the token's header or claims are not an acceptable JSON object",
+            MemberType { .. } => "a header member or claim of the token has the wrong type",
+            MissingAlgorithm => "the token's header has no `alg`",
+            UnsecuredAlgorithm => "unsecured tokens (`alg: none`) are refused",
+            UnsupportedAlgorithm | AlgorithmNotAllowed(_) => {
+                "the token's algorithm is not accepted"
+            }
+            AlgorithmKeyMismatch { .. } => "the token's algorithm does not match its key",
+            CriticalHeader | UnencodedPayload | Compressed | NestedToken => {
+                "the token uses a JWS feature that is not supported"
+            }
+            UnexpectedType => "the token's `typ` is not accepted",
+            UnknownKeyId | MissingKeyId => "the token does not identify a key this gate accepts",
+            TagLength { .. } | BadSignature => "the token's signature does not verify",
+            MissingExpiry => "the token has no `exp` claim",
+            NumericClaimIsString(_) | NumericClaimOutOfRange(_) => {
+                "a time claim of the token is not a valid NumericDate"
+            }
+            Expired { .. } => "the token has expired",
+            NotYetValid { .. } => "the token is not valid yet",
+            IssuedInFuture { .. } => "the token's `iat` is in the future",
+            AudienceNotConfigured | AudienceMismatch => "the token is not for this audience",
+            IssuerMismatch => "the token is not from an accepted issuer",
+            LifetimeTooLong { .. } => "the token's lifetime is longer than this gate accepts",
+        }
+    }
+}
+
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use TokenError::*;
@@ -505,3 +543,107 @@ impl fmt::Display for MintError {
 }
 
 impl std::error::Error for MintError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of every variant, with values a leak would show (numbers, the leeway, limits).
+    fn every_token_error() -> Vec<TokenError> {
+        use TokenError::*;
+        vec![
+            TooLong {
+                len: 9000,
+                max: 8192,
+            },
+            SegmentCount { found: 2 },
+            Encoding {
+                segment: Segment::Payload,
+                problem: EncodingProblem::Padding,
+            },
+            Json {
+                segment: Segment::Header,
+                problem: JsonProblem::Syntax,
+            },
+            MemberType {
+                segment: Segment::Header,
+                member: "kid",
+            },
+            MissingAlgorithm,
+            UnsecuredAlgorithm,
+            UnsupportedAlgorithm,
+            AlgorithmNotAllowed(Alg::HS512),
+            AlgorithmKeyMismatch {
+                token: Alg::HS256,
+                key: Alg::HS384,
+            },
+            CriticalHeader,
+            UnencodedPayload,
+            Compressed,
+            NestedToken,
+            UnexpectedType,
+            UnknownKeyId,
+            MissingKeyId,
+            TagLength {
+                expected: 32,
+                found: 16,
+            },
+            BadSignature,
+            MissingExpiry,
+            NumericClaimIsString("exp"),
+            NumericClaimOutOfRange("nbf"),
+            Expired {
+                exp: 1_700_000_000,
+                now: 1_700_000_100,
+                leeway: 30,
+            },
+            NotYetValid {
+                nbf: 1_700_000_100,
+                now: 1_700_000_000,
+                leeway: 30,
+            },
+            IssuedInFuture {
+                iat: 1_700_000_100,
+                now: 1_700_000_000,
+                leeway: 30,
+            },
+            AudienceNotConfigured,
+            AudienceMismatch,
+            IssuerMismatch,
+            LifetimeTooLong {
+                lifetime: 90_000,
+                max: 86_400,
+            },
+        ]
+    }
+
+    #[test]
+    fn client_detail_never_echoes_the_servers_clock_leeway_or_limits() {
+        for e in every_token_error() {
+            let shown = e.client_detail();
+            assert!(
+                !shown
+                    .replace("base64url", "")
+                    .bytes()
+                    .any(|b| b.is_ascii_digit()),
+                "{}: {shown}",
+                e.code()
+            );
+            assert!(!shown.contains("leeway"), "{}: {shown}", e.code());
+        }
+    }
+
+    #[test]
+    fn display_keeps_the_full_detail_for_the_audit_log() {
+        let expired = TokenError::Expired {
+            exp: 1_700_000_000,
+            now: 1_700_000_100,
+            leeway: 30,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "token expired at 1700000000 (now 1700000100, leeway 30s)"
+        );
+        assert_eq!(expired.client_detail(), "the token has expired");
+    }
+}

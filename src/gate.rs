@@ -76,7 +76,10 @@ pub enum Denial {
     /// No rule matches this method and path.
     NoRoute,
     /// The rule needs a token and there is none.
-    MissingToken,
+    MissingToken {
+        /// The position of the rule that matched, for the audit log; `None` on the admin API.
+        rule: Option<usize>,
+    },
     /// The token failed verification.
     InvalidToken(TokenError),
     /// The token is valid but revoked.
@@ -116,6 +119,12 @@ pub enum Denial {
     },
     /// An admin request body that cannot be accepted; the text is safe to show.
     BadAdminRequest(String),
+    /// A state-changing admin request whose `Origin` is another site's.
+    CrossSiteRequest,
+    /// A state-changing admin request whose token came from a cookie, not `Authorization`.
+    CredentialNotInHeader,
+    /// A state-changing admin request whose body is not of a media type the endpoint takes.
+    UnsupportedMediaType,
 }
 
 impl Denial {
@@ -125,8 +134,10 @@ impl Denial {
         match self {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
             BadAdminRequest(_) => 400,
-            MissingToken | InvalidToken(_) | Revoked { .. } => 401,
-            NoRoute | InsufficientScope { .. } => 403,
+            MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
+            CredentialNotInHeader => 401,
+            NoRoute | InsufficientScope { .. } | CrossSiteRequest => 403,
+            UnsupportedMediaType => 415,
             AdminNotFound => 404,
             AdminMethodNotAllowed { .. } => 405,
             Misconfigured { .. } => 500,
@@ -145,7 +156,7 @@ impl Denial {
             ConflictingCredentials => "conflicting_credentials",
             BadPath(_) => "bad_path",
             NoRoute => "no_route",
-            MissingToken => "missing_token",
+            MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
             Revoked { .. } => "revoked",
             InsufficientScope { .. } => "insufficient_scope",
@@ -156,6 +167,40 @@ impl Denial {
             AdminNotFound => "not_found",
             AdminMethodNotAllowed { .. } => "method_not_allowed",
             BadAdminRequest(_) => "bad_admin_request",
+            CrossSiteRequest => "cross_site_request",
+            CredentialNotInHeader => "credential_not_in_header",
+            UnsupportedMediaType => "unsupported_media_type",
+        }
+    }
+
+    /// The rule that matched before the denial, when it carries one.
+    pub fn rule(&self) -> Option<usize> {
+        match self {
+            Denial::MissingToken { rule } => *rule,
+            _ => None,
+        }
+    }
+
+    /// The full reason, for the audit log only: may name the server's clock, limits and
+    /// settings, never a token. `None` when the code says it all.
+    pub fn audit_detail(&self) -> Option<String> {
+        use Denial::*;
+        match self {
+            BadPath(e) => Some(e.to_string()),
+            InvalidToken(e) => Some(e.to_string()),
+            Revoked { by, .. } => Some(match by {
+                RevokedBy::Token => "revoked by its jti".to_owned(),
+                RevokedBy::Subject { before } => {
+                    format!("revoked by its subject (tokens issued before {before})")
+                }
+                RevokedBy::Key => "revoked by its key".to_owned(),
+            }),
+            InsufficientScope { required, .. } => {
+                Some(format!("requires the scopes: {}", required.join(" ")))
+            }
+            Misconfigured { setting } => Some(format!("setting {setting}")),
+            BadAdminRequest(why) => Some(why.clone()),
+            _ => None,
         }
     }
 
@@ -185,13 +230,18 @@ impl Denial {
                 "Conflicting credentials",
                 "the request carries two different tokens".into(),
             ),
+            BadPath(PathError::TooLong { .. }) => {
+                ("Bad request path", "the request path is too long".into())
+            }
+            // The offsets and bytes of the client's own path; nothing of the server's.
             BadPath(e) => ("Bad request path", e.to_string()),
             NoRoute => ("No route", "no rule allows this method and path".into()),
-            MissingToken => (
+            MissingToken { .. } => (
                 "Authentication required",
                 "this route requires a bearer token".into(),
             ),
-            InvalidToken(e) => ("Invalid token", e.to_string()),
+            // Never the Display: that names the server's clock, leeway and limits.
+            InvalidToken(e) => ("Invalid token", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
             InsufficientScope { required, .. } => (
                 "Insufficient scope",
@@ -216,6 +266,19 @@ impl Denial {
                 "this admin endpoint does not take that method".into(),
             ),
             BadAdminRequest(why) => ("Bad admin request", why.clone()),
+            CrossSiteRequest => (
+                "Cross-site request refused",
+                "state-changing admin requests must come from the gate's own origin".into(),
+            ),
+            CredentialNotInHeader => (
+                "Authorization header required",
+                "state-changing admin requests take the token from the Authorization header only"
+                    .into(),
+            ),
+            UnsupportedMediaType => (
+                "Unsupported media type",
+                "this admin endpoint takes a body of Content-Type application/json".into(),
+            ),
         }
     }
 
@@ -229,10 +292,11 @@ impl Denial {
             )
         };
         match self {
-            MissingToken => Some(format!(r#"Bearer realm="{realm}""#)),
-            TokenInQuery | MalformedAuthorization | ConflictingCredentials => {
-                Some(with("invalid_request", &self.title_and_detail().1))
-            }
+            MissingToken { .. } => Some(format!(r#"Bearer realm="{realm}""#)),
+            TokenInQuery
+            | MalformedAuthorization
+            | ConflictingCredentials
+            | CredentialNotInHeader => Some(with("invalid_request", &self.title_and_detail().1)),
             InvalidToken(_) | Revoked { .. } => {
                 Some(with("invalid_token", &self.title_and_detail().1))
             }
@@ -365,7 +429,13 @@ pub fn route<'c>(
         .ok_or(Denial::NoRoute)?;
     let access = match rule.access() {
         Access::Public => Admission::Public,
-        Access::Token { .. } => Admission::Token(token.ok_or(Denial::MissingToken)?.to_owned()),
+        Access::Token { .. } => Admission::Token(
+            token
+                .ok_or(Denial::MissingToken {
+                    rule: Some(rule.index()),
+                })?
+                .to_owned(),
+        ),
     };
     Ok(Routed { rule, path, access })
 }
@@ -642,31 +712,121 @@ pub fn identity_assertion(
     sign_compact(origin_key, &header, &payload)
 }
 
-/// One audit line per decision. Holds identifiers only: never a token, signature or key.
-#[derive(Debug, Clone, Serialize)]
+/// What the audit log knows of a request before any decision: taken from the platform by
+/// the Worker, passed in, so the records themselves are built here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditRequest<'a> {
+    /// Milliseconds since the epoch, when the record is made.
+    pub time_ms: u64,
+    /// The client's address (`CF-Connecting-IP`).
+    pub client_ip: Option<&'a str>,
+    /// `CF-Ray`.
+    pub ray: Option<&'a str>,
+    /// The method.
+    pub method: &'a str,
+    /// The normalized path; `None` when the path could not be normalized.
+    pub path: Option<&'a str>,
+}
+
+/// One audit line per decision, for gate requests and admin actions alike. Holds
+/// identifiers only: never a token, signature or key.
+///
+/// There is no timing field: a Worker's clock only advances on I/O, so a duration measured
+/// inside the gate is 0 for the CPU work and, around a subrequest, the origin's time, not
+/// the gate's. The platform's own request metrics are the honest source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord<'a> {
+    /// `gate` for a request to the origin's routes, `admin` for the admin API.
+    pub event: &'static str,
     /// Milliseconds since the epoch.
     pub time_ms: u64,
+    /// The client's address (`CF-Connecting-IP`).
+    pub client_ip: Option<&'a str>,
+    /// `CF-Ray`.
+    pub ray: Option<&'a str>,
+    /// The method.
+    pub method: &'a str,
+    /// The normalized path, when it could be normalized.
+    pub path: Option<&'a str>,
+    /// The rule's position, when one matched.
+    pub rule: Option<usize>,
     /// `allow` or `deny`.
     pub decision: &'static str,
     /// A stable reason code.
     pub reason: &'static str,
     /// The HTTP status sent (the origin's, when forwarded).
     pub status: u16,
-    /// The rule's position, when one matched.
-    pub rule: Option<usize>,
     /// `sub` of a verified token.
     pub sub: Option<&'a str>,
     /// `jti` of a verified token.
     pub jti: Option<&'a str>,
     /// `kid` of the key that verified it.
     pub kid: Option<&'a str>,
-    /// The client's address (`CF-Connecting-IP`).
-    pub client_ip: Option<&'a str>,
-    /// `CF-Ray`.
-    pub ray: Option<&'a str>,
-    /// Time spent deciding, microseconds (coarse in Workers: timers only advance on I/O).
-    pub gate_us: u64,
+    /// The full reason (a denial's internal detail, an admin action's outcome): may name the
+    /// server's clock and limits, which the client is never shown; never a token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl<'a> AuditRecord<'a> {
+    /// An allowed request or admin action: `reason` says how (`authorized`, `public`, ...).
+    pub fn allow(
+        event: &'static str,
+        request: &AuditRequest<'a>,
+        rule: Option<usize>,
+        reason: &'static str,
+        status: u16,
+        who: Option<&'a Principal>,
+    ) -> AuditRecord<'a> {
+        AuditRecord {
+            event,
+            time_ms: request.time_ms,
+            client_ip: request.client_ip,
+            ray: request.ray,
+            method: request.method,
+            path: request.path,
+            rule,
+            decision: "allow",
+            reason,
+            status,
+            sub: who.and_then(|p| p.sub.as_deref()),
+            jti: who.and_then(|p| p.jti.as_deref()),
+            kid: who.and_then(|p| p.kid.as_deref()),
+            detail: None,
+        }
+    }
+
+    /// A refused request: status, reason and detail from the denial; the rule is the one the
+    /// caller knows, or the one the denial carries (`missing_token`).
+    pub fn deny(
+        event: &'static str,
+        request: &AuditRequest<'a>,
+        rule: Option<usize>,
+        denial: &'a Denial,
+    ) -> AuditRecord<'a> {
+        let mut record = AuditRecord::allow(
+            event,
+            request,
+            rule.or(denial.rule()),
+            denial.code(),
+            denial.status(),
+            denial.principal(),
+        );
+        record.decision = "deny";
+        record.detail = denial.audit_detail();
+        record
+    }
+
+    /// The same record with `detail` set.
+    pub fn with_detail(mut self, detail: Option<String>) -> AuditRecord<'a> {
+        self.detail = detail;
+        self
+    }
+
+    /// The log line: one JSON object.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -767,8 +927,97 @@ mod tests {
     }
 
     #[test]
+    fn token_denials_show_clients_no_clock_or_leeway_but_the_audit_keeps_them() {
+        let expired = Denial::InvalidToken(TokenError::Expired {
+            exp: 1_700_000_000,
+            now: 1_700_000_100,
+            leeway: 30,
+        });
+        let response = expired.response("r");
+        for shown in [
+            response.body.as_str(),
+            response.header("www-authenticate").unwrap(),
+        ] {
+            assert!(!shown.contains("1700000100"), "{shown}");
+            assert!(!shown.contains("leeway"), "{shown}");
+            assert!(shown.contains("the token has expired"), "{shown}");
+        }
+        let request = AuditRequest {
+            method: "GET",
+            ..AuditRequest::default()
+        };
+        let record = AuditRecord::deny("gate", &request, Some(2), &expired);
+        assert!(record.detail.as_deref().unwrap().contains("now 1700000100"));
+        let too_long = Denial::BadPath(PathError::TooLong {
+            len: 9000,
+            max: 4096,
+        });
+        assert!(!too_long.response("r").body.contains("4096"));
+    }
+
+    #[test]
+    fn admin_and_availability_denials_show_no_configuration() {
+        let denials = [
+            Denial::RevocationUnavailable { retry_after_s: 5 },
+            Denial::CrossSiteRequest,
+            Denial::CredentialNotInHeader,
+            Denial::UnsupportedMediaType,
+        ];
+        for d in denials {
+            let body = d.response("r").body;
+            assert!(!body.contains("PORTCULLIS"), "{body}");
+            assert!(body.contains(&format!("urn:portcullis:problem:{}", d.code())));
+        }
+    }
+
+    #[test]
+    fn audit_records_carry_the_request_the_rule_and_the_principal() {
+        let request = AuditRequest {
+            time_ms: 1_700_000_000_123,
+            client_ip: Some("203.0.113.7"),
+            ray: Some("8a1b2c3d4e5f6a7b-LHR"),
+            method: "GET",
+            path: Some("/orders/1"),
+        };
+        let who = Principal {
+            sub: Some("alice".into()),
+            jti: Some("t1".into()),
+            kid: Some("k1".into()),
+        };
+        let allowed = AuditRecord::allow("gate", &request, Some(1), "authorized", 200, Some(&who));
+        let line: serde_json::Value = serde_json::from_str(&allowed.to_line()).unwrap();
+        assert_eq!(
+            line,
+            json!({
+                "event": "gate", "time_ms": 1_700_000_000_123u64, "client_ip": "203.0.113.7",
+                "ray": "8a1b2c3d4e5f6a7b-LHR", "method": "GET", "path": "/orders/1", "rule": 1,
+                "decision": "allow", "reason": "authorized", "status": 200,
+                "sub": "alice", "jti": "t1", "kid": "k1",
+            })
+        );
+        let revoked = Denial::Revoked {
+            by: RevokedBy::Key,
+            principal: who.clone(),
+        };
+        let denied = AuditRecord::deny("gate", &request, Some(1), &revoked);
+        assert_eq!(
+            (denied.decision, denied.reason, denied.status, denied.kid),
+            ("deny", "revoked", 401, Some("k1"))
+        );
+        assert_eq!(denied.detail.as_deref(), Some("revoked by its key"));
+    }
+
+    #[test]
+    fn missing_token_names_the_rule_that_matched() {
+        let missing = Denial::MissingToken { rule: Some(3) };
+        let request = AuditRequest::default();
+        let record = AuditRecord::deny("gate", &request, None, &missing);
+        assert_eq!((record.rule, record.reason), (Some(3), "missing_token"));
+    }
+
+    #[test]
     fn challenges_follow_rfc_6750() {
-        let missing = Denial::MissingToken.response("r");
+        let missing = Denial::MissingToken { rule: None }.response("r");
         assert_eq!(missing.status, 401);
         assert_eq!(
             missing.header("www-authenticate"),

@@ -10,6 +10,8 @@ const REFRESH_MS = 10_000;
 let adminToken = null;
 let refreshTimer = null;
 let inspected = null; // { token, header, claims } of the token in the inspector
+let ringKids = []; // the gate's key ids, from /keys at sign-in
+let revocationList = []; // the active revocations, from the last /revocations
 
 const $ = (id) => document.getElementById(id);
 
@@ -168,6 +170,7 @@ async function signIn(event) {
     show($("sign-in"), false);
     show($("signed-in"), true);
     show($("who"), true);
+    ringKids = (keys?.keys || []).map((k) => k.kid);
     renderKeys(keys);
     refreshRevocations();
     refreshTimer = setInterval(refreshRevocations, REFRESH_MS);
@@ -181,6 +184,8 @@ async function signIn(event) {
 function signOut(why = "") {
   adminToken = null;
   inspected = null;
+  ringKids = [];
+  revocationList = [];
   clearInterval(refreshTimer);
   refreshTimer = null;
   $("inspect-token").value = "";
@@ -197,15 +202,33 @@ function signOut(why = "") {
 
 // ---------------------------------------------------------------- inspector
 
-const VERDICTS = {
-  expired: "expired",
-  not_yet_valid: "not yet valid",
-  bad_signature: "bad signature",
-  unknown_kid: "unknown kid",
-  missing_kid: "no kid",
-  revoked: "revoked",
-  alg_none: "unsigned (alg none)",
+// The gate answers an inactive token with exactly {"active": false} (RFC 7662 2.2): it
+// never says why. The console works out the likely reason itself, from what it already
+// holds: the decoded token, the key ring and the revocation list.
+const HINTS = {
+  alg_none: ["unsigned (alg none)", "the token is not signed"],
+  unknown_kid: ["unknown kid", "its kid is not in this gate's key ring"],
+  missing_kid: ["no kid", "it names no kid and the key ring holds several keys"],
+  revoked: ["revoked", "a revocation in the list below covers it"],
+  expired: ["expired", "its exp claim is in the past (checked here, by this browser's clock)"],
+  not_yet_valid: ["not yet valid", "its nbf claim is in the future (checked here, by this browser's clock)"],
+  inactive: ["", "the gate does not say why: a bad signature, another audience or issuer, or another check"],
 };
+
+/** The likely reason an inactive token is inactive: a key of HINTS. */
+export function inactiveHint(header, claims, kids, revocations, now = nowS()) {
+  if (typeof header.alg === "string" && header.alg.toLowerCase() === "none") return "alg_none";
+  if (typeof header.kid === "string" && kids.length > 0 && !kids.includes(header.kid)) return "unknown_kid";
+  if (header.kid === undefined && kids.length > 1) return "missing_kid";
+  const covers = (e) =>
+    (e.kind === "jti" && e.jti === claims.jti) ||
+    (e.kind === "kid" && e.kid === header.kid) ||
+    (e.kind === "sub" && e.sub === claims.sub && !(typeof claims.iat === "number" && claims.iat >= e.before));
+  if (revocations.some(covers)) return "revoked";
+  if (typeof claims.exp === "number" && claims.exp <= now) return "expired";
+  if (typeof claims.nbf === "number" && claims.nbf > now) return "not_yet_valid";
+  return "inactive";
+}
 
 function renderClaims(header, claims) {
   const dl = $("claims");
@@ -236,21 +259,21 @@ function renderClaims(header, claims) {
   $("raw-claims").textContent = JSON.stringify(claims, null, 2);
 }
 
-function renderVerdict(answer) {
+function renderVerdict(answer, header, claims) {
   const box = $("verdict");
   box.replaceChildren();
-  let label, kind;
-  if (answer.active) [label, kind] = ["valid", "good"];
-  else if (answer.revoked) [label, kind] = ["revoked", "bad"];
-  else {
-    const code = answer.portcullis_reason || "inactive";
-    [label, kind] = [VERDICTS[code] || code.replace(/_/g, " "), "bad"];
+  if (answer?.active === true) {
+    box.className = "verdict good";
+    box.dataset.verdict = "valid";
+    box.append(el("strong", { textContent: "Gate verdict: valid" }));
+    return;
   }
-  box.className = `verdict ${kind}`;
-  box.dataset.verdict = answer.active ? "valid" : answer.revoked ? "revoked" : answer.portcullis_reason || "inactive";
-  box.append(el("strong", { textContent: `Gate verdict: ${label}` }));
-  const detail = answer.portcullis_detail || (answer.revoked ? "the token verifies but has been revoked" : "");
-  if (detail) box.append(el("span", { class: "detail", textContent: detail }));
+  const hint = inactiveHint(header, claims, ringKids, revocationList);
+  const [label, why] = HINTS[hint];
+  box.className = "verdict bad";
+  box.dataset.verdict = hint;
+  box.append(el("strong", { textContent: `Gate verdict: inactive${label ? ` (${label})` : ""}` }));
+  box.append(el("span", { class: "detail", textContent: why }));
 }
 
 async function inspect(event) {
@@ -276,7 +299,10 @@ async function inspect(event) {
   $("revoke-subject").disabled = typeof decoded.claims.sub !== "string";
   show($("inspect-result"), true);
   try {
-    renderVerdict(await api("POST", "/introspect", { token }));
+    const answer = await api("POST", "/introspect", { token });
+    // An inactive token may have been revoked since the list was last loaded.
+    if (answer?.active !== true) await refreshRevocations();
+    renderVerdict(answer, decoded.header, decoded.claims);
   } catch (err) {
     $("verdict").replaceChildren(`the gate did not answer: ${explain(err)}`);
   }
@@ -308,7 +334,8 @@ async function revoke(bySubject) {
     message(msg, `not revoked: ${explain(err)}`);
     return;
   }
-  await Promise.all([refreshRevocations(), inspect()]).catch(() => {});
+  await refreshRevocations();
+  await inspect().catch(() => {});
   message(msg, `revoked ${what}`, "ok");
 }
 
@@ -324,8 +351,9 @@ async function refreshRevocations() {
     status.textContent = `could not load: ${explain(err)}`;
     return;
   }
+  revocationList = data?.revocations || [];
   const body = $("revocations-body");
-  const entries = [...(data?.revocations || [])].sort((a, b) => (b.at || 0) - (a.at || 0));
+  const entries = [...revocationList].sort((a, b) => (b.at || 0) - (a.at || 0));
   body.replaceChildren(
     ...entries.map((e) =>
       el(

@@ -8,9 +8,12 @@ use serde_json::{json, Value};
 use worker::{Context, Env, Request, Response};
 
 use super::revocations::{self, KV_OPS};
-use super::{now_s, send};
+use super::{now_s, send, AuditContext};
+use crate::admin::{
+    check_admin_request, credential_source, introspection, AdminRequestHead, BodyTypes,
+};
 use crate::config::GateConfig;
-use crate::gate::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
+use crate::gate::{self, AuditRecord, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
 use crate::revocation::{
     self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry,
     RevocationPolicy, RevokeRequest,
@@ -39,87 +42,148 @@ fn json_response(status: u16, body: &Value) -> worker::Result<Response> {
     })
 }
 
-pub(crate) async fn handle(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    config: &GateConfig,
-    path: &str,
-) -> worker::Result<Response> {
-    let endpoint = &path[config.admin_prefix.len()..];
+/// What the admin API needs besides the request.
+pub(crate) struct AdminContext<'a> {
+    pub env: &'a Env,
+    pub ctx: &'a Context,
+    pub config: &'a GateConfig,
+    /// The normalized path.
+    pub path: &'a str,
+    /// The request URL's `scheme://authority`.
+    pub own_origin: &'a str,
+    pub audit: &'a AuditContext,
+}
+
+/// What an admin endpoint did: the response, and the audit reason and detail.
+struct Done {
+    status: u16,
+    body: Value,
+    reason: &'static str,
+    detail: Option<String>,
+}
+
+impl Done {
+    fn ok(status: u16, body: Value, reason: &'static str) -> Done {
+        Done {
+            status,
+            body,
+            reason,
+            detail: None,
+        }
+    }
+}
+
+pub(crate) async fn handle(mut req: Request, a: AdminContext<'_>) -> worker::Result<Response> {
+    let AdminContext {
+        env, ctx, config, ..
+    } = a;
+    let endpoint = &a.path[config.admin_prefix.len()..];
     // The console's static pages need no token: they hold no secrets, their API calls do.
     if super::console::owns(endpoint) {
         return super::console::serve(req, env, config, endpoint).await;
     }
     let method = req.inner().method();
-    let allow = match endpoint {
-        "/revocations" => "GET, POST",
-        "/introspect" => "POST",
-        "/keys" | "/stats" => "GET",
-        _ => return reject(config, Denial::AdminNotFound),
+    let (allow, body_types) = match endpoint {
+        "/revocations" => ("GET, POST", BodyTypes::Json),
+        // RFC 7662 2.1: introspection requests are forms; JSON is accepted too.
+        "/introspect" => ("POST", BodyTypes::JsonOrForm),
+        "/keys" | "/stats" => ("GET", BodyTypes::Json),
+        _ => return reject(&a, None, Denial::AdminNotFound),
     };
     if !allow.split(", ").any(|m| m == method) {
-        return reject(config, Denial::AdminMethodNotAllowed { allow });
+        return reject(&a, None, Denial::AdminMethodNotAllowed { allow });
     }
-    let admin = match authenticate(&req, env, ctx, config).await {
+    let headers = req.headers();
+    let authorization = headers.get("authorization").ok().flatten();
+    let cookie = headers.get("cookie").ok().flatten();
+    let content_type = headers.get("content-type").ok().flatten();
+    let origin = headers.get("origin").ok().flatten();
+    let head = RequestHead {
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        ..RequestHead::default()
+    };
+    let credential = match credential_source(&head, config.cookie.as_deref()) {
+        Ok(c) => c,
+        Err(denial) => return reject(&a, None, denial),
+    };
+    let check = AdminRequestHead {
+        method: &method,
+        content_type: content_type.as_deref(),
+        origin: origin.as_deref(),
+        own_origin: a.own_origin,
+        credential: credential.map(|(_, source)| source),
+        body_types,
+    };
+    if let Err(denial) = check_admin_request(&check) {
+        return reject(&a, None, denial);
+    }
+    let token = credential.map(|(token, _)| token);
+    let admin = match authenticate(token, env, ctx, config).await {
         Ok(token) => token,
-        Err(denial) => return reject(config, denial),
+        Err(denial) => return reject(&a, None, denial),
     };
     let who = Principal::of(&admin);
     let body = if method == "POST" {
         match read_body(&mut req).await {
             Ok(b) => b,
-            Err(denial) => return reject(config, denial),
+            Err(denial) => return reject(&a, Some(&who), denial),
         }
     } else {
         Vec::new()
     };
-    let content_type = req.headers().get("content-type")?;
     let result = match (method.as_str(), endpoint) {
         ("POST", "/revocations") => revoke(env, config, &body).await,
         ("GET", "/revocations") => list(env).await,
         ("POST", "/introspect") => {
             introspect(env, ctx, config, &body, content_type.as_deref()).await
         }
-        ("GET", "/keys") => Ok((200, keys(config))),
-        _ => Ok((200, stats())),
+        ("GET", "/keys") => Ok(Done::ok(200, keys(config), "keys_listed")),
+        _ => Ok(Done::ok(200, stats(), "stats_read")),
     };
     match result {
-        Ok((status, body)) => {
-            worker::console_log!(
-                "{}",
-                json!({"event": "admin", "endpoint": endpoint, "method": method, "status": status, "admin_sub": who.sub, "admin_jti": who.jti})
-            );
-            json_response(status, &body)
+        Ok(done) => {
+            let request = a.audit.request();
+            let record = AuditRecord::allow(
+                "admin",
+                &request,
+                None,
+                done.reason,
+                done.status,
+                Some(&who),
+            )
+            .with_detail(done.detail);
+            AuditContext::write(&record);
+            json_response(done.status, &done.body)
         }
-        Err(denial) => reject(config, denial),
+        Err(denial) => reject(&a, Some(&who), denial),
     }
 }
 
-fn reject(config: &GateConfig, denial: Denial) -> worker::Result<Response> {
-    worker::console_log!(
-        "{}",
-        json!({"event": "admin", "decision": "deny", "reason": denial.code(), "status": denial.status()})
-    );
-    send(denial.response(&config.realm))
+/// Refuses an admin request, with an audit record naming the admin when it authenticated.
+fn reject(
+    a: &AdminContext<'_>,
+    who: Option<&Principal>,
+    denial: Denial,
+) -> worker::Result<Response> {
+    let request = a.audit.request();
+    let mut record = AuditRecord::deny("admin", &request, None, &denial);
+    if let (Some(p), None) = (who, denial.principal()) {
+        (record.sub, record.jti, record.kid) =
+            (p.sub.as_deref(), p.jti.as_deref(), p.kid.as_deref());
+    }
+    AuditContext::write(&record);
+    send(denial.response(&a.config.realm))
 }
 
 /// The admin's own token: verified, not revoked (fail closed), with the admin scope.
 async fn authenticate(
-    req: &Request,
+    token: Option<&str>,
     env: &Env,
     ctx: &Context,
     config: &GateConfig,
 ) -> Result<VerifiedToken, Denial> {
-    let headers = req.headers();
-    let authorization = headers.get("authorization").ok().flatten();
-    let cookie = headers.get("cookie").ok().flatten();
-    let head = RequestHead {
-        authorization: authorization.as_deref(),
-        cookie: cookie.as_deref(),
-        ..RequestHead::default()
-    };
-    let token = gate::credential(&head, config.cookie.as_deref())?.ok_or(Denial::MissingToken)?;
+    let token = token.ok_or(Denial::MissingToken { rule: None })?;
     let verified =
         verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
     let snapshot = revocations::current(env, ctx, config).await;
@@ -160,7 +224,7 @@ fn policy(config: &GateConfig) -> RevocationPolicy {
     }
 }
 
-async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Value), Denial> {
+async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<Done, Denial> {
     let now = now_s();
     // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
     // measured from the next second, it also covers tokens issued earlier in this one.
@@ -209,13 +273,18 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
         );
     }
     revocations::invalidate();
-    Ok((
-        201,
-        json!({ "entry": entry_value(&entry), "kv_expiration": entry.kv_expiration(now) }),
-    ))
+    let body = json!({ "entry": entry_value(&entry), "kv_expiration": entry.kv_expiration(now) });
+    Ok(Done {
+        detail: Some(format!(
+            "{} {}",
+            entry.revocation.kind(),
+            entry.revocation.target()
+        )),
+        ..Done::ok(201, body, "revocation_recorded")
+    })
 }
 
-async fn list(env: &Env) -> Result<(u16, Value), Denial> {
+async fn list(env: &Env) -> Result<Done, Denial> {
     let now = now_s();
     let entries = revocations::list_entries(env).await.map_err(|e| {
         worker::console_error!("{}", json!({"event": "revocation_list_failed", "error": e}));
@@ -226,7 +295,11 @@ async fn list(env: &Env) -> Result<(u16, Value), Denial> {
         .filter(|e| !e.is_expired(now))
         .map(entry_value)
         .collect();
-    Ok((200, json!({ "revocations": active })))
+    Ok(Done::ok(
+        200,
+        json!({ "revocations": active }),
+        "revocations_listed",
+    ))
 }
 
 async fn introspect(
@@ -235,36 +308,33 @@ async fn introspect(
     config: &GateConfig,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<(u16, Value), Denial> {
+) -> Result<Done, Denial> {
     let token = parse_introspect_request(body, content_type)
         .map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
-    let verified = match verify(&token, &config.keyring, &config.verify, now_s()) {
-        Ok(v) => v,
-        Err(e) => {
-            return Ok((
-                200,
-                json!({ "active": false, "portcullis_reason": e.code(), "portcullis_detail": e.to_string() }),
-            ))
+    let outcome = match verify(&token, &config.keyring, &config.verify, now_s()) {
+        Ok(verified) => {
+            let snapshot = revocations::current(env, ctx, config).await;
+            let state = revocations::state(snapshot.as_deref(), config);
+            match gate::check_revocation(&verified, false, state) {
+                Ok(_) => Ok(verified),
+                Err(revoked @ Denial::Revoked { .. }) => Err(revoked),
+                // No snapshot: the answer would be a guess; say so (503), as the gate would.
+                Err(other) => return Err(other),
+            }
         }
+        Err(e) => Err(Denial::InvalidToken(e)),
     };
-    let snapshot = revocations::current(env, ctx, config).await;
-    let state = revocations::state(snapshot.as_deref(), config);
-    let revoked = match gate::check_revocation(&verified, false, state) {
-        Ok(_) => false,
-        Err(Denial::Revoked { .. }) => true,
-        Err(other) => return Err(other),
-    };
-    let mut answer = serde_json::to_value(&verified.claims).unwrap_or_else(|_| json!({}));
-    answer["active"] = json!(!revoked);
-    answer["revoked"] = json!(revoked);
-    answer["token_type"] = json!("Bearer");
-    if let Some(kid) = &verified.header.kid {
-        answer["kid"] = json!(kid);
-    }
-    if revoked {
-        answer["portcullis_reason"] = json!("revoked");
-    }
-    Ok((200, answer))
+    // The reason an inactive token is inactive goes to the audit log only (RFC 7662 2.2).
+    let answer = introspection(outcome.as_ref());
+    Ok(Done {
+        status: 200,
+        body: answer.body,
+        reason: "introspected",
+        detail: Some(match answer.detail {
+            Some(detail) => format!("{}: {detail}", answer.reason),
+            None => answer.reason.to_owned(),
+        }),
+    })
 }
 
 /// An entry for the admin API: the stored shape, plus `target` and `expires_at` spelled out.

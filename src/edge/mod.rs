@@ -13,7 +13,9 @@ use worker::{
 };
 
 use crate::config::{self, ConfigError, GateConfig};
-use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
+use crate::gate::{
+    self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
+};
 
 mod admin;
 mod console;
@@ -96,50 +98,58 @@ fn split_url(url: &str) -> (&str, &str, Option<&str>) {
     }
 }
 
-/// What the audit line needs from the request.
-struct AuditContext {
+/// What the audit line needs from the request; the core builds the record.
+pub(crate) struct AuditContext {
     client_ip: Option<String>,
     ray: Option<String>,
-    started_ms: u64,
+    method: String,
+    path: Option<String>,
 }
 
 impl AuditContext {
-    fn of(h: &web_sys::Headers) -> AuditContext {
+    fn of(h: &web_sys::Headers, method: String) -> AuditContext {
         AuditContext {
             client_ip: h.get("cf-connecting-ip").ok().flatten(),
             ray: h.get("cf-ray").ok().flatten(),
-            started_ms: now_ms(),
+            method,
+            path: None,
         }
     }
 
-    fn log(
+    /// The request as the core's audit records take it, stamped now.
+    pub(crate) fn request(&self) -> AuditRequest<'_> {
+        AuditRequest {
+            time_ms: now_ms(),
+            client_ip: self.client_ip.as_deref(),
+            ray: self.ray.as_deref(),
+            method: &self.method,
+            path: self.path.as_deref(),
+        }
+    }
+
+    /// Writes one record the core built.
+    pub(crate) fn write(record: &AuditRecord<'_>) {
+        // Straight to console.log: console_log! would format the line into a second String.
+        // (Measured: the line's cost is the runtime's console.log, not producing it; see the
+        // throughput bench.)
+        web_sys::console::log_1(&JsValue::from_str(&record.to_line()));
+    }
+
+    fn allow(
         &self,
-        decision: &'static str,
         reason: &'static str,
         status: u16,
         rule: Option<usize>,
         who: Option<&Principal>,
     ) {
-        let now = now_ms();
-        let record = AuditRecord {
-            time_ms: now,
-            decision,
+        Self::write(&AuditRecord::allow(
+            "gate",
+            &self.request(),
+            rule,
             reason,
             status,
-            rule,
-            sub: who.and_then(|p| p.sub.as_deref()),
-            jti: who.and_then(|p| p.jti.as_deref()),
-            kid: who.and_then(|p| p.kid.as_deref()),
-            client_ip: self.client_ip.as_deref(),
-            ray: self.ray.as_deref(),
-            gate_us: now.saturating_sub(self.started_ms) * 1000,
-        };
-        // Straight to console.log: console_log! would format the line into a second String.
-        // (Measured: the line's cost is the runtime's console.log, not producing it; see the
-        // throughput bench.)
-        if let Ok(line) = serde_json::to_string(&record) {
-            web_sys::console::log_1(&JsValue::from_str(&line));
-        }
+            who,
+        ));
     }
 
     fn deny(
@@ -148,15 +158,8 @@ impl AuditContext {
         rule: Option<usize>,
         denial: Denial,
     ) -> worker::Result<web_sys::Response> {
-        let response = denial.response(realm);
-        self.log(
-            "deny",
-            denial.code(),
-            response.status,
-            rule,
-            denial.principal(),
-        );
-        send(response).map(Into::into)
+        Self::write(&AuditRecord::deny("gate", &self.request(), rule, &denial));
+        send(denial.response(realm)).map(Into::into)
     }
 }
 
@@ -166,7 +169,8 @@ impl AuditContext {
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let headers = req.headers();
-    let audit = AuditContext::of(&headers);
+    let method = req.method();
+    let mut audit = AuditContext::of(&headers, method.clone());
     let config = load_config(&env);
     let config = match config.as_ref() {
         Ok(c) => c,
@@ -187,14 +191,22 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     // slip past the admin API to the origin.
     let path = crate::policy::normalize_path(raw_path);
     if let Ok(path) = &path {
+        audit.path = Some(path.as_str().to_owned());
         if admin::owns(path.as_str(), &config.admin_prefix) {
-            return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
+            let admin_req = admin::AdminContext {
+                env: &env,
+                ctx: &ctx,
+                config,
+                path: path.as_str(),
+                own_origin,
+                audit: &audit,
+            };
+            return admin::handle(Request::from(req), admin_req)
                 .await
                 .map(Into::into);
         }
     }
 
-    let method = req.method();
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
         headers.get("cookie")?,
@@ -251,7 +263,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     .await
     {
         Ok(response) => {
-            audit.log("allow", reason, response.status(), rule, principal.as_ref());
+            audit.allow(reason, response.status(), rule, principal.as_ref());
             Ok(response)
         }
         Err(denial) => audit.deny(&config.realm, rule, denial),

@@ -205,18 +205,33 @@ describe("operator console, one session", () => {
     assert.equal((await res.json()).type, "urn:portcullis:problem:revoked");
   });
 
-  test("inspecting the revoked token again shows the verdict revoked", async () => {
+  test("inspecting the revoked token again shows inactive, revoked by the listed revocation", async () => {
     await inspect(page, aliceToken);
     await page.locator('#verdict[data-verdict="revoked"]').waitFor();
-    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: revoked/);
+    // The gate says only "inactive" (RFC 7662 2.2); the console finds the revocation itself.
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: inactive \(revoked\)/);
     await page.screenshot({ path: join(SHOTS, "desktop.png"), fullPage: true });
   });
 
-  test("a token signed with an unknown key gets the verdict unknown kid", async () => {
+  test("a token signed with an unknown key gets the verdict inactive, unknown kid", async () => {
     const stranger = await mint({ sub: "mallory", scope: "orders:read", jti: "m-1", key: { kid: "k-stranger", secret: randomBytes(32) } });
     await inspect(page, stranger);
     await page.locator('#verdict[data-verdict="unknown_kid"]').waitFor();
-    assert.match(await page.locator("#verdict").textContent(), /unknown kid/);
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: inactive \(unknown kid\)/);
+  });
+
+  test("an expired token gets the verdict inactive, expired by its exp claim", async () => {
+    const old = await mint({ sub: "dave", scope: "orders:read", jti: "d-1", exp: Math.floor(Date.now() / 1000) - 600 });
+    await inspect(page, old);
+    await page.locator('#verdict[data-verdict="expired"]').waitFor();
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: inactive \(expired\)/);
+  });
+
+  test("a token with a bad signature is inactive, and the console does not guess why", async () => {
+    const forged = await mint({ sub: "eve", scope: "orders:read", jti: "e-1", key: { kid: signing.kid, secret: randomBytes(32) } });
+    await inspect(page, forged);
+    await page.locator('#verdict[data-verdict="inactive"]').waitFor();
+    assert.match(await page.locator("#verdict").textContent(), /Gate verdict: inactive.*does not say why/);
   });
 
   test("revokes everything for a subject after confirmation", async () => {

@@ -198,7 +198,7 @@ describe("revocation through the gate (refresh 1 s)", () => {
     });
     assert.equal(form.status, 200);
     const a = await form.json();
-    assert.deepEqual([a.active, a.revoked, a.sub, a.jti, a.kid], [true, false, "intro", "intro-1", "k1"]);
+    assert.deepEqual([a.active, a.sub, a.jti, a.kid, a.token_type], [true, "intro", "intro-1", "k1", "Bearer"]);
     const json = await (await gate.admin("POST", "/introspect", { token: good })).json();
     assert.equal(json.active, true);
 
@@ -207,14 +207,15 @@ describe("revocation through the gate (refresh 1 s)", () => {
       ["bad_signature", (await gate.mint({ sub: "intro" })).replace(/.{4}$/, "AAAA")],
       ["unknown_kid", await gate.mint({ sub: "intro", kid: "nope" })],
     ];
+    // RFC 7662 2.2: an inactive token gets exactly {"active": false}, whatever the reason.
     for (const [reason, token] of cases) {
       const body = await (await gate.admin("POST", "/introspect", { token })).json();
-      assert.deepEqual([body.active, body.portcullis_reason], [false, reason], reason);
+      assert.deepEqual(body, { active: false }, reason);
     }
 
     await (await gate.admin("POST", "/revocations", { jti: "intro-1" })).arrayBuffer();
     const revoked = await (await gate.admin("POST", "/introspect", { token: good })).json();
-    assert.deepEqual([revoked.active, revoked.revoked, revoked.portcullis_reason], [false, true, "revoked"]);
+    assert.deepEqual(revoked, { active: false });
   });
 
   describe("CLI against the worker", () => {
