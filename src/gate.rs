@@ -13,7 +13,7 @@ use crate::error::TokenError;
 use crate::keyring::Key;
 use crate::mint::sign_compact;
 use crate::policy::{Access, NormalizedPath, PathError, Rule};
-use crate::revocation::{RevocationSnapshot, RevokedBy};
+use crate::revocation::{KeyRevocationRefusal, RevocationSnapshot, RevokedBy};
 use crate::verify::{verify, VerifiedToken};
 
 /// How long an identity assertion lives, in seconds.
@@ -57,7 +57,7 @@ impl Principal {
         Principal {
             sub: token.claims.sub.clone(),
             jti: token.claims.jti.clone(),
-            kid: token.header.kid.clone(),
+            kid: token.key_id.clone(),
         }
     }
 }
@@ -116,6 +116,8 @@ pub enum Denial {
     },
     /// An admin request body that cannot be accepted; the text is safe to show.
     BadAdminRequest(String),
+    /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
+    KeyRevocationRefused(KeyRevocationRefusal),
 }
 
 impl Denial {
@@ -125,6 +127,8 @@ impl Denial {
         match self {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
             BadAdminRequest(_) => 400,
+            KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
+            KeyRevocationRefused(_) => 409,
             MissingToken | InvalidToken(_) | Revoked { .. } => 401,
             NoRoute | InsufficientScope { .. } => 403,
             AdminNotFound => 404,
@@ -156,6 +160,7 @@ impl Denial {
             AdminNotFound => "not_found",
             AdminMethodNotAllowed { .. } => "method_not_allowed",
             BadAdminRequest(_) => "bad_admin_request",
+            KeyRevocationRefused(refusal) => refusal.code(),
         }
     }
 
@@ -216,6 +221,7 @@ impl Denial {
                 "this admin endpoint does not take that method".into(),
             ),
             BadAdminRequest(why) => ("Bad admin request", why.clone()),
+            KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
         }
     }
 
@@ -420,11 +426,13 @@ pub fn check_revocation(
     match revocations {
         Revocations::Current(snapshot) => {
             let c = &token.claims;
+            // The verifying key's kid, not the header's: a one-key ring accepts tokens that
+            // name none. `iat` rounded down: a token issued at `before - 0.5` is covered.
             match snapshot.check(
                 c.jti.as_deref(),
                 c.sub.as_deref(),
-                c.iat,
-                token.header.kid.as_deref(),
+                c.iat_floor,
+                token.key_id.as_deref(),
             ) {
                 Some(by) => Err(Denial::Revoked {
                     by,

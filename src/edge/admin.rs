@@ -76,7 +76,7 @@ pub(crate) async fn handle(
     };
     let content_type = req.headers().get("content-type")?;
     let result = match (method.as_str(), endpoint) {
-        ("POST", "/revocations") => revoke(env, config, &body).await,
+        ("POST", "/revocations") => revoke(env, config, &body, who.kid.as_deref()).await,
         ("GET", "/revocations") => list(env).await,
         ("POST", "/introspect") => {
             introspect(env, ctx, config, &body, content_type.as_deref()).await
@@ -160,7 +160,13 @@ fn policy(config: &GateConfig) -> RevocationPolicy {
     }
 }
 
-async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Value), Denial> {
+/// `caller_kid`: the kid of the key that verified the admin's own token.
+async fn revoke(
+    env: &Env,
+    config: &GateConfig,
+    body: &[u8],
+    caller_kid: Option<&str>,
+) -> Result<(u16, Value), Denial> {
     let now = now_s();
     // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
     // measured from the next second, it also covers tokens issued earlier in this one.
@@ -168,6 +174,11 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
         parse_revoke_request(body, now + 1).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
     let entry = match request {
         RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
+        RevokeRequest::Key { kid, confirm } => {
+            let rev = revocation::check_key_revocation(&config.keyring, caller_kid, &kid, confirm)
+                .map_err(Denial::KeyRevocationRefused)?;
+            revocation::entry_for(rev, now, None, &policy(config))
+        }
         RevokeRequest::Token(token) => {
             // Revoking a presented token (RFC 7009 spirit): it must be one of ours. An
             // expired token needs no revocation, but revoking it is harmless: allow it.
@@ -258,7 +269,7 @@ async fn introspect(
     answer["active"] = json!(!revoked);
     answer["revoked"] = json!(revoked);
     answer["token_type"] = json!("Bearer");
-    if let Some(kid) = &verified.header.kid {
+    if let Some(kid) = &verified.key_id {
         answer["kid"] = json!(kid);
     }
     if revoked {
