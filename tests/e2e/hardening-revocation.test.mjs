@@ -4,9 +4,16 @@
 // Tokens here are signed by hand (node:crypto), byte for byte, so a test can leave out the
 // header's `kid`, use a fractional `iat`, or put any text in `sub` and `jti`.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { ROOT } from "./harness.mjs";
 import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate } from "./revocation-fixtures.mjs";
+
+const run = promisify(execFile);
 
 const b64url = (text) => Buffer.from(text).toString("base64url");
 
@@ -179,5 +186,42 @@ describe("items 2-4 on a two-key ring (k1 signs, k2 verifies)", () => {
     res = await gate.admin("POST", "/revocations", { kid: "k1", confirm: true }, { token: adminOf(k1) });
     assert.equal(res.status, 201, await res.clone().text());
     await assertProblem(await gate.admin("GET", "/keys", undefined, { token: adminOf(k1) }), 401, "revoked");
+  });
+});
+
+describe("item 4 through the CLI: portcullis revoke --kid [--confirm]", () => {
+  let gate;
+  let bin;
+  before(async () => {
+    bin = process.env.PORTCULLIS_BIN;
+    if (!bin) {
+      bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "portcullis");
+      await run("cargo", ["build", "--quiet", "--bin", "portcullis"], { cwd: ROOT });
+    }
+    assert.ok(existsSync(bin), `${bin} missing`);
+    gate = await startGate();
+  });
+  after(() => gate?.dispose());
+
+  const cli = (args) =>
+    run(bin, [...args, "--endpoint", gate.worker.url], {
+      env: { PATH: process.env.PATH, PORTCULLIS_ADMIN_TOKEN: gate.adminToken },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+
+  test("a typo'd kid and the signing key are refused; --confirm revokes the signing key", async () => {
+    let out = await cli(["revoke", "--kid", "k9"]);
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /no key in the key ring has this kid/);
+    out = await cli(["revoke", "--kid", "k1"]);
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /signing key.*"confirm": true/s);
+    assert.deepEqual(await entryKeys(gate.kv), [], "nothing written");
+    out = await cli(["revoke", "--kid", "k1", "--confirm"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual([JSON.parse(out.stdout).kind, JSON.parse(out.stdout).kid], ["kid", "k1"]);
+    await assertProblem(await gate.get("/orders/1", await gate.mint({ sub: "after" })), 401, "revoked");
   });
 });
