@@ -9,7 +9,8 @@
 //! - [`Revocation::Subject`]: every token for a `sub` issued before a time (`iat < before`).
 //!   A token for that subject **without** `iat` is treated as revoked: nothing proves it
 //!   was issued after the cut-off.
-//! - [`Revocation::Key`]: every token whose header names a `kid` (key compromise).
+//! - [`Revocation::Key`]: every token the key `kid` verifies (key compromise), whether or
+//!   not its header names the `kid` (a one-key ring accepts tokens that name none).
 //!
 //! # Storage design
 //! Nothing in a request handler reads, modifies and writes a shared KV key, so concurrent
@@ -145,7 +146,7 @@ pub enum Revocation {
         /// Cut-off, NumericDate seconds; tokens with `iat >= before` are spared.
         before: i64,
     },
-    /// Every token whose header names `kid` (key compromise).
+    /// Every token the ring key `kid` verifies (key compromise).
     Key {
         /// The compromised key's id.
         kid: String,
@@ -653,7 +654,10 @@ impl RevocationSnapshot {
         self.built_at
     }
 
-    /// Whether a token with these claims (and header `kid`) is revoked, and by what.
+    /// Whether a token with these claims is revoked, and by what. `kid` is the kid of the
+    /// key that verified it (not the header's); `iat` is rounded down
+    /// ([`crate::claims::Claims::iat_floor`]), so a fractional `iat` just below a cut-off is
+    /// covered.
     ///
     /// Checks `jti`, then subject, then key, and answers the first match. Under a subject
     /// revocation, a token with `iat < before` is revoked, one with `iat >= before` is
