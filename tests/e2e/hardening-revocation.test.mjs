@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { ROOT } from "./harness.mjs";
-import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate } from "./revocation-fixtures.mjs";
+import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate, waitFor } from "./revocation-fixtures.mjs";
 
 const run = promisify(execFile);
 
@@ -86,6 +86,30 @@ describe("item 1: a key revocation applies to the key that verified the token", 
     assert.equal(line?.kid, "k1");
     // And a token naming k1 is refused the same way.
     await assertProblem(await gate.get("/orders/1", token(k1, { sub: "named" })), 401, "revoked");
+  });
+});
+
+describe("item 1: a key revocation from another isolate (KV entry + cron) covers kid-less tokens", () => {
+  // Independent of the admin API: the entry lands in KV as any isolate's write does.
+  let gate;
+  let k1;
+  before(async () => {
+    k1 = hsKey("k1");
+    gate = await startGate({ extra: { PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }) } });
+  });
+  after(() => gate?.dispose());
+
+  test("the kid-less token is refused once the cron publishes the revocation of k1", async () => {
+    const noKid = token(k1, { kid: null, sub: "remote-kidless" });
+    assert.equal(await status(await gate.get("/orders/1", noKid)), 200);
+    const entry = { v: 1, kind: "kid", kid: "k1", at: nowS() };
+    await gate.kv.put(`rev/kid/${b64url("k1")}`, JSON.stringify(entry), { metadata: entry });
+    await gate.cron();
+    await waitFor(async () => (await status(await gate.get("/orders/1", noKid))) === 401, {
+      timeoutMs: 2500,
+      what: "refusal of the kid-less token",
+    });
+    await assertProblem(await gate.get("/orders/1", noKid), 401, "revoked");
   });
 });
 
