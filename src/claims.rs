@@ -278,7 +278,8 @@ impl RawClaims {
             Some(Some(aud)) => Some(aud),
             Some(None) => return Err(member_type("aud")),
         };
-        let exp = date_claim(self.exp.as_ref(), "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
+        let exp =
+            date_claim(self.exp.as_ref(), "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
         let nbf = date_claim(self.nbf.as_ref(), "nbf", f64::ceil)?;
         let iat = date_claim(self.iat.as_ref(), "iat", f64::ceil)?;
         let iat_floor = date_claim(self.iat.as_ref(), "iat", f64::floor)?;

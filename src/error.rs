@@ -326,7 +326,10 @@ impl fmt::Display for TokenError {
                 write!(f, "token lifetime {lifetime}s exceeds the {max}s maximum")
             }
             UnrevocableClaim { claim, problem } => {
-                write!(f, "claim `{claim}` {problem}, so the token could not be revoked")
+                write!(
+                    f,
+                    "claim `{claim}` {problem}, so the token could not be revoked"
+                )
             }
         }
     }

@@ -816,8 +816,16 @@ mod tests {
     fn each_key_revocation_refusal_is_its_own_problem() {
         for (refusal, status, code) in [
             (KeyRevocationRefusal::NotInRing, 400, "kid_not_in_ring"),
-            (KeyRevocationRefusal::SigningKey, 409, "signing_key_needs_confirm"),
-            (KeyRevocationRefusal::CallersKey, 409, "own_key_needs_confirm"),
+            (
+                KeyRevocationRefusal::SigningKey,
+                409,
+                "signing_key_needs_confirm",
+            ),
+            (
+                KeyRevocationRefusal::CallersKey,
+                409,
+                "own_key_needs_confirm",
+            ),
         ] {
             let response = Denial::KeyRevocationRefused(refusal).response("r");
             assert_eq!(response.status, status);

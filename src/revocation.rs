@@ -2323,9 +2323,16 @@ mod tests {
 
     #[test]
     fn revoke_request_rejects_identifiers_with_control_characters() {
-        for body in [r#"{"jti":"a\u0000"}"#, r#"{"sub":"\u007f"}"#, r#"{"kid":"\n"}"#] {
+        for body in [
+            r#"{"jti":"a\u0000"}"#,
+            r#"{"sub":"\u007f"}"#,
+            r#"{"kid":"\n"}"#,
+        ] {
             assert!(
-                matches!(revoke(body), Err(AdminRequestError::ControlCharacter { .. })),
+                matches!(
+                    revoke(body),
+                    Err(AdminRequestError::ControlCharacter { .. })
+                ),
                 "{body}"
             );
         }
@@ -2365,11 +2372,7 @@ mod tests {
         ];
         for id in worst {
             assert_eq!(identifier_problem(&id), None);
-            for rev in [
-                jti(&id),
-                sub(&id, i64::MIN),
-                kid(&id),
-            ] {
+            for rev in [jti(&id), sub(&id, i64::MIN), kid(&id)] {
                 let entry = RevocationEntry {
                     revocation: rev,
                     revoked_at: i64::MIN,
@@ -2389,7 +2392,9 @@ mod tests {
 
     #[test]
     fn key_revocation_refuses_a_kid_not_in_the_ring() {
-        let ring = ring(&format!(r#"{{"kty":"oct","kid":"k1","alg":"HS256","k":"{K}"}}"#));
+        let ring = ring(&format!(
+            r#"{{"kty":"oct","kid":"k1","alg":"HS256","k":"{K}"}}"#
+        ));
         for confirm in [false, true] {
             assert_eq!(
                 check_key_revocation(&ring, None, "k2", confirm),
@@ -2443,7 +2448,11 @@ mod tests {
         .map(KeyRevocationRefusal::code);
         assert_eq!(
             codes,
-            ["kid_not_in_ring", "signing_key_needs_confirm", "own_key_needs_confirm"]
+            [
+                "kid_not_in_ring",
+                "signing_key_needs_confirm",
+                "own_key_needs_confirm"
+            ]
         );
     }
 

@@ -135,7 +135,10 @@ fn the_summary_says_a_key_without_kid_cannot_be_revoked_by_kid() {
     dir.write("wrangler.toml", WRANGLER);
     let mut key = jwk("k1", 1);
     key.as_object_mut().unwrap().remove("kid");
-    dir.write(".dev.vars", &dev_vars(&json!({"keys": [key]}), &jwk("origin", 2)));
+    dir.write(
+        ".dev.vars",
+        &dev_vars(&json!({"keys": [key]}), &jwk("origin", 2)),
+    );
     let out = dir.check(&[]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let text = stdout(&out);

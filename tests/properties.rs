@@ -9,13 +9,13 @@ use common::*;
 use portcullis::claims::{Audience, REGISTERED};
 use portcullis::error::{MintError, TokenError};
 use portcullis::gate::{check_revocation, Denial, Revocations};
+use portcullis::keyring::{Alg, Key, Keyring};
+use portcullis::mint::{mint, MintRequest};
 use portcullis::revocation::{
     check_key_revocation, entry_for, identifier_problem, parse_revoke_request, RevocationEntry,
     RevocationPolicy, RevocationSnapshot, RevokeRequest, RevokedBy,
 };
 use portcullis::verify::VerifiedToken;
-use portcullis::keyring::{Alg, Key, Keyring};
-use portcullis::mint::{mint, MintRequest};
 use portcullis::verify::{verify, VerifyPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -226,7 +226,10 @@ fn revoke_through_the_store(ring: &Keyring, body: Value, token_exp: i64) -> Revo
         RevokeRequest::Key { kid, .. } => check_key_revocation(ring, None, &kid, true).unwrap(),
         RevokeRequest::Token(_) => unreachable!("no token bodies here"),
     };
-    let policy = RevocationPolicy { max_ttl: 3600, leeway: 0 };
+    let policy = RevocationPolicy {
+        max_ttl: 3600,
+        leeway: 0,
+    };
     let entry = entry_for(rev, NOW, Some(token_exp), &policy);
     assert!(entry.kv_key().unwrap().len() <= portcullis::revocation::MAX_KV_KEY_LEN);
     let stored = RevocationEntry::from_json(&entry.metadata_json().unwrap()).unwrap();
@@ -332,7 +335,8 @@ fn fractional_iat_just_below_the_cut_off_is_revoked() {
     ] {
         let claims = json!({ "sub": "alice", "iat": iat, "exp": NOW + 60 });
         let ok = verify(&token_with(&key, &claims), &ring, &policy(), NOW).unwrap();
-        let snap = revoke_through_the_store(&ring, json!({ "sub": "alice", "before": before }), NOW + 60);
+        let snap =
+            revoke_through_the_store(&ring, json!({ "sub": "alice", "before": before }), NOW + 60);
         assert_eq!(revoked_by(&ok, &snap).is_some(), revoked, "iat {iat}");
     }
 }
@@ -344,7 +348,10 @@ fn a_key_revocation_covers_tokens_that_name_no_kid() {
     let claims = json!({ "sub": "alice", "exp": NOW + 60 });
     let token = craft(r#"{"alg":"HS256"}"#, &claims.to_string(), &key);
     let ok = verify(&token, &ring, &policy(), NOW).unwrap();
-    assert_eq!((ok.header.kid.as_deref(), ok.key_id.as_deref()), (None, Some("k1")));
+    assert_eq!(
+        (ok.header.kid.as_deref(), ok.key_id.as_deref()),
+        (None, Some("k1"))
+    );
     let snap = revoke_through_the_store(&ring, json!({ "kid": "k1" }), NOW + 60);
     assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Key));
     let Err(Denial::Revoked { principal, .. }) =
