@@ -31,7 +31,8 @@ impl Audience {
 }
 
 /// The claims of a token. Time claims are whole seconds (NumericDate); a fractional value is
-/// rounded towards the stricter side (`exp` down, `nbf` and `iat` up).
+/// rounded towards the stricter side (`exp` down, `nbf` and `iat` up), and `iat` is kept
+/// rounded down as well, for revocation cut-offs ([`Claims::iat_floor`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Claims {
     /// `iss`.
@@ -48,9 +49,14 @@ pub struct Claims {
     /// `nbf`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-    /// `iat`.
+    /// `iat`, rounded up: the strict value for "issued in the future".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// `iat`, rounded down: the strict value for a subject revocation's cut-off. For a whole
+    /// `before`, `iat < before` exactly when `floor(iat) < before`, so a token issued at
+    /// `before - 0.5` is covered. Equal to `iat` when `iat` is whole. Not serialized.
+    #[serde(skip)]
+    pub iat_floor: Option<i64>,
     /// `jti`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
@@ -272,9 +278,11 @@ impl RawClaims {
             Some(Some(aud)) => Some(aud),
             Some(None) => return Err(member_type("aud")),
         };
-        let exp = date_claim(self.exp, "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
-        let nbf = date_claim(self.nbf, "nbf", f64::ceil)?;
-        let iat = date_claim(self.iat, "iat", f64::ceil)?;
+        let exp =
+            date_claim(self.exp.as_ref(), "exp", f64::floor)?.ok_or(TokenError::MissingExpiry)?;
+        let nbf = date_claim(self.nbf.as_ref(), "nbf", f64::ceil)?;
+        let iat = date_claim(self.iat.as_ref(), "iat", f64::ceil)?;
+        let iat_floor = date_claim(self.iat.as_ref(), "iat", f64::floor)?;
         Ok(Claims {
             iss,
             sub,
@@ -282,6 +290,7 @@ impl RawClaims {
             exp,
             nbf,
             iat,
+            iat_floor,
             jti,
             scope,
             extra: self.extra,
@@ -341,7 +350,7 @@ fn string_claim(
 }
 
 fn date_claim(
-    raw: Option<RawDate>,
+    raw: Option<&RawDate>,
     name: &'static str,
     round: fn(f64) -> f64,
 ) -> Result<Option<i64>, TokenError> {
@@ -473,6 +482,12 @@ mod tests {
         );
         let c = claims(json!({"exp":10.9,"nbf":5.1,"iat":5.1})).unwrap();
         assert_eq!((c.exp, c.nbf, c.iat), (10, Some(6), Some(6)));
+        assert_eq!(c.iat_floor, Some(5));
+        let whole = claims(json!({"exp":10,"iat":5})).unwrap();
+        assert_eq!((whole.iat, whole.iat_floor), (Some(5), Some(5)));
+        let negative = claims(json!({"exp":10,"iat":-0.5})).unwrap();
+        assert_eq!((negative.iat, negative.iat_floor), (Some(0), Some(-1)));
+        assert!(!serde_json::to_string(&c).unwrap().contains("iat_floor"));
     }
 
     #[test]

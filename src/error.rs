@@ -7,6 +7,7 @@
 use core::fmt;
 
 use crate::keyring::Alg;
+use crate::revocation::IdentifierProblem;
 
 /// Which of the three compact-serialization segments a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +183,14 @@ pub enum TokenError {
         /// The configured maximum.
         max: u64,
     },
+    /// `sub` or `jti` is an identifier the revocation list cannot hold (empty, too long, or
+    /// with a control character), so the token could not be revoked by it.
+    UnrevocableClaim {
+        /// `"sub"` or `"jti"`.
+        claim: &'static str,
+        /// What is wrong with it.
+        problem: IdentifierProblem,
+    },
 }
 
 impl TokenError {
@@ -218,6 +227,7 @@ impl TokenError {
             AudienceMismatch => "audience_mismatch",
             IssuerMismatch => "issuer_mismatch",
             LifetimeTooLong { .. } => "lifetime_too_long",
+            UnrevocableClaim { .. } => "unrevocable_claim",
         }
     }
 }
@@ -256,6 +266,9 @@ impl TokenError {
             AudienceNotConfigured | AudienceMismatch => "the token is not for this audience",
             IssuerMismatch => "the token is not from an accepted issuer",
             LifetimeTooLong { .. } => "the token's lifetime is longer than this gate accepts",
+            UnrevocableClaim { .. } => {
+                "the token's `sub` or `jti` is not an identifier this gate can revoke"
+            }
         }
     }
 }
@@ -352,6 +365,12 @@ impl fmt::Display for TokenError {
             IssuerMismatch => f.write_str("token is not from the expected issuer"),
             LifetimeTooLong { lifetime, max } => {
                 write!(f, "token lifetime {lifetime}s exceeds the {max}s maximum")
+            }
+            UnrevocableClaim { claim, problem } => {
+                write!(
+                    f,
+                    "claim `{claim}` {problem}, so the token could not be revoked"
+                )
             }
         }
     }
@@ -517,6 +536,9 @@ pub enum MintError {
     ReservedClaim(String),
     /// The system random number generator failed.
     Random,
+    /// The subject is an identifier the gate could not revoke, so it would refuse the token
+    /// ([`crate::revocation::identifier_problem`]).
+    UnrevocableSubject(IdentifierProblem),
 }
 
 impl fmt::Display for MintError {
@@ -538,6 +560,9 @@ impl fmt::Display for MintError {
                 write!(f, "claim {c:?} is set by portcullis itself; use the dedicated option")
             }
             MintError::Random => f.write_str("the system random number generator failed"),
+            MintError::UnrevocableSubject(problem) => {
+                write!(f, "the subject {problem}; the gate would refuse the token")
+            }
         }
     }
 }

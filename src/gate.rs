@@ -13,7 +13,7 @@ use crate::error::TokenError;
 use crate::keyring::Key;
 use crate::mint::sign_compact;
 use crate::policy::{Access, NormalizedPath, PathError, Rule};
-use crate::revocation::{RevocationSnapshot, RevokedBy};
+use crate::revocation::{KeyRevocationRefusal, RevocationSnapshot, RevokedBy};
 use crate::verify::{verify, VerifiedToken};
 
 /// How long an identity assertion lives, in seconds.
@@ -57,7 +57,7 @@ impl Principal {
         Principal {
             sub: token.claims.sub.clone(),
             jti: token.claims.jti.clone(),
-            kid: token.header.kid.clone(),
+            kid: token.key_id.clone(),
         }
     }
 }
@@ -125,6 +125,8 @@ pub enum Denial {
     CredentialNotInHeader,
     /// A state-changing admin request whose body is not of a media type the endpoint takes.
     UnsupportedMediaType,
+    /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
+    KeyRevocationRefused(KeyRevocationRefusal),
 }
 
 impl Denial {
@@ -136,6 +138,8 @@ impl Denial {
             BadAdminRequest(_) => 400,
             MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
             CredentialNotInHeader => 401,
+            KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
+            KeyRevocationRefused(_) => 409,
             NoRoute | InsufficientScope { .. } | CrossSiteRequest => 403,
             UnsupportedMediaType => 415,
             AdminNotFound => 404,
@@ -170,6 +174,7 @@ impl Denial {
             CrossSiteRequest => "cross_site_request",
             CredentialNotInHeader => "credential_not_in_header",
             UnsupportedMediaType => "unsupported_media_type",
+            KeyRevocationRefused(refusal) => refusal.code(),
         }
     }
 
@@ -200,6 +205,7 @@ impl Denial {
             }
             Misconfigured { setting } => Some(format!("setting {setting}")),
             BadAdminRequest(why) => Some(why.clone()),
+            KeyRevocationRefused(refusal) => Some(refusal.to_string()),
             _ => None,
         }
     }
@@ -279,6 +285,7 @@ impl Denial {
                 "Unsupported media type",
                 "this admin endpoint takes a body of Content-Type application/json".into(),
             ),
+            KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
         }
     }
 
@@ -490,11 +497,13 @@ pub fn check_revocation(
     match revocations {
         Revocations::Current(snapshot) => {
             let c = &token.claims;
+            // The verifying key's kid, not the header's: a one-key ring accepts tokens that
+            // name none. `iat` rounded down: a token issued at `before - 0.5` is covered.
             match snapshot.check(
                 c.jti.as_deref(),
                 c.sub.as_deref(),
-                c.iat,
-                token.header.kid.as_deref(),
+                c.iat_floor,
+                token.key_id.as_deref(),
             ) {
                 Some(by) => Err(Denial::Revoked {
                     by,
@@ -1051,5 +1060,28 @@ mod tests {
         );
         let down = Denial::RevocationUnavailable { retry_after_s: 7 }.response("r");
         assert_eq!((down.status, down.header("retry-after")), (503, Some("7")));
+    }
+
+    #[test]
+    fn each_key_revocation_refusal_is_its_own_problem() {
+        for (refusal, status, code) in [
+            (KeyRevocationRefusal::NotInRing, 400, "kid_not_in_ring"),
+            (
+                KeyRevocationRefusal::SigningKey,
+                409,
+                "signing_key_needs_confirm",
+            ),
+            (
+                KeyRevocationRefusal::CallersKey,
+                409,
+                "own_key_needs_confirm",
+            ),
+        ] {
+            let response = Denial::KeyRevocationRefused(refusal).response("r");
+            assert_eq!(response.status, status);
+            assert!(response
+                .body
+                .contains(&format!("urn:portcullis:problem:{code}")));
+        }
     }
 }

@@ -218,9 +218,10 @@ impl Key {
         let alg = string("alg")?.ok_or(member("alg"))?;
         let alg = Alg::from_name(alg).ok_or(KeyringError::UnsupportedAlgorithm { index })?;
         let kid = string("kid")?.map(str::to_owned);
+        // A kid the revocation list could not hold would make the key impossible to revoke.
         if kid
-            .as_ref()
-            .is_some_and(|k| k.is_empty() || k.len() > crate::token::MAX_KID_LEN)
+            .as_deref()
+            .is_some_and(|k| crate::revocation::identifier_problem(k).is_some())
         {
             return Err(member("kid"));
         }
@@ -476,6 +477,14 @@ mod tests {
         let long_kid = format!(r#"{{"keys":[{}]}}"#, jwk(&"k".repeat(257), "HS256", 32, ""));
         assert_eq!(
             Keyring::from_jwks(&long_kid).unwrap_err(),
+            KeyringError::Member {
+                index: 0,
+                member: "kid"
+            }
+        );
+        let control_kid = format!(r#"{{"keys":[{}]}}"#, jwk("a\\u0007", "HS256", 32, ""));
+        assert_eq!(
+            Keyring::from_jwks(&control_kid).unwrap_err(),
             KeyringError::Member {
                 index: 0,
                 member: "kid"

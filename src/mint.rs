@@ -6,6 +6,7 @@ use crate::b64;
 use crate::claims::{Audience, Claims, REGISTERED};
 use crate::error::MintError;
 use crate::keyring::{Key, Keyring, MAX_TAG_LEN};
+use crate::revocation::identifier_problem;
 
 /// The default lifetime of a minted token: five minutes.
 pub const DEFAULT_TTL: u64 = 5 * 60;
@@ -92,6 +93,9 @@ pub fn mint(
             return Err(MintError::TtlTooLong { ttl: req.ttl, max });
         }
     }
+    if let Some(problem) = identifier_problem(&req.sub) {
+        return Err(MintError::UnrevocableSubject(problem));
+    }
     if let Some(name) = req.extra.keys().find(|k| REGISTERED.contains(&k.as_str())) {
         return Err(MintError::ReservedClaim(name.clone()));
     }
@@ -102,6 +106,7 @@ pub fn mint(
         exp: now.saturating_add(i64::try_from(req.ttl).unwrap_or(i64::MAX)),
         nbf: None,
         iat: Some(now),
+        iat_floor: Some(now),
         jti: Some(new_jti()?),
         scope: req.scope.clone().filter(|s| !s.trim().is_empty()),
         extra: req.extra.clone(),

@@ -9,7 +9,8 @@
 //! - [`Revocation::Subject`]: every token for a `sub` issued before a time (`iat < before`).
 //!   A token for that subject **without** `iat` is treated as revoked: nothing proves it
 //!   was issued after the cut-off.
-//! - [`Revocation::Key`]: every token whose header names a `kid` (key compromise).
+//! - [`Revocation::Key`]: every token the key `kid` verifies (key compromise), whether or
+//!   not its header names the `kid` (a one-key ring accepts tokens that name none).
 //!
 //! # Storage design
 //! Nothing in a request handler reads, modifies and writes a shared KV key, so concurrent
@@ -45,6 +46,8 @@ use base64::Engine as _;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::keyring::Keyring;
+
 /// Prefix of every per-revocation KV key; a rebuild lists this prefix.
 pub const KEY_PREFIX: &str = "rev/";
 
@@ -65,6 +68,53 @@ pub const KV_MIN_EXPIRATION_AHEAD: i64 = 70;
 
 /// Longest `jti`, `sub` or `kid` the admin API accepts, in bytes.
 pub const MAX_IDENTIFIER_LEN: usize = 256;
+
+/// Why an identifier (`jti`, `sub` or `kid`) cannot be revoked.
+///
+/// One rule serves the verifier (a token whose `sub` or `jti` breaks it is refused), the key
+/// ring (a `kid` that breaks it is not loaded) and the admin API (a revoke request naming one
+/// is refused): so every token the gate accepts can be revoked by each of its identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifierProblem {
+    /// The empty string.
+    Empty,
+    /// Longer than [`MAX_IDENTIFIER_LEN`] bytes.
+    TooLong {
+        /// Its length, in bytes.
+        len: usize,
+    },
+    /// Holds a control character (U+0000 to U+001F, U+007F).
+    ControlCharacter,
+}
+
+impl fmt::Display for IdentifierProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentifierProblem::Empty => f.write_str("is empty"),
+            IdentifierProblem::TooLong { .. } => f.write_str("is too long"),
+            IdentifierProblem::ControlCharacter => f.write_str("holds a control character"),
+        }
+    }
+}
+
+/// Checks that `id` can be revoked: non-empty, at most [`MAX_IDENTIFIER_LEN`] bytes, no
+/// control character.
+///
+/// Such an identifier always fits the store: base64url makes its KV key at most
+/// `4 * 256 / 3` bytes (well under [`MAX_KV_KEY_LEN`]), and without control characters JSON
+/// escapes at most `"` and `\`, doubling it at worst, so an entry's metadata stays under
+/// [`MAX_KV_METADATA_LEN`] (see the test `every_valid_identifier_fits_the_store`).
+pub fn identifier_problem(id: &str) -> Option<IdentifierProblem> {
+    if id.is_empty() {
+        Some(IdentifierProblem::Empty)
+    } else if id.len() > MAX_IDENTIFIER_LEN {
+        Some(IdentifierProblem::TooLong { len: id.len() })
+    } else if id.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        Some(IdentifierProblem::ControlCharacter)
+    } else {
+        None
+    }
+}
 
 /// Largest admin request body (revoke or introspect) accepted, in bytes.
 pub const MAX_ADMIN_BODY_LEN: usize = 8 * 1024;
@@ -96,7 +146,7 @@ pub enum Revocation {
         /// Cut-off, NumericDate seconds; tokens with `iat >= before` are spared.
         before: i64,
     },
-    /// Every token whose header names `kid` (key compromise).
+    /// Every token the ring key `kid` verifies (key compromise).
     Key {
         /// The compromised key's id.
         kid: String,
@@ -604,7 +654,10 @@ impl RevocationSnapshot {
         self.built_at
     }
 
-    /// Whether a token with these claims (and header `kid`) is revoked, and by what.
+    /// Whether a token with these claims is revoked, and by what. `kid` is the kid of the
+    /// key that verified it (not the header's); `iat` is rounded down
+    /// ([`crate::claims::Claims::iat_floor`]), so a fractional `iat` just below a cut-off is
+    /// covered.
     ///
     /// Checks `jti`, then subject, then key, and answers the first match. Under a subject
     /// revocation, a token with `iat < before` is revoked, one with `iat >= before` is
@@ -902,8 +955,16 @@ impl std::error::Error for RevocationError {
 /// A parsed revoke request.
 #[derive(Clone, PartialEq, Eq)]
 pub enum RevokeRequest {
-    /// Revoke this directly.
+    /// Revoke this directly (a `jti` or a subject).
     Revoke(Revocation),
+    /// Revoke a key of the ring: [`check_key_revocation`] decides whether it may be.
+    Key {
+        /// The key's id.
+        kid: String,
+        /// Whether the request said `"confirm": true`, needed for the signing key and the
+        /// caller's own key.
+        confirm: bool,
+    },
     /// Revoke the presented token: the caller verifies it and revokes its `jti` (with its
     /// `exp` for the expiry, see [`entry_for`]).
     Token(String),
@@ -914,6 +975,11 @@ impl fmt::Debug for RevokeRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RevokeRequest::Revoke(rev) => f.debug_tuple("Revoke").field(rev).finish(),
+            RevokeRequest::Key { kid, confirm } => f
+                .debug_struct("Key")
+                .field("kid", kid)
+                .field("confirm", confirm)
+                .finish(),
             RevokeRequest::Token(token) => write!(f, "Token(<{} bytes redacted>)", token.len()),
         }
     }
@@ -966,6 +1032,13 @@ pub enum AdminRequestError {
         /// The limit.
         max: usize,
     },
+    /// An identifier holding a control character: no token the gate accepts has one.
+    ControlCharacter {
+        /// The field.
+        field: &'static str,
+    },
+    /// `confirm` with another target than `kid`.
+    ConfirmWithoutKey,
     /// None of `jti`, `sub`, `kid`, `token`.
     MissingTarget,
     /// More than one of `jti`, `sub`, `kid`, `token`.
@@ -1019,6 +1092,12 @@ impl fmt::Display for AdminRequestError {
                     f,
                     "field \"{field}\" is {len} bytes, over the {max}-byte limit"
                 )
+            }
+            AdminRequestError::ControlCharacter { field } => {
+                write!(f, "field \"{field}\" holds a control character")
+            }
+            AdminRequestError::ConfirmWithoutKey => {
+                f.write_str("\"confirm\" is only allowed with \"kid\"")
             }
             AdminRequestError::MissingTarget => {
                 f.write_str("give one of \"jti\", \"sub\", \"kid\" or \"token\"")
@@ -1122,20 +1201,24 @@ fn string_member(
     }
 }
 
-/// Takes an identifier member: a non-empty string of at most [`MAX_IDENTIFIER_LEN`] bytes.
+/// Takes an identifier member: a string that [`identifier_problem`] accepts.
 fn identifier_member(
     field: &'static str,
     value: serde_json::Value,
 ) -> Result<String, AdminRequestError> {
     let s = string_member(field, value)?;
-    if s.len() > MAX_IDENTIFIER_LEN {
-        return Err(AdminRequestError::FieldTooLong {
+    match identifier_problem(&s) {
+        None => Ok(s),
+        Some(IdentifierProblem::Empty) => Err(AdminRequestError::EmptyField { field }),
+        Some(IdentifierProblem::TooLong { len }) => Err(AdminRequestError::FieldTooLong {
             field,
-            len: s.len(),
+            len,
             max: MAX_IDENTIFIER_LEN,
-        });
+        }),
+        Some(IdentifierProblem::ControlCharacter) => {
+            Err(AdminRequestError::ControlCharacter { field })
+        }
     }
-    Ok(s)
 }
 
 /// Sets a field once, rejecting a second occurrence.
@@ -1153,16 +1236,18 @@ fn set_once<T>(
 
 /// Parses a revoke request body at `now`: exactly one of `{"jti": "…"}`,
 /// `{"sub": "…", "before": N}` (`before` optional, default `now`, not later than `now`),
-/// `{"kid": "…"}` or `{"token": "…"}` (the caller verifies the token and revokes its `jti`).
+/// `{"kid": "…", "confirm": true}` (`confirm` optional, see [`check_key_revocation`]) or
+/// `{"token": "…"}` (the caller verifies the token and revokes its `jti`).
 ///
-/// Identifiers must be non-empty and at most [`MAX_IDENTIFIER_LEN`] bytes; the token is
-/// bounded only by [`MAX_ADMIN_BODY_LEN`].
+/// Identifiers must pass [`identifier_problem`]; the token is bounded only by
+/// [`MAX_ADMIN_BODY_LEN`].
 ///
 /// # Errors
 /// One [`AdminRequestError`] variant per reason; none echoes a value.
 pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, AdminRequestError> {
     check_body_len(body)?;
     let (mut jti, mut sub, mut kid, mut token, mut before) = (None, None, None, None, None);
+    let mut confirm = None;
     for (name, value) in parse_object(body)? {
         match name.as_str() {
             "jti" => set_once(&mut jti, "jti", identifier_member("jti", value)?)?,
@@ -1170,6 +1255,15 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
             "kid" => set_once(&mut kid, "kid", identifier_member("kid", value)?)?,
             "token" => set_once(&mut token, "token", string_member("token", value)?)?,
             "before" => set_once(&mut before, "before", before_member(value, now)?)?,
+            "confirm" => {
+                let serde_json::Value::Bool(value) = value else {
+                    return Err(AdminRequestError::WrongType {
+                        field: "confirm",
+                        expected: "a boolean",
+                    });
+                };
+                set_once(&mut confirm, "confirm", value)?
+            }
             _ => return Err(AdminRequestError::UnknownField { field: name }),
         }
     }
@@ -1182,13 +1276,19 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
     if before.is_some() && sub.is_none() {
         return Err(AdminRequestError::BeforeWithoutSubject);
     }
+    if confirm.is_some() && kid.is_none() {
+        return Err(AdminRequestError::ConfirmWithoutKey);
+    }
     Ok(match (jti, sub, kid, token) {
         (Some(jti), ..) => RevokeRequest::Revoke(Revocation::Token { jti }),
         (_, Some(sub), ..) => RevokeRequest::Revoke(Revocation::Subject {
             sub,
             before: before.unwrap_or(now),
         }),
-        (_, _, Some(kid), _) => RevokeRequest::Revoke(Revocation::Key { kid }),
+        (_, _, Some(kid), _) => RevokeRequest::Key {
+            kid,
+            confirm: confirm.unwrap_or(false),
+        },
         (.., Some(token)) => RevokeRequest::Token(token),
         (None, None, None, None) => unreachable!("exactly one target was counted"),
     })
@@ -1216,6 +1316,73 @@ fn before_member(value: serde_json::Value, now: i64) -> Result<i64, AdminRequest
         return Err(AdminRequestError::BeforeInFuture { before, now });
     }
     Ok(before)
+}
+
+/// Why a key revocation was refused; nothing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRevocationRefusal {
+    /// No key in the ring has this `kid`: revoking it would report success and revoke
+    /// nothing (a typo, or the wrong deployment).
+    NotInRing,
+    /// The ring's signing key: every token minted from now on would be refused, admin
+    /// tokens included. Needs `"confirm": true`.
+    SigningKey,
+    /// The key that verified the caller's own token: the caller locks themself out. Needs
+    /// `"confirm": true`.
+    CallersKey,
+}
+
+impl KeyRevocationRefusal {
+    /// A stable code: the problem type's last part.
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyRevocationRefusal::NotInRing => "kid_not_in_ring",
+            KeyRevocationRefusal::SigningKey => "signing_key_needs_confirm",
+            KeyRevocationRefusal::CallersKey => "own_key_needs_confirm",
+        }
+    }
+}
+
+impl fmt::Display for KeyRevocationRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyRevocationRefusal::NotInRing => "no key in the key ring has this kid",
+            KeyRevocationRefusal::SigningKey => {
+                "this is the signing key: revoking it refuses every token it signs, admin \
+                 tokens included; send \"confirm\": true to revoke it anyway"
+            }
+            KeyRevocationRefusal::CallersKey => {
+                "this key verified your own token: revoking it locks you out; send \
+                 \"confirm\": true to revoke it anyway"
+            }
+        })
+    }
+}
+
+impl std::error::Error for KeyRevocationRefusal {}
+
+/// Decides whether `kid` may be revoked by a caller whose token `caller_kid` verified.
+///
+/// Refuses a `kid` not in `ring` (always), and, unless `confirm`, the ring's signing key and
+/// the caller's own key. Answers the revocation to write.
+pub fn check_key_revocation(
+    ring: &Keyring,
+    caller_kid: Option<&str>,
+    kid: &str,
+    confirm: bool,
+) -> Result<Revocation, KeyRevocationRefusal> {
+    let key = ring.get(kid).ok_or(KeyRevocationRefusal::NotInRing)?;
+    if !confirm {
+        if key.signs() {
+            return Err(KeyRevocationRefusal::SigningKey);
+        }
+        if caller_kid == Some(kid) {
+            return Err(KeyRevocationRefusal::CallersKey);
+        }
+    }
+    Ok(Revocation::Key {
+        kid: kid.to_owned(),
+    })
 }
 
 /// Parses a token introspection body (RFC 7662) and returns the token.
@@ -1984,7 +2151,17 @@ mod tests {
         );
         assert_eq!(
             revoke(r#"{"kid":"k1"}"#),
-            Ok(RevokeRequest::Revoke(kid("k1")))
+            Ok(RevokeRequest::Key {
+                kid: "k1".into(),
+                confirm: false
+            })
+        );
+        assert_eq!(
+            revoke(r#"{"kid":"k1","confirm":true}"#),
+            Ok(RevokeRequest::Key {
+                kid: "k1".into(),
+                confirm: true
+            })
         );
         assert_eq!(
             revoke(r#"{"token":"eyJ.x.y"}"#),
@@ -2122,6 +2299,160 @@ mod tests {
         assert_eq!(
             revoke(&format!(r#"{{"token":"{token}"}}"#)),
             Ok(RevokeRequest::Token(token))
+        );
+    }
+
+    #[test]
+    fn revoke_request_takes_confirm_only_as_a_boolean_with_kid() {
+        assert_eq!(
+            revoke(r#"{"jti":"a","confirm":true}"#),
+            Err(AdminRequestError::ConfirmWithoutKey)
+        );
+        assert_eq!(
+            revoke(r#"{"kid":"a","confirm":"yes"}"#),
+            Err(AdminRequestError::WrongType {
+                field: "confirm",
+                expected: "a boolean"
+            })
+        );
+        assert_eq!(
+            revoke(r#"{"kid":"a","confirm":true,"confirm":true}"#),
+            Err(AdminRequestError::DuplicateField { field: "confirm" })
+        );
+    }
+
+    #[test]
+    fn revoke_request_rejects_identifiers_with_control_characters() {
+        for body in [
+            r#"{"jti":"a\u0000"}"#,
+            r#"{"sub":"\u007f"}"#,
+            r#"{"kid":"\n"}"#,
+        ] {
+            assert!(
+                matches!(
+                    revoke(body),
+                    Err(AdminRequestError::ControlCharacter { .. })
+                ),
+                "{body}"
+            );
+        }
+        assert!(revoke(r#"{"sub":"é \" \\ /"}"#).is_ok());
+    }
+
+    #[test]
+    fn identifier_rule_refuses_empty_long_and_control_identifiers() {
+        assert_eq!(identifier_problem(""), Some(IdentifierProblem::Empty));
+        assert_eq!(
+            identifier_problem(&"x".repeat(MAX_IDENTIFIER_LEN + 1)),
+            Some(IdentifierProblem::TooLong {
+                len: MAX_IDENTIFIER_LEN + 1
+            })
+        );
+        for bad in ["a\0", "\t", "a\nb", "\u{7f}"] {
+            assert_eq!(
+                identifier_problem(bad),
+                Some(IdentifierProblem::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        for good in ["a", "user@example.com", "é", " padded ", "\u{80}", "\"\\"] {
+            assert_eq!(identifier_problem(good), None, "{good:?}");
+        }
+        assert_eq!(identifier_problem(&"x".repeat(MAX_IDENTIFIER_LEN)), None);
+    }
+
+    #[test]
+    fn every_valid_identifier_fits_the_store() {
+        // The worst cases: the longest identifier of characters JSON escapes (`"`, `\`),
+        // and of the longest UTF-8 characters (base64 grows the KV key with bytes).
+        let worst = [
+            "\"".repeat(MAX_IDENTIFIER_LEN),
+            "\\".repeat(MAX_IDENTIFIER_LEN),
+            "\u{10FFFF}".repeat(MAX_IDENTIFIER_LEN / 4),
+        ];
+        for id in worst {
+            assert_eq!(identifier_problem(&id), None);
+            for rev in [jti(&id), sub(&id, i64::MIN), kid(&id)] {
+                let entry = RevocationEntry {
+                    revocation: rev,
+                    revoked_at: i64::MIN,
+                    expires_at: Some(i64::MIN),
+                };
+                entry.kv_key().unwrap();
+                entry.metadata_json().unwrap();
+            }
+        }
+    }
+
+    fn ring(keys: &str) -> Keyring {
+        Keyring::from_jwks(&format!(r#"{{"keys":[{keys}]}}"#)).unwrap()
+    }
+
+    const K: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    #[test]
+    fn key_revocation_refuses_a_kid_not_in_the_ring() {
+        let ring = ring(&format!(
+            r#"{{"kty":"oct","kid":"k1","alg":"HS256","k":"{K}"}}"#
+        ));
+        for confirm in [false, true] {
+            assert_eq!(
+                check_key_revocation(&ring, None, "k2", confirm),
+                Err(KeyRevocationRefusal::NotInRing)
+            );
+        }
+    }
+
+    #[test]
+    fn key_revocation_of_the_signing_or_own_key_needs_confirm() {
+        let ring = ring(&format!(
+            r#"{{"kty":"oct","kid":"old","alg":"HS256","k":"{K}","key_ops":["verify"]}},
+               {{"kty":"oct","kid":"new","alg":"HS256","k":"{K}","key_ops":["sign","verify"]}},
+               {{"kty":"oct","kid":"other","alg":"HS256","k":"{K}","key_ops":["verify"]}}"#
+        ));
+        assert_eq!(
+            check_key_revocation(&ring, Some("old"), "new", false),
+            Err(KeyRevocationRefusal::SigningKey)
+        );
+        assert_eq!(
+            check_key_revocation(&ring, Some("old"), "old", false),
+            Err(KeyRevocationRefusal::CallersKey)
+        );
+        assert_eq!(
+            check_key_revocation(&ring, Some("new"), "new", false),
+            Err(KeyRevocationRefusal::SigningKey)
+        );
+        assert_eq!(
+            check_key_revocation(&ring, Some("old"), "other", false),
+            Ok(kid("other"))
+        );
+        assert_eq!(
+            check_key_revocation(&ring, None, "other", false),
+            Ok(kid("other"))
+        );
+        for target in ["new", "old"] {
+            assert_eq!(
+                check_key_revocation(&ring, Some("old"), target, true),
+                Ok(kid(target))
+            );
+        }
+    }
+
+    #[test]
+    fn key_revocation_refusals_have_distinct_codes() {
+        let codes = [
+            KeyRevocationRefusal::NotInRing,
+            KeyRevocationRefusal::SigningKey,
+            KeyRevocationRefusal::CallersKey,
+        ]
+        .map(KeyRevocationRefusal::code);
+        assert_eq!(
+            codes,
+            [
+                "kid_not_in_ring",
+                "signing_key_needs_confirm",
+                "own_key_needs_confirm"
+            ]
         );
     }
 

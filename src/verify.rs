@@ -6,7 +6,8 @@
 use crate::b64;
 use crate::claims::Claims;
 use crate::error::{Segment, TokenError};
-use crate::keyring::{Alg, Keyring};
+use crate::keyring::{Alg, Key, Keyring};
+use crate::revocation::identifier_problem;
 use crate::token::{self, Header};
 
 /// What the verifier requires. The verifier decides the algorithms, never the token.
@@ -46,6 +47,10 @@ pub struct VerifiedToken {
     pub header: Header,
     /// Its claims.
     pub claims: Claims,
+    /// The `kid` of the ring key that verified it: what a key revocation and the audit
+    /// line go by. Not the header's `kid`, which a one-key ring lets a token leave out.
+    /// `None` only for a one-key ring whose key has no `kid`.
+    pub key_id: Option<String>,
 }
 
 /// Verifies a compact JWS token at time `now` (seconds since the epoch): signature, then
@@ -56,10 +61,14 @@ pub fn verify(
     policy: &VerifyPolicy,
     now: i64,
 ) -> Result<VerifiedToken, TokenError> {
-    let (header, payload) = check_signature(token, keyring, policy)?;
+    let (header, payload, key) = check_signature(token, keyring, policy)?;
     let claims = token::with_decoded(payload, Segment::Payload, Claims::parse)?;
     check_claims(&claims, policy, now)?;
-    Ok(VerifiedToken { header, claims })
+    Ok(VerifiedToken {
+        header,
+        claims,
+        key_id: key.kid().map(str::to_owned),
+    })
 }
 
 /// A JWS whose header and tag passed every check; its payload is not yet interpreted.
@@ -78,17 +87,18 @@ pub fn verify_jws(
     keyring: &Keyring,
     policy: &VerifyPolicy,
 ) -> Result<VerifiedJws, TokenError> {
-    let (header, payload) = check_signature(token, keyring, policy)?;
+    let (header, payload, _) = check_signature(token, keyring, policy)?;
     let payload = token::decode_segment(payload, Segment::Payload)?;
     Ok(VerifiedJws { header, payload })
 }
 
-/// Everything up to and including the tag; answers the header and the still-encoded payload.
-fn check_signature<'t>(
+/// Everything up to and including the tag; answers the header, the still-encoded payload
+/// and the key that verified the tag.
+fn check_signature<'t, 'k>(
     token: &'t str,
-    keyring: &Keyring,
+    keyring: &'k Keyring,
     policy: &VerifyPolicy,
-) -> Result<(Header, &'t str), TokenError> {
+) -> Result<(Header, &'t str, &'k Key), TokenError> {
     let parts = token::split(token, policy.max_token_len)?;
     let header = Header::decode(parts.header)?;
     if !policy.algorithms.contains(&header.alg) {
@@ -116,10 +126,12 @@ fn check_signature<'t>(
         let tag = token::decode_segment(parts.signature, Segment::Signature)?;
         key.verify_tag(parts.signing_input.as_bytes(), &tag)?;
     }
-    Ok((header, parts.payload))
+    Ok((header, parts.payload, key))
 }
 
-/// The time, audience, issuer and lifetime rules, on claims whose signature already checked.
+/// The time, audience, issuer and lifetime rules, on claims whose signature already checked;
+/// last, that the token can be revoked by its `sub` and its `jti`
+/// ([`crate::revocation::identifier_problem`]): the gate accepts no token it cannot revoke.
 pub fn check_claims(claims: &Claims, policy: &VerifyPolicy, now: i64) -> Result<(), TokenError> {
     let leeway = policy.leeway;
     let skew = i64::try_from(leeway).unwrap_or(i64::MAX);
@@ -155,6 +167,11 @@ pub fn check_claims(claims: &Claims, policy: &VerifyPolicy, now: i64) -> Result<
         let lifetime = claims.exp.saturating_sub(claims.iat.unwrap_or(now));
         if lifetime > i64::try_from(max).unwrap_or(i64::MAX) {
             return Err(TokenError::LifetimeTooLong { lifetime, max });
+        }
+    }
+    for (claim, value) in [("sub", &claims.sub), ("jti", &claims.jti)] {
+        if let Some(problem) = value.as_deref().and_then(identifier_problem) {
+            return Err(TokenError::UnrevocableClaim { claim, problem });
         }
     }
     Ok(())

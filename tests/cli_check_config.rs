@@ -130,6 +130,25 @@ fn a_valid_config_passes_with_a_summary_of_keys_routes_and_policy() {
 }
 
 #[test]
+fn the_summary_says_a_key_without_kid_cannot_be_revoked_by_kid() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let mut key = jwk("k1", 1);
+    key.as_object_mut().unwrap().remove("kid");
+    dir.write(
+        ".dev.vars",
+        &dev_vars(&json!({"keys": [key]}), &jwk("origin", 2)),
+    );
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("the key without kid (HS256) signs; without a kid it cannot be revoked"),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_summary_names_the_signer_of_a_ring_in_rotation_and_never_prints_a_key() {
     let dir = Scratch::new();
     dir.write("wrangler.toml", WRANGLER);

@@ -7,9 +7,15 @@ use std::collections::BTreeMap;
 
 use common::*;
 use portcullis::claims::{Audience, REGISTERED};
-use portcullis::error::TokenError;
+use portcullis::error::{MintError, TokenError};
+use portcullis::gate::{check_revocation, Denial, Revocations};
 use portcullis::keyring::{Alg, Key, Keyring};
 use portcullis::mint::{mint, MintRequest};
+use portcullis::revocation::{
+    check_key_revocation, entry_for, identifier_problem, parse_revoke_request, RevocationEntry,
+    RevocationPolicy, RevocationSnapshot, RevokeRequest, RevokedBy,
+};
+use portcullis::verify::VerifiedToken;
 use portcullis::verify::{verify, VerifyPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -85,6 +91,15 @@ proptest! {
             ttl,
             extra: extra.clone(),
         };
+        // A subject the gate could not revoke is refused at minting: the gate would refuse
+        // the token (see every_accepted_token_can_be_revoked_by_each_identifier).
+        if let Some(problem) = identifier_problem(&sub) {
+            prop_assert_eq!(
+                mint(key, &req, now, Some(ttl)).unwrap_err(),
+                MintError::UnrevocableSubject(problem)
+            );
+            return Ok(());
+        }
         let minted = mint(key, &req, now, Some(ttl)).unwrap();
         let policy = VerifyPolicy {
             algorithms: vec![alg],
@@ -188,6 +203,163 @@ proptest! {
             prop_assert!(i128::from(now) < i128::from(ok.claims.exp) + i128::from(leeway));
         }
     }
+}
+
+/// Identifiers of every kind that matters to the store: arbitrary text (control characters
+/// included), near the length limit, escapes JSON doubles, the empty string.
+fn any_identifier() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-z\"\\\\é\u{10FFFF}]{250,260}",
+        "[ -~]{0,300}",
+        "[\\x00-\\x20a]{0,4}",
+        Just(String::new()),
+    ]
+}
+
+/// Revokes by a JSON body as the admin API does: parse, build the entry, store it (KV key and
+/// metadata must fit), read it back from the metadata, build and round-trip the snapshot.
+fn revoke_through_the_store(ring: &Keyring, body: Value, token_exp: i64) -> RevocationSnapshot {
+    // The edge measures `before` from the next second, as here.
+    let rev = match parse_revoke_request(body.to_string().as_bytes(), NOW + 1).unwrap() {
+        RevokeRequest::Revoke(rev) => rev,
+        RevokeRequest::Key { kid, .. } => check_key_revocation(ring, None, &kid, true).unwrap(),
+        RevokeRequest::Token(_) => unreachable!("no token bodies here"),
+    };
+    let policy = RevocationPolicy {
+        max_ttl: 3600,
+        leeway: 0,
+    };
+    let entry = entry_for(rev, NOW, Some(token_exp), &policy);
+    assert!(entry.kv_key().unwrap().len() <= portcullis::revocation::MAX_KV_KEY_LEN);
+    let stored = RevocationEntry::from_json(&entry.metadata_json().unwrap()).unwrap();
+    assert_eq!(stored, entry);
+    let snapshot = RevocationSnapshot::from_entries([stored], NOW);
+    RevocationSnapshot::from_json(&snapshot.to_json()).unwrap()
+}
+
+fn revoked_by(token: &VerifiedToken, snapshot: &RevocationSnapshot) -> Option<RevokedBy> {
+    match check_revocation(token, false, Revocations::Current(snapshot)) {
+        Ok(_) => None,
+        Err(Denial::Revoked { by, .. }) => Some(by),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: CASES,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/properties.txt"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// The invariant of issue 10 items 1 and 2: every token verify accepts can be revoked by
+    /// its `jti`, by its `sub` and by the key that verified it, through the admin API's own
+    /// parser and the store's limits, and that revocation then refuses it. A token is refused
+    /// at verification exactly when its `sub` or `jti` could not be revoked.
+    #[test]
+    fn every_accepted_token_can_be_revoked_by_each_identifier(
+        sub in prop::option::of(any_identifier()),
+        jti in prop::option::of(any_identifier()),
+        iat_ms in prop::option::of(0i64..=NOW * 1000),
+        name_kid in any::<bool>(),
+    ) {
+        // A one-key ring: a token may leave out its kid, and is still verified by "k1".
+        let key = key(Some("k1"), Alg::HS256, 9);
+        let ring = ring(&[&key]);
+        let exp = NOW + 60;
+        let mut claims = json!({ "exp": exp });
+        if let Some(sub) = &sub { claims["sub"] = json!(sub); }
+        if let Some(jti) = &jti { claims["jti"] = json!(jti); }
+        if let Some(ms) = iat_ms { claims["iat"] = json!(ms as f64 / 1000.0); }
+        let header = if name_kid { r#"{"alg":"HS256","kid":"k1"}"# } else { r#"{"alg":"HS256"}"# };
+        let token = craft(header, &claims.to_string(), &key);
+        let unrevocable = [("sub", &sub), ("jti", &jti)]
+            .into_iter()
+            .find_map(|(claim, v)| Some((claim, identifier_problem(v.as_deref()?)?)));
+        let ok = match (verify(&token, &ring, &policy(), NOW), unrevocable) {
+            (Err(TokenError::UnrevocableClaim { claim, problem }), Some(expected)) => {
+                prop_assert_eq!((claim, problem), expected);
+                return Ok(());
+            }
+            (Ok(ok), None) => ok,
+            (got, expected) => {
+                prop_assert!(false, "verify gave {:?}, unrevocable: {:?}", got, expected);
+                unreachable!()
+            }
+        };
+        prop_assert_eq!(ok.key_id.as_deref(), Some("k1"));
+        prop_assert_eq!(revoked_by(&ok, &RevocationSnapshot::empty(NOW)), None);
+        if let Some(jti) = &jti {
+            let snap = revoke_through_the_store(&ring, json!({ "jti": jti }), exp);
+            prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Token));
+        }
+        if let Some(sub) = &sub {
+            let snap = revoke_through_the_store(&ring, json!({ "sub": sub }), exp);
+            prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Subject { before: NOW + 1 }));
+        }
+        let snap = revoke_through_the_store(&ring, json!({ "kid": "k1" }), exp);
+        prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Key));
+    }
+
+    /// Issue 10 item 3: a subject revocation covers exactly the tokens with `iat < before`,
+    /// comparing the exact (fractional) `iat`: `before - 0.5` is covered, `before` is not.
+    #[test]
+    fn subject_revocation_compares_the_exact_iat(
+        iat_ms in (NOW - 10) * 1000..=NOW * 1000,
+        before in NOW - 10..=NOW,
+    ) {
+        let key = key(Some("k1"), Alg::HS256, 9);
+        let ring = ring(&[&key]);
+        let iat = iat_ms as f64 / 1000.0;
+        let claims = json!({ "sub": "alice", "iat": iat, "exp": NOW + 60 });
+        let ok = verify(&token_with(&key, &claims), &ring, &policy(), NOW).unwrap();
+        let body = json!({ "sub": "alice", "before": before });
+        let snap = revoke_through_the_store(&ring, body, NOW + 60);
+        let covered = iat_ms < before * 1000;
+        prop_assert_eq!(revoked_by(&ok, &snap).is_some(), covered, "iat {} before {}", iat, before);
+    }
+}
+
+#[test]
+fn fractional_iat_just_below_the_cut_off_is_revoked() {
+    let key = key(Some("k1"), Alg::HS256, 9);
+    let ring = ring(&[&key]);
+    let before = NOW - 5;
+    for (iat, revoked) in [
+        (json!(before as f64 - 0.5), true),
+        (json!(before as f64 - 0.001), true),
+        (json!(before - 1), true),
+        (json!(before), false),
+        (json!(before as f64 + 0.5), false),
+    ] {
+        let claims = json!({ "sub": "alice", "iat": iat, "exp": NOW + 60 });
+        let ok = verify(&token_with(&key, &claims), &ring, &policy(), NOW).unwrap();
+        let snap =
+            revoke_through_the_store(&ring, json!({ "sub": "alice", "before": before }), NOW + 60);
+        assert_eq!(revoked_by(&ok, &snap).is_some(), revoked, "iat {iat}");
+    }
+}
+
+#[test]
+fn a_key_revocation_covers_tokens_that_name_no_kid() {
+    let key = key(Some("k1"), Alg::HS256, 9);
+    let ring = ring(&[&key]);
+    let claims = json!({ "sub": "alice", "exp": NOW + 60 });
+    let token = craft(r#"{"alg":"HS256"}"#, &claims.to_string(), &key);
+    let ok = verify(&token, &ring, &policy(), NOW).unwrap();
+    assert_eq!(
+        (ok.header.kid.as_deref(), ok.key_id.as_deref()),
+        (None, Some("k1"))
+    );
+    let snap = revoke_through_the_store(&ring, json!({ "kid": "k1" }), NOW + 60);
+    assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Key));
+    let Err(Denial::Revoked { principal, .. }) =
+        check_revocation(&ok, false, Revocations::Current(&snap))
+    else {
+        panic!("not revoked");
+    };
+    assert_eq!(principal.kid.as_deref(), Some("k1"));
 }
 
 /// Errors a tampered payload or signature may produce: the tag is checked before any claim

@@ -133,7 +133,7 @@ pub(crate) async fn handle(mut req: Request, a: AdminContext<'_>) -> worker::Res
         Vec::new()
     };
     let result = match (method.as_str(), endpoint) {
-        ("POST", "/revocations") => revoke(env, config, &body).await,
+        ("POST", "/revocations") => revoke(env, config, &body, who.kid.as_deref()).await,
         ("GET", "/revocations") => list(env).await,
         ("POST", "/introspect") => {
             introspect(env, ctx, config, &body, content_type.as_deref()).await
@@ -224,7 +224,13 @@ fn policy(config: &GateConfig) -> RevocationPolicy {
     }
 }
 
-async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<Done, Denial> {
+/// `caller_kid`: the kid of the key that verified the admin's own token.
+async fn revoke(
+    env: &Env,
+    config: &GateConfig,
+    body: &[u8],
+    caller_kid: Option<&str>,
+) -> Result<Done, Denial> {
     let now = now_s();
     // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
     // measured from the next second, it also covers tokens issued earlier in this one.
@@ -232,6 +238,11 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<Done, Den
         parse_revoke_request(body, now + 1).map_err(|e| Denial::BadAdminRequest(e.to_string()))?;
     let entry = match request {
         RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
+        RevokeRequest::Key { kid, confirm } => {
+            let rev = revocation::check_key_revocation(&config.keyring, caller_kid, &kid, confirm)
+                .map_err(Denial::KeyRevocationRefused)?;
+            revocation::entry_for(rev, now, None, &policy(config))
+        }
         RevokeRequest::Token(token) => {
             // Revoking a presented token (RFC 7009 spirit): it must be one of ours. An
             // expired token needs no revocation, but revoking it is harmless: allow it.

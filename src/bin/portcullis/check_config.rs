@@ -238,7 +238,12 @@ fn summary(c: &GateConfig, sources: &str) -> String {
     let signer = match c.keyring.signing_key() {
         Some(k) => match k.kid() {
             Some(kid) => format!("{kid:?} ({}) signs", k.alg()),
-            None => format!("the key without kid ({}) signs", k.alg()),
+            // Key revocation addresses kids: this key can only be retired by rotation.
+            None => format!(
+                "the key without kid ({}) signs; without a kid it cannot be revoked by \
+                 `portcullis revoke --kid`, only rotated out",
+                k.alg()
+            ),
         },
         None => "none signs (verify-only)".into(),
     };

@@ -41,6 +41,7 @@ EXAMPLES:
   portcullis revoke --jti 7f3c... --endpoint https://api.example.com
   portcullis revoke --sub alice --before 1767225600 --endpoint https://api.example.com
   portcullis revoke --kid k1 --endpoint https://api.example.com
+  portcullis revoke --kid k1 --confirm --endpoint https://api.example.com   # the signing key
   portcullis revoke --token - --endpoint https://api.example.com < leaked.jwt")]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "kid", "token"])))]
 pub struct RevokeArgs {
@@ -53,9 +54,13 @@ pub struct RevokeArgs {
     /// With --sub: the cut-off, Unix seconds; tokens with `iat` >= it are spared.
     #[arg(long, value_name = "UNIX_SECONDS", requires = "sub", conflicts_with_all = ["jti", "kid", "token"])]
     before: Option<i64>,
-    /// Revoke every token whose header names this key id.
+    /// Revoke every token this key verifies (a kid in the gate's key ring).
     #[arg(long, value_name = "KID")]
     kid: Option<String>,
+    /// With --kid: also revoke the signing key, or the key of your own admin token (both
+    /// lock admins out until a new key signs their tokens).
+    #[arg(long, requires = "kid", conflicts_with_all = ["jti", "sub", "token"])]
+    confirm: bool,
     /// Revoke this token (by its `jti`, until its `exp`); `-` reads it from standard input.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
@@ -82,6 +87,7 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
             Some(before) => json!({ "sub": sub, "before": before }),
             None => json!({ "sub": sub }),
         },
+        (_, _, Some(kid), _) if args.confirm => json!({ "kid": kid, "confirm": true }),
         (_, _, Some(kid), _) => json!({ "kid": kid }),
         (.., Some(token)) => json!({ "token": input::token(&token)? }),
         _ => unreachable!("clap requires one target"),
