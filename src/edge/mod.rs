@@ -195,6 +195,18 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     }
 
     let method = req.method();
+    // A request this gate forwarded that came back to it (no ORIGIN_URL, or one that leads
+    // here) is refused before anything else: forwarding it again would loop.
+    let htu = path
+        .as_ref()
+        .ok()
+        .map(|p| crate::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p));
+    if let Some(htu) = &htu {
+        let hop = headers.get(crate::forwarding::HOP_HEADER)?;
+        if crate::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
+            return audit.deny(&config.realm, None, Denial::LoopDetected);
+        }
+    }
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
         headers.get("cookie")?,
@@ -233,23 +245,28 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let principal = token.as_ref().map(Principal::of);
+    let credential_headers = match token {
+        Some(_) => crate::forwarding::credential_headers(
+            authorization.as_deref(),
+            cookie.as_deref(),
+            config.cookie.as_deref(),
+        ),
+        None => Vec::new(),
+    };
     let incoming = forward::Incoming {
         req: &req,
         headers: &headers,
         method: &method,
         cookie: cookie.as_deref(),
-    };
-    match forward::forward(
-        incoming,
-        config,
         own_origin,
-        &routed.path,
-        query,
-        token.as_ref(),
-        now_s,
-    )
-    .await
-    {
+        with_body: routed.access != Admission::Preflight,
+        credential_headers,
+    };
+    // Routing succeeded, so the path normalized and `htu` is already set.
+    let htu = htu.unwrap_or_else(|| {
+        crate::forwarding::origin_target(config.origin_url.as_deref(), own_origin, &routed.path)
+    });
+    match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
         Ok(response) => {
             audit.log("allow", reason, response.status(), rule, principal.as_ref());
             Ok(response)
