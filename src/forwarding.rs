@@ -96,6 +96,13 @@ pub fn connection_options(connection: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Whether `Connection` lists `name`: then the header is for the gate alone, the origin never
+/// sees it, so the gate must not decide on it either (a preflight whose
+/// `Access-Control-Request-Method` is connection-specific is no preflight).
+pub fn is_connection_option(connection: Option<&str>, name: &str) -> bool {
+    connection_options(connection).contains(&canonical(name))
+}
+
 /// Whether an incoming header stays behind, and why. `options` is [`connection_options`];
 /// `with_body` says whether the request body is forwarded.
 pub fn dropped(name: &str, options: &[String], with_body: bool) -> Option<Dropped> {
@@ -365,6 +372,13 @@ mod tests {
             Some(Dropped::ConnectionOption)
         );
         assert_eq!(dropped("accept", &options, true), None);
+        let connection = Some("keep-alive, Access-Control-Request-Method");
+        assert!(is_connection_option(
+            connection,
+            "access-control-request-method"
+        ));
+        assert!(!is_connection_option(connection, "origin"));
+        assert!(!is_connection_option(None, "access-control-request-method"));
     }
 
     #[test]

@@ -212,6 +212,15 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         headers.get("cookie")?,
         headers.get("access-control-request-method")?,
     );
+    // The gate decides on what the origin will see: a header named in Connection is not.
+    let preflight = match preflight {
+        Some(m) => {
+            let connection = headers.get("connection")?;
+            let acrm = "access-control-request-method";
+            (!crate::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
+        }
+        None => None,
+    };
     let head = RequestHead {
         method: &method,
         query,
