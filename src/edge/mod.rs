@@ -254,13 +254,15 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let principal = token.as_ref().map(Principal::of);
-    let credential_headers = match token {
-        Some(_) => crate::forwarding::credential_headers(
+    // Only a response to a credential-authorized request is marked private.
+    let credential_headers = if token.is_some() {
+        crate::forwarding::credential_headers(
             authorization.as_deref(),
             cookie.as_deref(),
             config.cookie.as_deref(),
-        ),
-        None => Vec::new(),
+        )
+    } else {
+        Vec::new()
     };
     let incoming = forward::Incoming {
         req: &req,
