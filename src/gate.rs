@@ -110,6 +110,9 @@ pub enum Denial {
     OriginUnreachable,
     /// The origin did not answer in time.
     OriginTimeout,
+    /// The request carries this gate's own hop marker for this method and URL: the gate
+    /// forwarded it and it came back (no `ORIGIN_URL`, or one that leads here).
+    LoopDetected,
     /// An admin API path that does not exist.
     AdminNotFound,
     /// An admin API path that exists, with another method.
@@ -148,6 +151,7 @@ impl Denial {
             OriginUnreachable => 502,
             RevocationUnavailable { .. } => 503,
             OriginTimeout => 504,
+            LoopDetected => 508,
         }
     }
 
@@ -168,6 +172,7 @@ impl Denial {
             Misconfigured { .. } => "misconfigured",
             OriginUnreachable => "origin_unreachable",
             OriginTimeout => "origin_timeout",
+            LoopDetected => "loop_detected",
             AdminNotFound => "not_found",
             AdminMethodNotAllowed { .. } => "method_not_allowed",
             BadAdminRequest(_) => "bad_admin_request",
@@ -266,6 +271,10 @@ impl Denial {
                 "the origin could not be reached".into(),
             ),
             OriginTimeout => ("Origin timeout", "the origin did not answer in time".into()),
+            LoopDetected => (
+                "Loop detected",
+                "the gate received a request it had forwarded itself".into(),
+            ),
             AdminNotFound => ("Not found", "no such admin endpoint".into()),
             AdminMethodNotAllowed { .. } => (
                 "Method not allowed",
@@ -628,34 +637,22 @@ pub fn cookie_without(header: &str, name: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
-/// Headers never forwarded as received: credentials (the cookie is re-added without the
-/// token), hop-by-hop headers (RFC 9110 7.6.1), and `host`, which the outbound URL sets.
-const NOT_FORWARDED: [&str; 10] = [
-    "authorization",
-    "cookie",
-    "host",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-/// Whether an incoming header may be forwarded to the origin as is. Every incoming
-/// `X-Portcullis-*` header is dropped, so identity cannot be spoofed.
-pub fn forwards_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    !NOT_FORWARDED.contains(&name.as_str()) && !name.starts_with(IDENTITY_HEADER_PREFIX)
-}
-
 /// A header-safe rendering of an identity value: printable ASCII kept, everything else
-/// (and `%`) percent-encoded as UTF-8, so no claim can inject a header line.
+/// (and `%`) percent-encoded as UTF-8, so no claim can inject a header line. Leading and
+/// trailing spaces are encoded too, since HTTP trims them from a field value: decoding the
+/// header (`%XX` to bytes, then UTF-8) gives the claim exactly.
 pub fn header_value(text: &str) -> String {
+    let inner = text.trim_matches(' ');
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let trail = if inner.is_empty() {
+        0
+    } else {
+        text.len() - text.trim_end_matches(' ').len()
+    };
     let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if (0x20..0x7f).contains(&b) && b != b'%' {
+    for (i, b) in text.bytes().enumerate() {
+        let edge_space = b == b' ' && (i < lead || i >= text.len() - trail);
+        if (0x20..0x7f).contains(&b) && b != b'%' && !edge_space {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -664,7 +661,9 @@ pub fn header_value(text: &str) -> String {
     out
 }
 
-/// The identity headers for the origin (names lower case), assertion included.
+/// The identity headers for the origin (names lower case), assertion included. A header
+/// exists exactly when its claim does: a token without `sub`, `scope` or `jti` gives no
+/// header for it, never an empty one.
 pub fn identity_headers(
     origin_key: &Key,
     token: &VerifiedToken,
@@ -673,29 +672,25 @@ pub fn identity_headers(
     now: i64,
 ) -> Vec<(&'static str, String)> {
     let c = &token.claims;
-    vec![
-        (
-            "x-portcullis-subject",
-            header_value(c.sub.as_deref().unwrap_or("")),
-        ),
-        (
-            "x-portcullis-scopes",
-            header_value(c.scope.as_deref().unwrap_or("")),
-        ),
-        (
-            "x-portcullis-token-id",
-            header_value(c.jti.as_deref().unwrap_or("")),
-        ),
-        (
-            "x-portcullis-assertion",
-            identity_assertion(origin_key, token, method, htu, now),
-        ),
-    ]
+    let claims = [
+        ("x-portcullis-subject", &c.sub),
+        ("x-portcullis-scopes", &c.scope),
+        ("x-portcullis-token-id", &c.jti),
+    ];
+    let mut headers: Vec<(&'static str, String)> = claims
+        .into_iter()
+        .filter_map(|(name, claim)| claim.as_deref().map(|v| (name, header_value(v))))
+        .collect();
+    headers.push((
+        "x-portcullis-assertion",
+        identity_assertion(origin_key, token, method, htu, now),
+    ));
+    headers
 }
 
 /// The identity assertion: an HS256 JWS the origin can check, binding the caller's `sub`,
 /// `scope` and `jti` to this method and URL (`htm`, `htu` as in DPoP, RFC 9449), living
-/// [`ASSERTION_TTL`] seconds.
+/// [`ASSERTION_TTL`] seconds. A claim the token lacks is left out, never `null`.
 pub fn identity_assertion(
     origin_key: &Key,
     token: &VerifiedToken,
@@ -708,16 +703,18 @@ pub fn identity_assertion(
     if let Some(kid) = origin_key.kid() {
         header["kid"] = json!(kid);
     }
-    let payload = json!({
+    let mut payload = json!({
         "iss": "portcullis",
-        "sub": c.sub,
-        "scope": c.scope,
-        "jti": c.jti,
         "htm": method,
         "htu": htu,
         "iat": now,
         "exp": now + ASSERTION_TTL,
     });
+    for (name, claim) in [("sub", &c.sub), ("scope", &c.scope), ("jti", &c.jti)] {
+        if let Some(value) = claim {
+            payload[name] = json!(value);
+        }
+    }
     sign_compact(origin_key, &header, &payload)
 }
 
@@ -922,17 +919,81 @@ mod tests {
         assert_eq!(header_value("é%"), "%C3%A9%25");
     }
 
-    #[test]
-    fn forwarding_drops_credentials_and_spoofed_identity() {
-        for h in [
-            "Authorization",
-            "cookie",
-            "X-Portcullis-Subject",
-            "x-portcullis-anything",
-        ] {
-            assert!(!forwards_header(h), "{h}");
+    fn verified(sub: Option<&str>, scope: Option<&str>, jti: Option<&str>) -> VerifiedToken {
+        use crate::claims::Claims;
+        use crate::keyring::Alg;
+        VerifiedToken {
+            header: crate::token::Header {
+                alg: Alg::HS256,
+                kid: None,
+            },
+            claims: Claims {
+                iss: None,
+                sub: sub.map(Into::into),
+                aud: None,
+                exp: 2_000,
+                nbf: None,
+                iat: None,
+                iat_floor: None,
+                jti: jti.map(Into::into),
+                scope: scope.map(Into::into),
+                extra: Default::default(),
+            },
+            key_id: None,
         }
-        assert!(forwards_header("content-type"));
+    }
+
+    #[test]
+    fn identity_headers_exist_exactly_when_their_claims_do() {
+        let key = Key::new(None, crate::keyring::Alg::HS256, &[7; 32]).unwrap();
+        let names = |t: &VerifiedToken| -> Vec<&'static str> {
+            identity_headers(&key, t, "GET", "https://o/x", 1_000)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let full = verified(Some(" bob "), Some("a b"), Some("j1"));
+        assert_eq!(
+            identity_headers(&key, &full, "GET", "https://o/x", 1_000)[..3],
+            [
+                ("x-portcullis-subject", "%20bob%20".to_owned()),
+                ("x-portcullis-scopes", "a b".to_owned()),
+                ("x-portcullis-token-id", "j1".to_owned()),
+            ]
+        );
+        let bare = verified(None, None, None);
+        assert_eq!(names(&bare), ["x-portcullis-assertion"]);
+
+        // The assertion leaves absent claims out instead of carrying null.
+        let assertion = identity_assertion(&key, &bare, "GET", "https://o/x", 1_000);
+        let payload = assertion.split('.').nth(1).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_slice(&crate::b64::decode(payload).unwrap()).unwrap();
+        assert_eq!(
+            payload,
+            json!({"iss": "portcullis", "htm": "GET", "htu": "https://o/x", "iat": 1_000, "exp": 1_060})
+        );
+        let assertion = identity_assertion(&key, &full, "GET", "https://o/x", 1_000);
+        let payload = assertion.split('.').nth(1).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_slice(&crate::b64::decode(payload).unwrap()).unwrap();
+        assert_eq!(payload["sub"], " bob ");
+    }
+
+    #[test]
+    fn a_loop_is_508_with_its_own_code() {
+        let r = Denial::LoopDetected.response("r");
+        assert_eq!((r.status, r.header("www-authenticate")), (508, None));
+        assert!(r.body.contains("urn:portcullis:problem:loop_detected"));
+    }
+
+    #[test]
+    fn header_values_keep_edge_spaces_encoded() {
+        assert_eq!(header_value(" alice "), "%20alice%20");
+        assert_eq!(header_value("  a b "), "%20%20a b%20");
+        assert_eq!(header_value("a b"), "a b");
+        assert_eq!(header_value("   "), "%20%20%20");
+        assert_eq!(header_value(""), "");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! # Design
 //! The crate is a sans-I/O core plus thin fronts:
 //! - the core ([`token`], [`keyring`], [`claims`], [`verify`], [`mint`], [`policy`],
-//!   [`revocation`], [`gate`], [`admin`], [`config`]) knows nothing of Workers, files or clocks: every
-//!   function takes values (and `now`) and returns values;
+//!   [`revocation`], [`gate`], [`forwarding`], [`admin`], [`config`]) knows nothing of Workers,
+//!   files or clocks: every function takes values (and `now`) and returns values;
 //! - `edge` (wasm32 only) is the Cloudflare Worker: bindings in, a [`gate::Decision`] out;
 //! - `src/bin/portcullis` is the native CLI over the same core.
 #![forbid(unsafe_code)]
@@ -14,6 +14,7 @@ pub mod b64;
 pub mod claims;
 pub mod config;
 pub mod error;
+pub mod forwarding;
 pub mod gate;
 pub mod json;
 pub mod keyring;

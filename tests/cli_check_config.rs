@@ -290,3 +290,35 @@ fn an_unreadable_file_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_unset_origin_url_is_a_warning_not_an_error() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let secrets = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
+    dir.write(".dev.vars", &secrets);
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(!stderr(&out).contains("ORIGIN_URL"), "{}", stderr(&out));
+
+    // Without ORIGIN_URL the gate forwards to its own URL: it still passes, with a warning.
+    let without: String = secrets
+        .lines()
+        .filter(|l| !l.starts_with("ORIGIN_URL="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    dir.write(".dev.vars", &without);
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("configuration ok"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("portcullis: warning: ORIGIN_URL is not set") && err.contains("508"),
+        "{err}"
+    );
+}

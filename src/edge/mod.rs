@@ -207,11 +207,32 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     }
 
+    // A request this gate forwarded that came back to it (no ORIGIN_URL, or one that leads
+    // here) is refused before anything else: forwarding it again would loop.
+    let htu = path
+        .as_ref()
+        .ok()
+        .map(|p| crate::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p));
+    if let Some(htu) = &htu {
+        let hop = headers.get(crate::forwarding::HOP_HEADER)?;
+        if crate::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
+            return audit.deny(&config.realm, None, Denial::LoopDetected);
+        }
+    }
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
         headers.get("cookie")?,
         headers.get("access-control-request-method")?,
     );
+    // The gate decides on what the origin will see: a header named in Connection is not.
+    let preflight = match preflight {
+        Some(m) => {
+            let connection = headers.get("connection")?;
+            let acrm = "access-control-request-method";
+            (!crate::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
+        }
+        None => None,
+    };
     let head = RequestHead {
         method: &method,
         query,
@@ -245,23 +266,30 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let principal = token.as_ref().map(Principal::of);
+    // Only a response to a credential-authorized request is marked private.
+    let credential_headers = if token.is_some() {
+        crate::forwarding::credential_headers(
+            authorization.as_deref(),
+            cookie.as_deref(),
+            config.cookie.as_deref(),
+        )
+    } else {
+        Vec::new()
+    };
     let incoming = forward::Incoming {
         req: &req,
         headers: &headers,
         method: &method,
         cookie: cookie.as_deref(),
-    };
-    match forward::forward(
-        incoming,
-        config,
         own_origin,
-        &routed.path,
-        query,
-        token.as_ref(),
-        now_s,
-    )
-    .await
-    {
+        with_body: routed.access != Admission::Preflight,
+        credential_headers,
+    };
+    // Routing succeeded, so the path normalized and `htu` is already set.
+    let htu = htu.unwrap_or_else(|| {
+        crate::forwarding::origin_target(config.origin_url.as_deref(), own_origin, &routed.path)
+    });
+    match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
         Ok(response) => {
             audit.allow(reason, response.status(), rule, principal.as_ref());
             Ok(response)

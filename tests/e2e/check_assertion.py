@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Verify a Portcullis identity assertion the way an origin would, with PyJWT.
 
-Usage: check_assertion.py HTM HTU SUB SCOPE JTI  < {"jwk": {...origin key...}, "assertion": "..."}
+Usage: check_assertion.py  < {"jwk": {...origin key...}, "assertion": "...",
+                              "expect": {"htm": ..., "htu": ..., "sub": ..., "scope": ..., "jti": ...}}
 
-The key and the assertion come on stdin (secrets stay off the command line); the expected
-method, URL, subject, scope and token id are arguments. Exits 0 and prints the claims when the
-assertion verifies (HS256 only, unexpired) and binds exactly those values with a lifetime of
-at most 60 seconds; exits 1 naming the first mismatch otherwise.
+Everything comes on stdin (secrets stay off the command line). Exits 0 and prints the claims
+when the assertion verifies exactly as the README's origin recipe does it (HS256 only, issuer
+"portcullis", exp, iat, htm and htu required) and binds exactly the expected values, where a
+null expectation means the claim must be absent (a token without sub, scope or jti), with a
+lifetime of at most 60 seconds; exits 1 naming the first mismatch otherwise.
 """
 import json
 import sys
@@ -14,13 +16,13 @@ import sys
 import jwt
 
 MAX_LIFETIME_S = 60
+ABSENT = object()
 
 
 def main() -> int:
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    htm, htu, sub, scope, jti = sys.argv[1:]
     data = json.load(sys.stdin)
     key = jwt.PyJWK(data["jwk"]).key
     try:
@@ -29,15 +31,20 @@ def main() -> int:
             key,
             algorithms=["HS256"],
             issuer="portcullis",
-            options={"require": ["exp", "iat", "sub"]},  # as the README's origin example
+            options={"require": ["exp", "iat", "htm", "htu"]},  # as the README's origin example
         )
     except jwt.PyJWTError as e:
         print(f"assertion rejected: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    expected = {"htm": htm, "htu": htu, "sub": sub, "scope": scope, "jti": jti}
-    for name, want in expected.items():
-        if claims.get(name) != want:
-            print(f"{name}: expected {want!r}, got {claims.get(name)!r}", file=sys.stderr)
+    for name in ("htm", "htu", "sub", "scope", "jti"):
+        want = data["expect"].get(name)
+        got = claims.get(name, ABSENT)
+        if want is None:
+            if got is not ABSENT:
+                print(f"{name}: expected no claim, got {got!r}", file=sys.stderr)
+                return 1
+        elif got != want:
+            print(f"{name}: expected {want!r}, got {None if got is ABSENT else got!r}", file=sys.stderr)
             return 1
     lifetime = claims["exp"] - claims["iat"]
     if not 0 < lifetime <= MAX_LIFETIME_S:

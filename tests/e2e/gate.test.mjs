@@ -65,9 +65,11 @@ const invalidTokenChallenge = (detail) =>
 const invalidRequestChallenge = (detail) =>
   `Bearer realm="${REALM}", error="invalid_request", error_description="${detail}"`;
 
-/** x-portcullis-* headers the origin received. */
+/** x-portcullis-* identity headers the origin received (not the hop marker, which every forward carries). */
 const identityHeaders = (record) =>
-  Object.fromEntries(Object.entries(record.headers).filter(([name]) => name.startsWith("x-portcullis-")));
+  Object.fromEntries(
+    Object.entries(record.headers).filter(([name]) => name.startsWith("x-portcullis-") && name !== "x-portcullis-hop"),
+  );
 
 // One gate (Worker + origin) for every suite that needs a working configuration.
 let gate;

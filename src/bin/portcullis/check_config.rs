@@ -27,7 +27,8 @@ or .dev.vars next to the wrangler config, when it exists. Secrets set with `wran
 are not visible here; put them in .dev.vars to check them (`make dev` writes one).
 
 OUTPUT: on success a summary on stdout (key count and signing kid, route rules, origin,
-audience, issuer, leeway, max ttl; never key material), exit 0. An invalid configuration prints
+audience, issuer, leeway, max ttl; never key material), exit 0, with warnings on stderr (a
+secret in the wrangler config, ORIGIN_URL unset). An invalid configuration prints
 one line on stderr, `portcullis: <SETTING>: <reason>` or `portcullis: <file> line <n>: <reason>`,
 exit 1. An unreadable file or unknown environment exits 2.
 
@@ -68,6 +69,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
 
     let config = config::load(|name| settings.get(name).cloned()).map_err(Failure::Config)?;
+    if config.origin_url.is_none() {
+        // Right for a Worker on a route in front of its zone's origin; a loop under wrangler
+        // dev or on workers.dev, which the gate stops with 508 but cannot make useful.
+        eprintln!(
+            "portcullis: warning: {url} is not set: the gate forwards each request to its own \
+             URL, which is right only for a Worker on a route in front of its zone's origin; \
+             elsewhere (wrangler dev, workers.dev) the request comes back to the gate, which \
+             answers 508 loop_detected. Set {url} to where authorized requests go",
+            url = names::ORIGIN_URL
+        );
+    }
     for name in in_wrangler {
         eprintln!(
             "portcullis: warning: {name} is in {}, which is usually committed; \
