@@ -182,18 +182,6 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     let url = req.url();
     let (own_origin, raw_path, query) = split_url(&url);
-
-    // Ownership is decided on the normalized path, so no spelling of the admin prefix can
-    // slip past the admin API to the origin.
-    let path = crate::policy::normalize_path(raw_path);
-    if let Ok(path) = &path {
-        if admin::owns(path.as_str(), &config.admin_prefix) {
-            return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
-                .await
-                .map(Into::into);
-        }
-    }
-
     let method = req.method();
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
@@ -207,6 +195,22 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         cookie: cookie.as_deref(),
         preflight_method: preflight.as_deref(),
     };
+
+    // Ownership is decided on the normalized path, so no spelling of the admin prefix can
+    // slip past the admin API to the origin. The admin API gets the same head hygiene as
+    // every other path (gate::route runs it first too), before anything else.
+    let path = crate::policy::normalize_path(raw_path);
+    if let Ok(path) = &path {
+        if admin::owns(path.as_str(), &config.admin_prefix) {
+            if let Err(denial) = gate::screen(&head, config.cookie.as_deref()) {
+                return audit.deny(&config.realm, None, denial);
+            }
+            return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
+                .await
+                .map(Into::into);
+        }
+    }
+
     let routed = match gate::route(config, &head, path) {
         Ok(r) => r,
         Err(denial) => return audit.deny(&config.realm, None, denial),
