@@ -38,11 +38,13 @@ function rawLines(baseUrl, { method = "GET", path = "/", headers = [] } = {}) {
     const chunks = [];
     const socket = connect(Number(port), hostname, () => socket.write(`${head.join("\r\n")}\r\n\r\n`));
     socket.setTimeout(20_000, () => socket.destroy(new Error(`no answer to ${method} ${path}`)));
-    socket.on("data", (c) => chunks.push(c));
     socket.on("error", reject);
-    socket.on("end", () => {
+    // workerd holds the connection open for seconds despite `Connection: close`, so the
+    // response counts as complete when its framing says so, not when the socket ends.
+    const complete = () => {
       const raw = Buffer.concat(chunks).toString("latin1");
       const split = raw.indexOf("\r\n\r\n");
+      if (split < 0) return undefined;
       const [statusLine, ...lines] = raw.slice(0, split).split("\r\n");
       const headers = Object.fromEntries(
         lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
@@ -52,15 +54,28 @@ function rawLines(baseUrl, { method = "GET", path = "/", headers = [] } = {}) {
         let out = "";
         for (;;) {
           const eol = body.indexOf("\r\n");
+          if (eol < 0) return undefined;
           const size = parseInt(body.slice(0, eol), 16);
-          if (!size) break;
+          if (size === 0) break;
+          if (body.length < eol + 4 + size) return undefined;
           out += body.slice(eol + 2, eol + 2 + size);
           body = body.slice(eol + 4 + size);
         }
         body = out;
+      } else if (body.length < Number(headers["content-length"] ?? 0)) {
+        return undefined;
       }
-      resolve({ status: Number(statusLine.split(" ")[1]), headers, text: Buffer.from(body, "latin1").toString("utf8") });
+      return { status: Number(statusLine.split(" ")[1]), headers, text: Buffer.from(body, "latin1").toString("utf8") };
+    };
+    socket.on("data", (c) => {
+      chunks.push(c);
+      const res = complete();
+      if (res) {
+        socket.destroy();
+        resolve(res);
+      }
     });
+    socket.on("end", () => reject(new Error(`incomplete answer to ${method} ${path}`)));
   });
 }
 
