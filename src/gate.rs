@@ -65,11 +65,13 @@ impl Principal {
 /// Every reason the gate refuses a request. [`Denial::response`] turns one into HTTP.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
-    /// `access_token` in the query string (RFC 6750 2.3 is never accepted here).
+    /// `access_token` in the query string, in any spelling a framework reads as it
+    /// ([`query_names_token`]; RFC 6750 2.3 is never accepted here).
     TokenInQuery,
     /// An `Authorization: Bearer` header that is not `Bearer <b64token>`.
     MalformedAuthorization,
-    /// Two different tokens in one request (header and cookie, or two cookies).
+    /// More than one credential: a header token and a token cookie (even equal), or two
+    /// different token cookies.
     ConflictingCredentials,
     /// The path cannot be normalized safely.
     BadPath(PathError),
@@ -183,7 +185,7 @@ impl Denial {
             ),
             ConflictingCredentials => (
                 "Conflicting credentials",
-                "the request carries two different tokens".into(),
+                "the request carries more than one token".into(),
             ),
             BadPath(e) => ("Bad request path", e.to_string()),
             NoRoute => ("No route", "no rule allows this method and path".into()),
