@@ -272,9 +272,10 @@ mod tests {
             credential_source(&head(None, Some("pc=t1")), Some("pc")),
             Ok(Some(("t1", CredentialSource::Cookie)))
         );
+        // A header token plus a token cookie is two credentials, even when equal.
         assert_eq!(
             credential_source(&head(Some("Bearer t1"), Some("pc=t1")), Some("pc")),
-            Ok(Some(("t1", CredentialSource::Header)))
+            Err(Denial::ConflictingCredentials)
         );
         assert_eq!(credential_source(&head(None, None), Some("pc")), Ok(None));
         assert_eq!(

@@ -65,11 +65,13 @@ impl Principal {
 /// Every reason the gate refuses a request. [`Denial::response`] turns one into HTTP.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
-    /// `access_token` in the query string (RFC 6750 2.3 is never accepted here).
+    /// `access_token` in the query string, in any spelling a framework reads as it
+    /// ([`query_names_token`]; RFC 6750 2.3 is never accepted here).
     TokenInQuery,
     /// An `Authorization: Bearer` header that is not `Bearer <b64token>`.
     MalformedAuthorization,
-    /// Two different tokens in one request (header and cookie, or two cookies).
+    /// More than one credential: a header token and a token cookie (even equal), or two
+    /// different token cookies.
     ConflictingCredentials,
     /// The path cannot be normalized safely.
     BadPath(PathError),
@@ -239,7 +241,7 @@ impl Denial {
             ),
             ConflictingCredentials => (
                 "Conflicting credentials",
-                "the request carries two different tokens".into(),
+                "the request carries more than one token".into(),
             ),
             BadPath(PathError::TooLong { .. }) => {
                 ("Bad request path", "the request path is too long".into())
@@ -414,8 +416,21 @@ pub struct Routed<'c> {
     pub access: Admission,
 }
 
-/// Phase one: the request head against the route table. Refuses tokens in the query string
-/// and ambiguous credentials before anything else. `path` is [`crate::policy::normalize_path`] of the
+/// Request head hygiene, the first check of every request, admin API included: refuses a
+/// token in the query string ([`query_names_token`]) and ambiguous credentials
+/// ([`credential`]), and returns the request's one bearer token, if any.
+pub fn screen<'h>(
+    head: &RequestHead<'h>,
+    cookie_name: Option<&'h str>,
+) -> Result<Option<&'h str>, Denial> {
+    if head.query.is_some_and(query_names_token) {
+        return Err(Denial::TokenInQuery);
+    }
+    credential(head, cookie_name)
+}
+
+/// Phase one: the request head against the route table. Runs [`screen`] before anything
+/// else. `path` is [`crate::policy::normalize_path`] of the
 /// request path: the caller normalizes once, since it also needs the result (for the admin
 /// prefix) before routing.
 pub fn route<'c>(
@@ -423,10 +438,7 @@ pub fn route<'c>(
     head: &RequestHead<'_>,
     path: Result<NormalizedPath, PathError>,
 ) -> Result<Routed<'c>, Denial> {
-    if head.query.is_some_and(query_has_token) {
-        return Err(Denial::TokenInQuery);
-    }
-    let token = credential(head, config.cookie.as_deref())?;
+    let token = screen(head, config.cookie.as_deref())?;
     let path = path.map_err(Denial::BadPath)?;
     if head.method == "OPTIONS" {
         if let Some(requested) = head.preflight_method {
@@ -540,27 +552,81 @@ pub fn check_scopes(token: &VerifiedToken, required: &[String]) -> Result<(), De
     }
 }
 
-/// Whether a query string carries `access_token` (in any percent-encoded spelling).
-fn query_has_token(query: &str) -> bool {
-    query.split('&').any(|pair| {
+/// The query parameter RFC 6750 section 2.3 defines for bearer tokens.
+pub const TOKEN_QUERY_PARAMETER: &str = "access_token";
+
+/// Whether a query string carries [`TOKEN_QUERY_PARAMETER`] in any spelling a common
+/// framework reads as that name: pairs separated by `&` or `;` (Rack before 3, Python before
+/// 3.9.2, Go before 1.17), and each name compared by [`reads_as_name`].
+pub fn query_names_token(query: &str) -> bool {
+    query.split(['&', ';']).any(|pair| {
         let name = pair.split('=').next().unwrap_or("");
-        name.len() >= "access_token".len()
-            && percent_decode_lossy(name).eq_ignore_ascii_case("access_token")
+        reads_as_name(name, TOKEN_QUERY_PARAMETER)
     })
 }
 
-fn percent_decode_lossy(s: &str) -> String {
-    let bytes = s.as_bytes();
+/// Whether a server-side framework may read the raw parameter or cookie name `raw` as
+/// `name`. Every rewrite some common framework applies to names is applied, and a match under
+/// any of them counts:
+/// - percent-escapes and `+` decoded (every form parser), `%uHHHH` too (IIS);
+/// - cut at a NUL (PHP's C strings);
+/// - cut at `[` when a `]` follows (`name[]`, `name[x]`: PHP, Rack, `qs` arrays); a `[`
+///   without a `]` becomes `_` (PHP);
+/// - surrounding whitespace dropped, then ` ` and `.` read as `_` (PHP);
+/// - ASCII case ignored (ASP.NET).
+pub fn reads_as_name(raw: &str, name: &str) -> bool {
+    // Every rewrite shortens or keeps the length; the common case stops here.
+    if raw.len() < name.len() {
+        return false;
+    }
+    let decoded = decode_name(raw);
+    let decoded = decoded.split('\0').next().unwrap_or("");
+    let unbracketed;
+    let decoded = match decoded.find('[') {
+        Some(open) if decoded[open..].contains(']') => &decoded[..open],
+        Some(open) => {
+            unbracketed = format!("{}_{}", &decoded[..open], &decoded[open + 1..]);
+            &unbracketed
+        }
+        None => decoded,
+    };
+    let fold = |b: u8| match b {
+        b' ' | b'.' => b'_',
+        b => b.to_ascii_lowercase(),
+    };
+    let decoded = decoded.trim();
+    decoded.len() == name.len()
+        && decoded
+            .bytes()
+            .zip(name.bytes())
+            .all(|(a, b)| fold(a) == fold(b))
+}
+
+/// `raw` with `+` as space, `%HH` and `%uHHHH` decoded; invalid UTF-8 becomes U+FFFD.
+fn decode_name(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let hex = |at: usize, digits: usize| -> Option<u32> {
+        let text = raw.get(at..at + digits)?;
+        text.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(text, 16).ok())?
+    };
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    out.push((h * 16 + l) as u8);
+            b'%' => {
+                if let Some(v) = hex(i + 1, 2) {
+                    out.push(v as u8);
                     i += 3;
                     continue;
+                }
+                if matches!(bytes.get(i + 1), Some(b'u' | b'U')) {
+                    if let Some(c) = hex(i + 2, 4).and_then(char::from_u32) {
+                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                        i += 6;
+                        continue;
+                    }
                 }
                 out.push(b'%');
             }
@@ -573,6 +639,10 @@ fn percent_decode_lossy(s: &str) -> String {
 }
 
 /// The single bearer token of a request, from `Authorization` or the configured cookie.
+///
+/// A token in the header together with a token cookie is [`Denial::ConflictingCredentials`],
+/// even when the two are equal: a request names its credential once. So are two token
+/// cookies with different values.
 pub fn credential<'h>(
     head: &RequestHead<'h>,
     cookie_name: Option<&'h str>,
@@ -591,8 +661,8 @@ pub fn credential<'h>(
         }
     }
     match (from_header, from_cookie) {
-        (Some(h), Some(c)) if h != c => Err(Denial::ConflictingCredentials),
-        (Some(t), _) | (None, Some(t)) => Ok(Some(t)),
+        (Some(_), Some(_)) => Err(Denial::ConflictingCredentials),
+        (Some(t), None) | (None, Some(t)) => Ok(Some(t)),
         (None, None) => Ok(None),
     }
 }
@@ -617,24 +687,58 @@ fn bearer(value: &str) -> Result<Option<&str>, Denial> {
     }
 }
 
-/// Values of every cookie named `name` in a `Cookie` header.
-fn cookie_values<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = &'h str> + 'h {
-    header.split(';').filter_map(move |pair| {
-        let (n, v) = pair.trim().split_once('=')?;
-        (n.trim() == name).then(|| v.trim().trim_matches('"'))
+/// The cookie pairs of a `Cookie` header, each with the separator text before it (empty for
+/// the first). Pairs are separated by `;` or `,`: the platform joins repeated `Cookie` fields
+/// with `, `, and RFC 6265 cookie values contain neither character.
+fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    // The next pair's separator starts at `separator` and its text at `from`.
+    let (mut separator, mut from) = (0, Some(0));
+    std::iter::from_fn(move || {
+        let start = from?;
+        let end = header[start..]
+            .find([';', ','])
+            .map_or(header.len(), |i| start + i);
+        let item = (&header[separator..start], &header[start..end]);
+        (separator, from) = (end, (end < header.len()).then_some(end + 1));
+        Some(item)
     })
 }
 
-/// The `Cookie` header without the token cookie; `None` when nothing is left.
+/// The name of one cookie pair, and its value if it has an `=`.
+fn cookie_name_value(pair: &str) -> (&str, Option<&str>) {
+    match pair.split_once('=') {
+        Some((n, v)) => (n.trim(), Some(v.trim().trim_matches('"'))),
+        None => (pair.trim(), None),
+    }
+}
+
+/// Values of every token cookie (a name that [`reads_as_name`] `name`) in a `Cookie` header,
+/// in every field the platform joined into it.
+fn cookie_values<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = &'h str> + 'h {
+    cookie_pairs(header).filter_map(move |(_, pair)| match cookie_name_value(pair) {
+        (n, Some(v)) if reads_as_name(n, name) => Some(v),
+        _ => None,
+    })
+}
+
+/// The `Cookie` header without any token cookie (see [`cookie_values`]), every other pair
+/// kept byte for byte with its separator; `None` when nothing is left.
 pub fn cookie_without(header: &str, name: &str) -> Option<String> {
-    let kept: Vec<&str> = header
-        .split(';')
-        .map(str::trim)
-        .filter(|pair| {
-            !pair.is_empty() && pair.split_once('=').map_or(pair.trim(), |(n, _)| n.trim()) != name
-        })
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("; "))
+    let mut kept = String::with_capacity(header.len());
+    for (separator, pair) in cookie_pairs(header) {
+        let (n, _) = cookie_name_value(pair);
+        if pair.trim().is_empty() || reads_as_name(n, name) {
+            continue;
+        }
+        if kept.is_empty() {
+            kept.push_str(pair.trim_start());
+        } else {
+            kept.push_str(separator);
+            kept.push_str(pair);
+        }
+    }
+    let kept = kept.trim_end();
+    (!kept.is_empty()).then(|| kept.to_owned())
 }
 
 /// A header-safe rendering of an identity value: printable ASCII kept, everything else
@@ -878,30 +982,140 @@ mod tests {
     }
 
     #[test]
-    fn cookie_and_header_must_agree() {
+    fn a_request_names_its_credential_once() {
         let c = Some("theme=dark; pc=tok1");
         assert_eq!(credential(&head(None, c), Some("pc")), Ok(Some("tok1")));
         assert_eq!(credential(&head(None, c), None), Ok(None));
-        assert_eq!(
-            credential(&head(Some("Bearer tok1"), c), Some("pc")),
-            Ok(Some("tok1"))
-        );
-        assert_eq!(
-            credential(&head(Some("Bearer tok2"), c), Some("pc")),
-            Err(Denial::ConflictingCredentials)
-        );
+        // Header and cookie together are refused even when equal (this test used to accept
+        // an equal pair; issue 10 item 8 makes it a conflict).
+        for auth in ["Bearer tok1", "Bearer tok2"] {
+            assert_eq!(
+                credential(&head(Some(auth), c), Some("pc")),
+                Err(Denial::ConflictingCredentials),
+                "{auth}"
+            );
+        }
         assert_eq!(
             credential(&head(None, Some("pc=a; pc=b")), Some("pc")),
             Err(Denial::ConflictingCredentials)
         );
+        assert_eq!(
+            credential(&head(None, Some("pc=a; pc=a")), Some("pc")),
+            Ok(Some("a"))
+        );
+        // Without a cookie name configured, cookies are not credentials.
+        assert_eq!(
+            credential(&head(Some("Bearer tok1"), c), None),
+            Ok(Some("tok1"))
+        );
     }
 
     #[test]
-    fn query_tokens_are_found_in_any_spelling() {
-        assert!(query_has_token("a=1&access_token=x"));
-        assert!(query_has_token("access%5Ftoken=x"));
-        assert!(query_has_token("ACCESS_TOKEN=x"));
-        assert!(!query_has_token("token=x&access=1"));
+    fn token_cookies_are_found_in_every_joined_cookie_field() {
+        // The platform joins repeated Cookie fields with ", ".
+        for header in [
+            "theme=dark, pc=tok1",
+            "a=1; b=2, pc=tok1; c=3",
+            "pc=tok1,a=1",
+            "a=1, pc.tok=x",
+        ] {
+            let found: Vec<&str> = cookie_values(header, "pc").collect();
+            let expected: &[&str] = if header.contains("pc=tok1") {
+                &["tok1"]
+            } else {
+                &[]
+            };
+            assert_eq!(found, expected, "{header}");
+            assert_eq!(
+                credential(&head(Some("Bearer tok1"), Some(header)), Some("pc")).is_err(),
+                !expected.is_empty(),
+                "{header}"
+            );
+        }
+        assert_eq!(
+            credential(&head(None, Some("pc=a, pc=b")), Some("pc")),
+            Err(Denial::ConflictingCredentials)
+        );
+        // A framework may read these names as the cookie `pc_token` too.
+        for spelling in [
+            "pc.token",
+            "PC_TOKEN",
+            "pc%5Ftoken",
+            "pc_token[]",
+            "pc token",
+        ] {
+            let header = format!("a=1, {spelling}=t2");
+            assert_eq!(
+                credential(&head(None, Some(&header)), Some("pc_token")),
+                Ok(Some("t2")),
+                "{spelling}"
+            );
+            assert_eq!(cookie_without(&header, "pc_token").as_deref(), Some("a=1"));
+        }
+        // A configured name is matched by the same rules, so it always matches itself.
+        assert_eq!(cookie_values("a.b=1", "a.b").collect::<Vec<_>>(), ["1"]);
+        assert_eq!(cookie_values("a_b=1", "a.b").collect::<Vec<_>>(), ["1"]);
+    }
+
+    /// Each row: a query string, and whether a common framework reads `access_token` in it.
+    const QUERY_TOKEN_CASES: &[(&str, bool)] = &[
+        ("access_token=x", true),
+        ("a=1&access_token=x", true),
+        ("ACCESS_TOKEN=x", true),
+        ("Access_Token=x", true),
+        ("access_token", true),
+        ("access_token=", true),
+        // `;` separators (Rack before 3, Python before 3.9.2, Go before 1.17).
+        ("a=1;access_token=x", true),
+        ("a=1; access_token=x", true),
+        // Percent-encoded names, `+` and `%u` (IIS).
+        ("access%5Ftoken=x", true),
+        ("access%5ftoken=x", true),
+        ("%61ccess_token=x", true),
+        ("%41CCESS%5FTOKEN=x", true),
+        ("access%u005Ftoken=x", true),
+        // PHP rewrites ` ` and `.` to `_`, drops leading spaces, cuts at NUL.
+        ("access.token=x", true),
+        ("access+token=x", true),
+        ("access%20token=x", true),
+        ("access%2Etoken=x", true),
+        ("+access_token=x", true),
+        ("%20access_token=x", true),
+        ("access_token%00junk=x", true),
+        // Arrays (PHP, Rack, qs), and PHP's `[` without `]`.
+        ("access_token[]=x", true),
+        ("access_token[x]=y", true),
+        ("access_token%5B%5D=x", true),
+        ("access%5B%5Dtoken=x", false),
+        ("access[token=x", true),
+        // Not the token parameter.
+        ("token=x&access=1", false),
+        ("access_tokens=x", false),
+        ("my_access_token=x", false),
+        ("x=access_token", false),
+        ("a=access_token=x", false),
+        ("access-token=x", false),
+        ("access_toke=n", false),
+        ("", false),
+        ("%", false),
+        ("%u", false),
+        ("access_token%", false),
+    ];
+
+    #[test]
+    fn query_tokens_are_found_in_every_spelling_a_framework_reads() {
+        for &(query, expected) in QUERY_TOKEN_CASES {
+            assert_eq!(query_names_token(query), expected, "{query:?}");
+            let head = RequestHead {
+                query: Some(query),
+                ..RequestHead::default()
+            };
+            assert_eq!(
+                screen(&head, None) == Err(Denial::TokenInQuery),
+                expected,
+                "{query:?}"
+            );
+        }
     }
 
     #[test]
@@ -911,6 +1125,21 @@ mod tests {
             Some("a=1; b=2")
         );
         assert_eq!(cookie_without("pc=tok", "pc"), None);
+        // Every joined field; other pairs kept byte for byte with their separators.
+        for (header, kept) in [
+            ("a=1, pc=tok; b=2", Some("a=1; b=2")),
+            ("pc=tok, a=1", Some("a=1")),
+            ("a=1;b=2, pc=tok", Some("a=1;b=2")),
+            ("pc=tok, pc=tok", None),
+            ("a=1, pc=tok, b=2; pc=tok", Some("a=1, b=2")),
+            (";pc=tok;", None),
+            (
+                "pc=tok; prefs={\"x\":1,\"y\":2}",
+                Some("prefs={\"x\":1,\"y\":2}"),
+            ),
+        ] {
+            assert_eq!(cookie_without(header, "pc").as_deref(), kept, "{header}");
+        }
     }
 
     #[test]

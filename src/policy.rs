@@ -66,7 +66,7 @@ const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allo
 /// A request path in canonical form, produced only by [`normalize_path`].
 ///
 /// Invariants: starts with `/`; no empty segments except a final one (a trailing slash); no `.`
-/// or `..` segments; every `%` starts an escape with uppercase hex that is neither an
+/// or `..` segments, nor one followed by `;` parameters; every `%` starts an escape with uppercase hex that is neither an
 /// unreserved character, `/`, `\`, NUL nor a control character; all escapes together decode
 /// to UTF-8; only characters allowed literally in an RFC 3986 path appear unescaped; at most
 /// [`MAX_PATH_LEN`] bytes.
@@ -166,6 +166,11 @@ pub enum PathError {
     /// A `..` segment would climb above `/`. Rejected rather than clamped: a client that
     /// sends one is probing, and clamping would hide a path the origin might resolve otherwise.
     AboveRoot,
+    /// A segment that is `.` or `..` followed by `;` (`..;`, `..%3B`, `.;x=1`, after decoding
+    /// escapes of unreserved characters): servlet containers drop the `;` parameters and then
+    /// resolve the segment as a dot segment, so the origin would see another path than the
+    /// rules did.
+    DotSegmentWithParameters,
 }
 
 impl fmt::Display for PathError {
@@ -201,6 +206,9 @@ impl fmt::Display for PathError {
             }
             Self::InvalidUtf8 => f.write_str("percent-escapes do not decode to UTF-8"),
             Self::AboveRoot => f.write_str("`..` segment climbs above the root"),
+            Self::DotSegmentWithParameters => {
+                f.write_str("`.` or `..` segment followed by `;` parameters")
+            }
         }
     }
 }
@@ -220,7 +228,8 @@ impl std::error::Error for PathError {}
 /// 2. Runs of `/` collapse into one (before step 3, so `/a//..` is `/`).
 /// 3. Dot segments are removed as in RFC 3986 section 5.2.4 (`/a/./b/../c` → `/a/c`; a final
 ///    `.` or `..` leaves a trailing slash: `/a/b/..` → `/a/`). `..` above the root is
-///    [`PathError::AboveRoot`].
+///    [`PathError::AboveRoot`]. A `.` or `..` followed by `;` or `%3B` is
+///    [`PathError::DotSegmentWithParameters`].
 ///
 /// A trailing slash is kept: `/orders/` and `/orders` stay different paths. Normalizing a
 /// [`NormalizedPath`] again returns it unchanged.
@@ -338,6 +347,9 @@ fn remove_dot_segments(path: &str) -> Result<String, PathError> {
     let segments: Vec<&str> = path[1..].split('/').collect();
     let mut kept: Vec<&str> = Vec::with_capacity(segments.len());
     for segment in &segments {
+        if is_dot_segment_with_parameters(segment) {
+            return Err(PathError::DotSegmentWithParameters);
+        }
         match *segment {
             "" | "." => {}
             ".." => {
@@ -355,6 +367,15 @@ fn remove_dot_segments(path: &str) -> Result<String, PathError> {
         out.push('/');
     }
     Ok(out)
+}
+
+/// Whether a canonical segment is `.` or `..` followed by `;` parameters (`;` or its escape,
+/// which canonical form spells `%3B`).
+fn is_dot_segment_with_parameters(segment: &str) -> bool {
+    let after_dots = segment
+        .strip_prefix("..")
+        .or_else(|| segment.strip_prefix('.'));
+    after_dots.is_some_and(|rest| rest.starts_with(';') || rest.starts_with("%3B"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1060,6 +1081,35 @@ mod tests {
         assert_eq!(normalize_path("/.."), Err(PathError::AboveRoot));
         assert_eq!(normalize_path("/a/../.."), Err(PathError::AboveRoot));
         assert_eq!(normalize_path("/%2e%2e/etc"), Err(PathError::AboveRoot));
+    }
+
+    #[test]
+    fn dot_segments_with_parameters_are_rejected() {
+        for raw in [
+            "/..;/admin",
+            "/a/..;/b",
+            "/a/..;x=1/b",
+            "/a/..%3B/b",
+            "/a/..%3b/b",
+            "/a/%2e%2e;/b",
+            "/a/%2E%2E%3b/b",
+            "/a/.%2e;jsessionid=1/b",
+            "/a/.;/b",
+            "/a/.%3B",
+            "/a/%2e;",
+            "/a/..;",
+        ] {
+            assert_eq!(
+                normalize_path(raw),
+                Err(PathError::DotSegmentWithParameters),
+                "{raw}"
+            );
+        }
+        // Other segments may carry `;` parameters; three dots is an ordinary name.
+        assert_eq!(path("/a;x=1/b").as_str(), "/a;x=1/b");
+        assert_eq!(path("/a/...;/b").as_str(), "/a/...;/b");
+        assert_eq!(path("/a/;../b").as_str(), "/a/;../b");
+        assert_eq!(path("/a/..b;/c").as_str(), "/a/..b;/c");
     }
 
     #[test]

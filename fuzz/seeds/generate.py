@@ -70,7 +70,7 @@ def main():
     # path: a method byte, then the path.
     for i, p in enumerate(["/health", "/orders/1", "//orders/./1/../2", "/admin", "/ADMIN/x",
                            "/a/x/b", "/upload/", "/%61dmin/%2e%2E/admin/", "/caf%C3%A9/\u00e9",
-                           "/x;y=1/%7e", "/a%2Fb", "/.."]):
+                           "/x;y=1/%7e", "/a%2Fb", "/..", "/health/..;/admin", "/a/%2e%2E%3b/b"]):
         write("path", f"p{i:02}", bytes([i % 6]) + p.encode())
 
     # jwks: sets the loader accepts and refuses.

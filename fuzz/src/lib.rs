@@ -232,6 +232,13 @@ pub fn path(data: &[u8]) {
             segment != "." && segment != "..",
             "dot segment survived: {p:?}"
         );
+        let after_dots = segment
+            .strip_prefix("..")
+            .or_else(|| segment.strip_prefix('.'));
+        assert!(
+            !after_dots.is_some_and(|rest| rest.starts_with(';') || rest.starts_with("%3B")),
+            "dot segment with parameters survived: {p:?}"
+        );
     }
     let bytes = p.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {

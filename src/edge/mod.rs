@@ -186,13 +186,38 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     let url = req.url();
     let (own_origin, raw_path, query) = split_url(&url);
+    let (authorization, cookie, preflight) = (
+        headers.get("authorization")?,
+        headers.get("cookie")?,
+        headers.get("access-control-request-method")?,
+    );
+    // The gate decides on what the origin will see: a header named in Connection is not.
+    let preflight = match preflight {
+        Some(m) => {
+            let connection = headers.get("connection")?;
+            let acrm = "access-control-request-method";
+            (!crate::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
+        }
+        None => None,
+    };
+    let head = RequestHead {
+        method: &method,
+        query,
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        preflight_method: preflight.as_deref(),
+    };
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
-    // slip past the admin API to the origin.
+    // slip past the admin API to the origin. The admin API gets the same head hygiene as
+    // every other path (gate::route runs it first too), before anything else.
     let path = crate::policy::normalize_path(raw_path);
     if let Ok(path) = &path {
         audit.path = Some(path.as_str().to_owned());
         if admin::owns(path.as_str(), &config.admin_prefix) {
+            if let Err(denial) = gate::screen(&head, config.cookie.as_deref()) {
+                return audit.deny(&config.realm, None, denial);
+            }
             let admin_req = admin::AdminContext {
                 env: &env,
                 ctx: &ctx,
@@ -219,27 +244,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             return audit.deny(&config.realm, None, Denial::LoopDetected);
         }
     }
-    let (authorization, cookie, preflight) = (
-        headers.get("authorization")?,
-        headers.get("cookie")?,
-        headers.get("access-control-request-method")?,
-    );
-    // The gate decides on what the origin will see: a header named in Connection is not.
-    let preflight = match preflight {
-        Some(m) => {
-            let connection = headers.get("connection")?;
-            let acrm = "access-control-request-method";
-            (!crate::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
-        }
-        None => None,
-    };
-    let head = RequestHead {
-        method: &method,
-        query,
-        authorization: authorization.as_deref(),
-        cookie: cookie.as_deref(),
-        preflight_method: preflight.as_deref(),
-    };
+
     let routed = match gate::route(config, &head, path) {
         Ok(r) => r,
         Err(denial) => return audit.deny(&config.realm, None, denial),

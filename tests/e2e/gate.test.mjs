@@ -98,7 +98,9 @@ describe("authorized requests are forwarded", () => {
         path: "/echo/./items//42/%7Edraft?x=1&y=%20z&x=2",
         headers: {
           ...bearer(token),
-          cookie: `theme=dark; ${COOKIE}=${token}; lang=en`,
+          // No token cookie beside the header: that is conflicting_credentials (issue 10
+          // item 8); stripping the token cookie is tested below.
+          cookie: "theme=dark; lang=en",
           "content-type": "application/json",
           "x-request-id": "req-7",
         },
