@@ -26,7 +26,7 @@ test: setup
 	cargo test --all-targets
 	tests/interop/run.sh
 	scripts/check-config.sh
-	cargo build --lib --target wasm32-unknown-unknown
+	cargo build -p portcullis --target wasm32-unknown-unknown
 	scripts/build.sh
 	scripts/dry-run.sh
 	node --test tests/e2e/

@@ -9,13 +9,13 @@ use worker::{Context, Env, Request, Response};
 
 use super::revocations::{self, KV_OPS};
 use super::{now_s, send};
-use crate::config::GateConfig;
-use crate::gate::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
-use crate::revocation::{
+use portcullis::config::GateConfig;
+use portcullis::gate::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
+use portcullis::revocation::{
     self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry,
     RevocationPolicy, RevokeRequest,
 };
-use crate::verify::{verify, VerifiedToken};
+use portcullis::verify::{verify, VerifiedToken};
 
 /// Largest admin request body accepted.
 const MAX_BODY: usize = 8 * 1024;
@@ -155,7 +155,7 @@ fn policy(config: &GateConfig) -> RevocationPolicy {
         max_ttl: config
             .verify
             .max_ttl
-            .unwrap_or(crate::config::defaults::MAX_TTL_S) as i64,
+            .unwrap_or(portcullis::config::defaults::MAX_TTL_S) as i64,
         leeway: config.verify.leeway as i64,
     }
 }
@@ -174,10 +174,10 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
             let mut lenient = config.verify.clone();
             lenient.max_ttl = None;
             let jws =
-                crate::verify::verify_jws(&token, &config.keyring, &lenient).map_err(|e| {
+                portcullis::verify::verify_jws(&token, &config.keyring, &lenient).map_err(|e| {
                     Denial::BadAdminRequest(format!("the token cannot be revoked: {e}"))
                 })?;
-            let claims = crate::claims::Claims::parse(&jws.payload)
+            let claims = portcullis::claims::Claims::parse(&jws.payload)
                 .map_err(|_| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
             let jti = claims.jti.ok_or_else(|| {
                 Denial::BadAdminRequest("the token has no jti; revoke its subject instead".into())

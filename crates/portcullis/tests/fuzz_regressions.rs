@@ -5,14 +5,14 @@
 //! To keep a new crash: copy the artifact from fuzz/artifacts/<target>/ into
 //! tests/fuzz-regressions/<target>/ under a name that says what it found.
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 mod checks;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let list = |dir: PathBuf| -> Vec<PathBuf> {
         let Ok(entries) = fs::read_dir(&dir) else {
             return Vec::new();
@@ -79,7 +79,7 @@ fn admin_inputs_parse_without_failure() {
 #[test]
 fn seeds_reach_acceptance_not_only_rejection() {
     // The valid seeds must really pass, or the fuzzer starts from rejections only.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fuzz/seeds");
     for kid in ["a", "b", "c"] {
         let token = fs::read_to_string(root.join(format!("token/valid-{kid}"))).unwrap();
         let verified =

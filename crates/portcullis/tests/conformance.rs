@@ -1,6 +1,6 @@
-//! Conformance against published vectors: the RFC values carried in `tests/vectors/`, and,
-//! when `../shared/vectors/` exists beside the checkout, the full Wycheproof HMAC and JWS
-//! files and the JOSE cookbook HMAC examples. Every loop counts its cases and asserts the
+//! Conformance against published vectors, all carried in the repository's `tests/vectors/`
+//! (see its README for origins and licenses): transcribed RFC values, the Wycheproof HMAC and
+//! JWS files, and the JOSE cookbook HMAC examples. A missing file fails its test. Every loop counts its cases and asserts the
 //! count, so a file that silently yields nothing fails.
 
 mod common;
@@ -224,11 +224,11 @@ fn rfc4231_truncated_tag_is_refused_with_tag_length() {
 }
 
 // ---------------------------------------------------------------------------------------
-// ../shared/vectors: run when present.
+// Public suites: Wycheproof and the JOSE cookbook.
 // ---------------------------------------------------------------------------------------
 
-fn wycheproof_hmac(file: &str, alg: Alg) -> Option<usize> {
-    let dir = shared_vectors()?;
+fn wycheproof_hmac(file: &str, alg: Alg) -> usize {
+    let dir = crate_vectors();
     let doc = read_json(&dir.join("wycheproof").join(file));
     let mut ran = 0;
     let (mut weak, mut truncated, mut full) = (0, 0, 0);
@@ -291,32 +291,26 @@ fn wycheproof_hmac(file: &str, alg: Alg) -> Option<usize> {
         "{file}: {weak} weak, {truncated} truncated, {full} full"
     );
     eprintln!("{file}: {ran} cases ({full} full-length, {truncated} truncated, {weak} weak key)");
-    Some(ran)
+    ran
 }
 
 #[test]
 fn wycheproof_hmac_sha256() {
-    if let Some(n) = wycheproof_hmac("hmac_sha256_test.json", Alg::HS256) {
-        assert_eq!(n, 174);
-    }
+    assert_eq!(wycheproof_hmac("hmac_sha256_test.json", Alg::HS256), 174);
 }
 
 #[test]
 fn wycheproof_hmac_sha384() {
-    if let Some(n) = wycheproof_hmac("hmac_sha384_test.json", Alg::HS384) {
-        assert_eq!(n, 174);
-    }
+    assert_eq!(wycheproof_hmac("hmac_sha384_test.json", Alg::HS384), 174);
 }
 
 #[test]
 fn wycheproof_hmac_sha512() {
-    if let Some(n) = wycheproof_hmac("hmac_sha512_test.json", Alg::HS512) {
-        assert_eq!(n, 174);
-    }
+    assert_eq!(wycheproof_hmac("hmac_sha512_test.json", Alg::HS512), 174);
 }
 
 /// Wycheproof JWS cases whose label a strict verifier must overrule (see
-/// `../shared/vectors/README.md`, upstream C2SP/wycheproof#236 and a sibling issue).
+/// `tests/vectors/README.md`, upstream C2SP/wycheproof#236 and a sibling issue).
 const WYCHEPROOF_JWS_OVERRIDES: &[(u64, bool, &str)] = &[
     // Byte-identical to the valid tcId 357, yet labelled invalid ("invalidBase64Padding").
     (367, true, "identical to tcId 357"),
@@ -330,7 +324,7 @@ const WYCHEPROOF_JWS_OVERRIDES: &[(u64, bool, &str)] = &[
 
 #[test]
 fn wycheproof_jws_hmac_groups() {
-    let Some(dir) = shared_vectors() else { return };
+    let dir = crate_vectors();
     let doc = read_json(&dir.join("wycheproof/json_web_signature_test.json"));
     let policy = VerifyPolicy::default();
     let mut ran = 0;
@@ -428,7 +422,7 @@ fn wycheproof_jws_hmac_groups() {
 
 #[test]
 fn jose_cookbook_hmac_examples() {
-    let Some(dir) = shared_vectors() else { return };
+    let dir = crate_vectors();
     let dir = dir.join("jose-cookbook");
     let mut ran = 0;
 

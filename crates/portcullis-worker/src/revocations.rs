@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 use worker::{Context, Env, KvStore};
 
 use super::{now_ms, now_s};
-use crate::config::GateConfig;
-use crate::gate::Revocations;
-use crate::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
+use portcullis::config::GateConfig;
+use portcullis::gate::Revocations;
+use portcullis::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
 
 /// The KV namespace binding.
 pub(crate) const BINDING: &str = "REVOCATIONS";

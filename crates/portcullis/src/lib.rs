@@ -5,8 +5,8 @@
 //! - the core ([`token`], [`keyring`], [`claims`], [`verify`], [`mint`], [`policy`],
 //!   [`revocation`], [`gate`], [`config`]) knows nothing of Workers, files or clocks: every
 //!   function takes values (and `now`) and returns values;
-//! - `edge` (wasm32 only) is the Cloudflare Worker: bindings in, a [`gate::Decision`] out;
-//! - `src/bin/portcullis` is the native CLI over the same core.
+//! - `portcullis-worker` is the Cloudflare Worker: bindings in, a gate decision out;
+//! - `portcullis-cli` is the native `portcullis` command over the same core.
 #![forbid(unsafe_code)]
 
 pub mod b64;
@@ -21,6 +21,3 @@ pub mod policy;
 pub mod revocation;
 pub mod token;
 pub mod verify;
-
-#[cfg(target_arch = "wasm32")]
-mod edge;

@@ -115,21 +115,7 @@ pub fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// `tests/vectors/` inside the crate.
+/// The repository's `tests/vectors/` (shared with the end-to-end suite and the fuzz seeds).
 pub fn crate_vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
-}
-
-/// `../shared/vectors/` beside the checkout, when present.
-pub fn shared_vectors() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: ../shared/vectors not found (looked in {})",
-            dir.display()
-        );
-        None
-    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors"))
 }

@@ -14,10 +14,10 @@ use worker::wasm_bindgen::JsCast;
 use worker::web_sys::{self, Headers, RequestInit, RequestRedirect};
 use worker::{js_sys, wasm_bindgen_futures, Delay};
 
-use crate::config::GateConfig;
-use crate::gate::{self, Denial};
-use crate::policy::NormalizedPath;
-use crate::verify::VerifiedToken;
+use portcullis::config::GateConfig;
+use portcullis::gate::{self, Denial};
+use portcullis::policy::NormalizedPath;
+use portcullis::verify::VerifiedToken;
 
 /// What the gate already read of the incoming request.
 pub(crate) struct Incoming<'a> {

@@ -2,6 +2,7 @@
 //!
 //! This is the only code that touches `worker`. It reads settings and the request head,
 //! asks the core to decide, and either forwards the request or sends the core's response.
+#![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,8 +13,8 @@ use worker::{
     ScheduleContext, ScheduledEvent,
 };
 
-use crate::config::{self, ConfigError, GateConfig};
-use crate::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
+use portcullis::config::{self, ConfigError, GateConfig};
+use portcullis::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
 
 mod admin;
 mod console;
@@ -185,7 +186,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
     // slip past the admin API to the origin.
-    let path = crate::policy::normalize_path(raw_path);
+    let path = portcullis::policy::normalize_path(raw_path);
     if let Ok(path) = &path {
         if admin::owns(path.as_str(), &config.admin_prefix) {
             return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())

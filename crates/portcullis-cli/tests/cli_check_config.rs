@@ -1,6 +1,7 @@
 //! `portcullis check-config`, run as a user would against a wrangler.toml and a .dev.vars in a
 //! scratch directory: exit codes, the summary, the one-line errors, and that no key leaks.
 
+#[path = "../../portcullis/tests/common/mod.rs"]
 mod common;
 
 use std::fs;

@@ -10,8 +10,8 @@
 use worker::{Env, Headers, Method, Request, Response};
 
 use super::send;
-use crate::config::GateConfig;
-use crate::gate::Denial;
+use portcullis::config::GateConfig;
+use portcullis::gate::Denial;
 
 /// The assets binding (`[assets] binding` in wrangler.toml).
 const BINDING: &str = "ASSETS";
