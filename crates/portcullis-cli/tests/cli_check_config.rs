@@ -1,5 +1,6 @@
 //! `portcullis check-config`, run as a user would against a wrangler.toml and a .dev.vars in a
 //! scratch directory: exit codes, the summary, the one-line errors, and that no key leaks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 #[path = "../../portcullis/tests/common/mod.rs"]
 mod common;

@@ -1,5 +1,6 @@
 //! Attacks on the strict profile: one table with a row per rule, each asserting the exact
 //! [`TokenError`], plus focused tests for rules a row cannot state well.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! (see its README for origins and licenses): transcribed RFC values, the Wycheproof HMAC and
 //! JWS files, and the JOSE cookbook HMAC examples. A missing file fails its test. Every loop counts its cases and asserts the
 //! count, so a file that silently yields nothing fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod common;
 

@@ -4,6 +4,7 @@
 //!
 //! To keep a new crash: copy the artifact from fuzz/artifacts/<target>/ into
 //! tests/fuzz-regressions/<target>/ under a name that says what it found.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 #[path = "../../../fuzz/src/lib.rs"]
 mod checks;
