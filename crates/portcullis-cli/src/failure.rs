@@ -8,7 +8,7 @@ use std::io;
 use std::path::PathBuf;
 
 use portcullis::config::{names, ConfigError};
-use portcullis::error::{KeyringError, MintError, TokenError};
+use portcullis::jwt::error::{KeyringError, MintError, TokenError};
 
 /// Why a command did not succeed.
 #[derive(Debug)]

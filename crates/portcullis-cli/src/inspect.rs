@@ -1,6 +1,6 @@
 //! `portcullis inspect`: a token decoded for a human, WITHOUT verification.
 
-use portcullis::token::decode_unverified;
+use portcullis::jwt::token::decode_unverified;
 use serde_json::{Map, Value};
 
 use crate::{duration, input, time, Failure};

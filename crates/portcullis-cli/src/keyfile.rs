@@ -13,9 +13,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use portcullis::error::KeyringError;
-use portcullis::json;
-use portcullis::keyring::Keyring;
+use portcullis::jwt::error::KeyringError;
+use portcullis::codec::json;
+use portcullis::jwt::keyring::Keyring;
 use serde_json::{Map, Value};
 
 use crate::{input, Failure};
@@ -38,7 +38,7 @@ fn read(path: &Path) -> Result<String, Failure> {
         },
         input::FileError::NotUtf8 => Failure::KeyFile {
             path: path.to_owned(),
-            problem: KeyringError::Json(portcullis::error::JsonProblem::NotUtf8),
+            problem: KeyringError::Json(portcullis::jwt::error::JsonProblem::NotUtf8),
         },
     })
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use portcullis::keyring::{Alg, Key};
+use portcullis::jwt::keyring::{Alg, Key};
 use serde_json::Value;
 
 use crate::keyfile::{self, KeySetFile};
@@ -62,7 +62,7 @@ impl From<AlgArg> for Alg {
     }
 }
 
-/// Longest kid a token header may carry and still select a key (see `portcullis::token`).
+/// Longest kid a token header may carry and still select a key (see `portcullis::jwt::token`).
 const MAX_KID_LEN: usize = 256;
 
 /// A kid must be something a token header can carry and a human can read.

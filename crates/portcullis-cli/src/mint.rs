@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use portcullis::claims::Audience;
-use portcullis::mint::{self as core, MintRequest};
+use portcullis::jwt::claims::Audience;
+use portcullis::jwt::mint::{self as core, MintRequest};
 use serde_json::{Map, Value};
 
 use crate::{duration, input, keyfile, time, Failure};
@@ -62,7 +62,7 @@ fn parse_claim(text: &str) -> Result<(String, Value), String> {
     }
     let value = match serde_json::from_str::<Value>(value) {
         // JSON: parse again strictly, so a duplicate member is an error, not a silent pick.
-        Ok(_) => portcullis::json::parse_value(value.as_bytes())
+        Ok(_) => portcullis::codec::json::parse_value(value.as_bytes())
             .map_err(|p| format!("the value of claim {name:?} is ambiguous JSON ({p:?})"))?,
         Err(_) => Value::String(value.to_owned()),
     };

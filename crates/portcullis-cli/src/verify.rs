@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use portcullis::verify::{self as core, VerifyPolicy};
+use portcullis::jwt::verify::{self as core, VerifyPolicy};
 
 use crate::{duration, input, keyfile, time, Failure};
 

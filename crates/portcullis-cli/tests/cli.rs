@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use portcullis::b64;
+use portcullis::codec::b64;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
@@ -151,7 +151,7 @@ fn keygen_without_keys_prints_a_jwk_with_a_short_random_kid() {
     );
     assert_eq!(b64::decode(jwk["k"].as_str().unwrap()).unwrap().len(), 48);
     let set = format!(r#"{{"keys":[{}]}}"#, stdout(&out));
-    assert!(portcullis::keyring::Keyring::from_jwks(&set).is_ok());
+    assert!(portcullis::jwt::keyring::Keyring::from_jwks(&set).is_ok());
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn keygen_creates_a_private_key_file_whose_only_key_signs() {
     assert_eq!(set["keys"].as_array().unwrap().len(), 1);
     assert_eq!(set["keys"][0]["kid"], "a");
     let ring =
-        portcullis::keyring::Keyring::from_jwks(&fs::read_to_string(&keys).unwrap()).unwrap();
+        portcullis::jwt::keyring::Keyring::from_jwks(&fs::read_to_string(&keys).unwrap()).unwrap();
     assert_eq!(ring.signing_key().and_then(|k| k.kid()), Some("a"));
     #[cfg(unix)]
     {

@@ -10,12 +10,12 @@ use worker::{Context, Env, Request, Response};
 use super::revocations::{self, KV_OPS};
 use super::{now_s, send};
 use portcullis::config::GateConfig;
-use portcullis::gate::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
+use portcullis::http::{self, Denial, HttpResponse, Principal, RequestHead, ADMIN_SCOPE};
 use portcullis::revocation::{
     self, parse_introspect_request, parse_revoke_request, Revocation, RevocationEntry,
     RevocationPolicy, RevokeRequest,
 };
-use portcullis::verify::{verify, VerifiedToken};
+use portcullis::jwt::verify::{verify, VerifiedToken};
 
 /// Largest admin request body accepted.
 const MAX_BODY: usize = 8 * 1024;
@@ -119,13 +119,13 @@ async fn authenticate(
         cookie: cookie.as_deref(),
         ..RequestHead::default()
     };
-    let token = gate::credential(&head, config.cookie.as_deref())?.ok_or(Denial::MissingToken)?;
+    let token = http::credential(&head, config.cookie.as_deref())?.ok_or(Denial::MissingToken)?;
     let verified =
         verify(token, &config.keyring, &config.verify, now_s()).map_err(Denial::InvalidToken)?;
     let snapshot = revocations::current(env, ctx, config).await;
     let state = revocations::state(snapshot.as_deref(), config);
-    gate::check_revocation(&verified, false, state)?;
-    gate::check_scopes(&verified, &[ADMIN_SCOPE.to_owned()])?;
+    http::check_revocation(&verified, false, state)?;
+    http::check_scopes(&verified, &[ADMIN_SCOPE.to_owned()])?;
     Ok(verified)
 }
 
@@ -174,10 +174,10 @@ async fn revoke(env: &Env, config: &GateConfig, body: &[u8]) -> Result<(u16, Val
             let mut lenient = config.verify.clone();
             lenient.max_ttl = None;
             let jws =
-                portcullis::verify::verify_jws(&token, &config.keyring, &lenient).map_err(|e| {
+                portcullis::jwt::verify::verify_jws(&token, &config.keyring, &lenient).map_err(|e| {
                     Denial::BadAdminRequest(format!("the token cannot be revoked: {e}"))
                 })?;
-            let claims = portcullis::claims::Claims::parse(&jws.payload)
+            let claims = portcullis::jwt::claims::Claims::parse(&jws.payload)
                 .map_err(|_| Denial::BadAdminRequest("the token's claims cannot be read".into()))?;
             let jti = claims.jti.ok_or_else(|| {
                 Denial::BadAdminRequest("the token has no jti; revoke its subject instead".into())
@@ -249,7 +249,7 @@ async fn introspect(
     };
     let snapshot = revocations::current(env, ctx, config).await;
     let state = revocations::state(snapshot.as_deref(), config);
-    let revoked = match gate::check_revocation(&verified, false, state) {
+    let revoked = match http::check_revocation(&verified, false, state) {
         Ok(_) => false,
         Err(Denial::Revoked { .. }) => true,
         Err(other) => return Err(other),

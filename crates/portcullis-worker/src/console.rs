@@ -11,7 +11,7 @@ use worker::{Env, Headers, Method, Request, Response};
 
 use super::send;
 use portcullis::config::GateConfig;
-use portcullis::gate::Denial;
+use portcullis::http::Denial;
 
 /// The assets binding (`[assets] binding` in wrangler.toml).
 const BINDING: &str = "ASSETS";

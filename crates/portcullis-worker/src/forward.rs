@@ -15,9 +15,9 @@ use worker::web_sys::{self, Headers, RequestInit, RequestRedirect};
 use worker::{js_sys, wasm_bindgen_futures, Delay};
 
 use portcullis::config::GateConfig;
-use portcullis::gate::{self, Denial};
-use portcullis::policy::NormalizedPath;
-use portcullis::verify::VerifiedToken;
+use portcullis::http::{self, Denial};
+use portcullis::routes::NormalizedPath;
+use portcullis::jwt::verify::VerifiedToken;
 
 /// What the gate already read of the incoming request.
 pub(crate) struct Incoming<'a> {
@@ -37,7 +37,7 @@ fn outbound_headers(incoming: &Incoming<'_>, config: &GateConfig) -> Result<Head
     let names: String = js_sys::Array::from(&headers.keys()).join("\n").into();
     for name in names
         .split('\n')
-        .filter(|n| !n.is_empty() && !gate::forwards_header(n))
+        .filter(|n| !n.is_empty() && !http::forwards_header(n))
     {
         headers
             .delete(name)
@@ -45,7 +45,7 @@ fn outbound_headers(incoming: &Incoming<'_>, config: &GateConfig) -> Result<Head
     }
     if let Some(cookie) = incoming.cookie {
         let kept = match &config.cookie {
-            Some(name) => gate::cookie_without(cookie, name),
+            Some(name) => http::cookie_without(cookie, name),
             None => Some(cookie.to_owned()),
         };
         if let Some(kept) = kept {
@@ -75,7 +75,7 @@ pub(crate) async fn forward(
     let headers = outbound_headers(&incoming, config)?;
     if let Some(token) = token {
         for (name, value) in
-            gate::identity_headers(&config.origin_key, token, incoming.method, &htu, now_s)
+            http::identity_headers(&config.origin_key, token, incoming.method, &htu, now_s)
         {
             let _ = headers.set(name, &value);
         }

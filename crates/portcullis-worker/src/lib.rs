@@ -14,7 +14,7 @@ use worker::{
 };
 
 use portcullis::config::{self, ConfigError, GateConfig};
-use portcullis::gate::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
+use portcullis::http::{self, Admission, AuditRecord, Denial, HttpResponse, Principal, RequestHead};
 
 mod admin;
 mod console;
@@ -186,7 +186,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
     // slip past the admin API to the origin.
-    let path = portcullis::policy::normalize_path(raw_path);
+    let path = portcullis::routes::normalize_path(raw_path);
     if let Ok(path) = &path {
         if admin::owns(path.as_str(), &config.admin_prefix) {
             return admin::handle(Request::from(req), &env, &ctx, config, path.as_str())
@@ -208,7 +208,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         cookie: cookie.as_deref(),
         preflight_method: preflight.as_deref(),
     };
-    let routed = match gate::route(config, &head, path) {
+    let routed = match http::route(config, &head, path) {
         Ok(r) => r,
         Err(denial) => return audit.deny(&config.realm, None, denial),
     };
@@ -220,7 +220,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Admission::Token(token) => {
             let snapshot = revocations::current(&env, &ctx, config).await;
             let state = revocations::state(snapshot.as_deref(), config);
-            match gate::authorize(config, routed.rule, token, state, now_s) {
+            match http::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
                 Ok(a) => {
                     worker::console_warn!(

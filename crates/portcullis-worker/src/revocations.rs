@@ -16,7 +16,7 @@ use worker::{Context, Env, KvStore};
 
 use super::{now_ms, now_s};
 use portcullis::config::GateConfig;
-use portcullis::gate::Revocations;
+use portcullis::http::Revocations;
 use portcullis::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
 
 /// The KV namespace binding.

@@ -7,9 +7,9 @@ use core::fmt;
 
 use serde_json::Value;
 
-use crate::keyring::{Alg, Key, Keyring};
-use crate::policy::RouteTable;
-use crate::verify::VerifyPolicy;
+use crate::jwt::keyring::{Alg, Key, Keyring};
+use crate::routes::RouteTable;
+use crate::jwt::verify::VerifyPolicy;
 
 /// Setting names. Users write these in their config; they are stable.
 pub mod names {
@@ -143,7 +143,7 @@ fn json_setting(
     match get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(Value::String(text)) => crate::json::parse_value(text.as_bytes())
+        Some(Value::String(text)) => crate::codec::json::parse_value(text.as_bytes())
             .map(Some)
             .map_err(|p| invalid(name, format!("not valid JSON ({p:?})"))),
         Some(other) => Ok(Some(other)),
@@ -261,7 +261,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     let admin_prefix = admin_prefix.trim_end_matches('/').to_owned();
     let prefix_ok = admin_prefix.len() > 1
         && admin_prefix.starts_with('/')
-        && crate::policy::normalize_path(&admin_prefix).is_ok_and(|p| p.as_str() == admin_prefix);
+        && crate::routes::normalize_path(&admin_prefix).is_ok_and(|p| p.as_str() == admin_prefix);
     if !prefix_ok {
         return Err(invalid(
             ADMIN_PREFIX,
@@ -327,7 +327,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn jwk(kid: &str, byte: u8) -> Value {
-        json!({"kty":"oct","kid":kid,"alg":"HS256","k":crate::b64::encode([byte; 32])})
+        json!({"kty":"oct","kid":kid,"alg":"HS256","k":crate::codec::b64::encode([byte; 32])})
     }
 
     fn base() -> HashMap<&'static str, Value> {
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn origin_key_must_be_hs256() {
         let mut m = base();
-        let k = json!({"kty":"oct","alg":"HS512","k":crate::b64::encode([3u8; 64])});
+        let k = json!({"kty":"oct","alg":"HS512","k":crate::codec::b64::encode([3u8; 64])});
         m.insert(names::ORIGIN_KEY, Value::String(k.to_string()));
         assert_eq!(load_map(&m).unwrap_err().setting(), names::ORIGIN_KEY);
     }

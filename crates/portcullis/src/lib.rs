@@ -9,15 +9,9 @@
 //! - `portcullis-cli` is the native `portcullis` command over the same core.
 #![forbid(unsafe_code)]
 
-pub mod b64;
-pub mod claims;
+pub mod codec;
 pub mod config;
-pub mod error;
-pub mod gate;
-pub mod json;
-pub mod keyring;
-pub mod mint;
-pub mod policy;
+pub mod http;
+pub mod jwt;
 pub mod revocation;
-pub mod token;
-pub mod verify;
+pub mod routes;

@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use portcullis::b64;
-use portcullis::error::{
+use portcullis::codec::b64;
+use portcullis::jwt::error::{
     EncodingProblem as E, JsonProblem as J, KeyringError, Segment, TokenError,
 };
-use portcullis::keyring::{Alg, Key, Keyring};
-use portcullis::verify::{verify, VerifyPolicy};
+use portcullis::jwt::keyring::{Alg, Key, Keyring};
+use portcullis::jwt::verify::{verify, VerifyPolicy};
 use serde_json::json;
 
 use Segment::{Header as H, Payload as P, Signature as S};

@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
-use portcullis::b64;
-use portcullis::error::{EncodingProblem, JsonProblem, KeyringError, Segment, TokenError};
-use portcullis::keyring::{Alg, Key, Keyring};
-use portcullis::verify::{verify, verify_jws, VerifyPolicy};
+use portcullis::codec::b64;
+use portcullis::jwt::error::{EncodingProblem, JsonProblem, KeyringError, Segment, TokenError};
+use portcullis::jwt::keyring::{Alg, Key, Keyring};
+use portcullis::jwt::verify::{verify, verify_jws, VerifyPolicy};
 use serde_json::Value;
 
 fn jws_examples() -> Value {

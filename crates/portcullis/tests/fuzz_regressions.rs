@@ -84,7 +84,7 @@ fn seeds_reach_acceptance_not_only_rejection() {
     for kid in ["a", "b", "c"] {
         let token = fs::read_to_string(root.join(format!("token/valid-{kid}"))).unwrap();
         let verified =
-            portcullis::verify::verify(&token, checks::ring(), &checks::policy(), checks::NOW);
+            portcullis::jwt::verify::verify(&token, checks::ring(), &checks::policy(), checks::NOW);
         assert!(verified.is_ok(), "seed valid-{kid}: {verified:?}");
     }
     assert!(checks::sign_raw_matches_sign_compact());

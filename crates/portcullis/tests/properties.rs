@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use portcullis::claims::{Audience, REGISTERED};
-use portcullis::error::TokenError;
-use portcullis::keyring::{Alg, Key, Keyring};
-use portcullis::mint::{mint, MintRequest};
-use portcullis::verify::{verify, VerifyPolicy};
+use portcullis::jwt::claims::{Audience, REGISTERED};
+use portcullis::jwt::error::TokenError;
+use portcullis::jwt::keyring::{Alg, Key, Keyring};
+use portcullis::jwt::mint::{mint, MintRequest};
+use portcullis::jwt::verify::{verify, VerifyPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};

@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use portcullis::b64;
-use portcullis::keyring::{Alg, Key, Keyring, MAX_TAG_LEN};
-use portcullis::verify::VerifyPolicy;
+use portcullis::codec::b64;
+use portcullis::jwt::keyring::{Alg, Key, Keyring, MAX_TAG_LEN};
+use portcullis::jwt::verify::VerifyPolicy;
 use serde_json::{json, Value};
 
 /// A fixed "now" for tests: 2023-11-14T22:13:20Z.

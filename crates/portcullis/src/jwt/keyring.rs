@@ -13,8 +13,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
-use crate::error::{KeyringError, TokenError};
-use crate::{b64, json};
+use crate::jwt::error::{KeyringError, TokenError};
+use crate::{codec::b64, codec::json};
 
 /// The HMAC algorithms of this profile (RFC 7518 section 3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -220,7 +220,7 @@ impl Key {
         let kid = string("kid")?.map(str::to_owned);
         if kid
             .as_ref()
-            .is_some_and(|k| k.is_empty() || k.len() > crate::token::MAX_KID_LEN)
+            .is_some_and(|k| k.is_empty() || k.len() > crate::jwt::token::MAX_KID_LEN)
         {
             return Err(member("kid"));
         }

@@ -6,9 +6,9 @@ use serde::de::MapAccess;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::{Segment, TokenError};
-use crate::keyring::Alg;
-use crate::{b64, json};
+use crate::jwt::error::{Segment, TokenError};
+use crate::jwt::keyring::Alg;
+use crate::{codec::b64, codec::json};
 
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;

@@ -7,8 +7,8 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Segment, TokenError};
-use crate::json;
+use crate::jwt::error::{Segment, TokenError};
+use crate::codec::json;
 
 /// The `aud` claim: one audience or several (RFC 7519 4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -296,7 +296,7 @@ impl Claims {
     }
 
     /// Reads claims from the decoded payload bytes: the same verdicts as
-    /// [`crate::json::parse_object`] (as [`TokenError::Json`] for the payload) then
+    /// [`crate::codec::json::parse_object`] (as [`TokenError::Json`] for the payload) then
     /// [`Claims::from_object`], without building a map of the registered claims.
     pub fn parse(payload: &[u8]) -> Result<Claims, TokenError> {
         json::parse_members::<RawClaims>(payload)
@@ -436,7 +436,7 @@ mod tests {
         let mut texts: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
         texts.push(b"{\"exp\":1,\"s\":\"\xff\"}".to_vec());
         for text in texts {
-            let via_map = crate::json::parse_object(&text)
+            let via_map = crate::codec::json::parse_object(&text)
                 .map_err(|problem| TokenError::Json {
                     segment: Segment::Payload,
                     problem,

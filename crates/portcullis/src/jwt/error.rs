@@ -2,11 +2,11 @@
 //!
 //! Variants carry the values that were compared (times, lengths, algorithms), never a token,
 //! a signature or key material, so an error can always be logged. What a *client* may see is
-//! decided by the HTTP layer ([`crate::gate`]), not here.
+//! decided by the HTTP layer ([`crate::http`]), not here.
 
 use core::fmt;
 
-use crate::keyring::Alg;
+use crate::jwt::keyring::Alg;
 
 /// Which of the three compact-serialization segments a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub enum JsonProblem {
     TooDeep,
 }
 
-/// Why a token was rejected by [`crate::verify::verify`].
+/// Why a token was rejected by [`crate::jwt::verify::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenError {

@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::error::EncodingProblem;
+use crate::jwt::error::EncodingProblem;
 
 /// Encodes bytes as unpadded base64url.
 pub fn encode(bytes: impl AsRef<[u8]>) -> String {

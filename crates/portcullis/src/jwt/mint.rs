@@ -2,10 +2,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::b64;
-use crate::claims::{Audience, Claims, REGISTERED};
-use crate::error::MintError;
-use crate::keyring::{Key, Keyring, MAX_TAG_LEN};
+use crate::codec::b64;
+use crate::jwt::claims::{Audience, Claims, REGISTERED};
+use crate::jwt::error::MintError;
+use crate::jwt::keyring::{Key, Keyring, MAX_TAG_LEN};
 
 /// The default lifetime of a minted token: five minutes.
 pub const DEFAULT_TTL: u64 = 5 * 60;
@@ -120,7 +120,7 @@ pub fn mint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyring::Alg;
+    use crate::jwt::keyring::Alg;
 
     fn ring_with_old_signer() -> Keyring {
         let old = Key::generate(Some("old".into()), Alg::HS256)

@@ -9,12 +9,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::GateConfig;
-use crate::error::TokenError;
-use crate::keyring::Key;
-use crate::mint::sign_compact;
-use crate::policy::{Access, NormalizedPath, PathError, Rule};
+use crate::jwt::error::TokenError;
+use crate::jwt::keyring::Key;
+use crate::jwt::mint::sign_compact;
+use crate::routes::{Access, NormalizedPath, PathError, Rule};
 use crate::revocation::{RevocationSnapshot, RevokedBy};
-use crate::verify::{verify, VerifiedToken};
+use crate::jwt::verify::{verify, VerifiedToken};
 
 /// How long an identity assertion lives, in seconds.
 pub const ASSERTION_TTL: i64 = 60;
@@ -335,7 +335,7 @@ pub struct Routed<'c> {
 }
 
 /// Phase one: the request head against the route table. Refuses tokens in the query string
-/// and ambiguous credentials before anything else. `path` is [`crate::policy::normalize_path`] of the
+/// and ambiguous credentials before anything else. `path` is [`crate::routes::normalize_path`] of the
 /// request path: the caller normalizes once, since it also needs the result (for the admin
 /// prefix) before routing.
 pub fn route<'c>(

@@ -9,7 +9,7 @@ use core::fmt;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::error::JsonProblem;
+use crate::jwt::error::JsonProblem;
 
 const DUPLICATE: &str = "portcullis: duplicate member name";
 

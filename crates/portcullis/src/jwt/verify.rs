@@ -3,11 +3,11 @@
 //! Order matters: length before decoding; shape and header before any key is touched; the
 //! tag before any claim is believed; claims last.
 
-use crate::b64;
-use crate::claims::Claims;
-use crate::error::{Segment, TokenError};
-use crate::keyring::{Alg, Keyring};
-use crate::token::{self, Header};
+use crate::codec::b64;
+use crate::jwt::claims::Claims;
+use crate::jwt::error::{Segment, TokenError};
+use crate::jwt::keyring::{Alg, Keyring};
+use crate::jwt::token::{self, Header};
 
 /// What the verifier requires. The verifier decides the algorithms, never the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
