@@ -1,6 +1,6 @@
 # Portcullis: build and test pipeline. Two commands on a fresh machine:
 #   make setup   install the toolchain (idempotent; every other target runs it first)
-#   make test    everything CI runs
+#   make test    everything CI runs (lint first)
 # Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
 # front of a demo origin, with tokens and curl lines to try it), make check-config
 # (wrangler.toml's gate settings, checked with throwaway secrets), make bench (benchmarks ->
@@ -13,7 +13,7 @@ SHELL := bash
 .DEFAULT_GOAL := test
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build test dev check-config bench fuzz soak
+.PHONY: setup build lint test dev check-config bench fuzz soak
 
 setup:
 	scripts/setup.sh
@@ -21,12 +21,21 @@ setup:
 build: setup
 	scripts/build.sh
 
+# Lints as policy: rustfmt, clippy with every warning an error (native and wasm32), and
+# rustdoc with broken links or missing docs an error.
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p portcullis -p portcullis-worker --target wasm32-unknown-unknown -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis -p portcullis-cli
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis-worker --target wasm32-unknown-unknown
+
 test: export CI := true
-test: setup
+test: setup lint
 	cargo test --all-targets
 	tests/interop/run.sh
 	scripts/check-config.sh
-	cargo build --lib --target wasm32-unknown-unknown
+	cargo build -p portcullis --target wasm32-unknown-unknown
 	scripts/build.sh
 	scripts/dry-run.sh
 	node --test tests/e2e/

@@ -38,7 +38,7 @@ for name in ${VARIANTS:-o3 os oz oz-sha3 os-sha3}; do
   t0=$(date +%s)
   "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release --no-opt -d "$dir/gate" . "${cfg[@]}"
   cp "$dir/gate/index_bg.wasm" "$dir/gate.wasm"
-  cargo build -q --manifest-path bench/wasm/Cargo.toml --release --target wasm32-unknown-unknown "${cfg[@]}"
+  cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown "${cfg[@]}"
   "$WASM_BINDGEN_BIN" --target web --out-dir "$dir/bench" "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"
   echo "$(( $(date +%s) - t0 ))" > "$dir/build_seconds"
 done

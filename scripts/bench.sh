@@ -33,8 +33,8 @@ uptime > "$out/load-before.txt"
 start=$(date +%s)
 
 step "native: build bench/native (release)"
-cargo build -q --release --manifest-path bench/native/Cargo.toml
-native="$CARGO_TARGET_DIR/release/portcullis-bench-native"
+cargo build -q --profile bench-native -p portcullis-bench-native
+native="$CARGO_TARGET_DIR/bench-native/portcullis-bench-native"
 step "native: timing, contenders alternated"
 if quick; then "$native" --rounds 3 --iters 5000 > "$out/native.json"; else "$native" --rounds 9 --iters 20000 > "$out/native.json"; fi
 if command -v valgrind >/dev/null; then
@@ -54,7 +54,7 @@ if command -v valgrind >/dev/null; then
 fi
 
 step "wasm: build bench/wasm and its JS glue (wasm-bindgen --target web)"
-cargo build -q --manifest-path bench/wasm/Cargo.toml --release --target wasm32-unknown-unknown
+cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown
 "$WASM_BINDGEN_BIN" --target web --out-dir bench/wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"
 # The same wasm-opt pass worker-build 0.8.7 gives the Worker, so both run the same code.
 features=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory
@@ -86,7 +86,7 @@ fi
 
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"
-node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis.wasm" --top 15 > "$out/wasm-profile.json"
+node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"
 
 if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
   step "release-profile variants: build (slow)"

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 
-"${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release
+# The Worker crate lives in crates/portcullis-worker; its output goes to build/ at the root,
+# where wrangler.toml's `main` points.
+"${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release crates/portcullis-worker --out-dir ../../build
 
 # worker-build runs wasm-opt with --debuginfo, which keeps the wasm "name" section (function
 # names for stack traces): ~76 KB raw / ~21 KB gzip of the shipped Worker (BENCHMARKS.md,

@@ -10,15 +10,15 @@
 
 use std::sync::OnceLock;
 
-use portcullis::keyring::{Alg, Key, Keyring};
-use portcullis::mint::sign_compact;
-use portcullis::policy::{normalize_path, RouteTable, MAX_PATH_LEN};
+use portcullis::jwt::keyring::{Alg, Key, Keyring};
+use portcullis::jwt::mint::sign_compact;
+use portcullis::routes::{normalize_path, RouteTable, MAX_PATH_LEN};
 use portcullis::revocation::{
     entry_for, parse_introspect_request, parse_revoke_request, RevocationEntry, RevocationPolicy,
     RevocationSnapshot, RevokeRequest, MAX_IDENTIFIER_LEN,
 };
-use portcullis::token::decode_unverified;
-use portcullis::verify::{verify, VerifyPolicy};
+use portcullis::jwt::token::decode_unverified;
+use portcullis::jwt::verify::{verify, VerifyPolicy};
 use serde_json::Value;
 
 /// The fixed clock of every check.
@@ -184,13 +184,13 @@ pub fn token_signed(data: &[u8]) {
 fn sign_raw(key: &Key, header: &[u8], payload: &[u8]) -> String {
     // sign_compact takes JSON values; for raw bytes build the same shape by hand, with the
     // same tag function.
-    let mut out = portcullis::b64::encode(header);
+    let mut out = portcullis::codec::b64::encode(header);
     out.push('.');
-    out.push_str(&portcullis::b64::encode(payload));
-    let mut tag = [0u8; portcullis::keyring::MAX_TAG_LEN];
+    out.push_str(&portcullis::codec::b64::encode(payload));
+    let mut tag = [0u8; portcullis::jwt::keyring::MAX_TAG_LEN];
     let len = key.tag(out.as_bytes(), &mut tag);
     out.push('.');
-    out.push_str(&portcullis::b64::encode(&tag[..len]));
+    out.push_str(&portcullis::codec::b64::encode(&tag[..len]));
     out
 }
 
@@ -295,7 +295,7 @@ pub fn jwks(data: &[u8]) {
                     );
                     assert!(std::ptr::eq(ring.select(Some(kid)).expect("select"), key));
                 }
-                let mut tag = [0u8; portcullis::keyring::MAX_TAG_LEN];
+                let mut tag = [0u8; portcullis::jwt::keyring::MAX_TAG_LEN];
                 let len = key.tag(b"input", &mut tag);
                 assert_eq!(len, key.alg().output_len());
                 assert!(key.verify_tag(b"input", &tag[..len]).is_ok());

@@ -14,8 +14,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
-use portcullis::keyring::{Alg, Keyring};
-use portcullis::verify::VerifyPolicy;
+use portcullis::jwt::keyring::{Alg, Keyring};
+use portcullis::jwt::verify::VerifyPolicy;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -88,7 +88,7 @@ fn contenders(tok: &str) -> Vec<(&'static str, Check)> {
     };
     let t = tok.to_owned();
     let portcullis = move || {
-        let v = portcullis::verify::verify(black_box(&t), &ring, &policy, now_s());
+        let v = portcullis::jwt::verify::verify(black_box(&t), &ring, &policy, now_s());
         black_box(&v);
         v.is_ok()
     };

@@ -4,8 +4,8 @@
 //! the gate; `verify_loop` is N verifications inside wasm (no boundary crossings).
 use std::cell::RefCell;
 
-use portcullis::keyring::{Alg, Keyring};
-use portcullis::verify::VerifyPolicy;
+use portcullis::jwt::keyring::{Alg, Keyring};
+use portcullis::jwt::verify::VerifyPolicy;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -32,7 +32,7 @@ fn check(token: &str, now: i64) -> bool {
     STATE.with(|s| {
         let s = s.borrow();
         let (ring, policy) = s.as_ref().expect("setup() first");
-        portcullis::verify::verify(token, ring, policy, now).is_ok()
+        portcullis::jwt::verify::verify(token, ring, policy, now).is_ok()
     })
 }
 

@@ -1,0 +1,183 @@
+//! Every way a command can fail, as data, with its exit code and its one-line message.
+//!
+//! Messages name files, kids and sizes, never key material or a token: the core's errors
+//! carry none, and nothing here adds any.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use portcullis::config::{names, ConfigError};
+use portcullis::jwt::error::{KeyringError, MintError, TokenError};
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// `verify`: the token was rejected. Exit 1.
+    Rejected(TokenError),
+    /// `inspect`: the token cannot be decoded at all. Exit 1.
+    Undecodable(TokenError),
+    /// A key file could not be read or written.
+    KeyFileIo {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// Why it failed.
+        source: io::Error,
+    },
+    /// A key file is not a valid key set (or an edit would make it one that is not).
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: KeyringError,
+    },
+    /// A key set edit was refused (duplicate kid, retiring the signer, ...).
+    KeySetEdit {
+        /// The file.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// `check-config`: the gate's configuration is invalid. Exit 1.
+    Config(ConfigError),
+    /// `check-config`: a config file is malformed (the line, never its text). Exit 1.
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `check-config`: a config file could not be read.
+    ConfigFileIo {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The token could not be minted.
+    Mint(MintError),
+    /// Reading the token from standard input failed.
+    Stdin(io::Error),
+    /// Writing the result to standard output failed.
+    Stdout(io::Error),
+    /// Arguments that parse but make no sense together (clap reports the rest itself).
+    Usage(String),
+    /// The operating system's random number generator failed.
+    Random,
+    /// The gate answered an admin call with an error status. Exit 1.
+    Refused {
+        /// The HTTP method of the call.
+        method: String,
+        /// The HTTP status.
+        status: u16,
+        /// The problem document's `title`, if there was one.
+        title: Option<String>,
+        /// The problem document's `detail`, if there was one.
+        detail: Option<String>,
+    },
+    /// The gate could not be reached, or answered something unreadable. Exit 2.
+    Http {
+        /// The URL called.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Failure {
+    /// The process exit status for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Rejected(_)
+            | Failure::Undecodable(_)
+            | Failure::Config(_)
+            | Failure::ConfigFile { .. }
+            | Failure::Refused { .. } => 1,
+            Failure::KeyFileIo { .. }
+            | Failure::KeyFile { .. }
+            | Failure::KeySetEdit { .. }
+            | Failure::ConfigFileIo { .. }
+            | Failure::Mint(_)
+            | Failure::Stdin(_)
+            | Failure::Stdout(_)
+            | Failure::Usage(_)
+            | Failure::Random
+            | Failure::Http { .. } => 2,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Rejected(e) => write!(f, "rejected: {e} ({})", e.code()),
+            Failure::Undecodable(e) => write!(f, "cannot decode token: {e} ({})", e.code()),
+            Failure::KeyFileIo {
+                path,
+                action,
+                source,
+            } => {
+                write!(f, "cannot {action} key file {}: {source}", path.display())
+            }
+            Failure::KeyFile { path, problem } => {
+                write!(f, "key file {}: {problem}", path.display())
+            }
+            Failure::KeySetEdit { path, reason } => {
+                write!(
+                    f,
+                    "key file {}: {reason}; nothing was changed",
+                    path.display()
+                )
+            }
+            Failure::Config(ConfigError::Missing(name)) if is_secret(name) => write!(
+                f,
+                "{name}: not set; it is a secret: for a deployment run `wrangler secret put {name}`, \
+                 for wrangler dev add it to .dev.vars (`make dev` writes one)"
+            ),
+            Failure::Config(ConfigError::Missing(name)) => write!(f, "{name}: not set"),
+            // "SETTING: reason"; the core never puts a value in the reason.
+            Failure::Config(e) => write!(f, "{e}"),
+            Failure::ConfigFile { path, line, reason } => match line {
+                Some(line) => write!(f, "{} line {line}: {reason}", path.display()),
+                None => write!(f, "{}: {reason}", path.display()),
+            },
+            Failure::ConfigFileIo { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            Failure::Mint(e) => write!(f, "cannot mint: {e}"),
+            Failure::Stdin(e) => write!(f, "cannot read the token from standard input: {e}"),
+            Failure::Stdout(e) => write!(f, "cannot write to standard output: {e}"),
+            Failure::Usage(msg) => f.write_str(msg),
+            Failure::Random => f.write_str("the system random number generator failed"),
+            Failure::Refused {
+                method,
+                status,
+                title,
+                detail,
+            } => {
+                write!(f, "the gate refused the {method} ({status})")?;
+                match (title, detail) {
+                    (Some(t), Some(d)) => write!(f, ": {t}: {d}"),
+                    (Some(t), None) | (None, Some(t)) => write!(f, ": {t}"),
+                    (None, None) => Ok(()),
+                }
+            }
+            Failure::Http { url, reason } => write!(f, "cannot call {url}: {reason}"),
+        }
+    }
+}
+
+/// Settings that belong in `wrangler secret put`, not in wrangler.toml.
+fn is_secret(name: &str) -> bool {
+    name == names::KEYS || name == names::ORIGIN_KEY
+}
+
+impl From<MintError> for Failure {
+    fn from(e: MintError) -> Self {
+        Failure::Mint(e)
+    }
+}

@@ -1,0 +1,104 @@
+//! `portcullis mint`: a signed token on standard output, and nothing else.
+
+use std::path::PathBuf;
+
+use portcullis::jwt::claims::Audience;
+use portcullis::jwt::mint::{self as core, MintRequest};
+use serde_json::{Map, Value};
+
+use crate::{duration, input, keyfile, time, Failure};
+
+/// Arguments of `portcullis mint`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The token gets `iat` = now, `exp` = now + ttl and a random `jti`; its header names the key's
+`kid`. Only the token is printed, on one line, so it can be captured with $(...).
+
+DURATIONS: a whole number with an optional unit: 300, 300s, 5m, 1h, 1d.
+
+EXAMPLES:
+  portcullis mint --keys keys.json --sub alice
+  portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --iss https://auth.example --ttl 15m
+  portcullis mint --keys keys.json --sub svc --claim tenant=acme --claim tier=3 --claim 'flags={\"beta\":true}'
+  TOKEN=$(portcullis mint --keys keys.json --sub alice --ttl 1h --max-ttl 1h)")]
+pub struct Args {
+    /// The JWK Set file holding the signing key.
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// Sign with this key instead of the set's signing key.
+    #[arg(long, value_name = "KID")]
+    kid: Option<String>,
+    /// Subject (`sub`).
+    #[arg(long, value_name = "SUB")]
+    sub: String,
+    /// Space-separated scopes (`scope`), e.g. "read write".
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// Audience (`aud`); repeat for several.
+    #[arg(long, value_name = "A")]
+    aud: Vec<String>,
+    /// Issuer (`iss`).
+    #[arg(long, value_name = "I")]
+    iss: Option<String>,
+    /// Lifetime: `exp` = now + ttl.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration::parse)]
+    ttl: u64,
+    /// Refuse a ttl above this.
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    max_ttl: Option<u64>,
+    /// An extra claim `name=value`; value is JSON if it parses as JSON (5, true,
+    /// {"a":1}, "\"quoted\""), else a string. Registered claim names are refused.
+    #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim)]
+    claims: Vec<(String, Value)>,
+}
+
+/// Parses `name=value`, the value as JSON when it is JSON.
+fn parse_claim(text: &str) -> Result<(String, Value), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err("expected NAME=VALUE".into());
+    };
+    if name.is_empty() {
+        return Err("the claim name is empty".into());
+    }
+    let value = match serde_json::from_str::<Value>(value) {
+        // JSON: parse again strictly, so a duplicate member is an error, not a silent pick.
+        Ok(_) => portcullis::codec::json::parse_value(value.as_bytes())
+            .map_err(|p| format!("the value of claim {name:?} is ambiguous JSON ({p:?})"))?,
+        Err(_) => Value::String(value.to_owned()),
+    };
+    Ok((name.to_owned(), value))
+}
+
+/// Runs `portcullis mint`.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let ring = keyfile::load(&args.keys)?;
+    let key = core::signing_key(&ring, args.kid.as_deref())?;
+    if !key.signs() {
+        eprintln!(
+            "portcullis: note: signing with key {:?}, which is not the set's signing key",
+            key.kid().unwrap_or_default()
+        );
+    }
+    let mut extra = Map::new();
+    for (name, value) in args.claims {
+        if extra.insert(name.clone(), value).is_some() {
+            return Err(Failure::Usage(format!("claim {name:?} is given twice")));
+        }
+    }
+    let mut aud = args.aud;
+    let aud = match aud.len() {
+        0 => None,
+        1 => aud.pop().map(Audience::One),
+        _ => Some(Audience::Many(aud)),
+    };
+    let req = MintRequest {
+        sub: args.sub,
+        scope: args.scope,
+        aud,
+        iss: args.iss,
+        ttl: args.ttl,
+        extra,
+    };
+    let minted = core::mint(key, &req, time::now(), args.max_ttl)?;
+    input::print(&minted.token)
+}

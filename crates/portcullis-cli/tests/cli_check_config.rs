@@ -1,0 +1,326 @@
+//! `portcullis check-config`, run as a user would against a wrangler.toml and a .dev.vars in a
+//! scratch directory: exit codes, the summary, the one-line errors, and that no key leaks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+#[path = "../../portcullis/tests/common/mod.rs"]
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use portcullis::jwt::keyring::Alg;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+/// A scratch directory under the system temp dir, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "portcullis-check-config-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = std::env::temp_dir().join(name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs `check-config` with the files of this directory.
+    fn check(&self, extra: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("check-config")
+            .arg("--wrangler")
+            .arg(self.0.join("wrangler.toml"))
+            .args(extra)
+            .output()
+            .expect("the binary runs")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Like the project's wrangler.toml: routes as TOML tables, plain vars as strings.
+const WRANGLER: &str = r#"
+name = "gate"
+main = "build/index.js"
+compatibility_date = "2026-04-26"
+
+[vars]
+PORTCULLIS_AUDIENCE = "api"
+PORTCULLIS_MAX_TTL_S = 900
+
+[[vars.PORTCULLIS_ROUTES]]
+match = "GET /health"
+public = true
+
+[[vars.PORTCULLIS_ROUTES]]
+match = "GET /orders/*"
+scopes = ["orders:read"]
+"#;
+
+fn jwk(kid: &str, seed: u8) -> Value {
+    common::key(Some(kid), Alg::HS256, seed).to_jwk()
+}
+
+/// A .dev.vars as `make dev` writes it: JSON in single quotes, a URL bare.
+fn dev_vars(keys: &Value, origin_key: &Value) -> String {
+    format!(
+        "# local secrets\nPORTCULLIS_KEYS='{keys}'\nPORTCULLIS_ORIGIN_KEY='{origin_key}'\nORIGIN_URL=http://127.0.0.1:8788\n"
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// Asserts exit `code` and one `portcullis: <SETTING>: ...` line on stderr; returns it.
+fn assert_config_error(out: &Output, code: i32, setting: &str) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with(&format!("portcullis: {setting}: ")),
+        "{err}"
+    );
+    assert!(stdout(out).is_empty(), "nothing on stdout: {}", stdout(out));
+    err
+}
+
+#[test]
+fn a_valid_config_passes_with_a_summary_of_keys_routes_and_policy() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    dir.write(".dev.vars", &dev_vars(&keys, &jwk("origin", 2)));
+
+    // .dev.vars next to wrangler.toml is found without --dev-vars, as wrangler dev does.
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "configuration ok",
+        "1 key; \"k1\" (HS256) signs",
+        "2 rules, 1 public",
+        "origin:    http://127.0.0.1:8788",
+        "audience:  api",
+        "issuer:    any",
+        "leeway:    0 s; max ttl: 900 s",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn the_summary_says_a_key_without_kid_cannot_be_revoked_by_kid() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let mut key = jwk("k1", 1);
+    key.as_object_mut().unwrap().remove("kid");
+    dir.write(
+        ".dev.vars",
+        &dev_vars(&json!({"keys": [key]}), &jwk("origin", 2)),
+    );
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("the key without kid (HS256) signs; without a kid it cannot be revoked"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_summary_names_the_signer_of_a_ring_in_rotation_and_never_prints_a_key() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let mut old = jwk("old", 1);
+    old["key_ops"] = json!(["verify"]);
+    let mut new = jwk("new", 3);
+    new["key_ops"] = json!(["sign", "verify"]);
+    let origin = jwk("origin", 2);
+    let dev = dir.write(
+        ".dev.vars.local",
+        &dev_vars(&json!({"keys": [old, new]}), &origin),
+    );
+
+    let out = dir.check(&["--dev-vars", dev.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("2 keys; \"new\" (HS256) signs"), "{text}");
+    for k in [&jwk("old", 1), &jwk("new", 3), &origin] {
+        let k = k["k"].as_str().unwrap();
+        assert!(
+            !text.contains(k) && !stderr(&out).contains(k),
+            "a key leaked:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_weak_key_is_rejected_naming_the_setting_but_not_the_key() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let weak = "c2hvcnQtc2VjcmV0"; // "short-secret": 12 bytes, far below HS256's 32
+    let keys = json!({"keys": [{"kty": "oct", "kid": "w", "alg": "HS256", "k": weak}]});
+    dir.write(".dev.vars", &dev_vars(&keys, &jwk("origin", 2)));
+
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_KEYS");
+    assert!(
+        !err.contains(weak) && !err.contains("short-secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_route_rule_with_an_unknown_field_is_rejected() {
+    let dir = Scratch::new();
+    // `scope` for `scopes`: a typo that must not quietly open the route.
+    dir.write(
+        "wrangler.toml",
+        &WRANGLER.replace("scopes = [\"orders:read\"]", "scope = [\"orders:read\"]"),
+    );
+    dir.write(
+        ".dev.vars",
+        &dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2)),
+    );
+
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ROUTES");
+    assert!(err.contains("scope"), "names the field: {err}");
+}
+
+#[test]
+fn a_missing_secret_says_how_to_provide_it() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    // No .dev.vars at all: the secrets only exist in a deployment.
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_KEYS");
+    assert!(err.contains("wrangler secret put PORTCULLIS_KEYS"), "{err}");
+    assert!(err.contains(".dev.vars"), "{err}");
+
+    dir.write(
+        ".dev.vars",
+        &format!("PORTCULLIS_KEYS='{}'\n", json!({"keys": [jwk("k1", 1)]})),
+    );
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ORIGIN_KEY");
+    assert!(
+        err.contains("wrangler secret put PORTCULLIS_ORIGIN_KEY"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dev_vars_override_wrangler_vars_and_env_vars_are_not_inherited() {
+    let dir = Scratch::new();
+    let toml = format!(
+        "{WRANGLER}\n[env.staging.vars]\nPORTCULLIS_AUDIENCE = \"staging-api\"\nPORTCULLIS_ROUTES = '[{{\"match\":\"*\"}}]'\n"
+    );
+    dir.write("wrangler.toml", &toml);
+    let secrets = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
+    dir.write(
+        ".dev.vars",
+        &format!("{secrets}PORTCULLIS_AUDIENCE=local\n"),
+    );
+
+    let out = dir.check(&[]);
+    assert!(
+        stdout(&out).contains("audience:  local"),
+        "{}",
+        stdout(&out)
+    );
+
+    // [env.staging.vars] replaces [vars]: one route, not two; and .dev.vars still overlays.
+    let out = dir.check(&["--env", "staging"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 rule, 0 public"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("max ttl: 3600 s"), "{}", stdout(&out));
+
+    let out = dir.check(&["--env", "prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no [env.prod]"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_malformed_dev_vars_line_is_reported_by_number_without_its_text() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let secrets = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
+    let path = dir.write(".dev.vars", &format!("{secrets}hunter2-no-equals-sign\n"));
+
+    let out = dir.check(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!("portcullis: {} line 5: expected KEY=VALUE", path.display())
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_a_usage_error() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let out = dir.check(&["--dev-vars", dir.0.join("absent").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("portcullis: cannot read "),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unset_origin_url_is_a_warning_not_an_error() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let secrets = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
+    dir.write(".dev.vars", &secrets);
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(!stderr(&out).contains("ORIGIN_URL"), "{}", stderr(&out));
+
+    // Without ORIGIN_URL the gate forwards to its own URL: it still passes, with a warning.
+    let without: String = secrets
+        .lines()
+        .filter(|l| !l.starts_with("ORIGIN_URL="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    dir.write(".dev.vars", &without);
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("configuration ok"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("portcullis: warning: ORIGIN_URL is not set") && err.contains("508"),
+        "{err}"
+    );
+}

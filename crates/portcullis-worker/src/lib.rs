@@ -1,0 +1,321 @@
+//! The Cloudflare Worker: bindings in, a [`gate`] decision out.
+//!
+//! This is the only code that touches `worker`. It reads settings and the request head,
+//! asks the core to decide, and either forwards the request or sends the core's response.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::Value;
+use worker::{
+    event, js_sys, wasm_bindgen::JsValue, web_sys, Context, Date, Env, Request, Response,
+    ScheduleContext, ScheduledEvent,
+};
+
+use portcullis::config::{self, ConfigError, GateConfig};
+use portcullis::http::{
+    self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
+};
+
+mod admin;
+mod console;
+mod forward;
+mod revocations;
+
+thread_local! {
+    // Settings cannot change under a running isolate, so they are read and checked once.
+    static CONFIG: RefCell<Option<Rc<Result<GateConfig, ConfigError>>>> = const { RefCell::new(None) };
+}
+
+/// A setting as JSON: strings as strings, structured vars as what they are.
+fn setting(env: &Env, name: &str) -> Option<Value> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    if let Some(text) = value.as_string() {
+        return Some(Value::String(text));
+    }
+    let text: String = js_sys::JSON::stringify(&value).ok()?.into();
+    serde_json::from_str(&text).ok()
+}
+
+fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
+    CONFIG.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| {
+                let loaded = config::load(|name| setting(env, name));
+                if let Err(e) = &loaded {
+                    // Names the setting and the rule; config errors never carry values.
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"event": "config_error", "setting": e.setting(), "error": e.to_string()})
+                    );
+                }
+                Rc::new(loaded)
+            })
+            .clone()
+    })
+}
+
+/// Milliseconds since the epoch. (Workers clocks advance only on I/O.)
+pub(crate) fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// Seconds since the epoch: the `now` the core takes.
+pub(crate) fn now_s() -> i64 {
+    (now_ms() / 1000) as i64
+}
+
+/// Sends a response the core built.
+pub(crate) fn send(response: HttpResponse) -> worker::Result<Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(response.body)?
+        .with_status(response.status)
+        .with_headers(headers))
+}
+
+/// The incoming URL split into `scheme://authority`, the raw path and the raw query.
+fn split_url(url: &str) -> (&str, &str, Option<&str>) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    let origin = &url[..path_start];
+    let rest = &url[path_start..];
+    let rest = rest.split('#').next().unwrap_or("");
+    match rest.split_once('?') {
+        Some((path, query)) => (
+            origin,
+            if path.is_empty() { "/" } else { path },
+            Some(query),
+        ),
+        None => (origin, if rest.is_empty() { "/" } else { rest }, None),
+    }
+}
+
+/// What the audit line needs from the request; the core builds the record.
+pub(crate) struct AuditContext {
+    client_ip: Option<String>,
+    ray: Option<String>,
+    method: String,
+    path: Option<String>,
+}
+
+impl AuditContext {
+    fn of(h: &web_sys::Headers, method: String) -> AuditContext {
+        AuditContext {
+            client_ip: h.get("cf-connecting-ip").ok().flatten(),
+            ray: h.get("cf-ray").ok().flatten(),
+            method,
+            path: None,
+        }
+    }
+
+    /// The request as the core's audit records take it, stamped now.
+    pub(crate) fn request(&self) -> AuditRequest<'_> {
+        AuditRequest {
+            time_ms: now_ms(),
+            client_ip: self.client_ip.as_deref(),
+            ray: self.ray.as_deref(),
+            method: &self.method,
+            path: self.path.as_deref(),
+        }
+    }
+
+    /// Writes one record the core built.
+    pub(crate) fn write(record: &AuditRecord<'_>) {
+        // Straight to console.log: console_log! would format the line into a second String.
+        // (Measured: the line's cost is the runtime's console.log, not producing it; see the
+        // throughput bench.)
+        web_sys::console::log_1(&JsValue::from_str(&record.to_line()));
+    }
+
+    fn allow(
+        &self,
+        reason: &'static str,
+        status: u16,
+        rule: Option<usize>,
+        who: Option<&Principal>,
+    ) {
+        Self::write(&AuditRecord::allow(
+            "gate",
+            &self.request(),
+            rule,
+            reason,
+            status,
+            who,
+        ));
+    }
+
+    fn deny(
+        &self,
+        realm: &str,
+        rule: Option<usize>,
+        denial: Denial,
+    ) -> worker::Result<web_sys::Response> {
+        Self::write(&AuditRecord::deny("gate", &self.request(), rule, &denial));
+        send(denial.response(realm)).map(Into::into)
+    }
+}
+
+// The fetch handler takes and returns the runtime's own Request and Response: worker's
+// wrappers would read (and for the response, rebuild) more than the gate needs, on every
+// request. Only the admin API, off the hot path, uses them.
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let headers = req.headers();
+    let method = req.method();
+    let mut audit = AuditContext::of(&headers, method.clone());
+    let config = load_config(&env);
+    let config = match config.as_ref() {
+        Ok(c) => c,
+        Err(e) => {
+            return audit.deny(
+                config::defaults::REALM,
+                None,
+                Denial::Misconfigured {
+                    setting: e.setting(),
+                },
+            )
+        }
+    };
+    let url = req.url();
+    let (own_origin, raw_path, query) = split_url(&url);
+    let (authorization, cookie, preflight) = (
+        headers.get("authorization")?,
+        headers.get("cookie")?,
+        headers.get("access-control-request-method")?,
+    );
+    // The gate decides on what the origin will see: a header named in Connection is not.
+    let preflight = match preflight {
+        Some(m) => {
+            let connection = headers.get("connection")?;
+            let acrm = "access-control-request-method";
+            (!portcullis::http::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
+        }
+        None => None,
+    };
+    let head = RequestHead {
+        method: &method,
+        query,
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        preflight_method: preflight.as_deref(),
+    };
+
+    // Ownership is decided on the normalized path, so no spelling of the admin prefix can
+    // slip past the admin API to the origin. The admin API gets the same head hygiene as
+    // every other path (http::route runs it first too), before anything else.
+    let path = portcullis::routes::normalize_path(raw_path);
+    if let Ok(path) = &path {
+        audit.path = Some(path.as_str().to_owned());
+        if admin::owns(path.as_str(), &config.admin_prefix) {
+            if let Err(denial) = http::screen(&head, config.cookie.as_deref()) {
+                return audit.deny(&config.realm, None, denial);
+            }
+            let admin_req = admin::AdminContext {
+                env: &env,
+                ctx: &ctx,
+                config,
+                path: path.as_str(),
+                own_origin,
+                audit: &audit,
+            };
+            return admin::handle(Request::from(req), admin_req)
+                .await
+                .map(Into::into);
+        }
+    }
+
+    // A request this gate forwarded that came back to it (no ORIGIN_URL, or one that leads
+    // here) is refused before anything else: forwarding it again would loop.
+    let htu = path
+        .as_ref()
+        .ok()
+        .map(|p| portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p));
+    if let Some(htu) = &htu {
+        let hop = headers.get(portcullis::http::forwarding::HOP_HEADER)?;
+        if portcullis::http::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
+            return audit.deny(&config.realm, None, Denial::LoopDetected);
+        }
+    }
+
+    let routed = match http::route(config, &head, path) {
+        Ok(r) => r,
+        Err(denial) => return audit.deny(&config.realm, None, denial),
+    };
+    let rule = Some(routed.rule.index());
+    let now_s = now_s();
+    let (token, reason) = match &routed.access {
+        Admission::Public => (None, "public"),
+        Admission::Preflight => (None, "preflight"),
+        Admission::Token(token) => {
+            let snapshot = revocations::current(&env, &ctx, config).await;
+            let state = revocations::state(snapshot.as_deref(), config);
+            match http::authorize(config, routed.rule, token, state, now_s) {
+                Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
+                Ok(a) => {
+                    worker::console_warn!(
+                        "{}",
+                        serde_json::json!({"event": "revocation_fail_open", "rule": rule})
+                    );
+                    (Some(a.token), "authorized_fail_open")
+                }
+                Err(denial) => return audit.deny(&config.realm, rule, denial),
+            }
+        }
+    };
+    let principal = token.as_ref().map(Principal::of);
+    // Only a response to a credential-authorized request is marked private.
+    let credential_headers = if token.is_some() {
+        portcullis::http::forwarding::credential_headers(
+            authorization.as_deref(),
+            cookie.as_deref(),
+            config.cookie.as_deref(),
+        )
+    } else {
+        Vec::new()
+    };
+    let incoming = forward::Incoming {
+        req: &req,
+        headers: &headers,
+        method: &method,
+        cookie: cookie.as_deref(),
+        own_origin,
+        with_body: routed.access != Admission::Preflight,
+        credential_headers,
+    };
+    // Routing succeeded, so the path normalized and `htu` is already set.
+    let htu = htu.unwrap_or_else(|| {
+        portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, &routed.path)
+    });
+    match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
+        Ok(response) => {
+            audit.allow(reason, response.status(), rule, principal.as_ref());
+            Ok(response)
+        }
+        Err(denial) => audit.deny(&config.realm, rule, denial),
+    }
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let config = load_config(&env);
+    let Ok(config) = config.as_ref() else { return };
+    match revocations::rebuild(&env, config, None).await {
+        Ok(summary) => worker::console_log!(
+            "{}",
+            serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})
+        ),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})
+        ),
+    }
+}

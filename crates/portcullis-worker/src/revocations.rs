@@ -1,0 +1,252 @@
+//! The revocation list in Workers KV, and each isolate's in-memory copy of its snapshot.
+//!
+//! Storage: one KV key per revocation (`rev/...`, the source of truth, written once, never
+//! read-modified-written) carrying its entry as metadata, plus a compacted snapshot key that
+//! the Cron Trigger (and each admin write) rebuilds from a `list` of those keys.
+//!
+//! Hot path: a request reads the isolate's copy. When the copy is older than the refresh
+//! interval it is still used while a background refresh runs; only an isolate with no copy,
+//! or one older than the maximum age, waits for KV, and fails closed if KV fails.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use worker::{Context, Env, KvStore};
+
+use super::{now_ms, now_s};
+use portcullis::config::GateConfig;
+use portcullis::http::Revocations;
+use portcullis::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
+
+/// The KV namespace binding.
+pub(crate) const BINDING: &str = "REVOCATIONS";
+
+struct Cached {
+    snapshot: Rc<RevocationSnapshot>,
+    loaded_ms: u64,
+}
+
+/// KV operations made by this isolate, for the admin stats endpoint and the tests that
+/// prove the hot path makes none.
+#[derive(Default)]
+pub(crate) struct KvCounters {
+    pub reads: Cell<u64>,
+    pub writes: Cell<u64>,
+    pub lists: Cell<u64>,
+    pub deletes: Cell<u64>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    static REFRESHING: Cell<bool> = const { Cell::new(false) };
+    pub(crate) static KV_OPS: KvCounters = KvCounters::default();
+}
+
+fn kv(env: &Env) -> Result<KvStore, String> {
+    env.kv(BINDING)
+        .map_err(|e| format!("KV binding {BINDING}: {e}"))
+}
+
+/// The snapshot to decide with, or `None` when there is none young enough (fail closed).
+pub(crate) async fn current(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+) -> Option<Rc<RevocationSnapshot>> {
+    let now = now_ms();
+    let cached = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|c| (c.snapshot.clone(), now.saturating_sub(c.loaded_ms)))
+    });
+    let refresh_ms = config.revocation.refresh_s * 1000;
+    let max_age_ms = config.revocation.max_age_s * 1000;
+    match cached {
+        Some((snapshot, age)) if age < refresh_ms => Some(snapshot),
+        Some((snapshot, age)) if age < max_age_ms => {
+            if !REFRESHING.with(|r| r.replace(true)) {
+                let env = env.clone();
+                ctx.wait_until(async move {
+                    if let Err(e) = refresh(&env).await {
+                        worker::console_warn!(
+                            "{}",
+                            json!({"event": "snapshot_refresh_failed", "error": e})
+                        );
+                    }
+                    REFRESHING.with(|r| r.set(false));
+                });
+            }
+            Some(snapshot)
+        }
+        _ => match refresh(env).await {
+            Ok(snapshot) => Some(snapshot),
+            Err(e) => {
+                worker::console_error!("{}", json!({"event": "snapshot_unavailable", "error": e}));
+                None
+            }
+        },
+    }
+}
+
+/// The gate's view of this isolate's snapshot: current, or unavailable with a retry after one
+/// refresh interval.
+pub(crate) fn state<'a>(
+    snapshot: Option<&'a RevocationSnapshot>,
+    config: &GateConfig,
+) -> Revocations<'a> {
+    match snapshot {
+        Some(s) => Revocations::Current(s),
+        None => Revocations::Unavailable {
+            retry_after_s: config.revocation.refresh_s,
+        },
+    }
+}
+
+/// Loads the snapshot from KV into this isolate. A missing key is an empty list (a fresh
+/// deployment); a malformed one is an error, never silently empty.
+pub(crate) async fn refresh(env: &Env) -> Result<Rc<RevocationSnapshot>, String> {
+    let store = kv(env)?;
+    KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
+    let text = store
+        .get(SNAPSHOT_KEY)
+        .text()
+        .await
+        .map_err(|e| format!("KV get: {e}"))?;
+    let now = now_ms();
+    let snapshot = match text {
+        None => RevocationSnapshot::empty((now / 1000) as i64),
+        Some(text) => RevocationSnapshot::from_json(&text).map_err(|e| e.to_string())?,
+    };
+    let snapshot = Rc::new(snapshot);
+    CACHE.with(|c| {
+        *c.borrow_mut() = Some(Cached {
+            snapshot: snapshot.clone(),
+            loaded_ms: now,
+        })
+    });
+    Ok(snapshot)
+}
+
+/// Forgets this isolate's copy, so its next request loads the newest snapshot.
+pub(crate) fn invalidate() {
+    CACHE.with(|c| *c.borrow_mut() = None);
+}
+
+/// Age of this isolate's copy in milliseconds and its entry count, if it has one.
+pub(crate) fn cached_status() -> Option<(u64, usize)> {
+    let now = now_ms();
+    CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|c| (now.saturating_sub(c.loaded_ms), c.snapshot.len()))
+    })
+}
+
+/// Writes one revocation under its own key. Idempotent: the key derives from the target.
+pub(crate) async fn record(env: &Env, entry: &RevocationEntry, now_s: i64) -> Result<(), String> {
+    let key = entry.kv_key().map_err(|e| e.to_string())?;
+    let metadata: Value = serde_json::from_str(&entry.metadata_json().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let store = kv(env)?;
+    let mut put = store
+        .put(&key, entry.to_json())
+        .map_err(|e| format!("KV put: {e}"))?
+        .metadata(metadata)
+        .map_err(|e| format!("KV metadata: {e}"))?;
+    if let Some(expiration) = entry.kv_expiration(now_s) {
+        put = put.expiration(expiration as u64);
+    }
+    KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
+    put.execute().await.map_err(|e| format!("KV put: {e}"))
+}
+
+/// Every revocation entry, from the per-revocation keys (the source of truth).
+pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, String> {
+    let store = kv(env)?;
+    let mut entries = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut list = store.list().prefix(revocation::KEY_PREFIX.to_owned());
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        KV_OPS.with(|k| k.lists.set(k.lists.get() + 1));
+        let page = list.execute().await.map_err(|e| format!("KV list: {e}"))?;
+        for key in page.keys {
+            match key
+                .metadata
+                .as_ref()
+                .map(|m| RevocationEntry::from_json(&m.to_string()))
+            {
+                Some(Ok(entry)) => entries.push(entry),
+                // A key we cannot read is kept in KV and reported, never dropped silently.
+                _ => worker::console_error!(
+                    "{}",
+                    json!({"event": "unreadable_revocation", "key": key.name})
+                ),
+            }
+        }
+        match page.cursor {
+            Some(c) if !page.list_complete => cursor = Some(c),
+            _ => break,
+        }
+    }
+    Ok(entries)
+}
+
+/// Rebuilds the snapshot from the per-revocation keys (plus `just_written`, which KV's
+/// eventually consistent `list` may not show yet) and publishes it only if its entries
+/// changed, so an idle cron costs one read and one list a minute, no writes. Entries that
+/// are moot (expired, superseded, or for a key no longer in the ring) are deleted.
+pub(crate) async fn rebuild(
+    env: &Env,
+    config: &GateConfig,
+    just_written: Option<&RevocationEntry>,
+) -> Result<Value, String> {
+    let now_s = now_s();
+    let mut listed = list_entries(env).await?;
+    if let Some(entry) = just_written {
+        if !listed.contains(entry) {
+            listed.push(entry.clone());
+        }
+    }
+    let live_kids: Vec<&str> = config
+        .keyring
+        .keys()
+        .iter()
+        .filter_map(|k| k.kid())
+        .collect();
+    let pruned = revocation::prune(listed, now_s, &live_kids);
+    let store = kv(env)?;
+    for (entry, _) in &pruned.remove {
+        if let Ok(key) = entry.kv_key() {
+            KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
+            store
+                .delete(&key)
+                .await
+                .map_err(|e| format!("KV delete: {e}"))?;
+        }
+    }
+    let snapshot = RevocationSnapshot::from_entries(pruned.keep, now_s);
+    KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
+    let published = store
+        .get(SNAPSHOT_KEY)
+        .text()
+        .await
+        .map_err(|e| format!("KV get: {e}"))?;
+    let unchanged = published
+        .as_deref()
+        .and_then(|t| RevocationSnapshot::from_json(t).ok())
+        .is_some_and(|old| old.entries() == snapshot.entries());
+    if !unchanged {
+        KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
+        store
+            .put(SNAPSHOT_KEY, snapshot.to_json())
+            .map_err(|e| format!("KV put: {e}"))?
+            .execute()
+            .await
+            .map_err(|e| format!("KV put: {e}"))?;
+    }
+    Ok(json!({"entries": snapshot.len(), "pruned": pruned.remove.len(), "published": !unchanged}))
+}

@@ -1,0 +1,511 @@
+//! What reaches the origin, and how its answer leaves: the header plan for a forwarded
+//! request, the hop marker that stops a gate from forwarding to itself, and the cache
+//! marking of a response to a credential-authorized request.
+//!
+//! The rule for request headers is one mechanism: every incoming header name is read the way
+//! the most permissive server would read it ([`canonical`]: case-insensitive, `_` equal to
+//! `-`, as CGI, WSGI, Rack and PHP map both to `HTTP_…`) and checked against the classes in
+//! [`Dropped`]; what the origin needs to know about the client (its address, the scheme and
+//! host it asked for) the gate then sets itself from what the platform knows. Everything here
+//! is pure; the Worker applies the plans.
+
+use crate::codec::b64;
+use crate::http::IDENTITY_HEADER_PREFIX;
+use crate::jwt::keyring::{Key, MAX_TAG_LEN};
+use crate::routes::NormalizedPath;
+
+/// The hop marker: the gate sets it on every request it forwards and refuses a request that
+/// carries its own marker for that same method and URL (a loop: it would be forwarded again).
+/// It lives in the reserved namespace, so no other spelling of it ever reaches the origin.
+pub const HOP_HEADER: &str = "x-portcullis-hop";
+
+/// Why an incoming header does not reach the origin as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Named in `Connection` (RFC 9110 section 7.6.1): meant for the gate, not the origin.
+    ConnectionOption,
+    /// A connection-specific header (RFC 9110 section 7.6.1).
+    HopByHop,
+    /// `Authorization`, `Proxy-Authorization` or `Cookie` (the cookie goes on without the
+    /// token cookie).
+    Credential,
+    /// `Host`: the outbound URL sets it.
+    Host,
+    /// `X-Portcullis-*`: only the gate speaks in this namespace.
+    Reserved,
+    /// A method override: the origin must act on the method the gate authorized.
+    MethodOverride,
+    /// A routing, forwarding or client-address claim; the gate sets `X-Forwarded-*` itself.
+    Forwarding,
+    /// `Content-*` of a request forwarded without its body.
+    Content,
+}
+
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+const CREDENTIALS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-method-override",
+    "x-http-method",
+];
+
+/// Headers by which a client claims a URL, host, scheme or address other than the one the
+/// gate saw. `x-forwarded-*` and `x-original-*` are dropped as whole families.
+const FORWARDING: [&str; 9] = [
+    "forwarded",
+    "x-rewrite-url",
+    "x-host",
+    "x-http-host-override",
+    "x-real-ip",
+    "x-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "x-cluster-client-ip",
+];
+
+const FORWARDING_FAMILIES: [&str; 2] = ["x-forwarded-", "x-original-"];
+
+/// A header name as the most permissive server reads it: lower case, `_` as `-`.
+pub fn canonical(name: &str) -> String {
+    name.trim()
+        .bytes()
+        .map(|b| match b {
+            b'_' => '-',
+            b => b.to_ascii_lowercase() as char,
+        })
+        .collect()
+}
+
+/// The header names a `Connection` value lists, canonical (RFC 9110 section 7.6.1).
+pub fn connection_options(connection: Option<&str>) -> Vec<String> {
+    connection
+        .unwrap_or("")
+        .split(',')
+        .map(canonical)
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Whether `Connection` lists `name`: then the header is for the gate alone, the origin never
+/// sees it, so the gate must not decide on it either (a preflight whose
+/// `Access-Control-Request-Method` is connection-specific is no preflight).
+pub fn is_connection_option(connection: Option<&str>, name: &str) -> bool {
+    connection_options(connection).contains(&canonical(name))
+}
+
+/// Whether an incoming header stays behind, and why. `options` is [`connection_options`];
+/// `with_body` says whether the request body is forwarded.
+pub fn dropped(name: &str, options: &[String], with_body: bool) -> Option<Dropped> {
+    let name = canonical(name);
+    let name = name.as_str();
+    let family = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
+    if options.iter().any(|o| o == name) {
+        Some(Dropped::ConnectionOption)
+    } else if HOP_BY_HOP.contains(&name) {
+        Some(Dropped::HopByHop)
+    } else if CREDENTIALS.contains(&name) {
+        Some(Dropped::Credential)
+    } else if name == "host" {
+        Some(Dropped::Host)
+    } else if name.starts_with(IDENTITY_HEADER_PREFIX) {
+        Some(Dropped::Reserved)
+    } else if METHOD_OVERRIDES.contains(&name) {
+        Some(Dropped::MethodOverride)
+    } else if FORWARDING.contains(&name) || family(&FORWARDING_FAMILIES) {
+        Some(Dropped::Forwarding)
+    } else if !with_body && name.starts_with("content-") {
+        Some(Dropped::Content)
+    } else {
+        None
+    }
+}
+
+/// What the gate knows of an incoming request, for [`outbound_headers`].
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    /// The `Connection` header.
+    pub connection: Option<&'a str>,
+    /// The client's address as the platform reports it (`CF-Connecting-IP`).
+    pub client_ip: Option<&'a str>,
+    /// `scheme://authority` of the URL the client asked for.
+    pub own_origin: &'a str,
+    /// Whether the body is forwarded (not for a CORS preflight).
+    pub with_body: bool,
+    /// [`hop_marker`] of the outbound request.
+    pub hop: &'a str,
+}
+
+/// The header plan for one forwarded request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// Incoming header names to delete, as received.
+    pub delete: Vec<String>,
+    /// Whether the incoming `Cookie` goes on (without the token cookie).
+    pub keep_cookie: bool,
+    /// Headers the gate sets after the deletions (names lower case).
+    pub set: Vec<(&'static str, String)>,
+}
+
+/// The plan for the outbound headers, from the incoming header names. The identity headers
+/// are added on top ([`crate::http::identity_headers`]).
+pub fn outbound_headers<'n>(
+    names: impl IntoIterator<Item = &'n str>,
+    inbound: &Inbound<'_>,
+) -> Outbound {
+    let options = connection_options(inbound.connection);
+    let mut delete = Vec::new();
+    let mut keep_cookie = false;
+    for name in names {
+        match dropped(name, &options, inbound.with_body) {
+            None => {}
+            Some(why) => {
+                keep_cookie |= why == Dropped::Credential && canonical(name) == "cookie";
+                delete.push(name.to_owned());
+            }
+        }
+    }
+    let (scheme, host) = inbound
+        .own_origin
+        .split_once("://")
+        .unwrap_or(("https", inbound.own_origin));
+    let mut set = Vec::with_capacity(4);
+    if let Some(ip) = inbound.client_ip {
+        set.push(("x-forwarded-for", ip.trim().to_owned()));
+    }
+    set.push(("x-forwarded-proto", scheme.to_ascii_lowercase()));
+    set.push(("x-forwarded-host", host.to_owned()));
+    set.push((HOP_HEADER, inbound.hop.to_owned()));
+    Outbound {
+        delete,
+        keep_cookie,
+        set,
+    }
+}
+
+/// The URL the gate forwards to, without the query: `ORIGIN_URL` (else the request's own
+/// `scheme://authority`) and the normalized path. It is also the assertion's `htu`.
+pub fn origin_target(origin_url: Option<&str>, own_origin: &str, path: &NormalizedPath) -> String {
+    format!("{}{}", origin_url.unwrap_or(own_origin), path.as_str())
+}
+
+fn hop_input(method: &str, htu: &str) -> String {
+    format!("portcullis-hop\n{method}\n{htu}")
+}
+
+/// The hop marker for a request the gate forwards: a MAC, under the origin key, of the
+/// method and target URL. It names this gate (another gate, with another origin key, sees a
+/// stranger's marker and forwards) and this request (a marker copied onto another request
+/// means nothing), and is no secret: a client that sends it only gets its own request refused.
+pub fn hop_marker(origin_key: &Key, method: &str, htu: &str) -> String {
+    let mut tag = [0u8; MAX_TAG_LEN];
+    let n = origin_key.tag(hop_input(method, htu).as_bytes(), &mut tag);
+    b64::encode(&tag[..n])
+}
+
+/// Whether `received` (the incoming [`HOP_HEADER`], repeated fields joined with `,`) holds
+/// the marker this gate would set when forwarding `method` to `htu`: the request is one this
+/// gate already forwarded, and forwarding it again would loop.
+pub fn is_loop(origin_key: &Key, method: &str, htu: &str, received: Option<&str>) -> bool {
+    let Some(received) = received else {
+        return false;
+    };
+    let input = hop_input(method, htu);
+    received.split(',').any(|value| {
+        b64::decode(value.trim())
+            .is_ok_and(|tag| origin_key.verify_tag(input.as_bytes(), &tag).is_ok())
+    })
+}
+
+/// The request headers that may have carried the credential of a request the gate
+/// authorized, as `Vary` names them: `Authorization` when present, `Cookie` when present and
+/// a token cookie is configured.
+pub fn credential_headers(
+    authorization: Option<&str>,
+    cookie: Option<&str>,
+    cookie_name: Option<&str>,
+) -> Vec<&'static str> {
+    let mut names = Vec::with_capacity(2);
+    if authorization.is_some() {
+        names.push("Authorization");
+    }
+    if cookie.is_some() && cookie_name.is_some() {
+        names.push("Cookie");
+    }
+    names
+}
+
+/// The headers to set on the origin's response to a credential-authorized request, so no
+/// shared cache serves one caller's answer to another: `Cache-Control: private` unless the
+/// origin chose its own, and `Vary` extended by each of `credential` it does not name yet
+/// (`Vary: *` already matches nothing). Empty when the response can go as it is.
+pub fn private_response_headers(
+    cache_control: Option<&str>,
+    vary: Option<&str>,
+    credential: &[&str],
+) -> Vec<(&'static str, String)> {
+    let mut set = Vec::with_capacity(2);
+    if cache_control.is_none() {
+        set.push(("cache-control", "private".to_owned()));
+    }
+    let listed: Vec<&str> = vary
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if !listed.contains(&"*") {
+        let missing: Vec<&str> = credential
+            .iter()
+            .copied()
+            .filter(|c| !listed.iter().any(|v| v.eq_ignore_ascii_case(c)))
+            .collect();
+        if !missing.is_empty() {
+            let all: Vec<&str> = listed.into_iter().chain(missing).collect();
+            set.push(("vary", all.join(", ")));
+        }
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::keyring::Alg;
+    use crate::routes::normalize_path;
+
+    fn why(name: &str) -> Option<Dropped> {
+        dropped(name, &[], true)
+    }
+
+    #[test]
+    fn reserved_identity_headers_are_dropped_in_every_spelling() {
+        for name in [
+            "X-Portcullis-Subject",
+            "x-portcullis-subject",
+            "X_PORTCULLIS_SUBJECT",
+            "x_Portcullis-Scopes",
+            "X-PORTCULLIS_TOKEN_ID",
+            "x-portcullis-anything",
+            "X-Portcullis-Hop",
+        ] {
+            assert_eq!(why(name), Some(Dropped::Reserved), "{name}");
+        }
+        assert_eq!(why("x-portcullisx"), None);
+    }
+
+    #[test]
+    fn method_overrides_are_dropped() {
+        for name in [
+            "X-HTTP-Method-Override",
+            "x-method-override",
+            "X-HTTP-Method",
+            "X_HTTP_METHOD_OVERRIDE",
+        ] {
+            assert_eq!(why(name), Some(Dropped::MethodOverride), "{name}");
+        }
+        assert_eq!(why("X-Original-Method"), Some(Dropped::Forwarding));
+    }
+
+    #[test]
+    fn routing_forwarding_and_address_claims_are_dropped() {
+        for name in [
+            "X-Original-URL",
+            "X-Rewrite-URL",
+            "X-Forwarded-Host",
+            "X-Forwarded-For",
+            "x-forwarded-proto",
+            "X-Forwarded-Prefix",
+            "X_Forwarded_Host",
+            "Forwarded",
+            "X-Real-IP",
+            "True-Client-IP",
+            "Client-IP",
+        ] {
+            assert_eq!(why(name), Some(Dropped::Forwarding), "{name}");
+        }
+    }
+
+    #[test]
+    fn credentials_hop_by_hop_and_host_are_dropped() {
+        assert_eq!(why("Authorization"), Some(Dropped::Credential));
+        assert_eq!(why("Proxy-Authorization"), Some(Dropped::Credential));
+        assert_eq!(why("cookie"), Some(Dropped::Credential));
+        assert_eq!(why("Transfer-Encoding"), Some(Dropped::HopByHop));
+        assert_eq!(why("TE"), Some(Dropped::HopByHop));
+        assert_eq!(why("Host"), Some(Dropped::Host));
+        for kept in [
+            "content-type",
+            "accept",
+            "x-request-id",
+            "cf-ray",
+            "user-agent",
+        ] {
+            assert_eq!(why(kept), None, "{kept}");
+        }
+    }
+
+    #[test]
+    fn headers_named_in_connection_are_dropped() {
+        let options = connection_options(Some("close, X-Custom ,x_other,, Cookie"));
+        assert_eq!(options, ["close", "x-custom", "x-other", "cookie"]);
+        assert_eq!(
+            dropped("X-Custom", &options, true),
+            Some(Dropped::ConnectionOption)
+        );
+        assert_eq!(
+            dropped("x-other", &options, true),
+            Some(Dropped::ConnectionOption)
+        );
+        // Named in Connection, the cookie is not re-added either.
+        assert_eq!(
+            dropped("cookie", &options, true),
+            Some(Dropped::ConnectionOption)
+        );
+        assert_eq!(dropped("accept", &options, true), None);
+        let connection = Some("keep-alive, Access-Control-Request-Method");
+        assert!(is_connection_option(
+            connection,
+            "access-control-request-method"
+        ));
+        assert!(!is_connection_option(connection, "origin"));
+        assert!(!is_connection_option(None, "access-control-request-method"));
+    }
+
+    #[test]
+    fn without_the_body_its_content_headers_stay_behind() {
+        assert_eq!(
+            dropped("Content-Length", &[], false),
+            Some(Dropped::Content)
+        );
+        assert_eq!(dropped("content-type", &[], false), Some(Dropped::Content));
+        assert_eq!(dropped("content-type", &[], true), None);
+    }
+
+    fn inbound<'a>(connection: Option<&'a str>, with_body: bool) -> Inbound<'a> {
+        Inbound {
+            connection,
+            client_ip: Some("203.0.113.9"),
+            own_origin: "https://gate.example:8443",
+            with_body,
+            hop: "HOP",
+        }
+    }
+
+    #[test]
+    fn the_plan_deletes_as_received_and_sets_forwarding_from_the_platform() {
+        let names = [
+            "accept",
+            "X-Forwarded-For",
+            "x_forwarded_host",
+            "cookie",
+            "authorization",
+            "connection",
+            "x-custom",
+        ];
+        let plan = outbound_headers(names, &inbound(Some("x-custom"), true));
+        assert_eq!(
+            plan.delete,
+            [
+                "X-Forwarded-For",
+                "x_forwarded_host",
+                "cookie",
+                "authorization",
+                "connection",
+                "x-custom"
+            ]
+        );
+        assert!(plan.keep_cookie);
+        assert_eq!(
+            plan.set,
+            [
+                ("x-forwarded-for", "203.0.113.9".to_owned()),
+                ("x-forwarded-proto", "https".to_owned()),
+                ("x-forwarded-host", "gate.example:8443".to_owned()),
+                (HOP_HEADER, "HOP".to_owned()),
+            ]
+        );
+        let plan = outbound_headers(["cookie"], &inbound(Some("cookie"), true));
+        assert!(!plan.keep_cookie);
+        let plan = outbound_headers(["content-length"], &inbound(None, false));
+        assert_eq!(plan.delete, ["content-length"]);
+    }
+
+    fn key(seed: u8) -> Key {
+        Key::new(Some("origin".into()), Alg::HS256, &[seed; 32]).unwrap()
+    }
+
+    #[test]
+    fn a_gate_recognizes_only_its_own_marker_for_the_same_request() {
+        let k = key(1);
+        let marker = hop_marker(&k, "GET", "http://gate/a");
+        assert!(is_loop(&k, "GET", "http://gate/a", Some(&marker)));
+        assert!(is_loop(
+            &k,
+            "GET",
+            "http://gate/a",
+            Some(&format!("x, {marker}"))
+        ));
+        assert!(!is_loop(&k, "GET", "http://gate/a", None));
+        assert!(!is_loop(&k, "POST", "http://gate/a", Some(&marker)));
+        assert!(!is_loop(&k, "GET", "http://gate/b", Some(&marker)));
+        assert!(!is_loop(&key(2), "GET", "http://gate/a", Some(&marker)));
+        assert!(!is_loop(&k, "GET", "http://gate/a", Some("not base64 ~")));
+    }
+
+    #[test]
+    fn the_target_is_the_origin_or_the_request_s_own_origin_plus_the_path() {
+        let path = normalize_path("/a/./b").unwrap();
+        assert_eq!(origin_target(None, "http://gate", &path), "http://gate/a/b");
+        assert_eq!(
+            origin_target(Some("https://o.example"), "http://gate", &path),
+            "https://o.example/a/b"
+        );
+    }
+
+    #[test]
+    fn credentialed_responses_are_private_and_vary_on_the_credential() {
+        let auth = ["Authorization"];
+        assert_eq!(
+            private_response_headers(None, None, &auth),
+            [
+                ("cache-control", "private".to_owned()),
+                ("vary", "Authorization".to_owned())
+            ]
+        );
+        // The origin's own Cache-Control stands; its Vary is extended, not replaced.
+        assert_eq!(
+            private_response_headers(Some("public, max-age=60"), Some("Accept-Encoding"), &auth),
+            [("vary", "Accept-Encoding, Authorization".to_owned())]
+        );
+        assert_eq!(
+            private_response_headers(Some("no-store"), Some("accept, authorization"), &auth),
+            []
+        );
+        assert_eq!(private_response_headers(Some("x"), Some("*"), &auth), []);
+        assert_eq!(
+            private_response_headers(None, None, &["Authorization", "Cookie"]),
+            [
+                ("cache-control", "private".to_owned()),
+                ("vary", "Authorization, Cookie".to_owned())
+            ]
+        );
+        assert_eq!(
+            credential_headers(Some("Bearer x"), Some("a=1"), None),
+            ["Authorization"]
+        );
+        assert_eq!(
+            credential_headers(None, Some("pc=t"), Some("pc")),
+            ["Cookie"]
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Portcullis: an edge token gate.
+//!
+//! # Design
+//! The crate is a sans-I/O core: it knows nothing of Workers, files or clocks; every function
+//! takes values (and `now`) and returns values. Its folders, by concern:
+//! - [`codec`]: canonical base64url and strict JSON, as the token profile needs them;
+//! - [`jwt`]: the key ring, token parsing, claims, verification and minting;
+//! - [`routes`]: path normalization and the route table;
+//! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
+//! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
+//! - [`config`]: the gate's settings, loaded and checked.
+//!
+//! Two fronts use it: `portcullis-worker` (the Cloudflare Worker: bindings and I/O in, core
+//! decisions out) and `portcullis-cli` (the `portcullis` command).
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod config;
+pub mod http;
+pub mod jwt;
+pub mod revocation;
+pub mod routes;
