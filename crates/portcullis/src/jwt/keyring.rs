@@ -13,58 +13,14 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
+// `Alg` has its own module (the errors name it too); re-exported where callers know it.
+pub use crate::jwt::alg::Alg;
 use crate::jwt::error::{KeyringError, TokenError};
 use crate::{codec::b64, codec::json};
 
-/// The HMAC algorithms of this profile (RFC 7518 section 3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Alg {
-    /// HMAC with SHA-256.
-    HS256,
-    /// HMAC with SHA-384.
-    HS384,
-    /// HMAC with SHA-512.
-    HS512,
-}
-
-impl Alg {
-    /// Every algorithm, strongest last.
-    pub const ALL: [Alg; 3] = [Alg::HS256, Alg::HS384, Alg::HS512];
-
-    /// The JWA name, e.g. `HS256`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Alg::HS256 => "HS256",
-            Alg::HS384 => "HS384",
-            Alg::HS512 => "HS512",
-        }
-    }
-
-    /// Parses a JWA name, case-sensitively: `hs256` is not `HS256`.
-    pub fn from_name(name: &str) -> Option<Alg> {
-        match name {
-            "HS256" => Some(Alg::HS256),
-            "HS384" => Some(Alg::HS384),
-            "HS512" => Some(Alg::HS512),
-            _ => None,
-        }
-    }
-
-    /// The hash output length in bytes: the full tag length, and the minimum key length.
-    pub fn output_len(self) -> usize {
-        match self {
-            Alg::HS256 => 32,
-            Alg::HS384 => 48,
-            Alg::HS512 => 64,
-        }
-    }
-}
-
-impl fmt::Display for Alg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The longest `kid` a key may have. A token's `kid` is only looked up up to this length
+/// ([`crate::jwt::token`]): a longer one cannot name a key in any ring.
+pub const MAX_KID_LEN: usize = 256;
 
 /// An HMAC state with the key already absorbed, cloned per use: the inner and outer key
 /// blocks are hashed once at load time instead of on every request.
@@ -220,7 +176,7 @@ impl Key {
         let kid = string("kid")?.map(str::to_owned);
         if kid
             .as_ref()
-            .is_some_and(|k| k.is_empty() || k.len() > crate::jwt::token::MAX_KID_LEN)
+            .is_some_and(|k| k.is_empty() || k.len() > MAX_KID_LEN)
         {
             return Err(member("kid"));
         }

@@ -4,9 +4,10 @@
 //! tag before any claim is believed; claims last.
 
 use crate::codec::b64;
+use crate::jwt::alg::Alg;
 use crate::jwt::claims::Claims;
 use crate::jwt::error::{Segment, TokenError};
-use crate::jwt::keyring::{Alg, Keyring};
+use crate::jwt::keyring::Keyring;
 use crate::jwt::token::{self, Header};
 
 /// What the verifier requires. The verifier decides the algorithms, never the token.
