@@ -3,6 +3,10 @@
 //! A token has exactly one spelling: no padding, no standard alphabet, no whitespace and no
 //! stray bits after the last byte. Each deviation has its own [`EncodingProblem`], so a
 //! rejection says precisely what was wrong.
+//!
+//! The `base64` crate does the work, configured to that profile; this module only names the
+//! problem once the crate has refused a text, and keeps the hot path allocation-free
+//! ([`decode_to_slice`] writes into the caller's buffer).
 
 use core::fmt;
 

@@ -1,4 +1,11 @@
 //! JWTs under the strict profile: the key ring, parsing, claims, verification and minting.
+//!
+//! Imports point one way, from the top of this list to the bottom (and down into
+//! [`crate::codec`]):
+//! - [`verify`] and [`mint`]: the two operations a caller runs;
+//! - [`keyring`]: the keys, loaded from a JWK Set; it owns the `kid` length limit;
+//! - [`token`] and [`claims`]: the compact form, the protected header and the claims;
+//! - [`error`] and [`alg`]: every refusal as data, and the algorithms they name.
 
 pub mod alg;
 pub mod claims;
