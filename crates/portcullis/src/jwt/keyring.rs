@@ -66,25 +66,30 @@ impl Key {
                 len: secret.len(),
             });
         }
+        Ok(Key::full_length(kid, alg, secret))
+    }
+
+    /// A key from bytes already known to be at least the hash's output long.
+    fn full_length(kid: Option<String>, alg: Alg, secret: &[u8]) -> Key {
         let prepared = match alg {
             Alg::HS256 => Prepared::S256(new_mac(secret)),
             Alg::HS384 => Prepared::S384(new_mac(secret)),
             Alg::HS512 => Prepared::S512(new_mac(secret)),
         };
-        Ok(Key {
+        Key {
             kid,
             alg,
             signs: false,
             secret: Zeroizing::new(secret.to_vec()),
             prepared,
-        })
+        }
     }
 
     /// A fresh key of the hash's output length from the operating system's CSPRNG.
     pub fn generate(kid: Option<String>, alg: Alg) -> Result<Key, getrandom::Error> {
         let mut secret = Zeroizing::new(vec![0u8; alg.output_len()]);
         getrandom::fill(&mut secret)?;
-        Ok(Key::new(kid, alg, &secret).expect("a generated key has the full length"))
+        Ok(Key::full_length(kid, alg, &secret))
     }
 
     /// The key id, if any.
@@ -216,6 +221,10 @@ impl Key {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length (RFC 2104); new_from_slice cannot fail for it"
+)]
 fn new_mac<M: KeyInit>(secret: &[u8]) -> M {
     // HMAC accepts keys of any length; the length policy is enforced by the caller.
     M::new_from_slice(secret).expect("HMAC takes keys of any length")
