@@ -12,13 +12,13 @@ use std::sync::OnceLock;
 
 use portcullis::jwt::keyring::{Alg, Key, Keyring};
 use portcullis::jwt::mint::sign_compact;
-use portcullis::routes::{normalize_path, RouteTable, MAX_PATH_LEN};
+use portcullis::jwt::token::decode_unverified;
+use portcullis::jwt::verify::{verify, VerifyPolicy};
 use portcullis::revocation::{
     entry_for, parse_introspect_request, parse_revoke_request, RevocationEntry, RevocationPolicy,
     RevocationSnapshot, RevokeRequest, MAX_IDENTIFIER_LEN,
 };
-use portcullis::jwt::token::decode_unverified;
-use portcullis::jwt::verify::{verify, VerifyPolicy};
+use portcullis::routes::{normalize_path, RouteTable, MAX_PATH_LEN};
 use serde_json::Value;
 
 /// The fixed clock of every check.

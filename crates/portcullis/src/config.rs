@@ -8,8 +8,8 @@ use core::fmt;
 use serde_json::Value;
 
 use crate::jwt::keyring::{Alg, Key, Keyring};
-use crate::routes::RouteTable;
 use crate::jwt::verify::VerifyPolicy;
+use crate::routes::RouteTable;
 
 /// Setting names. Users write these in their config; they are stable.
 pub mod names {

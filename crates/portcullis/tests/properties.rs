@@ -7,17 +7,17 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
+use portcullis::http::{check_revocation, Denial, Revocations};
 use portcullis::jwt::claims::{Audience, REGISTERED};
 use portcullis::jwt::error::{MintError, TokenError};
-use portcullis::http::{check_revocation, Denial, Revocations};
 use portcullis::jwt::keyring::{Alg, Key, Keyring};
 use portcullis::jwt::mint::{mint, MintRequest};
+use portcullis::jwt::verify::VerifiedToken;
+use portcullis::jwt::verify::{verify, VerifyPolicy};
 use portcullis::revocation::{
     check_key_revocation, entry_for, identifier_problem, parse_revoke_request, RevocationEntry,
     RevocationPolicy, RevocationSnapshot, RevokeRequest, RevokedBy,
 };
-use portcullis::jwt::verify::VerifiedToken;
-use portcullis::jwt::verify::{verify, VerifyPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};

@@ -9,7 +9,42 @@ use core::fmt;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::jwt::error::JsonProblem;
+/// Why a text is not an acceptable JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonProblem {
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// The text is not JSON.
+    Syntax,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// A member name appears twice in one object (RFC 7515 section 5.2, RFC 8725 3.x).
+    DuplicateMember,
+    /// Nested deeper than the parser allows.
+    TooDeep,
+}
+
+impl JsonProblem {
+    /// The problem as a predicate, so that a caller can name what was refused:
+    /// "header" + " has a duplicate member name".
+    pub(crate) fn predicate(self) -> &'static str {
+        match self {
+            JsonProblem::NotUtf8 => "is not UTF-8",
+            JsonProblem::Syntax => "is not valid JSON",
+            JsonProblem::NotAnObject => "is not a JSON object",
+            JsonProblem::DuplicateMember => "has a duplicate member name",
+            JsonProblem::TooDeep => "is nested too deeply",
+        }
+    }
+}
+
+impl fmt::Display for JsonProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JSON text {}", self.predicate())
+    }
+}
+
+impl std::error::Error for JsonProblem {}
 
 const DUPLICATE: &str = "portcullis: duplicate member name";
 

@@ -1,4 +1,8 @@
 //! Encodings the strict profile needs: canonical base64url and strict JSON.
+//!
+//! The bottom layer of the core: it imports nothing else from the crate, and each codec
+//! names its own failures ([`b64::EncodingProblem`], [`json::JsonProblem`]); the layers above
+//! wrap them with where they were found (for example `TokenError::Encoding { segment, .. }`).
 
 pub mod b64;
 pub mod json;

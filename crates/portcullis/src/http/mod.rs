@@ -15,9 +15,9 @@ use crate::config::GateConfig;
 use crate::jwt::error::TokenError;
 use crate::jwt::keyring::Key;
 use crate::jwt::mint::sign_compact;
-use crate::routes::{Access, NormalizedPath, PathError, Rule};
-use crate::revocation::{KeyRevocationRefusal, RevocationSnapshot, RevokedBy};
 use crate::jwt::verify::{verify, VerifiedToken};
+use crate::revocation::{KeyRevocationRefusal, RevocationSnapshot, RevokedBy};
+use crate::routes::{Access, NormalizedPath, PathError, Rule};
 
 /// How long an identity assertion lives, in seconds.
 pub const ASSERTION_TTL: i64 = 60;

@@ -7,8 +7,8 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
-use crate::jwt::error::{Segment, TokenError};
 use crate::codec::json;
+use crate::jwt::error::{Segment, TokenError};
 
 /// The `aud` claim: one audience or several (RFC 7519 4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

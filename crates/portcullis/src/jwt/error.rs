@@ -6,8 +6,12 @@
 
 use core::fmt;
 
-use crate::jwt::keyring::Alg;
-use crate::revocation::IdentifierProblem;
+// The codec's problems are re-exported here, where the token and key-ring errors that wrap
+// them live, so `portcullis::jwt::error::*` names every reason a token is refused.
+pub use crate::codec::b64::EncodingProblem;
+pub use crate::codec::json::JsonProblem;
+use crate::jwt::alg::Alg;
+use crate::jwt::identifier::IdentifierProblem;
 
 /// Which of the three compact-serialization segments a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,38 +32,6 @@ impl Segment {
             Segment::Signature => "signature",
         }
     }
-}
-
-/// Why a segment is not canonical unpadded base64url (RFC 7515 section 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EncodingProblem {
-    /// `=` padding, which JWS forbids.
-    Padding,
-    /// `+` or `/`: the standard alphabet, not base64url.
-    StandardAlphabet,
-    /// Spaces, tabs or line breaks inside a segment.
-    Whitespace,
-    /// Any other byte outside the base64url alphabet.
-    InvalidCharacter,
-    /// A length no unpadded base64 string can have (4n + 1).
-    InvalidLength,
-    /// Non-zero bits after the last whole byte: a second spelling of the same bytes.
-    NonCanonical,
-}
-
-/// Why a header or payload is not an acceptable JSON object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonProblem {
-    /// The decoded bytes are not UTF-8.
-    NotUtf8,
-    /// The text is not JSON.
-    Syntax,
-    /// Valid JSON, but not an object.
-    NotAnObject,
-    /// A member name appears twice in one object (RFC 7515 section 5.2, RFC 8725 3.x).
-    DuplicateMember,
-    /// Nested deeper than the parser allows.
-    TooDeep,
 }
 
 /// Why a token was rejected by [`crate::jwt::verify::verify`].
@@ -285,29 +257,10 @@ impl fmt::Display for TokenError {
                 )
             }
             Encoding { segment, problem } => {
-                let what = match problem {
-                    EncodingProblem::Padding => "has '=' padding",
-                    EncodingProblem::StandardAlphabet => {
-                        "uses '+' or '/' (standard base64, not base64url)"
-                    }
-                    EncodingProblem::Whitespace => "contains whitespace",
-                    EncodingProblem::InvalidCharacter => "contains a character outside base64url",
-                    EncodingProblem::InvalidLength => "has an impossible base64 length",
-                    EncodingProblem::NonCanonical => {
-                        "has non-zero trailing bits (non-canonical base64url)"
-                    }
-                };
-                write!(f, "{} segment {what}", segment.name())
+                write!(f, "{} segment {}", segment.name(), problem.predicate())
             }
             Json { segment, problem } => {
-                let what = match problem {
-                    JsonProblem::NotUtf8 => "is not UTF-8",
-                    JsonProblem::Syntax => "is not valid JSON",
-                    JsonProblem::NotAnObject => "is not a JSON object",
-                    JsonProblem::DuplicateMember => "has a duplicate member name",
-                    JsonProblem::TooDeep => "is nested too deeply",
-                };
-                write!(f, "{} {what}", segment.name())
+                write!(f, "{} {}", segment.name(), problem.predicate())
             }
             MemberType { segment, member } => {
                 write!(f, "{} member `{member}` has the wrong type", segment.name())
@@ -376,7 +329,15 @@ impl fmt::Display for TokenError {
     }
 }
 
-impl std::error::Error for TokenError {}
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenError::Encoding { problem, .. } => Some(problem),
+            TokenError::Json { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
 
 /// Why a JWK Set cannot be loaded as a key ring. Names keys by position and `kid`; never
 /// carries key material.
@@ -454,7 +415,7 @@ impl fmt::Display for KeyringError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use KeyringError::*;
         match self {
-            Json(p) => write!(f, "key set is not a duplicate-free JSON document ({p:?})"),
+            Json(p) => write!(f, "key set {}", p.predicate()),
             NotAKeySet => {
                 f.write_str("key set has no `keys` array (expected a JWK Set, RFC 7517 section 5)")
             }
@@ -471,10 +432,7 @@ impl fmt::Display for KeyringError {
                 write!(f, "keys[{index}]: `alg` must be HS256, HS384 or HS512")
             }
             KeyEncoding { index, problem } => {
-                write!(
-                    f,
-                    "keys[{index}]: `k` is not canonical base64url ({problem:?})"
-                )
+                write!(f, "keys[{index}]: `k` {}", problem.predicate())
             }
             WeakKey {
                 index,
@@ -506,7 +464,15 @@ impl fmt::Display for KeyringError {
     }
 }
 
-impl std::error::Error for KeyringError {}
+impl std::error::Error for KeyringError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeyringError::Json(problem) => Some(problem),
+            KeyringError::KeyEncoding { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
 
 /// Why a token could not be minted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -537,7 +503,7 @@ pub enum MintError {
     /// The system random number generator failed.
     Random,
     /// The subject is an identifier the gate could not revoke, so it would refuse the token
-    /// ([`crate::revocation::identifier_problem`]).
+    /// ([`crate::jwt::identifier::identifier_problem`]).
     UnrevocableSubject(IdentifierProblem),
 }
 

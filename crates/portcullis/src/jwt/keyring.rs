@@ -13,58 +13,14 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
+// `Alg` has its own module (the errors name it too); re-exported where callers know it.
+pub use crate::jwt::alg::Alg;
 use crate::jwt::error::{KeyringError, TokenError};
 use crate::{codec::b64, codec::json};
 
-/// The HMAC algorithms of this profile (RFC 7518 section 3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Alg {
-    /// HMAC with SHA-256.
-    HS256,
-    /// HMAC with SHA-384.
-    HS384,
-    /// HMAC with SHA-512.
-    HS512,
-}
-
-impl Alg {
-    /// Every algorithm, strongest last.
-    pub const ALL: [Alg; 3] = [Alg::HS256, Alg::HS384, Alg::HS512];
-
-    /// The JWA name, e.g. `HS256`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Alg::HS256 => "HS256",
-            Alg::HS384 => "HS384",
-            Alg::HS512 => "HS512",
-        }
-    }
-
-    /// Parses a JWA name, case-sensitively: `hs256` is not `HS256`.
-    pub fn from_name(name: &str) -> Option<Alg> {
-        match name {
-            "HS256" => Some(Alg::HS256),
-            "HS384" => Some(Alg::HS384),
-            "HS512" => Some(Alg::HS512),
-            _ => None,
-        }
-    }
-
-    /// The hash output length in bytes: the full tag length, and the minimum key length.
-    pub fn output_len(self) -> usize {
-        match self {
-            Alg::HS256 => 32,
-            Alg::HS384 => 48,
-            Alg::HS512 => 64,
-        }
-    }
-}
-
-impl fmt::Display for Alg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The longest `kid` a key may have. A token's `kid` is only looked up up to this length
+/// ([`crate::jwt::token`]): a longer one cannot name a key in any ring.
+pub const MAX_KID_LEN: usize = 256;
 
 /// An HMAC state with the key already absorbed, cloned per use: the inner and outer key
 /// blocks are hashed once at load time instead of on every request.
@@ -110,25 +66,30 @@ impl Key {
                 len: secret.len(),
             });
         }
+        Ok(Key::full_length(kid, alg, secret))
+    }
+
+    /// A key from bytes already known to be at least the hash's output long.
+    fn full_length(kid: Option<String>, alg: Alg, secret: &[u8]) -> Key {
         let prepared = match alg {
             Alg::HS256 => Prepared::S256(new_mac(secret)),
             Alg::HS384 => Prepared::S384(new_mac(secret)),
             Alg::HS512 => Prepared::S512(new_mac(secret)),
         };
-        Ok(Key {
+        Key {
             kid,
             alg,
             signs: false,
             secret: Zeroizing::new(secret.to_vec()),
             prepared,
-        })
+        }
     }
 
     /// A fresh key of the hash's output length from the operating system's CSPRNG.
     pub fn generate(kid: Option<String>, alg: Alg) -> Result<Key, getrandom::Error> {
         let mut secret = Zeroizing::new(vec![0u8; alg.output_len()]);
         getrandom::fill(&mut secret)?;
-        Ok(Key::new(kid, alg, &secret).expect("a generated key has the full length"))
+        Ok(Key::full_length(kid, alg, &secret))
     }
 
     /// The key id, if any.
@@ -221,7 +182,7 @@ impl Key {
         // A kid the revocation list could not hold would make the key impossible to revoke.
         if kid
             .as_deref()
-            .is_some_and(|k| crate::revocation::identifier_problem(k).is_some())
+            .is_some_and(|k| crate::jwt::identifier::identifier_problem(k).is_some())
         {
             return Err(member("kid"));
         }
@@ -261,6 +222,10 @@ impl Key {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length (RFC 2104); new_from_slice cannot fail for it"
+)]
 fn new_mac<M: KeyInit>(secret: &[u8]) -> M {
     // HMAC accepts keys of any length; the length policy is enforced by the caller.
     M::new_from_slice(secret).expect("HMAC takes keys of any length")

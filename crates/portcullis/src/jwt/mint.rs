@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value};
 use crate::codec::b64;
 use crate::jwt::claims::{Audience, Claims, REGISTERED};
 use crate::jwt::error::MintError;
+use crate::jwt::identifier::identifier_problem;
 use crate::jwt::keyring::{Key, Keyring, MAX_TAG_LEN};
-use crate::revocation::identifier_problem;
 
 /// The default lifetime of a minted token: five minutes.
 pub const DEFAULT_TTL: u64 = 5 * 60;
@@ -115,6 +115,10 @@ pub fn mint(
     if let Some(kid) = key.kid() {
         header["kid"] = Value::String(kid.to_owned());
     }
+    #[expect(
+        clippy::expect_used,
+        reason = "Claims holds strings, numbers and a string-keyed map: it always serializes"
+    )]
     let payload = serde_json::to_value(&claims).expect("claims serialize");
     Ok(Minted {
         token: sign_compact(key, &header, &payload),

@@ -6,15 +6,13 @@ use serde::de::MapAccess;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::jwt::alg::Alg;
 use crate::jwt::error::{Segment, TokenError};
-use crate::jwt::keyring::Alg;
+use crate::jwt::keyring::MAX_KID_LEN;
 use crate::{codec::b64, codec::json};
 
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
-
-/// Longest `kid` worth looking up; the key ring refuses longer ones, so no token can name one.
-pub const MAX_KID_LEN: usize = 256;
 
 /// The protected header, as far as this profile reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,12 +22,6 @@ pub struct Header {
     /// `kid`, if present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
-}
-
-impl Serialize for Alg {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
 }
 
 /// A token split into its segments, each still encoded.

@@ -4,10 +4,11 @@
 //! tag before any claim is believed; claims last.
 
 use crate::codec::b64;
+use crate::jwt::alg::Alg;
 use crate::jwt::claims::Claims;
 use crate::jwt::error::{Segment, TokenError};
-use crate::jwt::keyring::{Alg, Key, Keyring};
-use crate::revocation::identifier_problem;
+use crate::jwt::identifier::identifier_problem;
+use crate::jwt::keyring::{Key, Keyring};
 use crate::jwt::token::{self, Header};
 
 /// What the verifier requires. The verifier decides the algorithms, never the token.
@@ -131,7 +132,7 @@ fn check_signature<'t, 'k>(
 
 /// The time, audience, issuer and lifetime rules, on claims whose signature already checked;
 /// last, that the token can be revoked by its `sub` and its `jti`
-/// ([`crate::revocation::identifier_problem`]): the gate accepts no token it cannot revoke.
+/// ([`crate::jwt::identifier::identifier_problem`]): the gate accepts no token it cannot revoke.
 pub fn check_claims(claims: &Claims, policy: &VerifyPolicy, now: i64) -> Result<(), TokenError> {
     let leeway = policy.leeway;
     let skew = i64::try_from(leeway).unwrap_or(i64::MAX);

@@ -66,55 +66,8 @@ pub const MAX_KV_METADATA_LEN: usize = 1024;
 /// a Worker's clock, which only advances on I/O, lagging behind while a request runs.
 pub const KV_MIN_EXPIRATION_AHEAD: i64 = 70;
 
-/// Longest `jti`, `sub` or `kid` the admin API accepts, in bytes.
-pub const MAX_IDENTIFIER_LEN: usize = 256;
-
-/// Why an identifier (`jti`, `sub` or `kid`) cannot be revoked.
-///
-/// One rule serves the verifier (a token whose `sub` or `jti` breaks it is refused), the key
-/// ring (a `kid` that breaks it is not loaded) and the admin API (a revoke request naming one
-/// is refused): so every token the gate accepts can be revoked by each of its identifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentifierProblem {
-    /// The empty string.
-    Empty,
-    /// Longer than [`MAX_IDENTIFIER_LEN`] bytes.
-    TooLong {
-        /// Its length, in bytes.
-        len: usize,
-    },
-    /// Holds a control character (U+0000 to U+001F, U+007F).
-    ControlCharacter,
-}
-
-impl fmt::Display for IdentifierProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdentifierProblem::Empty => f.write_str("is empty"),
-            IdentifierProblem::TooLong { .. } => f.write_str("is too long"),
-            IdentifierProblem::ControlCharacter => f.write_str("holds a control character"),
-        }
-    }
-}
-
-/// Checks that `id` can be revoked: non-empty, at most [`MAX_IDENTIFIER_LEN`] bytes, no
-/// control character.
-///
-/// Such an identifier always fits the store: base64url makes its KV key at most
-/// `4 * 256 / 3` bytes (well under [`MAX_KV_KEY_LEN`]), and without control characters JSON
-/// escapes at most `"` and `\`, doubling it at worst, so an entry's metadata stays under
-/// [`MAX_KV_METADATA_LEN`] (see the test `every_valid_identifier_fits_the_store`).
-pub fn identifier_problem(id: &str) -> Option<IdentifierProblem> {
-    if id.is_empty() {
-        Some(IdentifierProblem::Empty)
-    } else if id.len() > MAX_IDENTIFIER_LEN {
-        Some(IdentifierProblem::TooLong { len: id.len() })
-    } else if id.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        Some(IdentifierProblem::ControlCharacter)
-    } else {
-        None
-    }
-}
+// The identifier rule lives with the token profile, which enforces it; the store relies on it.
+pub use crate::jwt::identifier::{identifier_problem, IdentifierProblem, MAX_IDENTIFIER_LEN};
 
 /// Largest admin request body (revoke or introspect) accepted, in bytes.
 pub const MAX_ADMIN_BODY_LEN: usize = 8 * 1024;
