@@ -17,6 +17,7 @@
 //! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
 #![forbid(unsafe_code)]
 
+mod dotenv;
 mod duration;
 mod failure;
 mod input;

@@ -94,14 +94,14 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     };
     let answer = call(&args.endpoint, "POST", &admin_token, Some(body))?;
     let entry = answer.get("entry").unwrap_or(&answer);
-    input::print(&serde_json::to_string_pretty(entry).expect("JSON serializes"))
+    input::print_json(entry)
 }
 
 /// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
 pub fn run_list(args: ListArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
     let answer = call(&args.endpoint, "GET", &admin_token, None)?;
-    input::print(&serde_json::to_string_pretty(&answer).expect("JSON serializes"))
+    input::print_json(&answer)
 }
 
 fn admin_token() -> Result<String, Failure> {
