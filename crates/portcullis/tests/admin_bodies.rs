@@ -354,7 +354,7 @@ fn admin_body_table_each_row_parses_as_stated() {
 
 #[test]
 fn admin_body_vector_file_each_row_parses_as_stated() {
-    let file = vector_file("admin_bodies.json");
+    let file = vector_file("admin_bodies.json", table_as_json);
     let now = file["now"].as_i64().unwrap();
     let revoke = file["revoke"].as_array().expect("revoke rows");
     let introspect = file["introspect"].as_array().expect("introspect rows");

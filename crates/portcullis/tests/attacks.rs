@@ -1237,7 +1237,7 @@ fn attack_vector_file_matches_the_table() {
 
 #[test]
 fn attack_vector_file_each_row_gets_its_exact_error() {
-    let file = vector_file("attacks.json");
+    let file = vector_file("attacks.json", table_as_json);
     let jwks = json!({ "keys": file["keys"] });
     let all = Keyring::from_jwks(&jwks.to_string()).expect("the file's keys load");
     assert_eq!(all.keys().len(), all_keys().len());

@@ -275,7 +275,7 @@ fn path_table_each_row_normalizes_as_stated() {
 
 #[test]
 fn path_vector_file_each_row_normalizes_as_stated() {
-    let file = vector_file("paths.json");
+    let file = vector_file("paths.json", table_as_json);
     let routes = RouteTable::from_json(&file["routes"]).unwrap();
     let cases = file["cases"].as_array().expect("cases");
     assert!(cases.len() >= 80, "the file shrank to {} rows", cases.len());
