@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use portcullis::config::{self, names, GateConfig};
 use serde_json::{json, Map, Value};
 
+use crate::url::without_userinfo;
 use crate::{dotenv, input, Failure};
 
 /// Arguments of `portcullis check-config`.
@@ -345,35 +346,7 @@ fn summary(c: &GateConfig, sources: &str) -> String {
     lines.join("\n")
 }
 
-/// A URL with any `user:password@` removed.
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn userinfo_is_hidden_in_the_origin() {
-        assert_eq!(
-            without_userinfo("https://u:p@api.example/v1"),
-            "https://***@api.example/v1"
-        );
-        assert_eq!(
-            without_userinfo("http://127.0.0.1:8788"),
-            "http://127.0.0.1:8788"
-        );
-        assert_eq!(
-            without_userinfo("https://api.example/a@b"),
-            "https://api.example/a@b"
-        );
-    }
 }

@@ -23,6 +23,7 @@ mod failure;
 mod input;
 mod keyfile;
 mod time;
+mod url;
 
 mod check_config;
 mod inspect;

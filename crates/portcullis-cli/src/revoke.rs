@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::{input, Failure};
+use crate::{input, url, Failure};
 
 /// Where the admin token is read from.
 pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
@@ -120,11 +120,7 @@ fn call(
     admin_token: &str,
     body: Option<Value>,
 ) -> Result<Value, Failure> {
-    let url = format!(
-        "{}/{}/revocations",
-        endpoint.endpoint.trim_end_matches('/'),
-        endpoint.prefix.trim_matches('/')
-    );
+    let url = url::admin_url(&endpoint.endpoint, &endpoint.prefix, "revocations");
     let network = |e: ureq::Error| Failure::Http {
         url: url.clone(),
         reason: e.to_string(),
