@@ -345,8 +345,3 @@ fn summary(c: &GateConfig, sources: &str) -> String {
     }
     lines.join("\n")
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
