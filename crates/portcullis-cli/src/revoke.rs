@@ -21,8 +21,12 @@ const MAX_ANSWER: u64 = 1024 * 1024;
 /// Where the gate is.
 #[derive(Debug, clap::Args)]
 pub struct Endpoint {
-    /// The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787.
-    #[arg(long, value_name = "URL")]
+    /// The gate's base URL (the help text below names examples; rustdoc refuses bare URLs).
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787"
+    )]
     endpoint: String,
     /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
     #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
