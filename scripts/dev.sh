@@ -11,6 +11,9 @@
 #   3. Starts the demo origin (only when ORIGIN_URL is http://127.0.0.1:$ORIGIN_PORT) and
 #      wrangler dev (local KV in .wrangler/state; --test-scheduled exposes /__scheduled).
 #   4. Once the gate answers, prints tokens minted with the .dev.vars key ring and curl lines.
+# Settings are read through `portcullis check-config --json` and tokens minted with
+# `portcullis mint --dev-vars`: the CLI is the one dotenv reader, and no secret passes
+# through this script.
 # Ctrl-C (or SIGTERM/SIGHUP) stops all of it: wrangler, workerd and the demo origin.
 #
 # PORT (default 8787) and ORIGIN_PORT (default 8788) move the two servers; extra arguments
@@ -34,7 +37,6 @@ listening() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 # Each server runs in its own process group (started with job control on), so stopping it
 # reaches every process it started (wrangler's workerd too), and nothing is left behind.
 pgids=()
-scratch=""
 stop() {
   trap - EXIT INT TERM HUP
   local pgid tries
@@ -46,7 +48,6 @@ stop() {
     done
     kill -KILL -- "-$pgid" 2>/dev/null || true
   done
-  [ -z "$scratch" ] || rm -rf "$scratch"
 }
 trap stop EXIT
 trap 'echo; say stopping; exit 130' INT
@@ -59,30 +60,21 @@ if [ ! -e .dev.vars ]; then
 fi
 
 # 2. The configuration, as the Worker will read it.
-summary=$(portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars) \
+portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars \
   || die "fix the configuration above (wrangler.toml [vars] or .dev.vars), then run make dev again"
-echo "$summary"
+checked=$(portcullis check-config --json --wrangler wrangler.toml --dev-vars .dev.vars 2>/dev/null)
 
-# The value of NAME in .dev.vars (the last one wins, quotes removed), or nothing.
-dev_var() {
-  node -e '
-    const [name, file] = process.argv.slice(1);
-    let value = "";
-    for (const line of require("fs").readFileSync(file, "utf8").split(/\r?\n/)) {
-      const m = line.match(/^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/);
-      if (!m || m[1] !== name) continue;
-      value = m[2].trim();
-      const q = value.match(/^(["'"'"'`])([\s\S]*)\1(\s*#.*)?$/);
-      value = q ? q[2] : value.split("#")[0].trim();
-    }
-    process.stdout.write(value);' "$1" .dev.vars
+# A field of the checked configuration (`portcullis check-config --json`), or nothing.
+config() {
+  node -e 'const v = JSON.parse(process.argv[1]).config[process.argv[2]]; process.stdout.write(v == null ? "" : String(v))' \
+    "$checked" "$1"
 }
 
 # 3. The servers. Either failing to start ends the script (and stops the other).
 for port in "$PORT" "$ORIGIN_PORT"; do
   ! listening "$port" || die "something already listens on $HOST:$port; stop it, or set PORT / ORIGIN_PORT"
 done
-origin_url=$(dev_var ORIGIN_URL)
+origin_url=$(config origin)
 if [ "${origin_url%/}" = "http://$HOST:$ORIGIN_PORT" ]; then
   set -m
   node scripts/demo-origin.mjs "$ORIGIN_PORT" </dev/null &
@@ -104,25 +96,19 @@ set +m
 wrangler_pgid=$!
 pgids+=("$wrangler_pgid")
 
-# 4. Tokens, minted now with the key ring from .dev.vars (kept in a 0600 file under the
-#    git-ignored .wrangler/ only until minting is done).
-mkdir -p .wrangler
-scratch=$(mktemp -d .wrangler/dev-mint.XXXXXX)
-(umask 077 && dev_var PORTCULLIS_KEYS > "$scratch/keys.json")
+# 4. Tokens, minted now with the key ring from .dev.vars (the CLI reads it from the file).
 # A minted token must carry the audience and issuer the gate requires, if any.
 claims=()
-aud=$(sed -n 's/^  audience:  //p' <<<"$summary")
-iss=$(sed -n 's/^  issuer:    //p' <<<"$summary")
-[[ $aud == "any ("* ]] || claims+=(--aud "$aud")
-[[ $iss == "any ("* ]] || claims+=(--iss "$iss")
-mint() { portcullis mint --keys "$scratch/keys.json" "${claims[@]}" "$@"; }
+aud=$(config audience)
+iss=$(config issuer)
+[ -z "$aud" ] || claims+=(--aud "$aud")
+[ -z "$iss" ] || claims+=(--iss "$iss")
+mint() { portcullis mint --dev-vars .dev.vars "${claims[@]}" "$@"; }
 expired=$(mint --sub alice --scope orders:read --ttl 1s)
 expired_at=$(date +%s)
 token=$(mint --sub alice --scope orders:read --ttl 15m)
 other_token=$(mint --sub bob --scope profile:read --ttl 15m)
 admin_token=$(mint --sub admin --scope portcullis:admin --ttl 15m)
-rm -rf "$scratch"
-scratch=""
 
 # Wait until the gate answers (any HTTP status), or wrangler gives up.
 for _ in $(seq 1 120); do
@@ -163,7 +149,7 @@ curl -s -H "Authorization: Bearer \$ADMIN_TOKEN" $GATE/_portcullis/keys
 # Fire the cron handler (rebuilds the revocation snapshot)
 curl -s $GATE/__scheduled
 
-More tokens: cargo run -q --bin portcullis -- mint --keys <a JWK Set file> --sub NAME --scope '...'
+More tokens: cargo run -q --bin portcullis -- mint --dev-vars .dev.vars --sub NAME --scope '...'
 (the key ring is PORTCULLIS_KEYS in .dev.vars). Ctrl-C stops the gate and the demo origin.
 ================================================================================
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Rebuilds the seed corpora in fuzz/seeds/<target>/ deterministically (standard library only).
 
-Keys and clock match fuzz/src/lib.rs (KEYS_JWKS, NOW). Run from anywhere:
+Keys and clock match fuzz/src/lib.rs (KEYS_JWKS, NOW). The project's own tables come from
+tests/vectors/ (attacks.json, paths.json, admin_bodies.json; see its README), so a row added
+there reaches the fuzzers on the next run. Run from anywhere:
     python3 fuzz/seeds/generate.py
 """
 import base64, hashlib, hmac, json, os, shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "..", "tests", "vectors")
 NOW = 1_700_000_000
 KEYS = {"a": ("HS256", b"a" * 32, hashlib.sha256),
         "b": ("HS512", b"b" * 64, hashlib.sha512),
@@ -35,6 +38,12 @@ def claims(**extra):
     return base
 
 
+def vectors(name):
+    """A vector file; a missing one is an error, never an empty corpus."""
+    with open(os.path.join(VECTORS, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def write(target, name, data):
     os.makedirs(os.path.join(HERE, target), exist_ok=True)
     with open(os.path.join(HERE, target, name), "wb") as f:
@@ -56,6 +65,14 @@ def main():
     write("token", "bad-tag", sign("a", hdr, compact(claims()), secret=b"z" * 32))
     write("token", "dup-member", sign("a", b'{"alg":"HS256","kid":"a","kid":"b"}', compact(claims())))
     write("token", "two-dots", "a.b")
+    # The attack table: the first row for each rejection reason (other keys than the
+    # fuzzer's, so they exercise everything before the signature check, and that check).
+    seen = set()
+    for case in vectors("attacks.json")["cases"]:
+        code = case["want"]["code"] if case["want"] else "ok"
+        if code not in seen:
+            seen.add(code)
+            write("token", f"attack-{code}", case["token"])
 
     # token_signed: flags, header length, header, payload.
     def framed(flags, header, payload):
@@ -67,10 +84,11 @@ def main():
     write("token_signed", "crit", framed(0, compact({"alg": "HS256", "kid": "a", "crit": ["x"]}), compact(claims())))
     write("token_signed", "scope-types", framed(4, b"", compact(claims(scope=7, aud=[1]))))
 
-    # path: a method byte, then the path.
-    for i, p in enumerate(["/health", "/orders/1", "//orders/./1/../2", "/admin", "/ADMIN/x",
-                           "/a/x/b", "/upload/", "/%61dmin/%2e%2E/admin/", "/caf%C3%A9/\u00e9",
-                           "/x;y=1/%7e", "/a%2Fb", "/..", "/health/..;/admin", "/a/%2e%2E%3b/b"]):
+    # path: a method byte, then the path: a few of the fuzzer's own, then the path table.
+    own = ["/health", "/orders/1", "//orders/./1/../2", "/admin", "/ADMIN/x", "/a/x/b", "/upload/",
+           "/%61dmin/%2e%2E/admin/", "/x;y=1/%7e", "/health/..;/admin"]
+    table = [case["raw"] for case in vectors("paths.json")["cases"]]
+    for i, p in enumerate(own + [p for p in table if p not in own]):
         write("path", f"p{i:02}", bytes([i % 6]) + p.encode())
 
     # jwks: sets the loader accepts and refuses.
@@ -95,9 +113,14 @@ def main():
             (0, {"token": token}), (0, {"jti": "a", "sub": "b"}), (0, {"sub": "s", "before": 1.5}),
             (2, {"token": token, "token_type_hint": "access_token"})]):
         write("admin", f"a{i:02}", bytes([mode]) + compact(body))
-    write("admin", "dup-jti", b"\x00" + b'{"jti":"a","jti":"b"}')
     write("admin", "form", b"\x01" + b"token_type_hint=access_token&token=" + token.encode())
-    write("admin", "form-escapes", b"\x01" + b"token=a%2Bb+c&x=%zz")
+    # The admin body table: revoke bodies (mode 0) and introspection bodies by content type.
+    bodies = vectors("admin_bodies.json")
+    for i, row in enumerate(bodies["revoke"]):
+        write("admin", f"revoke-{i:02}", b"\x00" + row["body"].encode())
+    modes = {"application/x-www-form-urlencoded": 1, "application/json": 2, None: 3}
+    for i, row in enumerate(r for r in bodies["introspect"] if r["content_type"] in modes):
+        write("admin", f"introspect-{i:02}", bytes([modes[row["content_type"]]]) + row["body"].encode())
 
 
 if __name__ == "__main__":

@@ -22,6 +22,14 @@ import { Miniflare } from "miniflare";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ENTRY = join(ROOT, "build", "index.js");
 
+/**
+ * A vector file from tests/vectors/ (the tables the Rust tests generate and check; see its
+ * README). A missing file throws: a test never passes without its vectors.
+ */
+export function vectors(name) {
+  return JSON.parse(readFileSync(join(ROOT, "tests", "vectors", name), "utf8"));
+}
+
 /** compatibility_date from wrangler.toml, so tests and deploys run the same runtime. */
 export function compatibilityDate() {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");

@@ -14,9 +14,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use portcullis::config::{self, names, GateConfig};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
-use crate::{input, Failure};
+use crate::url::without_userinfo;
+use crate::{dotenv, input, Failure};
 
 /// Arguments of `portcullis check-config`.
 #[derive(Debug, clap::Args)]
@@ -32,10 +33,17 @@ secret in the wrangler config, ORIGIN_URL unset). An invalid configuration print
 one line on stderr, `portcullis: <SETTING>: <reason>` or `portcullis: <file> line <n>: <reason>`,
 exit 1. An unreadable file or unknown environment exits 2.
 
+--json: one JSON document on stdout whatever the outcome, same exit status: {ok, sources,
+settings (the gate's non-secret settings by name; ORIGIN_URL without userinfo), secrets
+(PORTCULLIS_KEYS, PORTCULLIS_ORIGIN_KEY: set or not, never a value), other (names only),
+config (key count, kids, signing kid, routes, origin, audience, issuer, leeway_s, max_ttl_s,
+admin_prefix, cookie; null when invalid), warnings, errors}.
+
 EXAMPLES:
   portcullis check-config
   portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars
-  portcullis check-config --env staging")]
+  portcullis check-config --env staging
+  portcullis check-config --json | node -e '...'")]
 pub struct Args {
     /// The wrangler config file.
     #[arg(long, value_name = "FILE", default_value = "wrangler.toml")]
@@ -46,48 +54,179 @@ pub struct Args {
     /// Check this wrangler environment (`[env.NAME]`).
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    /// Print the checked settings as one JSON document on stdout, for scripts (secrets only
+    /// as set or not set).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `portcullis check-config`.
 pub fn run(args: Args) -> Result<(), Failure> {
+    // The settings (file errors), then the configuration they make (config errors).
+    let checked = load_settings(&args).map(|loaded| {
+        let config =
+            config::load(|name| loaded.settings.get(name).cloned()).map_err(Failure::Config);
+        (loaded, config)
+    });
+    if args.json {
+        return print_json(&args, checked);
+    }
+    let (loaded, config) = checked?;
+    let config = config?;
+    for warning in warnings(&args, &loaded, &config) {
+        eprintln!("portcullis: warning: {warning}");
+    }
+    input::print(&summary(&config, &loaded.sources.join(" + ")))
+}
+
+/// The settings as the Worker would see them, and where they came from.
+struct Loaded {
+    sources: Vec<String>,
+    settings: HashMap<String, Value>,
+    /// Secrets found in the wrangler config (usually committed).
+    in_wrangler: Vec<&'static str>,
+}
+
+fn load_settings(args: &Args) -> Result<Loaded, Failure> {
     let mut settings = wrangler_vars(&args.wrangler, args.env.as_deref())?;
-    let in_wrangler: Vec<&'static str> = [names::KEYS, names::ORIGIN_KEY]
+    let in_wrangler: Vec<&'static str> = SECRETS
         .into_iter()
         .filter(|name| settings.contains_key(*name))
         .collect();
-
-    let dev_vars = match args.dev_vars {
-        Some(path) => Some(path),
+    let dev_vars = match &args.dev_vars {
+        Some(path) => Some(path.clone()),
         None => default_dev_vars(&args.wrangler, args.env.as_deref()),
     };
     let mut sources = vec![args.wrangler.display().to_string()];
     if let Some(path) = &dev_vars {
-        for (name, value) in parse_dotenv(path, &read(path)?)? {
+        for (name, value) in dotenv::read(path)? {
             settings.insert(name, Value::String(value));
         }
         sources.push(path.display().to_string());
     }
+    Ok(Loaded {
+        sources,
+        settings,
+        in_wrangler,
+    })
+}
 
-    let config = config::load(|name| settings.get(name).cloned()).map_err(Failure::Config)?;
+/// Settings whose values are never printed, only whether they are set.
+const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
+
+/// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
+const PLAIN: [&str; 12] = [
+    names::ORIGIN_URL,
+    names::AUDIENCE,
+    names::ISSUER,
+    names::LEEWAY_S,
+    names::MAX_TTL_S,
+    names::ROUTES,
+    names::COOKIE,
+    names::REALM,
+    names::ADMIN_PREFIX,
+    names::REVOCATION_REFRESH_S,
+    names::REVOCATION_MAX_AGE_S,
+    names::ORIGIN_TIMEOUT_MS,
+];
+
+fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
+    let mut out = Vec::new();
     if config.origin_url.is_none() {
         // Right for a Worker on a route in front of its zone's origin; a loop under wrangler
         // dev or on workers.dev, which the gate stops with 508 but cannot make useful.
-        eprintln!(
-            "portcullis: warning: {url} is not set: the gate forwards each request to its own \
+        out.push(format!(
+            "{url} is not set: the gate forwards each request to its own \
              URL, which is right only for a Worker on a route in front of its zone's origin; \
              elsewhere (wrangler dev, workers.dev) the request comes back to the gate, which \
              answers 508 loop_detected. Set {url} to where authorized requests go",
             url = names::ORIGIN_URL
-        );
+        ));
     }
-    for name in in_wrangler {
-        eprintln!(
-            "portcullis: warning: {name} is in {}, which is usually committed; \
+    for name in &loaded.in_wrangler {
+        out.push(format!(
+            "{name} is in {}, which is usually committed; \
              keep it in a secret (`wrangler secret put {name}`) or in .dev.vars",
             args.wrangler.display()
-        );
+        ));
     }
-    input::print(&summary(&config, &sources.join(" + ")))
+    out
+}
+
+/// `--json`: the checked settings for scripts, on stdout, whatever the outcome. Secrets
+/// appear only as set or not; other names only by name. The exit status is the same as
+/// without `--json` (the failure's one line also goes to stderr).
+fn print_json(
+    args: &Args,
+    checked: Result<(Loaded, Result<GateConfig, Failure>), Failure>,
+) -> Result<(), Failure> {
+    let (loaded, config, failure) = match checked {
+        Ok((l, Ok(c))) => (Some(l), Some(c), None),
+        Ok((l, Err(f))) => (Some(l), None, Some(f)),
+        Err(f) => (None, None, Some(f)),
+    };
+    let mut settings = Map::new();
+    let mut secrets = Map::new();
+    let mut other = Vec::new();
+    if let Some(l) = &loaded {
+        let mut names: Vec<&String> = l.settings.keys().collect();
+        names.sort();
+        for name in names {
+            let value = &l.settings[name];
+            if SECRETS.contains(&name.as_str()) {
+                continue;
+            } else if name == names::ORIGIN_URL {
+                let shown = value
+                    .as_str()
+                    .map_or(Value::Null, |u| without_userinfo(u).into());
+                settings.insert(name.clone(), shown);
+            } else if PLAIN.contains(&name.as_str()) {
+                settings.insert(name.clone(), value.clone());
+            } else {
+                other.push(name.clone());
+            }
+        }
+        for name in SECRETS {
+            secrets.insert(name.into(), l.settings.contains_key(name).into());
+        }
+    }
+    let warnings = match (&loaded, &config) {
+        (Some(l), Some(c)) => warnings(args, l, c),
+        _ => Vec::new(),
+    };
+    let doc = json!({
+        "ok": failure.is_none(),
+        "sources": loaded.as_ref().map(|l| l.sources.clone()).unwrap_or_default(),
+        "settings": settings,
+        "secrets": secrets,
+        "other": other,
+        "config": config.as_ref().map(config_json),
+        "warnings": warnings,
+        "errors": failure.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    input::print_json(&doc)?;
+    failure.map_or(Ok(()), Err)
+}
+
+/// What the Worker will do, for a script: counts, kids and plain values, never key material.
+fn config_json(c: &GateConfig) -> Value {
+    let keys = c.keyring.keys();
+    let rules = c.routes.rules();
+    json!({
+        "keys": keys.len(),
+        "kids": keys.iter().map(|k| k.kid()).collect::<Vec<_>>(),
+        "signing_kid": c.keyring.signing_key().and_then(|k| k.kid()),
+        "verify_only": c.keyring.signing_key().is_none(),
+        "routes": rules.len(),
+        "public_routes": rules.iter().filter(|r| r.access().is_public()).count(),
+        "origin": c.origin_url.as_deref().map(without_userinfo),
+        "audience": c.verify.audience,
+        "issuer": c.verify.issuer,
+        "leeway_s": c.verify.leeway,
+        "max_ttl_s": c.verify.max_ttl.unwrap_or(config::defaults::MAX_TTL_S),
+        "admin_prefix": c.admin_prefix,
+        "cookie": c.cookie,
+    })
 }
 
 /// The dotenv file wrangler dev reads when none is named: next to the wrangler config,
@@ -99,23 +238,9 @@ fn default_dev_vars(wrangler: &Path, env: Option<&str>) -> Option<PathBuf> {
     for_env.into_iter().chain([plain]).find(|p| p.is_file())
 }
 
-fn read(path: &Path) -> Result<String, Failure> {
-    input::read_file(path).map_err(|e| match e {
-        input::FileError::Io(source) => Failure::ConfigFileIo {
-            path: path.to_owned(),
-            source,
-        },
-        input::FileError::NotUtf8 => Failure::ConfigFile {
-            path: path.to_owned(),
-            line: None,
-            reason: "is not UTF-8".into(),
-        },
-    })
-}
-
 /// The `[vars]` (or `[env.NAME.vars]`) table, as the JSON values the Worker sees.
 fn wrangler_vars(path: &Path, env: Option<&str>) -> Result<HashMap<String, Value>, Failure> {
-    let text = read(path)?;
+    let text = dotenv::read_text(path)?;
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         // toml's message quotes the offending source line, which may hold a value.
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
@@ -162,86 +287,6 @@ fn to_json(value: &toml::Value) -> Value {
             Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
         }
     }
-}
-
-/// Parses a dotenv file as wrangler dev does (the npm `dotenv` rules), but strictly: a line
-/// dotenv would silently skip is an error here, since it usually hides a missing secret.
-///
-/// `KEY=VALUE` per line, an optional `export ` prefix, blank lines and `#` comments. A value
-/// in single or double quotes is taken verbatim (double quotes turn `\n` and `\r` into
-/// newlines and carriage returns); an unquoted value ends at `#` and is trimmed. A later line
-/// for the same key wins. Errors give the line number, never the line.
-fn parse_dotenv(path: &Path, text: &str) -> Result<Vec<(String, String)>, Failure> {
-    let mut out = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let bad = |reason: &str| Failure::ConfigFile {
-            path: path.to_owned(),
-            line: Some(index + 1),
-            reason: reason.to_owned(),
-        };
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(bad("expected KEY=VALUE"));
-        };
-        let key = key.trim_end();
-        let key_ok = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-        if !key_ok {
-            return Err(bad("the name must be letters, digits, `_`, `.` or `-`"));
-        }
-        let value = value.trim();
-        let quote = value
-            .chars()
-            .next()
-            .filter(|c| matches!(c, '"' | '\'' | '`'));
-        let quoted = quote.and_then(|q| {
-            let end = closing_quote(&value[1..], q)?;
-            let rest = value[1 + end + 1..].trim_start();
-            (rest.is_empty() || rest.starts_with('#')).then(|| &value[1..1 + end])
-        });
-        let value = match (quoted, quote) {
-            (Some(inner), _) => inner,
-            // Like dotenv: text with inner quotes, e.g. "{"a":1}", is unquoted text that
-            // loses its outer quotes.
-            (None, Some(q)) => {
-                let text = value.split('#').next().unwrap_or_default().trim();
-                if text.len() < 2 || !text.ends_with(q) {
-                    return Err(bad(
-                        "unterminated quote (multi-line values are not supported)",
-                    ));
-                }
-                &text[1..text.len() - 1]
-            }
-            (None, None) => value.split('#').next().unwrap_or_default().trim(),
-        };
-        let value = if quote == Some('"') {
-            value.replace("\\n", "\n").replace("\\r", "\r")
-        } else {
-            value.to_owned()
-        };
-        out.push((key.to_owned(), value));
-    }
-    Ok(out)
-}
-
-/// Where `quote` closes in `text` (which starts after the opening one); `\` escapes it.
-fn closing_quote(text: &str, quote: char) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            c if c == quote => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// What the Worker will do, for a human; counts and names only, never key material.
@@ -299,68 +344,4 @@ fn summary(c: &GateConfig, sources: &str) -> String {
         lines.push(format!("  cookie:    {cookie}"));
     }
     lines.join("\n")
-}
-
-/// A URL with any `user:password@` removed.
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
-        parse_dotenv(Path::new(".dev.vars"), text).map_err(|f| f.to_string())
-    }
-
-    #[test]
-    fn dotenv_reads_quotes_comments_and_export_like_wrangler() {
-        let text = "# local\n\nA=plain # note\nexport B = 'x # y'\nC=\"l1\\nl2\"\nD={\"k\":1}\nE=\nF=\"{\"k\":2}\"\n";
-        let got = parse(text).unwrap();
-        let want = [
-            ("A", "plain"),
-            ("B", "x # y"),
-            ("C", "l1\nl2"),
-            ("D", "{\"k\":1}"),
-            ("E", ""),
-            ("F", "{\"k\":2}"),
-        ];
-        assert_eq!(got.len(), want.len());
-        for ((k, v), (wk, wv)) in got.iter().zip(want) {
-            assert_eq!((k.as_str(), v.as_str()), (wk, wv));
-        }
-    }
-
-    #[test]
-    fn dotenv_errors_give_the_line_but_not_its_text() {
-        let err = parse("A=1\nsecret-without-equals\n").unwrap_err();
-        assert!(err.contains("line 2") && !err.contains("secret"), "{err}");
-        let err = parse("A='unterminated-secret\n").unwrap_err();
-        assert!(err.contains("line 1") && !err.contains("secret"), "{err}");
-        assert!(parse("A B=1").is_err());
-    }
-
-    #[test]
-    fn userinfo_is_hidden_in_the_origin() {
-        assert_eq!(
-            without_userinfo("https://u:p@api.example/v1"),
-            "https://***@api.example/v1"
-        );
-        assert_eq!(
-            without_userinfo("http://127.0.0.1:8788"),
-            "http://127.0.0.1:8788"
-        );
-        assert_eq!(
-            without_userinfo("https://api.example/a@b"),
-            "https://api.example/a@b"
-        );
-    }
 }

@@ -64,6 +64,9 @@ pub enum Failure {
     Stdin(io::Error),
     /// Writing the result to standard output failed.
     Stdout(io::Error),
+    /// A result could not be serialized as JSON (a map with non-string keys, say; the
+    /// values printed here never have one, but serde_json's signature allows it).
+    Serialize(serde_json::Error),
     /// Arguments that parse but make no sense together (clap reports the rest itself).
     Usage(String),
     /// The operating system's random number generator failed.
@@ -104,6 +107,7 @@ impl Failure {
             | Failure::Mint(_)
             | Failure::Stdin(_)
             | Failure::Stdout(_)
+            | Failure::Serialize(_)
             | Failure::Usage(_)
             | Failure::Random
             | Failure::Http { .. } => 2,
@@ -151,6 +155,7 @@ impl fmt::Display for Failure {
             Failure::Mint(e) => write!(f, "cannot mint: {e}"),
             Failure::Stdin(e) => write!(f, "cannot read the token from standard input: {e}"),
             Failure::Stdout(e) => write!(f, "cannot write to standard output: {e}"),
+            Failure::Serialize(e) => write!(f, "cannot write the result as JSON: {e}"),
             Failure::Usage(msg) => f.write_str(msg),
             Failure::Random => f.write_str("the system random number generator failed"),
             Failure::Refused {

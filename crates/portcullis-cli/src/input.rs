@@ -67,3 +67,9 @@ pub fn print(text: &str) -> Result<(), Failure> {
         _ => Ok(()),
     }
 }
+
+/// Writes `value` as pretty JSON and a newline to standard output.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(Failure::Serialize)?;
+    print(&text)
+}

@@ -25,12 +25,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Failure> {
     let token = input::token(&args.token)?;
     let decoded = decode_unverified(&token).map_err(Failure::Undecodable)?;
-    let pretty = |v: &Map<String, Value>| serde_json::to_string_pretty(v).expect("JSON serializes");
+    let pretty =
+        |v: &Map<String, Value>| serde_json::to_string_pretty(v).map_err(Failure::Serialize);
     let now = time::now();
     let mut out = String::new();
     out.push_str("UNVERIFIED: decoded only; the signature and claims have NOT been checked\n");
-    out.push_str(&format!("header:\n{}\n", pretty(&decoded.header)));
-    out.push_str(&format!("claims:\n{}\n", pretty(&decoded.claims)));
+    out.push_str(&format!("header:\n{}\n", pretty(&decoded.header)?));
+    out.push_str(&format!("claims:\n{}\n", pretty(&decoded.claims)?));
     out.push_str(&format!(
         "times (now {}):",
         time::utc(now).unwrap_or_else(|| now.to_string())

@@ -13,8 +13,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use portcullis::jwt::error::KeyringError;
 use portcullis::codec::json;
+use portcullis::jwt::error::KeyringError;
 use portcullis::jwt::keyring::Keyring;
 use serde_json::{Map, Value};
 
@@ -132,11 +132,12 @@ impl KeySetFile {
         &self.shown
     }
 
-    /// The ring as loaded (not as edited).
-    pub fn ring(&self) -> &Keyring {
-        self.ring
-            .as_ref()
-            .expect("only called on a file that was opened")
+    /// The ring as loaded (not as edited). Only a file that was opened has one; asking a
+    /// new file is a bug, reported as a refusal rather than a panic.
+    pub fn ring(&self) -> Result<&Keyring, Failure> {
+        self.ring.as_ref().ok_or_else(|| {
+            self.refuse("a new key set has no loaded ring (a bug; please report it)")
+        })
     }
 
     /// The `keys` array of the document (it exists: the document loaded as a key set).
@@ -158,7 +159,7 @@ impl KeySetFile {
     /// Validates the edited document, checks that the signing key is `expected`, and writes
     /// it atomically. Returns the new ring.
     pub fn save(self, expected: &Signer) -> Result<Keyring, Failure> {
-        let mut text = serde_json::to_string_pretty(&self.doc).expect("a JSON map serializes");
+        let mut text = serde_json::to_string_pretty(&self.doc).map_err(Failure::Serialize)?;
         text.push('\n');
         let ring = Keyring::from_jwks(&text)
             .map_err(|p| self.refuse(format!("the result would not be a valid key set: {p}")))?;

@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let key = Key::generate(Some(kid.clone()), alg).map_err(|_| Failure::Random)?;
     let jwk = key.to_jwk();
     let Some(path) = args.keys else {
-        return input::print(&serde_json::to_string_pretty(&jwk).expect("a JWK serializes"));
+        return input::print_json(&jwk);
     };
 
     let Some(mut set) = KeySetFile::open(&path)? else {
@@ -108,11 +108,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     };
 
-    if set.ring().get(&kid).is_some() {
+    if set.ring()?.get(&kid).is_some() {
         return Err(set.refuse(format!("a key with kid {kid:?} already exists")));
     }
-    let signer = keyfile::signer(set.ring());
-    let implicit_signer = set.ring().keys().len() == 1 && signer.is_some();
+    let signer = keyfile::signer(set.ring()?);
+    let implicit_signer = set.ring()?.keys().len() == 1 && signer.is_some();
     let keys = set.keys_mut();
     if implicit_signer && keys[0].get("key_ops").is_none() {
         // The only key signs because it is alone; say so before it has company.

@@ -71,10 +71,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
 
 fn promote(Target { keys, kid }: Target) -> Result<(), Failure> {
     let mut set = KeySetFile::open_existing(&keys)?;
-    if set.ring().get(&kid).is_none() {
+    if set.ring()?.get(&kid).is_none() {
         return Err(set.refuse(format!("there is no key with kid {kid:?}")));
     }
-    let before = keyfile::signer(set.ring());
+    let before = keyfile::signer(set.ring()?);
     if before == Some(Some(kid.clone())) {
         eprintln!(
             "portcullis: key {kid:?} already signs; {} is unchanged",
@@ -113,7 +113,7 @@ fn promote(Target { keys, kid }: Target) -> Result<(), Failure> {
 
 fn retire(Target { keys, kid }: Target) -> Result<(), Failure> {
     let mut set = KeySetFile::open_existing(&keys)?;
-    let Some(key) = set.ring().get(&kid) else {
+    let Some(key) = set.ring()?.get(&kid) else {
         return Err(set.refuse(format!("there is no key with kid {kid:?}")));
     };
     if key.signs() {
@@ -122,10 +122,10 @@ fn retire(Target { keys, kid }: Target) -> Result<(), Failure> {
             keys.display()
         )));
     }
-    if set.ring().keys().len() == 1 {
+    if set.ring()?.keys().len() == 1 {
         return Err(set.refuse(format!("key {kid:?} is the only key in the set")));
     }
-    let signer = keyfile::signer(set.ring());
+    let signer = keyfile::signer(set.ring()?);
     let all = set.keys_mut();
     all.retain(|jwk| keyfile::kid_of(jwk) != Some(kid.as_str()));
     if all.len() == 1 && signer.is_none() && all[0].get("key_ops").is_none() {

@@ -17,11 +17,13 @@
 //! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
 #![forbid(unsafe_code)]
 
+mod dotenv;
 mod duration;
 mod failure;
 mod input;
 mod keyfile;
 mod time;
+mod url;
 
 mod check_config;
 mod inspect;
@@ -71,7 +73,11 @@ enum Command {
     Verify(verify::Args),
     /// Decode a token WITHOUT verifying it, for humans: header, claims and times.
     Inspect(inspect::Args),
-    /// Check the gate's configuration (wrangler.toml [vars] + .dev.vars) as the Worker reads it.
+    /// Check the gate's configuration (the wrangler config's vars + .dev.vars) as the Worker
+    /// reads it.
+    #[command(
+        about = "Check the gate's configuration (wrangler.toml [vars] + .dev.vars) as the Worker reads it"
+    )]
     CheckConfig(check_config::Args),
     /// Revoke a token (by jti or the token itself), a subject's older tokens, or a key id,
     /// through the gate's admin API.

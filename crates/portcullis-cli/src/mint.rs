@@ -1,12 +1,14 @@
 //! `portcullis mint`: a signed token on standard output, and nothing else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use portcullis::config::names;
 use portcullis::jwt::claims::Audience;
+use portcullis::jwt::keyring::Keyring;
 use portcullis::jwt::mint::{self as core, MintRequest};
 use serde_json::{Map, Value};
 
-use crate::{duration, input, keyfile, time, Failure};
+use crate::{dotenv, duration, input, keyfile, time, Failure};
 
 /// Arguments of `portcullis mint`.
 #[derive(Debug, clap::Args)]
@@ -20,11 +22,17 @@ EXAMPLES:
   portcullis mint --keys keys.json --sub alice
   portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --iss https://auth.example --ttl 15m
   portcullis mint --keys keys.json --sub svc --claim tenant=acme --claim tier=3 --claim 'flags={\"beta\":true}'
-  TOKEN=$(portcullis mint --keys keys.json --sub alice --ttl 1h --max-ttl 1h)")]
+  TOKEN=$(portcullis mint --keys keys.json --sub alice --ttl 1h --max-ttl 1h)
+  TOKEN=$(portcullis mint --dev-vars .dev.vars --sub alice --aud api)")]
+#[command(group(clap::ArgGroup::new("ring").required(true).args(["keys", "dev_vars"])))]
 pub struct Args {
     /// The JWK Set file holding the signing key.
     #[arg(long, value_name = "FILE")]
-    keys: PathBuf,
+    keys: Option<PathBuf>,
+    /// Take the key ring from PORTCULLIS_KEYS in this dotenv file (`.dev.vars`), read as
+    /// `check-config` reads it; the ring is never printed.
+    #[arg(long = "dev-vars", value_name = "FILE")]
+    dev_vars: Option<PathBuf>,
     /// Sign with this key instead of the set's signing key.
     #[arg(long, value_name = "KID")]
     kid: Option<String>,
@@ -69,9 +77,27 @@ fn parse_claim(text: &str) -> Result<(String, Value), String> {
     Ok((name.to_owned(), value))
 }
 
+/// The key ring in the dotenv file's PORTCULLIS_KEYS. Errors name the file and setting,
+/// never the value.
+fn dev_vars_ring(path: &Path) -> Result<Keyring, Failure> {
+    let text = dotenv::value(path, names::KEYS)?.ok_or_else(|| Failure::ConfigFile {
+        path: path.to_owned(),
+        line: None,
+        reason: format!("{} is not set", names::KEYS),
+    })?;
+    Keyring::from_jwks(&text).map_err(|problem| Failure::KeyFile {
+        path: path.to_owned(),
+        problem,
+    })
+}
+
 /// Runs `portcullis mint`.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let ring = keyfile::load(&args.keys)?;
+    let ring = match (&args.keys, &args.dev_vars) {
+        (Some(path), _) => keyfile::load(path)?,
+        (None, Some(path)) => dev_vars_ring(path)?,
+        (None, None) => return Err(Failure::Usage("give --keys or --dev-vars".into())),
+    };
     let key = core::signing_key(&ring, args.kid.as_deref())?;
     if !key.signs() {
         eprintln!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::{input, Failure};
+use crate::{input, url, Failure};
 
 /// Where the admin token is read from.
 pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
@@ -21,8 +21,12 @@ const MAX_ANSWER: u64 = 1024 * 1024;
 /// Where the gate is.
 #[derive(Debug, clap::Args)]
 pub struct Endpoint {
-    /// The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787.
-    #[arg(long, value_name = "URL")]
+    /// The gate's base URL (the help text below names examples; rustdoc refuses bare URLs).
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787"
+    )]
     endpoint: String,
     /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
     #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
@@ -94,14 +98,14 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     };
     let answer = call(&args.endpoint, "POST", &admin_token, Some(body))?;
     let entry = answer.get("entry").unwrap_or(&answer);
-    input::print(&serde_json::to_string_pretty(entry).expect("JSON serializes"))
+    input::print_json(entry)
 }
 
 /// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
 pub fn run_list(args: ListArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
     let answer = call(&args.endpoint, "GET", &admin_token, None)?;
-    input::print(&serde_json::to_string_pretty(&answer).expect("JSON serializes"))
+    input::print_json(&answer)
 }
 
 fn admin_token() -> Result<String, Failure> {
@@ -120,11 +124,7 @@ fn call(
     admin_token: &str,
     body: Option<Value>,
 ) -> Result<Value, Failure> {
-    let url = format!(
-        "{}/{}/revocations",
-        endpoint.endpoint.trim_end_matches('/'),
-        endpoint.prefix.trim_matches('/')
-    );
+    let url = url::admin_url(&endpoint.endpoint, &endpoint.prefix, "revocations");
     let network = |e: ureq::Error| Failure::Http {
         url: url.clone(),
         reason: e.to_string(),

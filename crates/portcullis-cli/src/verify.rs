@@ -57,5 +57,5 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
     let now = args.now.unwrap_or_else(time::now);
     let verified = core::verify(&token, &ring, &policy, now).map_err(Failure::Rejected)?;
-    input::print(&serde_json::to_string_pretty(&verified.claims).expect("claims serialize"))
+    input::print_json(&verified.claims)
 }

@@ -324,3 +324,150 @@ fn an_unset_origin_url_is_a_warning_not_an_error() {
         "{err}"
     );
 }
+
+// --- `check-config --json` and `mint --dev-vars`: what the scripts read ---------------------
+
+/// The key material of a JWK Set: every `k`, which must never be printed.
+fn secrets_of(set: &Value) -> Vec<String> {
+    set["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .map(|k| k["k"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![set["k"].as_str().unwrap().to_owned()])
+}
+
+#[test]
+fn check_config_json_gives_settings_and_config_but_secrets_only_as_set() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    let origin_key = jwk("origin", 2);
+    dir.write(
+        ".dev.vars",
+        &format!(
+            "{}ORIGIN_URL=http://user:pw@127.0.0.1:8788\nMY_TOKEN=hunter2\n",
+            dev_vars(&keys, &origin_key).replace("ORIGIN_URL=http://127.0.0.1:8788\n", "")
+        ),
+    );
+    let out = dir.check(&["--json"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["errors"], json!([]));
+    assert_eq!(doc["settings"]["PORTCULLIS_AUDIENCE"], "api");
+    assert_eq!(doc["settings"]["PORTCULLIS_MAX_TTL_S"], 900);
+    assert_eq!(doc["settings"]["ORIGIN_URL"], "http://***@127.0.0.1:8788");
+    assert_eq!(
+        doc["secrets"],
+        json!({"PORTCULLIS_KEYS": true, "PORTCULLIS_ORIGIN_KEY": true})
+    );
+    assert_eq!(
+        doc["other"],
+        json!(["MY_TOKEN"]),
+        "unknown names: name only"
+    );
+    assert_eq!(doc["config"]["audience"], "api");
+    assert_eq!(doc["config"]["issuer"], Value::Null);
+    assert_eq!(doc["config"]["kids"], json!(["k1"]));
+    assert_eq!(doc["config"]["signing_kid"], "k1");
+    assert_eq!(doc["config"]["max_ttl_s"], 900);
+    assert_eq!(doc["config"]["origin"], "http://***@127.0.0.1:8788");
+    for secret in secrets_of(&keys)
+        .into_iter()
+        .chain(secrets_of(&origin_key))
+        .chain(["hunter2".to_owned(), "pw@".to_owned()])
+    {
+        assert!(!text.contains(&secret), "--json printed a secret: {text}");
+    }
+}
+
+#[test]
+fn check_config_json_on_an_invalid_config_lists_the_error_and_exits_1() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    dir.write(
+        ".dev.vars",
+        &format!("PORTCULLIS_KEYS='{keys}'\nORIGIN_URL=http://127.0.0.1:8788\n"),
+    );
+    let out = dir.check(&["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["config"], Value::Null);
+    assert_eq!(doc["secrets"]["PORTCULLIS_ORIGIN_KEY"], false);
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0]
+        .as_str()
+        .unwrap()
+        .starts_with("PORTCULLIS_ORIGIN_KEY: "));
+    // A dotenv line error: the line number, never its text; exit 1 as without --json.
+    dir.write(".dev.vars", "A=1\nsecret-without-equals\n");
+    let out = dir.check(&["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        doc["errors"][0].as_str().unwrap().contains("line 2"),
+        "{text}"
+    );
+    assert!(!text.contains("secret-without"), "{text}");
+}
+
+#[test]
+fn mint_with_dev_vars_signs_with_the_dotenv_ring_and_prints_only_the_token() {
+    let dir = Scratch::new();
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    let path = dir.write(".dev.vars", &dev_vars(&keys, &jwk("origin", 2)));
+    let out = Command::new(BIN)
+        .args(["mint", "--sub", "alice", "--aud", "api", "--dev-vars"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let token = stdout(&out).trim().to_owned();
+    assert_eq!(token.lines().count(), 1);
+    let ring = portcullis::jwt::keyring::Keyring::from_jwks(&keys.to_string()).unwrap();
+    let policy = portcullis::jwt::verify::VerifyPolicy {
+        audience: Some("api".into()),
+        ..Default::default()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let verified = portcullis::jwt::verify::verify(&token, &ring, &policy, now).unwrap();
+    assert_eq!(verified.claims.sub.as_deref(), Some("alice"));
+    for secret in secrets_of(&keys) {
+        assert!(!stdout(&out).contains(&secret) && !stderr(&out).contains(&secret));
+    }
+}
+
+#[test]
+fn mint_with_dev_vars_refuses_a_file_without_a_key_ring() {
+    let dir = Scratch::new();
+    let path = dir.write(".dev.vars", "ORIGIN_URL=http://127.0.0.1:8788\n");
+    let out = Command::new(BIN)
+        .args(["mint", "--sub", "alice", "--dev-vars"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("PORTCULLIS_KEYS is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    // Neither flag: clap's own usage error.
+    let out = Command::new(BIN)
+        .args(["mint", "--sub", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

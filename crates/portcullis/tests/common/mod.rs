@@ -120,3 +120,41 @@ pub fn read_json(path: &std::path::Path) -> Value {
 pub fn crate_vectors() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors"))
 }
+
+/// Set to `1` to rewrite the vector files under `tests/vectors/` from the Rust tables.
+pub const REGENERATE_VECTORS: &str = "PORTCULLIS_REGENERATE_VECTORS";
+
+/// The drift check of a vector file generated from a Rust table: `tests/vectors/<name>` must
+/// hold exactly `value` (pretty JSON, one trailing newline). With
+/// `PORTCULLIS_REGENERATE_VECTORS=1` the file is rewritten instead. A missing file fails.
+pub fn check_vector_file(name: &str, value: &Value) {
+    let path = crate_vectors().join(name);
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var(REGENERATE_VECTORS).as_deref() == Ok("1") {
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("rewrote {}", path.display());
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; regenerate it with {REGENERATE_VECTORS}=1 (tests/vectors/README.md)",
+            path.display()
+        )
+    });
+    assert!(
+        committed == text,
+        "{} differs from the table that generates it; if the table changed on purpose, \
+         regenerate it with {REGENERATE_VECTORS}=1 (tests/vectors/README.md) and commit both",
+        path.display()
+    );
+}
+
+/// Reads the vector file `tests/vectors/<name>`; a missing file fails the test. While the
+/// files are being regenerated, `fresh` (the table the file is about to hold) stands in, so
+/// no test reads a file another test is rewriting.
+pub fn vector_file(name: &str, fresh: impl FnOnce() -> Value) -> Value {
+    if std::env::var(REGENERATE_VECTORS).as_deref() == Ok("1") {
+        return fresh();
+    }
+    read_json(&crate_vectors().join(name))
+}
