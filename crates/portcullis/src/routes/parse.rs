@@ -6,24 +6,21 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::codec::json::{self, JsonProblem};
+
 use super::path::{normalize_path, PathError};
 use super::rule::{
     is_valid_scope, Access, Methods, PathPattern, RouteTable, Rule, SegmentPattern, Tail,
 };
 
-/// The configuration variable's name, used to prefix error messages.
-const CONFIG_NAME: &str = "PORTCULLIS_ROUTES";
-
 const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allow_preflight"];
 
 impl RouteTable {
-    /// Parses the configuration text (a JSON array of rule objects).
+    /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
+    /// ([`crate::codec::json`]): a member named twice in one rule is refused, never resolved
+    /// to one of its values, so `{"public": false, "public": true}` cannot open a route.
     pub fn from_json_str(text: &str) -> Result<RouteTable, RouteConfigError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| RouteConfigError::InvalidJson {
-                line: e.line(),
-                column: e.column(),
-            })?;
+        let value = json::parse_value(text.as_bytes()).map_err(|p| json_error(text, p))?;
         Self::from_json(&value)
     }
 
@@ -56,6 +53,9 @@ pub enum RouteConfigError {
         /// 1-based column of the error.
         column: usize,
     },
+    /// JSON the strict layer refuses for more than its syntax: a member name twice in one
+    /// object, or nesting too deep.
+    Json(JsonProblem),
     /// The top-level value is not an array.
     NotAnArray,
     /// A rule is not a JSON object.
@@ -161,60 +161,82 @@ impl fmt::Display for RouteConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidJson { line, column } => {
-                write!(f, "{CONFIG_NAME}: invalid JSON at line {line}, column {column}")
+                write!(f, "invalid JSON at line {line}, column {column}")
             }
-            Self::NotAnArray => write!(f, "{CONFIG_NAME}: expected an array of rules"),
+            Self::Json(problem) => write!(f, "{problem}"),
+            Self::NotAnArray => f.write_str("expected an array of rules"),
             Self::RuleNotAnObject { index } => {
-                write!(f, "{CONFIG_NAME}[{index}]: expected a table (JSON object)")
+                write!(f, "rule {index}: expected a table (JSON object)")
             }
             Self::UnknownField { index, field } => {
-                write!(f, "{CONFIG_NAME}[{index}]: unknown field `{field}`")
+                write!(f, "rule {index}: unknown field `{field}`")
             }
             Self::MissingField { index, field } => {
-                write!(f, "{CONFIG_NAME}[{index}]: missing field `{field}`")
+                write!(f, "rule {index}: missing field `{field}`")
             }
             Self::WrongType { index, field, expected } => {
-                write!(f, "{CONFIG_NAME}[{index}]: field `{field}` must be {expected}")
+                write!(f, "rule {index}: field `{field}` must be {expected}")
             }
             Self::MalformedMatch { index, pattern } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: match `{pattern}` is not `*` or `<METHODS> <PATH>`"
+                "rule {index}: match `{pattern}` is not `*` or `<METHODS> <PATH>`"
             ),
             Self::InvalidMethod { index, pattern, method } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: match `{pattern}`: invalid method `{method}` (uppercase, e.g. GET)"
+                "rule {index}: match `{pattern}`: invalid method `{method}` (uppercase, e.g. GET)"
             ),
             Self::InvalidPatternPath { index, pattern, reason } => {
-                write!(f, "{CONFIG_NAME}[{index}]: match `{pattern}`: {reason}")
+                write!(f, "rule {index}: match `{pattern}`: {reason}")
             }
             Self::PatternNotCanonical { index, pattern, canonical } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: match `{pattern}`: path is not canonical and would never match; write `{canonical}`"
+                "rule {index}: match `{pattern}`: path is not canonical and would never match; write `{canonical}`"
             ),
             Self::InvalidWildcardSegment { index, pattern, segment } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: match `{pattern}`: segment `{segment}`: `*` must be a whole segment"
+                "rule {index}: match `{pattern}`: segment `{segment}`: `*` must be a whole segment"
             ),
             Self::DoubleStarNotLast { index, pattern } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: match `{pattern}`: `**` is only allowed as the last segment"
+                "rule {index}: match `{pattern}`: `**` is only allowed as the last segment"
             ),
             Self::InvalidScope { index, scope } => {
-                write!(f, "{CONFIG_NAME}[{index}]: invalid scope {scope:?}")
+                write!(f, "rule {index}: invalid scope {scope:?}")
             }
             Self::PublicWithScopes { index } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: `public = true` cannot be combined with `scopes`"
+                "rule {index}: `public = true` cannot be combined with `scopes`"
             ),
             Self::RuleAfterCatchAll { index, catch_all_index } => write!(
                 f,
-                "{CONFIG_NAME}[{index}]: unreachable, rule {catch_all_index} already matches every request"
+                "rule {index}: unreachable, rule {catch_all_index} already matches every request"
             ),
         }
     }
 }
 
-impl std::error::Error for RouteConfigError {}
+impl std::error::Error for RouteConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Json(problem) => Some(problem),
+            Self::InvalidPatternPath { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The strict parser's verdict as a configuration error. The strict layer does not report
+/// where a syntax error is, so serde_json locates it: both read the same syntax (the strict
+/// layer only adds refusals), so this second reading happens on the error path only.
+fn json_error(text: &str, problem: JsonProblem) -> RouteConfigError {
+    match (problem, serde_json::from_str::<serde::de::IgnoredAny>(text)) {
+        (JsonProblem::Syntax, Err(e)) => RouteConfigError::InvalidJson {
+            line: e.line(),
+            column: e.column(),
+        },
+        _ => RouteConfigError::Json(problem),
+    }
+}
 
 fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     let object = value
@@ -428,6 +450,35 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_member_names_are_rejected_not_resolved() {
+        // serde_json alone keeps the last value: this rule would load as public.
+        for text in [
+            r#"[{"match": "GET /x", "public": false, "public": true}]"#,
+            r#"[{"match": "GET /x", "match": "GET /health"}]"#,
+            r#"[{"match": "GET /x", "p\u0075blic": false, "public": true}]"#,
+        ] {
+            let error = RouteTable::from_json_str(text).unwrap_err();
+            assert_eq!(
+                error,
+                RouteConfigError::Json(JsonProblem::DuplicateMember),
+                "{text}"
+            );
+            assert_eq!(error.to_string(), "JSON text has a duplicate member name");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(
+            RouteTable::from_json_str(&deep),
+            Err(RouteConfigError::Json(JsonProblem::TooDeep))
+        );
+        let error = RouteTable::from_json_str(r#"[{"match": "GET /.."}]"#).unwrap_err();
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("`..` segment climbs above the root")
+        );
+    }
+
+    #[test]
     fn non_array_config_is_rejected() {
         assert_eq!(
             config_error(json!({ "match": "*" })),
@@ -457,10 +508,7 @@ mod tests {
                 field: "scope".into()
             }
         );
-        assert_eq!(
-            error.to_string(),
-            "PORTCULLIS_ROUTES[2]: unknown field `scope`"
-        );
+        assert_eq!(error.to_string(), "rule 2: unknown field `scope`");
     }
 
     #[test]
@@ -690,7 +738,7 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "PORTCULLIS_ROUTES[3]: match `GET /a//b`: path is not canonical and would never match; write `/a/b`"
+            "rule 3: match `GET /a//b`: path is not canonical and would never match; write `/a/b`"
         );
         let error = RouteConfigError::InvalidPatternPath {
             index: 0,
@@ -699,7 +747,7 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "PORTCULLIS_ROUTES[0]: match `GET /..`: `..` segment climbs above the root"
+            "rule 0: match `GET /..`: `..` segment climbs above the root"
         );
     }
 }
