@@ -245,7 +245,9 @@ pub struct GateConfig {
 /// A setting as the loader sees it: JSON text (a secret, a string var, a `.dev.vars` line), a
 /// JSON value (a structured var), or nothing (absent, null or blank).
 enum JsonSetting {
+    /// JSON text, for the consumer's strict parser.
     Text(String),
+    /// A value already structured (a wrangler table or array).
     Value(Value),
 }
 
@@ -261,6 +263,7 @@ fn json_setting(get: &impl Fn(&str) -> Option<Value>, name: &'static str) -> Opt
     }
 }
 
+/// A string setting, trimmed; `None` when absent or blank.
 fn string_setting(
     get: &impl Fn(&str) -> Option<Value>,
     name: &'static str,
@@ -273,6 +276,7 @@ fn string_setting(
     }
 }
 
+/// A whole-number setting (a JSON number or a numeric string) within `range`, or `default`.
 fn seconds_setting(
     get: &impl Fn(&str) -> Option<Value>,
     name: &'static str,

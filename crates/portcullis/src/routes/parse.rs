@@ -13,6 +13,7 @@ use super::rule::{
     is_valid_scope, Access, Methods, PathPattern, RouteTable, Rule, SegmentPattern, Tail,
 };
 
+/// The members a rule may have; any other is refused as a likely typo.
 const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allow_preflight"];
 
 impl RouteTable {
@@ -238,6 +239,7 @@ fn json_error(text: &str, problem: JsonProblem) -> RouteConfigError {
     }
 }
 
+/// Reads rule `index` of the configuration.
 fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     let object = value
         .as_object()
@@ -288,6 +290,7 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     })
 }
 
+/// An optional boolean member, `false` when absent.
 fn bool_field(
     index: usize,
     object: &Map<String, Value>,
@@ -304,6 +307,7 @@ fn bool_field(
     }
 }
 
+/// The optional `scopes` member: RFC 6749 scope tokens, duplicates dropped.
 fn parse_scopes(
     index: usize,
     object: &Map<String, Value>,
@@ -346,6 +350,7 @@ fn is_config_method(method: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
 }
 
+/// Reads a `match` text: `*`, or `<METHODS> <PATTERN>` with a canonical path pattern.
 fn parse_match(index: usize, text: &str) -> Result<(Methods, PathPattern), RouteConfigError> {
     if text == "*" {
         return Ok((
