@@ -8,7 +8,7 @@
 //! in the Worker, so a config that passes here is one the Worker accepts.
 //!
 //! Output never shows key material: the summary counts keys and names kids; errors name a
-//! setting or a file line, never a value.
+//! setting or a file line, never a setting's text (a number out of range is shown).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -143,7 +143,7 @@ impl fmt::Display for Failure {
                  for wrangler dev add it to .dev.vars (`make dev` writes one)"
             ),
             Failure::Config(ConfigError::Missing(name)) => write!(f, "{name}: not set"),
-            // "SETTING: reason"; the core never puts a value in the reason.
+            // "SETTING: what is wrong" (ConfigError's Display); never a setting's text.
             Failure::Config(e) => write!(f, "{e}"),
             Failure::ConfigFile { path, line, reason } => match line {
                 Some(line) => write!(f, "{} line {line}: {reason}", path.display()),

@@ -207,6 +207,32 @@ fn a_route_rule_with_an_unknown_field_is_rejected() {
 
     let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ROUTES");
     assert!(err.contains("scope"), "names the field: {err}");
+    // The setting named once, then the rule (no `PORTCULLIS_ROUTES: PORTCULLIS_ROUTES[1]`).
+    assert_eq!(
+        err.trim_end(),
+        "portcullis: PORTCULLIS_ROUTES: rule 1: unknown field `scope`"
+    );
+}
+
+#[test]
+fn a_route_rule_with_a_duplicate_member_in_dev_vars_is_rejected() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    // As JSON text (a .dev.vars line or a secret), a lax parser would keep the last `public`.
+    let routes = r#"[{"match": "GET /orders/*", "public": false, "public": true}]"#;
+    dir.write(
+        ".dev.vars",
+        &format!(
+            "{}PORTCULLIS_ROUTES='{routes}'\n",
+            dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2))
+        ),
+    );
+
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ROUTES");
+    assert_eq!(
+        err.trim_end(),
+        "portcullis: PORTCULLIS_ROUTES: JSON text has a duplicate member name"
+    );
 }
 
 #[test]

@@ -1,15 +1,23 @@
 //! The gate's configuration, read from named settings (Worker vars and secrets, or a
 //! `wrangler.toml` plus `.dev.vars` for `portcullis check-config`).
 //!
-//! Errors name the setting and the rule it breaks, never the value: a setting may be a secret.
+//! Errors ([`ConfigError`]) are typed and keep their source (the key ring's, the route
+//! table's). They name the setting and the rule it breaks, never a setting's text: a setting
+//! may be a secret. Only numbers compared with their range are shown; those are never secret.
+//!
+//! Settings given as JSON text are parsed by the strict JSON layer ([`crate::codec::json`])
+//! inside their consumer ([`Keyring::from_jwks`], [`RouteTable::from_json_str`]), so a member
+//! named twice is refused in every setting, never resolved to one of its values.
 
 use core::fmt;
 
 use serde_json::Value;
 
+use crate::codec::json::JsonProblem;
+use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
-use crate::routes::RouteTable;
+use crate::routes::{RouteConfigError, RouteTable};
 
 /// Setting names. Users write these in their config; they are stable.
 pub mod names {
@@ -59,39 +67,146 @@ pub mod defaults {
     pub const REALM: &str = "portcullis";
 }
 
-/// Why the configuration cannot be used.
+/// Why the configuration cannot be used: one variant per kind of bad setting, each keeping
+/// the error it came from. None carries a setting's text (a setting may be a secret); the
+/// numbers compared are shown, as they are never secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A required setting is absent.
     Missing(&'static str),
-    /// A setting is present but unusable; `reason` never contains its value.
-    Invalid {
+    /// `PORTCULLIS_KEYS` is not a usable JWK Set.
+    Keys(KeyringError),
+    /// `PORTCULLIS_ORIGIN_KEY` is not a usable JWK.
+    OriginKey(KeyringError),
+    /// `PORTCULLIS_ORIGIN_KEY` is a valid key, but not for HS256, the identity assertion's
+    /// algorithm.
+    OriginKeyNotHs256 {
+        /// The key's algorithm.
+        alg: Alg,
+    },
+    /// `PORTCULLIS_ROUTES` is not a valid list of route rules.
+    Routes(RouteConfigError),
+    /// A setting that must be a string is another JSON type (a number, a table ...).
+    NotAString {
         /// The setting's name.
         setting: &'static str,
-        /// What is wrong with it.
-        reason: String,
     },
+    /// A number setting is not a whole number.
+    NotANumber {
+        /// The setting's name.
+        setting: &'static str,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// A number setting is outside its range.
+    OutOfRange {
+        /// The setting's name.
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// `PORTCULLIS_REVOCATION_MAX_AGE_S` is below `PORTCULLIS_REVOCATION_REFRESH_S`: every
+    /// snapshot would be too old before its refresh was due.
+    MaxAgeBelowRefresh {
+        /// The maximum age given, seconds.
+        max_age_s: u64,
+        /// The refresh interval, seconds.
+        refresh_s: u64,
+    },
+    /// `ORIGIN_URL` is not an `http://` or `https://` URL without query or fragment.
+    OriginUrl,
+    /// `PORTCULLIS_COOKIE` is not a valid cookie name (an RFC 6265 token).
+    CookieName,
+    /// `PORTCULLIS_REALM` holds a quote, a backslash or a control character, which the
+    /// `WWW-Authenticate` quoted string cannot carry safely.
+    Realm,
+    /// `PORTCULLIS_ADMIN_PREFIX` is not a normalized path below the root.
+    AdminPrefix,
 }
 
 impl ConfigError {
     /// The setting this error is about.
     pub fn setting(&self) -> &'static str {
+        use names::*;
         match self {
-            ConfigError::Missing(s) | ConfigError::Invalid { setting: s, .. } => s,
+            ConfigError::Missing(s)
+            | ConfigError::NotAString { setting: s }
+            | ConfigError::NotANumber { setting: s, .. }
+            | ConfigError::OutOfRange { setting: s, .. } => s,
+            ConfigError::Keys(_) => KEYS,
+            ConfigError::OriginKey(_) | ConfigError::OriginKeyNotHs256 { .. } => ORIGIN_KEY,
+            ConfigError::Routes(_) => ROUTES,
+            ConfigError::MaxAgeBelowRefresh { .. } => REVOCATION_MAX_AGE_S,
+            ConfigError::OriginUrl => ORIGIN_URL,
+            ConfigError::CookieName => COOKIE,
+            ConfigError::Realm => REALM,
+            ConfigError::AdminPrefix => ADMIN_PREFIX,
         }
     }
 }
 
+/// "SETTING: what is wrong", one line, for the person fixing the configuration.
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let setting = self.setting();
         match self {
-            ConfigError::Missing(s) => write!(f, "{s} is not set"),
-            ConfigError::Invalid { setting, reason } => write!(f, "{setting}: {reason}"),
+            ConfigError::Missing(_) => write!(f, "{setting} is not set"),
+            ConfigError::Keys(e) | ConfigError::OriginKey(e) => write!(f, "{setting}: {e}"),
+            ConfigError::OriginKeyNotHs256 { alg } => write!(
+                f,
+                "{setting}: must be an HS256 key (the identity assertion is HS256), not {alg}"
+            ),
+            ConfigError::Routes(e) => write!(f, "{setting}: {e}"),
+            ConfigError::NotAString { .. } => write!(f, "{setting}: must be a string"),
+            ConfigError::NotANumber { min, max, .. } => {
+                write!(f, "{setting}: must be a whole number from {min} to {max}")
+            }
+            ConfigError::OutOfRange {
+                value, min, max, ..
+            } => write!(
+                f,
+                "{setting}: must be a whole number from {min} to {max}, not {value}"
+            ),
+            ConfigError::MaxAgeBelowRefresh {
+                max_age_s,
+                refresh_s,
+            } => write!(
+                f,
+                "{setting}: must be at least {} ({max_age_s} < {refresh_s})",
+                names::REVOCATION_REFRESH_S
+            ),
+            ConfigError::OriginUrl => write!(
+                f,
+                "{setting}: must be an http:// or https:// URL without query or fragment"
+            ),
+            ConfigError::CookieName => write!(f, "{setting}: is not a valid cookie name"),
+            ConfigError::Realm => write!(
+                f,
+                "{setting}: must not contain quotes, backslashes or control characters"
+            ),
+            ConfigError::AdminPrefix => {
+                write!(f, "{setting}: must be a normalized path like /_portcullis")
+            }
         }
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Keys(e) | ConfigError::OriginKey(e) => Some(e),
+            ConfigError::Routes(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Revocation refresh settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,29 +242,28 @@ pub struct GateConfig {
     pub origin_timeout_ms: u64,
 }
 
-fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        setting,
-        reason: reason.into(),
-    }
+/// A setting as the loader sees it: JSON text (a secret, a string var, a `.dev.vars` line), a
+/// JSON value (a structured var), or nothing (absent, null or blank).
+enum JsonSetting {
+    /// JSON text, for the consumer's strict parser.
+    Text(String),
+    /// A value already structured (a wrangler table or array).
+    Value(Value),
 }
 
-/// Reads a setting that holds JSON text (a secret or a string var) or is JSON already (a
-/// structured var).
-fn json_setting(
-    get: &impl Fn(&str) -> Option<Value>,
-    name: &'static str,
-) -> Result<Option<Value>, ConfigError> {
+/// Reads a setting that holds JSON text or is JSON already. The text is parsed by the
+/// consumer (the key ring, the route table), each through the strict JSON layer, so a
+/// duplicate member is refused in every setting and reported as that consumer's error.
+fn json_setting(get: &impl Fn(&str) -> Option<Value>, name: &'static str) -> Option<JsonSetting> {
     match get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(Value::String(text)) => crate::codec::json::parse_value(text.as_bytes())
-            .map(Some)
-            .map_err(|p| invalid(name, format!("not valid JSON ({p:?})"))),
-        Some(other) => Ok(Some(other)),
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) => Some(JsonSetting::Text(text)),
+        Some(other) => Some(JsonSetting::Value(other)),
     }
 }
 
+/// A string setting, trimmed; `None` when absent or blank.
 fn string_setting(
     get: &impl Fn(&str) -> Option<Value>,
     name: &'static str,
@@ -158,16 +272,18 @@ fn string_setting(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-        Some(_) => Err(invalid(name, "must be a string")),
+        Some(_) => Err(ConfigError::NotAString { setting: name }),
     }
 }
 
+/// A whole-number setting (a JSON number or a numeric string) within `range`, or `default`.
 fn seconds_setting(
     get: &impl Fn(&str) -> Option<Value>,
     name: &'static str,
     default: u64,
     range: core::ops::RangeInclusive<u64>,
 ) -> Result<u64, ConfigError> {
+    let (min, max) = (*range.start(), *range.end());
     let value = match get(name) {
         None | Some(Value::Null) => return Ok(default),
         Some(Value::Number(n)) => n.as_u64(),
@@ -177,14 +293,17 @@ fn seconds_setting(
     };
     match value {
         Some(v) if range.contains(&v) => Ok(v),
-        _ => Err(invalid(
-            name,
-            format!(
-                "must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        )),
+        Some(value) => Err(ConfigError::OutOfRange {
+            setting: name,
+            value,
+            min,
+            max,
+        }),
+        None => Err(ConfigError::NotANumber {
+            setting: name,
+            min,
+            max,
+        }),
     }
 }
 
@@ -200,26 +319,32 @@ fn is_cookie_name(name: &str) -> bool {
 /// for secrets and plain vars, any JSON value for structured vars.
 pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigError> {
     use names::*;
-    let keys = json_setting(&get, KEYS)?.ok_or(ConfigError::Missing(KEYS))?;
-    let keys = keys
-        .as_object()
-        .ok_or_else(|| invalid(KEYS, "must be a JWK Set object"))?;
-    let keyring = Keyring::from_jwks_value(keys).map_err(|e| invalid(KEYS, e.to_string()))?;
+    let keyring = match json_setting(&get, KEYS).ok_or(ConfigError::Missing(KEYS))? {
+        JsonSetting::Text(text) => Keyring::from_jwks(&text),
+        JsonSetting::Value(Value::Object(keys)) => Keyring::from_jwks_value(&keys),
+        JsonSetting::Value(_) => Err(KeyringError::Json(JsonProblem::NotAnObject)),
+    }
+    .map_err(ConfigError::Keys)?;
 
-    let origin_key = json_setting(&get, ORIGIN_KEY)?.ok_or(ConfigError::Missing(ORIGIN_KEY))?;
-    let origin_key = Keyring::from_jwk(&origin_key.to_string())
-        .map_err(|e| invalid(ORIGIN_KEY, e.to_string()))?
+    let origin_key =
+        match json_setting(&get, ORIGIN_KEY).ok_or(ConfigError::Missing(ORIGIN_KEY))? {
+            JsonSetting::Text(text) => Keyring::from_jwk(&text),
+            JsonSetting::Value(value) => Keyring::from_jwk(&value.to_string()),
+        }
+        .map_err(ConfigError::OriginKey)?
         .keys()[0]
-        .clone();
+            .clone();
     if origin_key.alg() != Alg::HS256 {
-        return Err(invalid(
-            ORIGIN_KEY,
-            "must be an HS256 key (the identity assertion is HS256)",
-        ));
+        return Err(ConfigError::OriginKeyNotHs256 {
+            alg: origin_key.alg(),
+        });
     }
 
-    let routes = json_setting(&get, ROUTES)?.ok_or(ConfigError::Missing(ROUTES))?;
-    let routes = RouteTable::from_json(&routes).map_err(|e| invalid(ROUTES, e.to_string()))?;
+    let routes = match json_setting(&get, ROUTES).ok_or(ConfigError::Missing(ROUTES))? {
+        JsonSetting::Text(text) => RouteTable::from_json_str(&text),
+        JsonSetting::Value(value) => RouteTable::from_json(&value),
+    }
+    .map_err(ConfigError::Routes)?;
 
     let origin_url = match string_setting(&get, ORIGIN_URL)? {
         None => None,
@@ -233,12 +358,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
                 {
                     Some(url.trim_end_matches('/').to_owned())
                 }
-                _ => {
-                    return Err(invalid(
-                        ORIGIN_URL,
-                        "must be an http:// or https:// URL without query or fragment",
-                    ))
-                }
+                _ => return Err(ConfigError::OriginUrl),
             }
         }
     };
@@ -246,15 +366,12 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     let cookie = string_setting(&get, COOKIE)?;
     if let Some(c) = &cookie {
         if !is_cookie_name(c) {
-            return Err(invalid(COOKIE, "is not a valid cookie name"));
+            return Err(ConfigError::CookieName);
         }
     }
     let realm = string_setting(&get, REALM)?.unwrap_or_else(|| defaults::REALM.to_owned());
     if realm.contains(['"', '\\']) || realm.chars().any(char::is_control) {
-        return Err(invalid(
-            REALM,
-            "must not contain quotes, backslashes or control characters",
-        ));
+        return Err(ConfigError::Realm);
     }
     let admin_prefix =
         string_setting(&get, ADMIN_PREFIX)?.unwrap_or_else(|| defaults::ADMIN_PREFIX.to_owned());
@@ -263,10 +380,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         && admin_prefix.starts_with('/')
         && crate::routes::normalize_path(&admin_prefix).is_ok_and(|p| p.as_str() == admin_prefix);
     if !prefix_ok {
-        return Err(invalid(
-            ADMIN_PREFIX,
-            "must be a normalized path like /_portcullis",
-        ));
+        return Err(ConfigError::AdminPrefix);
     }
 
     let leeway = seconds_setting(&get, LEEWAY_S, 0, 0..=300)?;
@@ -291,10 +405,10 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         1..=86_400,
     )?;
     if max_age_s < refresh_s {
-        return Err(invalid(
-            REVOCATION_MAX_AGE_S,
-            format!("must be at least {REVOCATION_REFRESH_S}"),
-        ));
+        return Err(ConfigError::MaxAgeBelowRefresh {
+            max_age_s,
+            refresh_s,
+        });
     }
     let origin_timeout_ms = seconds_setting(
         &get,
@@ -397,10 +511,117 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_the_setting_once_and_never_debug_text() {
+        let cases = [
+            (
+                names::ROUTES,
+                json!([{"match":"GET /x","scope":["a"]}]),
+                "PORTCULLIS_ROUTES: rule 0: unknown field `scope`",
+            ),
+            (
+                names::ROUTES,
+                json!("[{\"match\": }]"),
+                "PORTCULLIS_ROUTES: invalid JSON at line 1, column 12",
+            ),
+            (
+                names::KEYS,
+                json!("{\"keys\": [], \"keys\": []}"),
+                "PORTCULLIS_KEYS: key set has a duplicate member name",
+            ),
+            (
+                names::KEYS,
+                json!("{\"keys\": "),
+                "PORTCULLIS_KEYS: key set is not valid JSON",
+            ),
+            (
+                names::LEEWAY_S,
+                json!("301"),
+                "PORTCULLIS_LEEWAY_S: must be a whole number from 0 to 300, not 301",
+            ),
+            (
+                names::LEEWAY_S,
+                json!("soon"),
+                "PORTCULLIS_LEEWAY_S: must be a whole number from 0 to 300",
+            ),
+            (
+                names::REVOCATION_MAX_AGE_S,
+                json!(5),
+                "PORTCULLIS_REVOCATION_MAX_AGE_S: must be at least \
+                 PORTCULLIS_REVOCATION_REFRESH_S (5 < 10)",
+            ),
+            (
+                names::AUDIENCE,
+                json!(7),
+                "PORTCULLIS_AUDIENCE: must be a string",
+            ),
+        ];
+        for (setting, value, message) in cases {
+            let mut m = base();
+            m.insert(setting, value);
+            let err = load_map(&m).unwrap_err();
+            assert_eq!(err.setting(), setting);
+            assert_eq!(err.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn a_duplicate_member_in_a_json_string_setting_is_refused() {
+        // PORTCULLIS_ROUTES as JSON text (a .dev.vars line, a secret): serde_json alone would
+        // keep the last `public` and open the route.
+        let mut m = base();
+        m.insert(
+            names::ROUTES,
+            json!(r#"[{"match": "GET /x", "public": false, "public": true}]"#),
+        );
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Routes(RouteConfigError::Json(JsonProblem::DuplicateMember))
+        );
+        assert_eq!(
+            err.to_string(),
+            "PORTCULLIS_ROUTES: JSON text has a duplicate member name"
+        );
+        let mut m = base();
+        let origin = r#"{"kty":"oct","alg":"HS256","alg":"HS256","k":"x"}"#;
+        m.insert(names::ORIGIN_KEY, json!(origin));
+        assert_eq!(
+            load_map(&m).unwrap_err(),
+            ConfigError::OriginKey(KeyringError::Json(JsonProblem::DuplicateMember))
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_source() {
+        use std::error::Error as _;
+        let mut m = base();
+        m.insert(names::ROUTES, json!([{"match":"GET /.."}]));
+        let err = load_map(&m).unwrap_err();
+        let route = err.source().expect("the route error");
+        assert_eq!(
+            route.to_string(),
+            "rule 0: match `GET /..`: `..` segment climbs above the root"
+        );
+        assert!(route.source().is_some(), "and the path error under it");
+
+        let mut m = base();
+        m.insert(names::KEYS, json!({"keys": []}));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err, ConfigError::Keys(KeyringError::Empty));
+        assert_eq!(
+            err.source().map(ToString::to_string),
+            Some(KeyringError::Empty.to_string())
+        );
+        assert!(ConfigError::Missing(names::KEYS).source().is_none());
+    }
+
+    #[test]
     fn origin_key_must_be_hs256() {
         let mut m = base();
         let k = json!({"kty":"oct","alg":"HS512","k":crate::codec::b64::encode([3u8; 64])});
         m.insert(names::ORIGIN_KEY, Value::String(k.to_string()));
-        assert_eq!(load_map(&m).unwrap_err().setting(), names::ORIGIN_KEY);
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err.setting(), names::ORIGIN_KEY);
+        assert_eq!(err, ConfigError::OriginKeyNotHs256 { alg: Alg::HS512 });
     }
 }

@@ -1,0 +1,758 @@
+//! Route configuration: the `PORTCULLIS_ROUTES` rules (a JSON array of objects) read into a
+//! [`RouteTable`], or refused with a [`RouteConfigError`] that names the rule and what is
+//! wrong with it. The format is described in the [`routes`](super) module docs.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::codec::json::{self, JsonProblem};
+
+use super::path::{normalize_path, PathError};
+use super::rule::{
+    is_valid_scope, Access, Methods, PathPattern, RouteTable, Rule, SegmentPattern, Tail,
+};
+
+/// The members a rule may have; any other is refused as a likely typo.
+const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allow_preflight"];
+
+impl RouteTable {
+    /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
+    /// ([`crate::codec::json`]): a member named twice in one rule is refused, never resolved
+    /// to one of its values, so `{"public": false, "public": true}` cannot open a route.
+    pub fn from_json_str(text: &str) -> Result<RouteTable, RouteConfigError> {
+        let value = json::parse_value(text.as_bytes()).map_err(|p| json_error(text, p))?;
+        Self::from_json(&value)
+    }
+
+    /// Builds the table from a parsed JSON array of rule objects. An empty array is valid and
+    /// matches nothing.
+    pub fn from_json(value: &Value) -> Result<RouteTable, RouteConfigError> {
+        let items = value.as_array().ok_or(RouteConfigError::NotAnArray)?;
+        let mut rules: Vec<Rule> = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(catch_all) = rules.iter().find(|r| r.is_catch_all()) {
+                return Err(RouteConfigError::RuleAfterCatchAll {
+                    index,
+                    catch_all_index: catch_all.index,
+                });
+            }
+            rules.push(parse_rule(index, item)?);
+        }
+        Ok(RouteTable { rules })
+    }
+}
+
+/// Why the route configuration was rejected. Per-rule variants carry the rule's `index`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteConfigError {
+    /// The text is not JSON.
+    InvalidJson {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// JSON the strict layer refuses for more than its syntax: a member name twice in one
+    /// object, or nesting too deep.
+    Json(JsonProblem),
+    /// The top-level value is not an array.
+    NotAnArray,
+    /// A rule is not a JSON object.
+    RuleNotAnObject {
+        /// The rule.
+        index: usize,
+    },
+    /// A rule has a field this version does not know (likely a typo).
+    UnknownField {
+        /// The rule.
+        index: usize,
+        /// The field's name.
+        field: String,
+    },
+    /// A required field is absent.
+    MissingField {
+        /// The rule.
+        index: usize,
+        /// The field's name.
+        field: &'static str,
+    },
+    /// A field has the wrong JSON type (including `null`).
+    WrongType {
+        /// The rule.
+        index: usize,
+        /// The field's name.
+        field: &'static str,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// `match` is neither `*` nor `<METHODS> <PATTERN>` with exactly one space.
+    MalformedMatch {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+    },
+    /// A method in `match` is empty or not uppercase `A-Z`, `-`, `_`.
+    InvalidMethod {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+        /// The offending method.
+        method: String,
+    },
+    /// The path pattern is not a valid path (e.g. no leading `/`, `%2F`, `..` above root).
+    InvalidPatternPath {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+        /// Why the path is invalid.
+        reason: PathError,
+    },
+    /// The path pattern is valid but not canonical, so no normalized path could match it.
+    PatternNotCanonical {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+        /// The canonical form of the path pattern, to suggest.
+        canonical: String,
+    },
+    /// A segment contains `*` but is neither `*` nor a final `**`.
+    InvalidWildcardSegment {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+        /// The offending segment.
+        segment: String,
+    },
+    /// `**` appears before the last segment.
+    DoubleStarNotLast {
+        /// The rule.
+        index: usize,
+        /// The `match` text.
+        pattern: String,
+    },
+    /// A scope is not an RFC 6749 scope token.
+    InvalidScope {
+        /// The rule.
+        index: usize,
+        /// The offending scope.
+        scope: String,
+    },
+    /// `public: true` together with non-empty `scopes`.
+    PublicWithScopes {
+        /// The rule.
+        index: usize,
+    },
+    /// A rule follows a catch-all (`*` or `* /**`) and could never match.
+    RuleAfterCatchAll {
+        /// The unreachable rule.
+        index: usize,
+        /// The catch-all rule before it.
+        catch_all_index: usize,
+    },
+}
+
+impl fmt::Display for RouteConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidJson { line, column } => {
+                write!(f, "invalid JSON at line {line}, column {column}")
+            }
+            Self::Json(problem) => write!(f, "{problem}"),
+            Self::NotAnArray => f.write_str("expected an array of rules"),
+            Self::RuleNotAnObject { index } => {
+                write!(f, "rule {index}: expected a table (JSON object)")
+            }
+            Self::UnknownField { index, field } => {
+                write!(f, "rule {index}: unknown field `{field}`")
+            }
+            Self::MissingField { index, field } => {
+                write!(f, "rule {index}: missing field `{field}`")
+            }
+            Self::WrongType { index, field, expected } => {
+                write!(f, "rule {index}: field `{field}` must be {expected}")
+            }
+            Self::MalformedMatch { index, pattern } => write!(
+                f,
+                "rule {index}: match `{pattern}` is not `*` or `<METHODS> <PATH>`"
+            ),
+            Self::InvalidMethod { index, pattern, method } => write!(
+                f,
+                "rule {index}: match `{pattern}`: invalid method `{method}` (uppercase, e.g. GET)"
+            ),
+            Self::InvalidPatternPath { index, pattern, reason } => {
+                write!(f, "rule {index}: match `{pattern}`: {reason}")
+            }
+            Self::PatternNotCanonical { index, pattern, canonical } => write!(
+                f,
+                "rule {index}: match `{pattern}`: path is not canonical and would never match; write `{canonical}`"
+            ),
+            Self::InvalidWildcardSegment { index, pattern, segment } => write!(
+                f,
+                "rule {index}: match `{pattern}`: segment `{segment}`: `*` must be a whole segment"
+            ),
+            Self::DoubleStarNotLast { index, pattern } => write!(
+                f,
+                "rule {index}: match `{pattern}`: `**` is only allowed as the last segment"
+            ),
+            Self::InvalidScope { index, scope } => {
+                write!(f, "rule {index}: invalid scope {scope:?}")
+            }
+            Self::PublicWithScopes { index } => write!(
+                f,
+                "rule {index}: `public = true` cannot be combined with `scopes`"
+            ),
+            Self::RuleAfterCatchAll { index, catch_all_index } => write!(
+                f,
+                "rule {index}: unreachable, rule {catch_all_index} already matches every request"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RouteConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Json(problem) => Some(problem),
+            Self::InvalidPatternPath { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The strict parser's verdict as a configuration error. The strict layer does not report
+/// where a syntax error is, so serde_json locates it: both read the same syntax (the strict
+/// layer only adds refusals), so this second reading happens on the error path only.
+fn json_error(text: &str, problem: JsonProblem) -> RouteConfigError {
+    match (problem, serde_json::from_str::<serde::de::IgnoredAny>(text)) {
+        (JsonProblem::Syntax, Err(e)) => RouteConfigError::InvalidJson {
+            line: e.line(),
+            column: e.column(),
+        },
+        _ => RouteConfigError::Json(problem),
+    }
+}
+
+/// Reads rule `index` of the configuration.
+fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
+    let object = value
+        .as_object()
+        .ok_or(RouteConfigError::RuleNotAnObject { index })?;
+    if let Some(field) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+        return Err(RouteConfigError::UnknownField {
+            index,
+            field: field.clone(),
+        });
+    }
+    let pattern = match object.get("match") {
+        None => {
+            return Err(RouteConfigError::MissingField {
+                index,
+                field: "match",
+            })
+        }
+        Some(Value::String(text)) => text.clone(),
+        Some(_) => {
+            return Err(RouteConfigError::WrongType {
+                index,
+                field: "match",
+                expected: "a string",
+            })
+        }
+    };
+    let (methods, path) = parse_match(index, &pattern)?;
+    let scopes = parse_scopes(index, object)?;
+    let public = bool_field(index, object, "public")?;
+    let fail_open = bool_field(index, object, "fail_open")?;
+    let allow_preflight = bool_field(index, object, "allow_preflight")?;
+    let access = if public {
+        if !scopes.is_empty() {
+            return Err(RouteConfigError::PublicWithScopes { index });
+        }
+        Access::Public
+    } else {
+        Access::Token { scopes }
+    };
+    Ok(Rule {
+        index,
+        pattern,
+        methods,
+        path,
+        access,
+        fail_open,
+        allow_preflight,
+    })
+}
+
+/// An optional boolean member, `false` when absent.
+fn bool_field(
+    index: usize,
+    object: &Map<String, Value>,
+    field: &'static str,
+) -> Result<bool, RouteConfigError> {
+    match object.get(field) {
+        None => Ok(false),
+        Some(Value::Bool(value)) => Ok(*value),
+        Some(_) => Err(RouteConfigError::WrongType {
+            index,
+            field,
+            expected: "a boolean",
+        }),
+    }
+}
+
+/// The optional `scopes` member: RFC 6749 scope tokens, duplicates dropped.
+fn parse_scopes(
+    index: usize,
+    object: &Map<String, Value>,
+) -> Result<Vec<String>, RouteConfigError> {
+    let wrong_type = RouteConfigError::WrongType {
+        index,
+        field: "scopes",
+        expected: "an array of strings",
+    };
+    let items = match object.get("scopes") {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(wrong_type),
+    };
+    let mut scopes: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(scope) = item else {
+            return Err(wrong_type);
+        };
+        if !is_valid_scope(scope) {
+            return Err(RouteConfigError::InvalidScope {
+                index,
+                scope: scope.clone(),
+            });
+        }
+        // Duplicates are harmless; drop them so `missing_scopes` names each scope once.
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    Ok(scopes)
+}
+
+/// A method as configuration may name it: uppercase letters, `-` and `_`. Stricter than
+/// [`is_valid_method`](super::rule::is_valid_method) so that `get` (which would never match `GET`) is caught as a typo.
+fn is_config_method(method: &str) -> bool {
+    !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+}
+
+/// Reads a `match` text: `*`, or `<METHODS> <PATTERN>` with a canonical path pattern.
+fn parse_match(index: usize, text: &str) -> Result<(Methods, PathPattern), RouteConfigError> {
+    if text == "*" {
+        return Ok((
+            Methods::Any,
+            PathPattern {
+                prefix: Vec::new(),
+                tail: Tail::ZeroOrMore,
+            },
+        ));
+    }
+    let malformed = || RouteConfigError::MalformedMatch {
+        index,
+        pattern: text.to_owned(),
+    };
+    let (methods_text, path_text) = text.split_once(' ').ok_or_else(malformed)?;
+    if methods_text.is_empty()
+        || path_text.is_empty()
+        || path_text.contains(' ')
+        || text.chars().any(|c| c.is_whitespace() && c != ' ')
+    {
+        return Err(malformed());
+    }
+
+    let methods = if methods_text == "*" {
+        Methods::Any
+    } else {
+        let mut list = Vec::new();
+        for method in methods_text.split(',') {
+            if !is_config_method(method) {
+                return Err(RouteConfigError::InvalidMethod {
+                    index,
+                    pattern: text.to_owned(),
+                    method: method.to_owned(),
+                });
+            }
+            list.push(method.to_owned());
+        }
+        Methods::List(list)
+    };
+
+    // `*` is a literal path character, so normalization leaves wildcards alone.
+    let canonical =
+        normalize_path(path_text).map_err(|reason| RouteConfigError::InvalidPatternPath {
+            index,
+            pattern: text.to_owned(),
+            reason,
+        })?;
+    if canonical.as_str() != path_text {
+        return Err(RouteConfigError::PatternNotCanonical {
+            index,
+            pattern: text.to_owned(),
+            canonical: canonical.as_str().to_owned(),
+        });
+    }
+
+    let segments: Vec<&str> = canonical.segments().collect();
+    let last = segments.len() - 1;
+    let mut prefix = Vec::with_capacity(segments.len());
+    let mut tail = Tail::Exact;
+    for (position, segment) in segments.iter().enumerate() {
+        let is_last = position == last;
+        match *segment {
+            "**" if is_last => tail = Tail::ZeroOrMore,
+            "**" => {
+                return Err(RouteConfigError::DoubleStarNotLast {
+                    index,
+                    pattern: text.to_owned(),
+                })
+            }
+            "*" if is_last => tail = Tail::OneOrMore,
+            "*" => prefix.push(SegmentPattern::AnyOne),
+            s if s.contains('*') => {
+                return Err(RouteConfigError::InvalidWildcardSegment {
+                    index,
+                    pattern: text.to_owned(),
+                    segment: s.to_owned(),
+                })
+            }
+            s => prefix.push(SegmentPattern::Literal(s.to_owned())),
+        }
+    }
+    Ok((methods, PathPattern { prefix, tail }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::test_support::{config_error, table};
+    use serde_json::json;
+
+    // --- Configuration errors, one test per variant ------------------------------------------
+
+    #[test]
+    fn invalid_json_is_rejected_with_position() {
+        assert_eq!(
+            RouteTable::from_json_str("[{\"match\": }]"),
+            Err(RouteConfigError::InvalidJson {
+                line: 1,
+                column: 12
+            })
+        );
+    }
+
+    #[test]
+    fn duplicate_member_names_are_rejected_not_resolved() {
+        // serde_json alone keeps the last value: this rule would load as public.
+        for text in [
+            r#"[{"match": "GET /x", "public": false, "public": true}]"#,
+            r#"[{"match": "GET /x", "match": "GET /health"}]"#,
+            r#"[{"match": "GET /x", "p\u0075blic": false, "public": true}]"#,
+        ] {
+            let error = RouteTable::from_json_str(text).unwrap_err();
+            assert_eq!(
+                error,
+                RouteConfigError::Json(JsonProblem::DuplicateMember),
+                "{text}"
+            );
+            assert_eq!(error.to_string(), "JSON text has a duplicate member name");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(
+            RouteTable::from_json_str(&deep),
+            Err(RouteConfigError::Json(JsonProblem::TooDeep))
+        );
+        let error = RouteTable::from_json_str(r#"[{"match": "GET /.."}]"#).unwrap_err();
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("`..` segment climbs above the root")
+        );
+    }
+
+    #[test]
+    fn non_array_config_is_rejected() {
+        assert_eq!(
+            config_error(json!({ "match": "*" })),
+            RouteConfigError::NotAnArray
+        );
+    }
+
+    #[test]
+    fn non_object_rule_is_rejected() {
+        assert_eq!(
+            config_error(json!([{ "match": "GET /a" }, "GET /x"])),
+            RouteConfigError::RuleNotAnObject { index: 1 }
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let error = config_error(json!([
+            { "match": "GET /a" },
+            { "match": "GET /b" },
+            { "match": "GET /c", "scope": ["admin"] },
+        ]));
+        assert_eq!(
+            error,
+            RouteConfigError::UnknownField {
+                index: 2,
+                field: "scope".into()
+            }
+        );
+        assert_eq!(error.to_string(), "rule 2: unknown field `scope`");
+    }
+
+    #[test]
+    fn missing_match_is_rejected() {
+        assert_eq!(
+            config_error(json!([{ "public": true }])),
+            RouteConfigError::MissingField {
+                index: 0,
+                field: "match"
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_field_types_are_rejected() {
+        let cases = [
+            (json!({ "match": 1 }), "match", "a string"),
+            (
+                json!({ "match": "GET /a", "public": "true" }),
+                "public",
+                "a boolean",
+            ),
+            (
+                json!({ "match": "GET /a", "fail_open": null }),
+                "fail_open",
+                "a boolean",
+            ),
+            (
+                json!({ "match": "GET /a", "allow_preflight": 1 }),
+                "allow_preflight",
+                "a boolean",
+            ),
+            (
+                json!({ "match": "GET /a", "scopes": "admin" }),
+                "scopes",
+                "an array of strings",
+            ),
+            (
+                json!({ "match": "GET /a", "scopes": ["a", 1] }),
+                "scopes",
+                "an array of strings",
+            ),
+        ];
+        for (rule, field, expected) in cases {
+            assert_eq!(
+                config_error(json!([rule])),
+                RouteConfigError::WrongType {
+                    index: 0,
+                    field,
+                    expected
+                },
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_match_is_rejected() {
+        for text in [
+            "", "GET", "/orders", "GET  /a", " GET /a", "GET /a ", "GET\t/a", "GET /a b", "**",
+        ] {
+            assert_eq!(
+                config_error(json!([{ "match": text }])),
+                RouteConfigError::MalformedMatch {
+                    index: 0,
+                    pattern: text.into()
+                },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_method_is_rejected() {
+        for (text, method) in [
+            ("get /a", "get"),
+            ("GET, /a", ""),
+            ("GET,,HEAD /a", ""),
+            ("GET,* /a", "*"),
+            ("G?T /a", "G?T"),
+            ("GET;HEAD /a", "GET;HEAD"),
+        ] {
+            assert_eq!(
+                config_error(json!([{ "match": text }])),
+                RouteConfigError::InvalidMethod {
+                    index: 0,
+                    pattern: text.into(),
+                    method: method.into()
+                },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_pattern_path_is_rejected() {
+        let cases = [
+            ("GET orders", PathError::NotAbsolute),
+            ("GET *", PathError::NotAbsolute),
+            ("GET /a%2Fb", PathError::EncodedSlash { offset: 2 }),
+            ("GET /..", PathError::AboveRoot),
+            (
+                "GET /a?b",
+                PathError::QueryOrFragmentDelimiter {
+                    offset: 2,
+                    byte: b'?',
+                },
+            ),
+        ];
+        for (text, reason) in cases {
+            assert_eq!(
+                config_error(json!([{ "match": text }])),
+                RouteConfigError::InvalidPatternPath {
+                    index: 0,
+                    pattern: text.into(),
+                    reason
+                },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_canonical_pattern_is_rejected() {
+        let cases = [
+            ("GET /orders//x", "/orders/x"),
+            ("GET /a/./b", "/a/b"),
+            ("GET /a/../b", "/b"),
+            ("GET /%6Frders", "/orders"),
+            ("GET /caf%c3%a9", "/caf%C3%A9"),
+            ("GET /café", "/caf%C3%A9"),
+        ];
+        for (text, canonical) in cases {
+            assert_eq!(
+                config_error(json!([{ "match": text }])),
+                RouteConfigError::PatternNotCanonical {
+                    index: 0,
+                    pattern: text.into(),
+                    canonical: canonical.into()
+                },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn partial_wildcard_segment_is_rejected() {
+        for (text, segment) in [
+            ("GET /orders/*.json", "*.json"),
+            ("GET /a*/b", "a*"),
+            ("GET /***", "***"),
+        ] {
+            assert_eq!(
+                config_error(json!([{ "match": text }])),
+                RouteConfigError::InvalidWildcardSegment {
+                    index: 0,
+                    pattern: text.into(),
+                    segment: segment.into()
+                },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn double_star_before_last_segment_is_rejected() {
+        assert_eq!(
+            config_error(json!([{ "match": "GET /**/orders" }])),
+            RouteConfigError::DoubleStarNotLast {
+                index: 0,
+                pattern: "GET /**/orders".into()
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_scope_is_rejected() {
+        for scope in ["", "orders read", "a\"b", "a\\b", "é"] {
+            assert_eq!(
+                config_error(json!([{ "match": "GET /a", "scopes": [scope] }])),
+                RouteConfigError::InvalidScope {
+                    index: 0,
+                    scope: scope.into()
+                },
+                "{scope:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_rule_with_scopes_is_rejected() {
+        assert_eq!(
+            config_error(json!([{ "match": "GET /a", "public": true, "scopes": ["x"] }])),
+            RouteConfigError::PublicWithScopes { index: 0 }
+        );
+        // An explicit empty list is the same as none.
+        let table = table(json!([{ "match": "GET /a", "public": true, "scopes": [] }]));
+        assert!(table.rules()[0].access().is_public());
+    }
+
+    #[test]
+    fn rule_after_catch_all_is_rejected() {
+        for catch_all in ["*", "* /**"] {
+            assert_eq!(
+                config_error(json!([
+                    { "match": "GET /a" },
+                    { "match": catch_all },
+                    { "match": "GET /b", "public": true },
+                ])),
+                RouteConfigError::RuleAfterCatchAll {
+                    index: 2,
+                    catch_all_index: 1
+                },
+                "{catch_all:?}"
+            );
+        }
+        // Catch-alls restricted by method or path do not shadow later rules.
+        table(json!([{ "match": "GET /**" }, { "match": "* /a/**" }, { "match": "*" }]));
+    }
+
+    #[test]
+    fn config_errors_display_the_rule_index() {
+        let error = RouteConfigError::PatternNotCanonical {
+            index: 3,
+            pattern: "GET /a//b".into(),
+            canonical: "/a/b".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "rule 3: match `GET /a//b`: path is not canonical and would never match; write `/a/b`"
+        );
+        let error = RouteConfigError::InvalidPatternPath {
+            index: 0,
+            pattern: "GET /..".into(),
+            reason: PathError::AboveRoot,
+        };
+        assert_eq!(
+            error.to_string(),
+            "rule 0: match `GET /..`: `..` segment climbs above the root"
+        );
+    }
+}
