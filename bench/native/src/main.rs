@@ -32,7 +32,9 @@ fn b64(bytes: &[u8]) -> String {
 
 fn b64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).expect("bench token is base64url")
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("bench token is base64url")
 }
 
 /// The token every contender verifies, minted independently of all of them.
@@ -42,7 +44,11 @@ fn token(now: i64) -> String {
         "iss": ISSUER, "sub": "user-1234", "aud": AUDIENCE, "scope": "orders:read orders:write",
         "jti": "0f8fad5b-d9cb-469f-a165-70867728950e", "iat": now, "nbf": now, "exp": now + 900,
     });
-    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
     mac.update(input.as_bytes());
     format!("{input}.{}", b64(&mac.finalize().into_bytes()))
@@ -68,7 +74,10 @@ struct Scope {
 type Check = Box<dyn FnMut() -> bool>;
 
 fn now_s() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Every contender, each closure verifies the token once and says whether it was accepted.
@@ -166,7 +175,11 @@ fn run(check: &mut Check, iters: u64) -> Duration {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn main() {
@@ -188,7 +201,10 @@ fn main() {
         assert!(check(), "{name} refused the bench token");
     }
     if let Some(name) = only {
-        let (_, check) = all.iter_mut().find(|(n, _)| *n == name).expect("no such contender");
+        let (_, check) = all
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .expect("no such contender");
         run(check, iters);
         return;
     }
@@ -208,7 +224,8 @@ fn main() {
     let idx = |name: &str| all.iter().position(|(n, _)| *n == name).unwrap();
     let p = idx("portcullis");
     // Ratios are taken within a round (the contenders ran seconds apart), then the median.
-    let ratio = |a: usize, b: usize| median((0..rounds as usize).map(|r| ns[a][r] / ns[b][r]).collect());
+    let ratio =
+        |a: usize, b: usize| median((0..rounds as usize).map(|r| ns[a][r] / ns[b][r]).collect());
     let results: Vec<serde_json::Value> = all
         .iter()
         .enumerate()

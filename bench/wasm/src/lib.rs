@@ -45,5 +45,7 @@ pub fn verify(token: &str, now: f64) -> bool {
 /// `n` verifications of the same token inside wasm; returns how many passed.
 #[wasm_bindgen]
 pub fn verify_loop(token: &str, n: u32, now: f64) -> u32 {
-    (0..n).map(|_| u32::from(check(std::hint::black_box(token), now as i64))).sum()
+    (0..n)
+        .map(|_| u32::from(check(std::hint::black_box(token), now as i64)))
+        .sum()
 }
