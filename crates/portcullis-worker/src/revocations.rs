@@ -221,57 +221,40 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, Stor
 }
 
 /// Rebuilds the snapshot from the per-revocation keys (plus `just_written`, which KV's
-/// eventually consistent `list` may not show yet) and publishes it only if its entries
-/// changed, so an idle cron costs one read and one list a minute, no writes. Entries that
-/// are moot (expired, superseded, or for a key no longer in the ring) are deleted.
+/// eventually consistent `list` may not show yet) as the core plans it: deletes the keys of
+/// moot entries (expired, superseded, or for a key no longer in the ring) and publishes the
+/// snapshot only if its entries changed, so an idle cron costs one read and one list a
+/// minute, no writes.
 pub(crate) async fn rebuild(
     env: &Env,
     config: &GateConfig,
     just_written: Option<&RevocationEntry>,
 ) -> Result<Value, StoreError> {
-    let now_s = now_s();
-    let mut listed = list_entries(env).await?;
-    if let Some(entry) = just_written {
-        if !listed.contains(entry) {
-            listed.push(entry.clone());
-        }
-    }
-    let live_kids: Vec<&str> = config
-        .keyring
-        .keys()
-        .iter()
-        .filter_map(|k| k.kid())
-        .collect();
-    let pruned = revocation::prune(listed, now_s, &live_kids);
+    let listed = list_entries(env).await?;
+    let plan = revocation::plan_rebuild(listed, just_written, &config.keyring, now_s());
     let store = kv(env)?;
-    for (entry, _) in &pruned.remove {
-        if let Ok(key) = entry.kv_key() {
-            KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
-            store
-                .delete(&key)
-                .await
-                .map_err(kv_failed(KvOperation::Delete))?;
-        }
+    for key in &plan.delete {
+        KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
+        store
+            .delete(key)
+            .await
+            .map_err(kv_failed(KvOperation::Delete))?;
     }
-    let snapshot = RevocationSnapshot::from_entries(pruned.keep, now_s);
     KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
     let published = store
         .get(SNAPSHOT_KEY)
         .text()
         .await
         .map_err(kv_failed(KvOperation::Get))?;
-    let unchanged = published
-        .as_deref()
-        .and_then(|t| RevocationSnapshot::from_json(t).ok())
-        .is_some_and(|old| old.entries() == snapshot.entries());
-    if !unchanged {
+    let publish = plan.should_publish(published.as_deref());
+    if publish {
         KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
         store
-            .put(SNAPSHOT_KEY, snapshot.to_json())
+            .put(SNAPSHOT_KEY, plan.snapshot.to_json())
             .map_err(kv_failed(KvOperation::Put))?
             .execute()
             .await
             .map_err(kv_failed(KvOperation::Put))?;
     }
-    Ok(json!({"entries": snapshot.len(), "pruned": pruned.remove.len(), "published": !unchanged}))
+    Ok(json!({"entries": plan.snapshot.len(), "pruned": plan.pruned, "published": publish}))
 }

@@ -42,6 +42,7 @@
 //! - `entry`: the model ([`Revocation`], [`RevocationEntry`], [`entry_for`]) and its JSON;
 //! - `kv`: the KV layout ([`KEY_PREFIX`], [`SNAPSHOT_KEY`]) and KV's limits;
 //! - `prune`: which listed entries still matter ([`prune`]);
+//! - `rebuild`: what a rebuild deletes and whether it publishes ([`plan_rebuild`]);
 //! - `snapshot`: the in-memory list and its lookups ([`RevocationSnapshot`]);
 //! - `freshness`: when an isolate's copy of the snapshot may decide ([`SnapshotFreshness`]);
 //! - `admin`: admin request bodies ([`parse_revoke_request`], [`parse_introspect_request`]);
@@ -53,6 +54,7 @@ mod error;
 mod freshness;
 mod kv;
 mod prune;
+mod rebuild;
 mod snapshot;
 #[cfg(test)]
 mod test_support;
@@ -68,6 +70,7 @@ pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
 };
 pub use prune::{prune, PruneReason, Pruned};
+pub use rebuild::{plan_rebuild, RebuildPlan};
 pub use snapshot::{RevocationSnapshot, RevokedBy};
 
 // The identifier rule lives with the token profile, which enforces it; the store relies on it.
