@@ -4,9 +4,9 @@
 //! read-modified-written) carrying its entry as metadata, plus a compacted snapshot key that
 //! the Cron Trigger (and each admin write) rebuilds from a `list` of those keys.
 //!
-//! Hot path: a request reads the isolate's copy. When the copy is older than the refresh
-//! interval it is still used while a background refresh runs; only an isolate with no copy,
-//! or one older than the maximum age, waits for KV, and fails closed if KV fails.
+//! Hot path: a request reads the isolate's copy. The core's [`SnapshotFreshness`] decides
+//! whether that copy decides as is, decides while a background refresh runs, or must be
+//! loaded first; this module performs the KV calls the decision asks for.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -17,7 +17,10 @@ use worker::{Context, Env, KvStore};
 use super::{now_ms, now_s};
 use portcullis::config::GateConfig;
 use portcullis::http::Revocations;
-use portcullis::revocation::{self, RevocationEntry, RevocationSnapshot, SNAPSHOT_KEY};
+use portcullis::revocation::{
+    self, KvOperation, RevocationEntry, RevocationError, RevocationSnapshot, SnapshotAction,
+    SnapshotFreshness, StoreError, SNAPSHOT_KEY,
+};
 
 /// The KV namespace binding.
 pub(crate) const BINDING: &str = "REVOCATIONS";
@@ -43,9 +46,24 @@ thread_local! {
     pub(crate) static KV_OPS: KvCounters = KvCounters::default();
 }
 
-fn kv(env: &Env) -> Result<KvStore, String> {
-    env.kv(BINDING)
-        .map_err(|e| format!("KV binding {BINDING}: {e}"))
+fn kv(env: &Env) -> Result<KvStore, StoreError> {
+    env.kv(BINDING).map_err(|e| StoreError::Binding {
+        binding: BINDING,
+        detail: e.to_string(),
+    })
+}
+
+/// Wraps a runtime error from a KV call (`worker::Error` or `KvError`, by call).
+fn kv_failed<E: std::fmt::Display>(op: KvOperation) -> impl FnOnce(E) -> StoreError {
+    move |e| StoreError::Kv {
+        op,
+        detail: e.to_string(),
+    }
+}
+
+/// The core's freshness rules for this deployment's refresh settings.
+fn freshness(config: &GateConfig) -> SnapshotFreshness {
+    SnapshotFreshness::new(config.revocation.refresh_s, config.revocation.max_age_s)
 }
 
 /// The snapshot to decide with, or `None` when there is none young enough (fail closed).
@@ -54,31 +72,33 @@ pub(crate) async fn current(
     ctx: &Context,
     config: &GateConfig,
 ) -> Option<Rc<RevocationSnapshot>> {
-    let now = now_ms();
-    let cached = CACHE.with(|c| {
+    let held = CACHE.with(|c| {
         c.borrow()
             .as_ref()
-            .map(|c| (c.snapshot.clone(), now.saturating_sub(c.loaded_ms)))
+            .map(|c| (c.snapshot.clone(), c.loaded_ms))
     });
-    let refresh_ms = config.revocation.refresh_s * 1000;
-    let max_age_ms = config.revocation.max_age_s * 1000;
-    match cached {
-        Some((snapshot, age)) if age < refresh_ms => Some(snapshot),
-        Some((snapshot, age)) if age < max_age_ms => {
-            if !REFRESHING.with(|r| r.replace(true)) {
-                let env = env.clone();
-                ctx.wait_until(async move {
-                    if let Err(e) = refresh(&env).await {
-                        worker::console_warn!(
-                            "{}",
-                            json!({"event": "snapshot_refresh_failed", "error": e})
-                        );
-                    }
-                    REFRESHING.with(|r| r.set(false));
-                });
-            }
+    let action = freshness(config).decide(
+        held.as_ref().map(|(_, loaded_ms)| *loaded_ms),
+        now_ms(),
+        REFRESHING.with(Cell::get),
+    );
+    match (action, held) {
+        (SnapshotAction::Use, Some((snapshot, _))) => Some(snapshot),
+        (SnapshotAction::UseAndRefresh, Some((snapshot, _))) => {
+            REFRESHING.with(|r| r.set(true));
+            let env = env.clone();
+            ctx.wait_until(async move {
+                if let Err(e) = refresh(&env).await {
+                    worker::console_warn!(
+                        "{}",
+                        json!({"event": "snapshot_refresh_failed", "error": e})
+                    );
+                }
+                REFRESHING.with(|r| r.set(false));
+            });
             Some(snapshot)
         }
+        // Load, or (never answered) a use without a copy.
         _ => match refresh(env).await {
             Ok(snapshot) => Some(snapshot),
             Err(e) => {
@@ -89,8 +109,8 @@ pub(crate) async fn current(
     }
 }
 
-/// The gate's view of this isolate's snapshot: current, or unavailable with a retry after one
-/// refresh interval.
+/// The gate's view of this isolate's snapshot: current, or what the core's freshness rules
+/// answer for a failed load.
 pub(crate) fn state<'a>(
     snapshot: Option<&'a RevocationSnapshot>,
     config: &GateConfig,
@@ -98,25 +118,25 @@ pub(crate) fn state<'a>(
     match snapshot {
         Some(s) => Revocations::Current(s),
         None => Revocations::Unavailable {
-            retry_after_s: config.revocation.refresh_s,
+            retry_after_s: freshness(config).unavailable().retry_after_s,
         },
     }
 }
 
 /// Loads the snapshot from KV into this isolate. A missing key is an empty list (a fresh
 /// deployment); a malformed one is an error, never silently empty.
-pub(crate) async fn refresh(env: &Env) -> Result<Rc<RevocationSnapshot>, String> {
+pub(crate) async fn refresh(env: &Env) -> Result<Rc<RevocationSnapshot>, StoreError> {
     let store = kv(env)?;
     KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
     let text = store
         .get(SNAPSHOT_KEY)
         .text()
         .await
-        .map_err(|e| format!("KV get: {e}"))?;
+        .map_err(kv_failed(KvOperation::Get))?;
     let now = now_ms();
     let snapshot = match text {
         None => RevocationSnapshot::empty((now / 1000) as i64),
-        Some(text) => RevocationSnapshot::from_json(&text).map_err(|e| e.to_string())?,
+        Some(text) => RevocationSnapshot::from_json(&text)?,
     };
     let snapshot = Rc::new(snapshot);
     CACHE.with(|c| {
@@ -144,25 +164,30 @@ pub(crate) fn cached_status() -> Option<(u64, usize)> {
 }
 
 /// Writes one revocation under its own key. Idempotent: the key derives from the target.
-pub(crate) async fn record(env: &Env, entry: &RevocationEntry, now_s: i64) -> Result<(), String> {
-    let key = entry.kv_key().map_err(|e| e.to_string())?;
-    let metadata: Value = serde_json::from_str(&entry.metadata_json().map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+pub(crate) async fn record(
+    env: &Env,
+    entry: &RevocationEntry,
+    now_s: i64,
+) -> Result<(), StoreError> {
+    let key = entry.kv_key()?;
+    // The core just wrote this JSON, so it parses; a failure would be the entry's own.
+    let metadata: Value = serde_json::from_str(&entry.metadata_json()?)
+        .map_err(|e| RevocationError::MalformedEntry(e.into()))?;
     let store = kv(env)?;
     let mut put = store
         .put(&key, entry.to_json())
-        .map_err(|e| format!("KV put: {e}"))?
+        .map_err(kv_failed(KvOperation::Put))?
         .metadata(metadata)
-        .map_err(|e| format!("KV metadata: {e}"))?;
+        .map_err(kv_failed(KvOperation::Put))?;
     if let Some(expiration) = entry.kv_expiration(now_s) {
         put = put.expiration(expiration as u64);
     }
     KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
-    put.execute().await.map_err(|e| format!("KV put: {e}"))
+    put.execute().await.map_err(kv_failed(KvOperation::Put))
 }
 
 /// Every revocation entry, from the per-revocation keys (the source of truth).
-pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, String> {
+pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, StoreError> {
     let store = kv(env)?;
     let mut entries = Vec::new();
     let mut cursor: Option<String> = None;
@@ -172,7 +197,7 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, Stri
             list = list.cursor(c);
         }
         KV_OPS.with(|k| k.lists.set(k.lists.get() + 1));
-        let page = list.execute().await.map_err(|e| format!("KV list: {e}"))?;
+        let page = list.execute().await.map_err(kv_failed(KvOperation::List))?;
         for key in page.keys {
             match key
                 .metadata
@@ -196,57 +221,40 @@ pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, Stri
 }
 
 /// Rebuilds the snapshot from the per-revocation keys (plus `just_written`, which KV's
-/// eventually consistent `list` may not show yet) and publishes it only if its entries
-/// changed, so an idle cron costs one read and one list a minute, no writes. Entries that
-/// are moot (expired, superseded, or for a key no longer in the ring) are deleted.
+/// eventually consistent `list` may not show yet) as the core plans it: deletes the keys of
+/// moot entries (expired, superseded, or for a key no longer in the ring) and publishes the
+/// snapshot only if its entries changed, so an idle cron costs one read and one list a
+/// minute, no writes.
 pub(crate) async fn rebuild(
     env: &Env,
     config: &GateConfig,
     just_written: Option<&RevocationEntry>,
-) -> Result<Value, String> {
-    let now_s = now_s();
-    let mut listed = list_entries(env).await?;
-    if let Some(entry) = just_written {
-        if !listed.contains(entry) {
-            listed.push(entry.clone());
-        }
-    }
-    let live_kids: Vec<&str> = config
-        .keyring
-        .keys()
-        .iter()
-        .filter_map(|k| k.kid())
-        .collect();
-    let pruned = revocation::prune(listed, now_s, &live_kids);
+) -> Result<Value, StoreError> {
+    let listed = list_entries(env).await?;
+    let plan = revocation::plan_rebuild(listed, just_written, &config.keyring, now_s());
     let store = kv(env)?;
-    for (entry, _) in &pruned.remove {
-        if let Ok(key) = entry.kv_key() {
-            KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
-            store
-                .delete(&key)
-                .await
-                .map_err(|e| format!("KV delete: {e}"))?;
-        }
+    for key in &plan.delete {
+        KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
+        store
+            .delete(key)
+            .await
+            .map_err(kv_failed(KvOperation::Delete))?;
     }
-    let snapshot = RevocationSnapshot::from_entries(pruned.keep, now_s);
     KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
     let published = store
         .get(SNAPSHOT_KEY)
         .text()
         .await
-        .map_err(|e| format!("KV get: {e}"))?;
-    let unchanged = published
-        .as_deref()
-        .and_then(|t| RevocationSnapshot::from_json(t).ok())
-        .is_some_and(|old| old.entries() == snapshot.entries());
-    if !unchanged {
+        .map_err(kv_failed(KvOperation::Get))?;
+    let publish = plan.should_publish(published.as_deref());
+    if publish {
         KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
         store
-            .put(SNAPSHOT_KEY, snapshot.to_json())
-            .map_err(|e| format!("KV put: {e}"))?
+            .put(SNAPSHOT_KEY, plan.snapshot.to_json())
+            .map_err(kv_failed(KvOperation::Put))?
             .execute()
             .await
-            .map_err(|e| format!("KV put: {e}"))?;
+            .map_err(kv_failed(KvOperation::Put))?;
     }
-    Ok(json!({"entries": snapshot.len(), "pruned": pruned.remove.len(), "published": !unchanged}))
+    Ok(json!({"entries": plan.snapshot.len(), "pruned": plan.pruned, "published": publish}))
 }
