@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use crate::http::{credential, Denial, Principal, RequestHead};
 use crate::jwt::verify::VerifiedToken;
 
+/// The scope that opens the admin API.
+pub const ADMIN_SCOPE: &str = "portcullis:admin";
+
 /// Where the admin token was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialSource {
