@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
@@ -95,8 +96,8 @@ pub enum Denial {
         /// The methods it takes.
         allow: &'static str,
     },
-    /// An admin request body that cannot be accepted; the text is safe to show.
-    BadAdminRequest(String),
+    /// An admin request that cannot be accepted; each [`AdminError`] has its own code.
+    BadAdminRequest(AdminError),
     /// A state-changing admin request whose `Origin` is another site's.
     CrossSiteRequest,
     /// A state-changing admin request whose token came from a cookie, not `Authorization`.
@@ -105,6 +106,12 @@ pub enum Denial {
     UnsupportedMediaType,
     /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
     KeyRevocationRefused(KeyRevocationRefusal),
+    /// The Worker's runtime failed (a binding, a header, a body stream): the request could
+    /// not be completed. `error` is the runtime's own message, for the audit log only.
+    Internal {
+        /// The runtime's error text; never shown to the client.
+        error: String,
+    },
 }
 
 impl Denial {
@@ -122,7 +129,7 @@ impl Denial {
             UnsupportedMediaType => 415,
             AdminNotFound => 404,
             AdminMethodNotAllowed { .. } => 405,
-            Misconfigured { .. } => 500,
+            Misconfigured { .. } | Internal { .. } => 500,
             OriginUnreachable => 502,
             RevocationUnavailable { .. } => 503,
             OriginTimeout => 504,
@@ -150,11 +157,12 @@ impl Denial {
             LoopDetected => "loop_detected",
             AdminNotFound => "not_found",
             AdminMethodNotAllowed { .. } => "method_not_allowed",
-            BadAdminRequest(_) => "bad_admin_request",
+            BadAdminRequest(e) => e.code(),
             CrossSiteRequest => "cross_site_request",
             CredentialNotInHeader => "credential_not_in_header",
             UnsupportedMediaType => "unsupported_media_type",
             KeyRevocationRefused(refusal) => refusal.code(),
+            Internal { .. } => "internal_error",
         }
     }
 
@@ -184,7 +192,8 @@ impl Denial {
                 Some(format!("requires the scopes: {}", required.join(" ")))
             }
             Misconfigured { setting } => Some(format!("setting {setting}")),
-            BadAdminRequest(why) => Some(why.clone()),
+            BadAdminRequest(e) => Some(e.to_string()),
+            Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
             _ => None,
         }
@@ -255,7 +264,7 @@ impl Denial {
                 "Method not allowed",
                 "this admin endpoint does not take that method".into(),
             ),
-            BadAdminRequest(why) => ("Bad admin request", why.clone()),
+            BadAdminRequest(e) => ("Bad admin request", e.client_detail()),
             CrossSiteRequest => (
                 "Cross-site request refused",
                 "state-changing admin requests must come from the gate's own origin".into(),
@@ -270,6 +279,10 @@ impl Denial {
                 "this admin endpoint takes a body of Content-Type application/json".into(),
             ),
             KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
+            Internal { .. } => (
+                "Internal error",
+                "the gate could not complete the request; see the Worker's logs".into(),
+            ),
         }
     }
 
@@ -459,6 +472,43 @@ mod tests {
         );
         let down = Denial::RevocationUnavailable { retry_after_s: 7 }.response("r");
         assert_eq!((down.status, down.header("retry-after")), (503, Some("7")));
+    }
+
+    #[test]
+    fn a_runtime_error_is_a_500_problem_whose_text_only_the_audit_sees() {
+        let failed = Denial::Internal {
+            error: "KV GET failed: binding REVOCATIONS is not a KvNamespace".into(),
+        };
+        let response = failed.response("r");
+        assert_eq!((response.status, response.header("www-authenticate")), (500, None));
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert!(response.body.contains("urn:portcullis:problem:internal_error"));
+        assert!(!response.body.contains("REVOCATIONS"), "{}", response.body);
+        let request = AuditRequest::default();
+        let record = AuditRecord::deny("gate", &request, None, &failed);
+        assert_eq!((record.reason, record.status), ("internal_error", 500));
+        assert!(record.detail.unwrap().contains("REVOCATIONS"));
+    }
+
+    #[test]
+    fn admin_errors_keep_their_own_code_and_a_client_safe_detail() {
+        use crate::revocation::AdminRequestError;
+        let future = Denial::BadAdminRequest(AdminError::Request(
+            AdminRequestError::BeforeInFuture {
+                before: 1_700_003_600,
+                now: 1_700_000_000,
+            },
+        ));
+        let response = future.response("r");
+        assert_eq!(response.status, 400);
+        assert!(response.body.contains("urn:portcullis:problem:bad_admin_request"));
+        assert!(!response.body.contains("1700000000"), "{}", response.body);
+        assert!(future.audit_detail().unwrap().contains("1700000000"));
+        let no_jti = Denial::BadAdminRequest(AdminError::TokenWithoutJti).response("r");
+        assert!(no_jti.body.contains("urn:portcullis:problem:token_without_jti"));
     }
 
     #[test]
