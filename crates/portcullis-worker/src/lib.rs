@@ -14,6 +14,7 @@ use worker::{
 };
 
 use portcullis::config::{self, ConfigError, GateConfig};
+use portcullis::http::url::{split_url, UrlParts};
 use portcullis::http::{
     self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
 };
@@ -78,25 +79,6 @@ pub(crate) fn send(response: HttpResponse) -> worker::Result<Response> {
     Ok(Response::ok(response.body)?
         .with_status(response.status)
         .with_headers(headers))
-}
-
-/// The incoming URL split into `scheme://authority`, the raw path and the raw query.
-fn split_url(url: &str) -> (&str, &str, Option<&str>) {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |i| after_scheme + i);
-    let origin = &url[..path_start];
-    let rest = &url[path_start..];
-    let rest = rest.split('#').next().unwrap_or("");
-    match rest.split_once('?') {
-        Some((path, query)) => (
-            origin,
-            if path.is_empty() { "/" } else { path },
-            Some(query),
-        ),
-        None => (origin, if rest.is_empty() { "/" } else { rest }, None),
-    }
 }
 
 /// What the audit line needs from the request; the core builds the record.
@@ -167,12 +149,35 @@ impl AuditContext {
 // The fetch handler takes and returns the runtime's own Request and Response: worker's
 // wrappers would read (and for the response, rebuild) more than the gate needs, on every
 // request. Only the admin API, off the hot path, uses them.
+//
+// A runtime error (`?` on a binding, a header, a stream) is never the runtime's opaque 500:
+// it becomes Denial::Internal, a problem document and an audit line like any refusal.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let mut audit = AuditContext::of(&req.headers(), req.method());
+    match gate(req, &env, &ctx, &mut audit).await {
+        Ok(response) => Ok(response),
+        Err(e) => {
+            let realm = match load_config(&env).as_ref() {
+                Ok(config) => config.realm.clone(),
+                Err(_) => config::defaults::REALM.to_owned(),
+            };
+            let error = e.to_string();
+            audit.deny(&realm, None, Denial::Internal { error })
+        }
+    }
+}
+
+/// One request to the gate: admin API, or route, authorize and forward.
+async fn gate(
+    req: web_sys::Request,
+    env: &Env,
+    ctx: &Context,
+    audit: &mut AuditContext,
+) -> worker::Result<web_sys::Response> {
     let headers = req.headers();
     let method = req.method();
-    let mut audit = AuditContext::of(&headers, method.clone());
-    let config = load_config(&env);
+    let config = load_config(env);
     let config = match config.as_ref() {
         Ok(c) => c,
         Err(e) => {
@@ -186,7 +191,11 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let url = req.url();
-    let (own_origin, raw_path, query) = split_url(&url);
+    let UrlParts {
+        origin: own_origin,
+        path: raw_path,
+        query,
+    } = split_url(&url);
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
         headers.get("cookie")?,
@@ -215,17 +224,17 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let path = portcullis::routes::normalize_path(raw_path);
     if let Ok(path) = &path {
         audit.path = Some(path.as_str().to_owned());
-        if admin::owns(path.as_str(), &config.admin_prefix) {
+        if http::admin::owns(path.as_str(), &config.admin_prefix) {
             if let Err(denial) = http::screen(&head, config.cookie.as_deref()) {
                 return audit.deny(&config.realm, None, denial);
             }
             let admin_req = admin::AdminContext {
-                env: &env,
-                ctx: &ctx,
+                env,
+                ctx,
                 config,
                 path: path.as_str(),
                 own_origin,
-                audit: &audit,
+                audit,
             };
             return admin::handle(Request::from(req), admin_req)
                 .await
@@ -256,7 +265,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Admission::Public => (None, "public"),
         Admission::Preflight => (None, "preflight"),
         Admission::Token(token) => {
-            let snapshot = revocations::current(&env, &ctx, config).await;
+            let snapshot = revocations::current(env, ctx, config).await;
             let state = revocations::state(snapshot.as_deref(), config);
             match http::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
