@@ -206,7 +206,8 @@ async fn gate(
         Some(m) => {
             let connection = headers.get("connection")?;
             let acrm = "access-control-request-method";
-            (!portcullis::http::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
+            (!portcullis::http::forwarding::is_connection_option(connection.as_deref(), acrm))
+                .then_some(m)
         }
         None => None,
     };
@@ -244,10 +245,9 @@ async fn gate(
 
     // A request this gate forwarded that came back to it (no ORIGIN_URL, or one that leads
     // here) is refused before anything else: forwarding it again would loop.
-    let htu = path
-        .as_ref()
-        .ok()
-        .map(|p| portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p));
+    let htu = path.as_ref().ok().map(|p| {
+        portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p)
+    });
     if let Some(htu) = &htu {
         let hop = headers.get(portcullis::http::forwarding::HOP_HEADER)?;
         if portcullis::http::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
@@ -302,7 +302,11 @@ async fn gate(
     };
     // Routing succeeded, so the path normalized and `htu` is already set.
     let htu = htu.unwrap_or_else(|| {
-        portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, &routed.path)
+        portcullis::http::forwarding::origin_target(
+            config.origin_url.as_deref(),
+            own_origin,
+            &routed.path,
+        )
     });
     match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
         Ok(response) => {

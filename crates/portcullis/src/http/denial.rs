@@ -480,12 +480,17 @@ mod tests {
             error: "KV GET failed: binding REVOCATIONS is not a KvNamespace".into(),
         };
         let response = failed.response("r");
-        assert_eq!((response.status, response.header("www-authenticate")), (500, None));
+        assert_eq!(
+            (response.status, response.header("www-authenticate")),
+            (500, None)
+        );
         assert_eq!(
             response.header("content-type"),
             Some("application/problem+json")
         );
-        assert!(response.body.contains("urn:portcullis:problem:internal_error"));
+        assert!(response
+            .body
+            .contains("urn:portcullis:problem:internal_error"));
         assert!(!response.body.contains("REVOCATIONS"), "{}", response.body);
         let request = AuditRequest::default();
         let record = AuditRecord::deny("gate", &request, None, &failed);
@@ -496,19 +501,22 @@ mod tests {
     #[test]
     fn admin_errors_keep_their_own_code_and_a_client_safe_detail() {
         use crate::revocation::AdminRequestError;
-        let future = Denial::BadAdminRequest(AdminError::Request(
-            AdminRequestError::BeforeInFuture {
+        let future =
+            Denial::BadAdminRequest(AdminError::Request(AdminRequestError::BeforeInFuture {
                 before: 1_700_003_600,
                 now: 1_700_000_000,
-            },
-        ));
+            }));
         let response = future.response("r");
         assert_eq!(response.status, 400);
-        assert!(response.body.contains("urn:portcullis:problem:bad_admin_request"));
+        assert!(response
+            .body
+            .contains("urn:portcullis:problem:bad_admin_request"));
         assert!(!response.body.contains("1700000000"), "{}", response.body);
         assert!(future.audit_detail().unwrap().contains("1700000000"));
         let no_jti = Denial::BadAdminRequest(AdminError::TokenWithoutJti).response("r");
-        assert!(no_jti.body.contains("urn:portcullis:problem:token_without_jti"));
+        assert!(no_jti
+            .body
+            .contains("urn:portcullis:problem:token_without_jti"));
     }
 
     #[test]
