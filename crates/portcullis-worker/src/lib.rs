@@ -1,4 +1,4 @@
-//! The Cloudflare Worker: bindings in, a [`gate`] decision out.
+//! The Cloudflare Worker: bindings in, a [`portcullis::http`] decision out.
 //!
 //! This is the only code that touches `worker`. It reads settings and the request head,
 //! asks the core to decide, and either forwards the request or sends the core's response.

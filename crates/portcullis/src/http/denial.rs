@@ -40,7 +40,7 @@ impl Principal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
     /// `access_token` in the query string, in any spelling a framework reads as it
-    /// ([`query_names_token`]; RFC 6750 2.3 is never accepted here).
+    /// ([`crate::http::query_names_token`]; RFC 6750 2.3 is never accepted here).
     TokenInQuery,
     /// An `Authorization: Bearer` header that is not `Bearer <b64token>`.
     MalformedAuthorization,

@@ -201,8 +201,9 @@ fn cookie_values<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = &'h
     })
 }
 
-/// The `Cookie` header without any token cookie (see [`cookie_values`]), every other pair
-/// kept byte for byte with its separator; `None` when nothing is left.
+/// The `Cookie` header without any token cookie (every pair whose name [`reads_as_name`]
+/// `name`, in every joined field), every other pair kept byte for byte with its separator;
+/// `None` when nothing is left.
 pub fn cookie_without(header: &str, name: &str) -> Option<String> {
     let mut kept = String::with_capacity(header.len());
     for (separator, pair) in cookie_pairs(header) {

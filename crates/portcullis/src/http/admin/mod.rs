@@ -1,7 +1,6 @@
 //! The admin API's decisions that need no I/O: which endpoint a request names
 //! ([`endpoint`]), which requests may change state, who may call it, what a request stores
-//! and what each endpoint answers ([`answers`]), and why a request is refused
-//! ([`AdminError`]).
+//! and what each endpoint answers, and why a request is refused ([`AdminError`]).
 //!
 //! A state-changing admin request (any method but `GET`, `HEAD`, `OPTIONS`) must be one a
 //! page on another site cannot make a signed-in operator's browser send:
