@@ -201,14 +201,9 @@ async fn gate(
         headers.get("cookie")?,
         headers.get("access-control-request-method")?,
     );
-    // The gate decides on what the origin will see: a header named in Connection is not.
-    let preflight = match preflight {
-        Some(m) => {
-            let connection = headers.get("connection")?;
-            let acrm = "access-control-request-method";
-            (!portcullis::http::forwarding::is_connection_option(connection.as_deref(), acrm))
-                .then_some(m)
-        }
+    // Connection is read only when it can matter: one crossing fewer on every other request.
+    let connection = match preflight {
+        Some(_) => headers.get("connection")?,
         None => None,
     };
     let head = RequestHead {
@@ -216,7 +211,7 @@ async fn gate(
         query,
         authorization: authorization.as_deref(),
         cookie: cookie.as_deref(),
-        preflight_method: preflight.as_deref(),
+        preflight_method: http::preflight_method(preflight.as_deref(), connection.as_deref()),
     };
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
@@ -261,24 +256,24 @@ async fn gate(
     };
     let rule = Some(routed.rule.index());
     let now_s = now_s();
-    let (token, reason) = match &routed.access {
-        Admission::Public => (None, "public"),
-        Admission::Preflight => (None, "preflight"),
+    let (reason, token) = match &routed.access {
         Admission::Token(token) => {
             let snapshot = revocations::current(env, ctx, config).await;
             let state = revocations::state(snapshot.as_deref(), config);
             match http::authorize(config, routed.rule, token, state, now_s) {
-                Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
                 Ok(a) => {
-                    worker::console_warn!(
-                        "{}",
-                        serde_json::json!({"event": "revocation_fail_open", "rule": rule})
-                    );
-                    (Some(a.token), "authorized_fail_open")
+                    if !a.revocation_checked {
+                        worker::console_warn!(
+                            "{}",
+                            serde_json::json!({"event": "revocation_fail_open", "rule": rule})
+                        );
+                    }
+                    (a.reason(), Some(a.token))
                 }
                 Err(denial) => return audit.deny(&config.realm, rule, denial),
             }
         }
+        tokenless => (tokenless.reason(), None),
     };
     let principal = token.as_ref().map(Principal::of);
     // Only a response to a credential-authorized request is marked private.

@@ -20,6 +20,18 @@ pub enum Admission {
     Token(String),
 }
 
+impl Admission {
+    /// The audit reason of a request admitted this way: `public`, `preflight`, or
+    /// `authorized` (which [`Authorized::reason`] refines once the token is checked).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Admission::Public => "public",
+            Admission::Preflight => "preflight",
+            Admission::Token(_) => "authorized",
+        }
+    }
+}
+
 /// The outcome of [`route`]: the rule that applies, the normalized path the origin will get.
 #[derive(Debug, Clone)]
 pub struct Routed<'c> {
@@ -91,6 +103,18 @@ pub struct Authorized {
     pub revocation_checked: bool,
 }
 
+impl Authorized {
+    /// The audit reason: `authorized`, or `authorized_fail_open` when the revocation list
+    /// was unavailable and the rule fails open.
+    pub fn reason(&self) -> &'static str {
+        if self.revocation_checked {
+            "authorized"
+        } else {
+            "authorized_fail_open"
+        }
+    }
+}
+
 /// Phase two: verify the token, check revocation, then the rule's scopes.
 pub fn authorize(
     config: &GateConfig,
@@ -151,5 +175,17 @@ pub fn check_scopes(token: &VerifiedToken, required: &[String]) -> Result<(), De
             required: required.to_vec(),
             principal: Principal::of(token),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_reasons_say_how_a_request_was_admitted() {
+        assert_eq!(Admission::Public.reason(), "public");
+        assert_eq!(Admission::Preflight.reason(), "preflight");
+        assert_eq!(Admission::Token("t".into()).reason(), "authorized");
     }
 }

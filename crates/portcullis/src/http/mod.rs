@@ -29,6 +29,6 @@ pub use gate::{
     authorize, check_revocation, check_scopes, route, Admission, Authorized, Revocations, Routed,
 };
 pub use request::{
-    cookie_without, credential, query_names_token, reads_as_name, screen, RequestHead,
-    TOKEN_QUERY_PARAMETER,
+    cookie_without, credential, preflight_method, query_names_token, reads_as_name, screen,
+    RequestHead, TOKEN_QUERY_PARAMETER,
 };

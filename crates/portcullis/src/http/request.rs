@@ -32,6 +32,18 @@ pub fn screen<'h>(
     credential(head, cookie_name)
 }
 
+/// The method a CORS preflight asks for (`Access-Control-Request-Method`), unless the
+/// `Connection` header names that header: the origin would never see it, and the gate
+/// decides on what the origin will see.
+pub fn preflight_method<'h>(
+    requested: Option<&'h str>,
+    connection: Option<&str>,
+) -> Option<&'h str> {
+    requested.filter(|_| {
+        !crate::http::forwarding::is_connection_option(connection, "access-control-request-method")
+    })
+}
+
 /// The query parameter RFC 6750 section 2.3 defines for bearer tokens.
 pub const TOKEN_QUERY_PARAMETER: &str = "access_token";
 
@@ -399,6 +411,27 @@ mod tests {
                 "{query:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_preflight_header_named_in_connection_is_not_a_preflight() {
+        assert_eq!(preflight_method(Some("PUT"), None), Some("PUT"));
+        assert_eq!(
+            preflight_method(Some("PUT"), Some("keep-alive")),
+            Some("PUT")
+        );
+        for connection in [
+            "Access-Control-Request-Method",
+            "keep-alive, access-control-request-method",
+            "access_control_request_method",
+        ] {
+            assert_eq!(
+                preflight_method(Some("PUT"), Some(connection)),
+                None,
+                "{connection}"
+            );
+        }
+        assert_eq!(preflight_method(None, Some("close")), None);
     }
 
     #[test]
