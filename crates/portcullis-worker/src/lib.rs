@@ -1,4 +1,4 @@
-//! The Cloudflare Worker: bindings in, a [`gate`] decision out.
+//! The Cloudflare Worker: bindings in, a [`portcullis::http`] decision out.
 //!
 //! This is the only code that touches `worker`. It reads settings and the request head,
 //! asks the core to decide, and either forwards the request or sends the core's response.
@@ -14,6 +14,7 @@ use worker::{
 };
 
 use portcullis::config::{self, ConfigError, GateConfig};
+use portcullis::http::url::{split_url, UrlParts};
 use portcullis::http::{
     self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
 };
@@ -78,25 +79,6 @@ pub(crate) fn send(response: HttpResponse) -> worker::Result<Response> {
     Ok(Response::ok(response.body)?
         .with_status(response.status)
         .with_headers(headers))
-}
-
-/// The incoming URL split into `scheme://authority`, the raw path and the raw query.
-fn split_url(url: &str) -> (&str, &str, Option<&str>) {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |i| after_scheme + i);
-    let origin = &url[..path_start];
-    let rest = &url[path_start..];
-    let rest = rest.split('#').next().unwrap_or("");
-    match rest.split_once('?') {
-        Some((path, query)) => (
-            origin,
-            if path.is_empty() { "/" } else { path },
-            Some(query),
-        ),
-        None => (origin, if rest.is_empty() { "/" } else { rest }, None),
-    }
 }
 
 /// What the audit line needs from the request; the core builds the record.
@@ -167,12 +149,35 @@ impl AuditContext {
 // The fetch handler takes and returns the runtime's own Request and Response: worker's
 // wrappers would read (and for the response, rebuild) more than the gate needs, on every
 // request. Only the admin API, off the hot path, uses them.
+//
+// A runtime error (`?` on a binding, a header, a stream) is never the runtime's opaque 500:
+// it becomes Denial::Internal, a problem document and an audit line like any refusal.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let mut audit = AuditContext::of(&req.headers(), req.method());
+    match gate(req, &env, &ctx, &mut audit).await {
+        Ok(response) => Ok(response),
+        Err(e) => {
+            let realm = match load_config(&env).as_ref() {
+                Ok(config) => config.realm.clone(),
+                Err(_) => config::defaults::REALM.to_owned(),
+            };
+            let error = e.to_string();
+            audit.deny(&realm, None, Denial::Internal { error })
+        }
+    }
+}
+
+/// One request to the gate: admin API, or route, authorize and forward.
+async fn gate(
+    req: web_sys::Request,
+    env: &Env,
+    ctx: &Context,
+    audit: &mut AuditContext,
+) -> worker::Result<web_sys::Response> {
     let headers = req.headers();
     let method = req.method();
-    let mut audit = AuditContext::of(&headers, method.clone());
-    let config = load_config(&env);
+    let config = load_config(env);
     let config = match config.as_ref() {
         Ok(c) => c,
         Err(e) => {
@@ -186,19 +191,19 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         }
     };
     let url = req.url();
-    let (own_origin, raw_path, query) = split_url(&url);
+    let UrlParts {
+        origin: own_origin,
+        path: raw_path,
+        query,
+    } = split_url(&url);
     let (authorization, cookie, preflight) = (
         headers.get("authorization")?,
         headers.get("cookie")?,
         headers.get("access-control-request-method")?,
     );
-    // The gate decides on what the origin will see: a header named in Connection is not.
-    let preflight = match preflight {
-        Some(m) => {
-            let connection = headers.get("connection")?;
-            let acrm = "access-control-request-method";
-            (!portcullis::http::forwarding::is_connection_option(connection.as_deref(), acrm)).then_some(m)
-        }
+    // Connection is read only when it can matter: one crossing fewer on every other request.
+    let connection = match preflight {
+        Some(_) => headers.get("connection")?,
         None => None,
     };
     let head = RequestHead {
@@ -206,7 +211,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         query,
         authorization: authorization.as_deref(),
         cookie: cookie.as_deref(),
-        preflight_method: preflight.as_deref(),
+        preflight_method: http::preflight_method(preflight.as_deref(), connection.as_deref()),
     };
 
     // Ownership is decided on the normalized path, so no spelling of the admin prefix can
@@ -215,17 +220,17 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let path = portcullis::routes::normalize_path(raw_path);
     if let Ok(path) = &path {
         audit.path = Some(path.as_str().to_owned());
-        if admin::owns(path.as_str(), &config.admin_prefix) {
+        if http::admin::owns(path.as_str(), &config.admin_prefix) {
             if let Err(denial) = http::screen(&head, config.cookie.as_deref()) {
                 return audit.deny(&config.realm, None, denial);
             }
             let admin_req = admin::AdminContext {
-                env: &env,
-                ctx: &ctx,
+                env,
+                ctx,
                 config,
                 path: path.as_str(),
                 own_origin,
-                audit: &audit,
+                audit,
             };
             return admin::handle(Request::from(req), admin_req)
                 .await
@@ -235,10 +240,9 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
     // A request this gate forwarded that came back to it (no ORIGIN_URL, or one that leads
     // here) is refused before anything else: forwarding it again would loop.
-    let htu = path
-        .as_ref()
-        .ok()
-        .map(|p| portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p));
+    let htu = path.as_ref().ok().map(|p| {
+        portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p)
+    });
     if let Some(htu) = &htu {
         let hop = headers.get(portcullis::http::forwarding::HOP_HEADER)?;
         if portcullis::http::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
@@ -252,24 +256,24 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     let rule = Some(routed.rule.index());
     let now_s = now_s();
-    let (token, reason) = match &routed.access {
-        Admission::Public => (None, "public"),
-        Admission::Preflight => (None, "preflight"),
+    let (reason, token) = match &routed.access {
         Admission::Token(token) => {
-            let snapshot = revocations::current(&env, &ctx, config).await;
+            let snapshot = revocations::current(env, ctx, config).await;
             let state = revocations::state(snapshot.as_deref(), config);
             match http::authorize(config, routed.rule, token, state, now_s) {
-                Ok(a) if a.revocation_checked => (Some(a.token), "authorized"),
                 Ok(a) => {
-                    worker::console_warn!(
-                        "{}",
-                        serde_json::json!({"event": "revocation_fail_open", "rule": rule})
-                    );
-                    (Some(a.token), "authorized_fail_open")
+                    if !a.revocation_checked {
+                        worker::console_warn!(
+                            "{}",
+                            serde_json::json!({"event": "revocation_fail_open", "rule": rule})
+                        );
+                    }
+                    (a.reason(), Some(a.token))
                 }
                 Err(denial) => return audit.deny(&config.realm, rule, denial),
             }
         }
+        tokenless => (tokenless.reason(), None),
     };
     let principal = token.as_ref().map(Principal::of);
     // Only a response to a credential-authorized request is marked private.
@@ -293,7 +297,11 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     // Routing succeeded, so the path normalized and `htu` is already set.
     let htu = htu.unwrap_or_else(|| {
-        portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, &routed.path)
+        portcullis::http::forwarding::origin_target(
+            config.origin_url.as_deref(),
+            own_origin,
+            &routed.path,
+        )
     });
     match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
         Ok(response) => {

@@ -9,10 +9,19 @@
 //! host it asked for) the gate then sets itself from what the platform knows. Everything here
 //! is pure; the Worker applies the plans.
 
+use serde_json::json;
+
 use crate::codec::b64;
-use crate::http::IDENTITY_HEADER_PREFIX;
 use crate::jwt::keyring::{Key, MAX_TAG_LEN};
+use crate::jwt::mint::sign_compact;
+use crate::jwt::verify::VerifiedToken;
 use crate::routes::NormalizedPath;
+
+/// How long an identity assertion lives, in seconds.
+pub const ASSERTION_TTL: i64 = 60;
+
+/// Prefix of every identity header; incoming ones are always removed.
+pub const IDENTITY_HEADER_PREFIX: &str = "x-portcullis-";
 
 /// The hop marker: the gate sets it on every request it forwards and refuses a request that
 /// carries its own marker for that same method and URL (a loop: it would be forwarded again).
@@ -277,6 +286,87 @@ pub fn private_response_headers(
     set
 }
 
+/// A header-safe rendering of an identity value: printable ASCII kept, everything else
+/// (and `%`) percent-encoded as UTF-8, so no claim can inject a header line. Leading and
+/// trailing spaces are encoded too, since HTTP trims them from a field value: decoding the
+/// header (`%XX` to bytes, then UTF-8) gives the claim exactly.
+pub fn header_value(text: &str) -> String {
+    let inner = text.trim_matches(' ');
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let trail = if inner.is_empty() {
+        0
+    } else {
+        text.len() - text.trim_end_matches(' ').len()
+    };
+    let mut out = String::with_capacity(text.len());
+    for (i, b) in text.bytes().enumerate() {
+        let edge_space = b == b' ' && (i < lead || i >= text.len() - trail);
+        if (0x20..0x7f).contains(&b) && b != b'%' && !edge_space {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The identity headers for the origin (names lower case), assertion included. A header
+/// exists exactly when its claim does: a token without `sub`, `scope` or `jti` gives no
+/// header for it, never an empty one.
+pub fn identity_headers(
+    origin_key: &Key,
+    token: &VerifiedToken,
+    method: &str,
+    htu: &str,
+    now: i64,
+) -> Vec<(&'static str, String)> {
+    let c = &token.claims;
+    let claims = [
+        ("x-portcullis-subject", &c.sub),
+        ("x-portcullis-scopes", &c.scope),
+        ("x-portcullis-token-id", &c.jti),
+    ];
+    let mut headers: Vec<(&'static str, String)> = claims
+        .into_iter()
+        .filter_map(|(name, claim)| claim.as_deref().map(|v| (name, header_value(v))))
+        .collect();
+    headers.push((
+        "x-portcullis-assertion",
+        identity_assertion(origin_key, token, method, htu, now),
+    ));
+    headers
+}
+
+/// The identity assertion: an HS256 JWS the origin can check, binding the caller's `sub`,
+/// `scope` and `jti` to this method and URL (`htm`, `htu` as in DPoP, RFC 9449), living
+/// [`ASSERTION_TTL`] seconds. A claim the token lacks is left out, never `null`.
+pub fn identity_assertion(
+    origin_key: &Key,
+    token: &VerifiedToken,
+    method: &str,
+    htu: &str,
+    now: i64,
+) -> String {
+    let c = &token.claims;
+    let mut header = json!({ "alg": "HS256", "typ": "JWT" });
+    if let Some(kid) = origin_key.kid() {
+        header["kid"] = json!(kid);
+    }
+    let mut payload = json!({
+        "iss": "portcullis",
+        "htm": method,
+        "htu": htu,
+        "iat": now,
+        "exp": now + ASSERTION_TTL,
+    });
+    for (name, claim) in [("sub", &c.sub), ("scope", &c.scope), ("jti", &c.jti)] {
+        if let Some(value) = claim {
+            payload[name] = json!(value);
+        }
+    }
+    sign_compact(origin_key, &header, &payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +597,81 @@ mod tests {
             credential_headers(None, Some("pc=t"), Some("pc")),
             ["Cookie"]
         );
+    }
+
+    #[test]
+    fn header_values_cannot_inject_lines() {
+        assert_eq!(header_value("alice\r\nX-Evil: 1"), "alice%0D%0AX-Evil: 1");
+        assert_eq!(header_value("é%"), "%C3%A9%25");
+    }
+
+    fn verified(sub: Option<&str>, scope: Option<&str>, jti: Option<&str>) -> VerifiedToken {
+        use crate::jwt::claims::Claims;
+        use crate::jwt::keyring::Alg;
+        VerifiedToken {
+            header: crate::jwt::token::Header {
+                alg: Alg::HS256,
+                kid: None,
+            },
+            claims: Claims {
+                iss: None,
+                sub: sub.map(Into::into),
+                aud: None,
+                exp: 2_000,
+                nbf: None,
+                iat: None,
+                iat_floor: None,
+                jti: jti.map(Into::into),
+                scope: scope.map(Into::into),
+                extra: Default::default(),
+            },
+            key_id: None,
+        }
+    }
+
+    #[test]
+    fn identity_headers_exist_exactly_when_their_claims_do() {
+        let key = Key::new(None, crate::jwt::keyring::Alg::HS256, &[7; 32]).unwrap();
+        let names = |t: &VerifiedToken| -> Vec<&'static str> {
+            identity_headers(&key, t, "GET", "https://o/x", 1_000)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let full = verified(Some(" bob "), Some("a b"), Some("j1"));
+        assert_eq!(
+            identity_headers(&key, &full, "GET", "https://o/x", 1_000)[..3],
+            [
+                ("x-portcullis-subject", "%20bob%20".to_owned()),
+                ("x-portcullis-scopes", "a b".to_owned()),
+                ("x-portcullis-token-id", "j1".to_owned()),
+            ]
+        );
+        let bare = verified(None, None, None);
+        assert_eq!(names(&bare), ["x-portcullis-assertion"]);
+
+        // The assertion leaves absent claims out instead of carrying null.
+        let assertion = identity_assertion(&key, &bare, "GET", "https://o/x", 1_000);
+        let payload = assertion.split('.').nth(1).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
+        assert_eq!(
+            payload,
+            json!({"iss": "portcullis", "htm": "GET", "htu": "https://o/x", "iat": 1_000, "exp": 1_060})
+        );
+        let assertion = identity_assertion(&key, &full, "GET", "https://o/x", 1_000);
+        let payload = assertion.split('.').nth(1).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
+        assert_eq!(payload["sub"], " bob ");
+    }
+
+    #[test]
+    fn header_values_keep_edge_spaces_encoded() {
+        assert_eq!(header_value(" alice "), "%20alice%20");
+        assert_eq!(header_value("  a b "), "%20%20a b%20");
+        assert_eq!(header_value("a b"), "a b");
+        assert_eq!(header_value("   "), "%20%20%20");
+        assert_eq!(header_value(""), "");
     }
 }

@@ -1,5 +1,6 @@
-//! The admin API's decisions that need no I/O: which requests may change state, and what
-//! introspection answers.
+//! The admin API's decisions that need no I/O: which endpoint a request names
+//! ([`endpoint`]), which requests may change state, who may call it, what a request stores
+//! and what each endpoint answers, and why a request is refused ([`AdminError`]).
 //!
 //! A state-changing admin request (any method but `GET`, `HEAD`, `OPTIONS`) must be one a
 //! page on another site cannot make a signed-in operator's browser send:
@@ -13,10 +14,23 @@
 //!   `application/x-www-form-urlencoded`, as RFC 7662 section 2.1 requires of it: it changes
 //!   nothing, and the two rules above already keep it out of a cross-site page's reach.
 
+mod answers;
+mod error;
+
+pub use answers::{
+    admit_admin, check_body_len, endpoint, introspected_token, introspection_answer, keys_answer,
+    list_answer, owns, revocation_entry, revoked_answer, stats_answer, verify_admin, AdminAnswer,
+    Endpoint, KvCounts,
+};
+pub use error::AdminError;
+
 use serde_json::{json, Value};
 
 use crate::http::{credential, Denial, Principal, RequestHead};
 use crate::jwt::verify::VerifiedToken;
+
+/// The scope that opens the admin API.
+pub const ADMIN_SCOPE: &str = "portcullis:admin";
 
 /// Where the admin token was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
