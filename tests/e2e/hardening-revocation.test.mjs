@@ -199,7 +199,7 @@ describe("items 2-4 on a two-key ring (k1 signs, k2 verifies)", () => {
 
     // confirm only goes with kid.
     res = await gate.admin("POST", "/revocations", { jti: "x", confirm: true });
-    await assertProblem(res, 400, "bad_admin_request");
+    await assertProblem(res, 400, "confirm_without_kid");
 
     // Another admin may revoke k2 without confirming; the k2 admin is then locked out.
     res = await gate.admin("POST", "/revocations", { kid: "k2" }, { token: adminOf(k1) });

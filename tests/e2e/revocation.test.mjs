@@ -177,18 +177,19 @@ describe("revocation through the gate (refresh 1 s)", () => {
     // the clock, plus two the file cannot hold (relative to the real now; 9 KB).
     const fromFile = vectors("admin_bodies.json")
       .revoke.filter((r) => r.http && r.want.error !== undefined)
-      .map((r) => [r.body, r.body, r.want.detail]);
+      .map((r) => [r.body, r.body, r.want.detail, r.want.code]);
     assert.ok(fromFile.length >= 30, "tests/vectors/admin_bodies.json lost its refused bodies");
     const bad = [
       ...fromFile,
-      ["before in the future", JSON.stringify({ sub: "a", before: nowS() + 3600 }), /later than now/],
-      ["oversized body", JSON.stringify({ jti: "a".repeat(9000) }), /larger than 8192 bytes/],
+      ["before in the future", JSON.stringify({ sub: "a", before: nowS() + 3600 }), /later than now/, "before_in_future"],
+      ["oversized body", JSON.stringify({ jti: "a".repeat(9000) }), /larger than 8192 bytes/, "body_too_large"],
     ];
-    for (const [what, body, detail] of bad) {
+    // Each refusal has its own problem code (the file's `code`, from the parser's error).
+    for (const [what, body, detail, code] of bad) {
       const res = await gate.admin("POST", "/revocations", body);
       assert.equal(res.status, 400, what);
       const problem = await problemOf(res);
-      assert.equal(problem.type, "urn:portcullis:problem:bad_admin_request", what);
+      assert.equal(problem.type, `urn:portcullis:problem:${code}`, what);
       if (typeof detail === "string") assert.ok(problem.detail.includes(detail), `${what}: ${problem.detail}`);
       else assert.match(problem.detail, detail, what);
     }

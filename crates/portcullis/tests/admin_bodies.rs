@@ -283,7 +283,7 @@ fn introspect_table() -> Vec<Introspect> {
 
 /// An error as the file states it: its `Debug` text and its client-facing `Display` text.
 fn error_json(e: &E) -> Value {
-    json!({ "error": format!("{e:?}"), "detail": e.to_string() })
+    json!({ "error": format!("{e:?}"), "code": e.code(), "detail": e.to_string() })
 }
 
 /// A parsed revoke request as the file states it.

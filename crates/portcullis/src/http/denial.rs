@@ -510,7 +510,7 @@ mod tests {
         assert_eq!(response.status, 400);
         assert!(response
             .body
-            .contains("urn:portcullis:problem:bad_admin_request"));
+            .contains("urn:portcullis:problem:before_in_future"));
         assert!(!response.body.contains("1700000000"), "{}", response.body);
         assert!(future.audit_detail().unwrap().contains("1700000000"));
         let no_jti = Denial::BadAdminRequest(AdminError::TokenWithoutJti).response("r");

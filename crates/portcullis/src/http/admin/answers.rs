@@ -435,7 +435,7 @@ mod tests {
         assert_eq!(answer.body["entry"]["target"], "j9");
         assert_eq!(answer.detail.as_deref(), Some("jti j9"));
         let bad = revocation_entry(&c, b"{}", None, 1_000).unwrap_err();
-        assert_eq!((bad.status(), bad.code()), (400, "bad_admin_request"));
+        assert_eq!((bad.status(), bad.code()), (400, "missing_target"));
         let refused = revocation_entry(&c, br#"{"kid":"nope"}"#, None, 1_000).unwrap_err();
         assert_eq!(refused.code(), "kid_not_in_ring");
 

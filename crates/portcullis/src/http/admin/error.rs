@@ -24,13 +24,6 @@ pub enum AdminError {
     Unstorable(RevocationError),
 }
 
-/// The problem code of a body parser error.
-///
-/// Seam: every [`AdminRequestError`] shares `bad_admin_request` until the revocation module
-/// gives each its own code (`AdminRequestError::code()`); this function then returns that.
-fn request_error_code(_error: &AdminRequestError) -> &'static str {
-    "bad_admin_request"
-}
 
 /// A body parser error as a client may see it: the parser's own `Display` (written to be
 /// shown, never a value from the body), except where it names the server's clock.
@@ -49,7 +42,7 @@ impl AdminError {
     /// The stable problem code: the last part of the problem `type`, and the audit `reason`.
     pub fn code(&self) -> &'static str {
         match self {
-            AdminError::Request(e) => request_error_code(e),
+            AdminError::Request(e) => e.code(),
             AdminError::BodyUnreadable => "body_unreadable",
             AdminError::TokenNotRevocable(_) => "token_not_revocable",
             AdminError::TokenClaimsUnreadable => "token_claims_unreadable",
@@ -147,7 +140,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), codes.len(), "{codes:?}");
-        assert_eq!(codes[0], "bad_admin_request");
+        assert_eq!(codes[0], "missing_target");
     }
 
     #[test]
