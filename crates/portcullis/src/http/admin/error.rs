@@ -24,7 +24,6 @@ pub enum AdminError {
     Unstorable(RevocationError),
 }
 
-
 /// A body parser error as a client may see it: the parser's own `Display` (written to be
 /// shown, never a value from the body), except where it names the server's clock.
 fn request_error_detail(error: &AdminRequestError) -> String {
