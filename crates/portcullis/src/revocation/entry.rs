@@ -2,11 +2,10 @@
 //! ([`RevocationEntry`]) and how long that entry matters ([`entry_for`]), plus the entry's
 //! versioned JSON. Where entries live in KV is [`super::kv`]'s concern.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::error::{check_version, DecodeError, RevocationError};
+use super::kind::RevocationKind;
 
 /// Version written in, and required of, entry JSON.
 const ENTRY_VERSION: u64 = 1;
@@ -33,37 +32,6 @@ pub enum Revocation {
         /// The compromised key's id.
         kid: String,
     },
-}
-
-/// The kind of a [`Revocation`], without its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum RevocationKind {
-    /// By `jti`; written `"jti"`.
-    #[serde(rename = "jti")]
-    Token,
-    /// By `sub` and cut-off; written `"sub"`.
-    #[serde(rename = "sub")]
-    Subject,
-    /// By `kid`; written `"kid"`.
-    #[serde(rename = "kid")]
-    Key,
-}
-
-impl RevocationKind {
-    /// The claim this kind matches on: `"jti"`, `"sub"` or `"kid"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationKind::Token => "jti",
-            RevocationKind::Subject => "sub",
-            RevocationKind::Key => "kid",
-        }
-    }
-}
-
-impl fmt::Display for RevocationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 impl Revocation {

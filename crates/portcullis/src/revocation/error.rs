@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::entry::RevocationKind;
+use super::kind::RevocationKind;
 
 /// Reads only `"v"` (ignoring every other field), so a future version is reported as such
 /// rather than as a shape error.

@@ -39,6 +39,7 @@
 //! when the `kid` leaves the key ring, and [`prune`] then reports it for deletion.
 //!
 //! # Modules
+//! - `kind`: the three kinds ([`RevocationKind`]), named by the model and the errors alike;
 //! - `entry`: the model ([`Revocation`], [`RevocationEntry`], [`entry_for`]) and its JSON;
 //! - `kv`: the KV layout ([`KEY_PREFIX`], [`SNAPSHOT_KEY`]) and KV's limits;
 //! - `prune`: which listed entries still matter ([`prune`]);
@@ -52,6 +53,7 @@ mod admin;
 mod entry;
 mod error;
 mod freshness;
+mod kind;
 mod kv;
 mod prune;
 mod rebuild;
@@ -63,9 +65,10 @@ pub use admin::{
     check_key_revocation, parse_introspect_request, parse_revoke_request, AdminRequestError,
     KeyRevocationRefusal, RevokeRequest, MAX_ADMIN_BODY_LEN,
 };
-pub use entry::{entry_for, Revocation, RevocationEntry, RevocationKind, RevocationPolicy};
+pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
+pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
 };

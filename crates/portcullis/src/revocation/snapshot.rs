@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::entry::{later_expiry, Revocation, RevocationEntry, RevocationKind};
+use super::entry::{later_expiry, Revocation, RevocationEntry};
 use super::error::{check_version, DecodeError, RevocationError};
+use super::kind::RevocationKind;
 
 /// Version written in, and required of, snapshot JSON.
 const SNAPSHOT_VERSION: u64 = 1;
