@@ -185,7 +185,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
 
 /**
  * Writes a revocation entry the way another isolate's admin write lands in KV: the entry key
- * with the entry as metadata (src/revocation.rs: `rev/jti/<b64url>`), no snapshot. Fire the
+ * with the entry as metadata (crates/portcullis/src/revocation/kv.rs: `rev/jti/<b64url>`), no snapshot. Fire the
  * cron afterwards to publish it.
  */
 export async function putJtiEntry(kv, jti, { at = nowS(), exp = nowS() + 3600, expiration } = {}) {
