@@ -11,7 +11,7 @@
 
 use serde_json::json;
 
-use crate::codec::b64;
+use crate::codec::{b64, percent};
 use crate::jwt::keyring::{Key, MAX_TAG_LEN};
 use crate::jwt::mint::sign_compact;
 use crate::jwt::verify::VerifiedToken;
@@ -291,23 +291,7 @@ pub fn private_response_headers(
 /// trailing spaces are encoded too, since HTTP trims them from a field value: decoding the
 /// header (`%XX` to bytes, then UTF-8) gives the claim exactly.
 pub fn header_value(text: &str) -> String {
-    let inner = text.trim_matches(' ');
-    let lead = text.len() - text.trim_start_matches(' ').len();
-    let trail = if inner.is_empty() {
-        0
-    } else {
-        text.len() - text.trim_end_matches(' ').len()
-    };
-    let mut out = String::with_capacity(text.len());
-    for (i, b) in text.bytes().enumerate() {
-        let edge_space = b == b' ' && (i < lead || i >= text.len() - trail);
-        if (0x20..0x7f).contains(&b) && b != b'%' && !edge_space {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent::encode_header_value(text)
 }
 
 /// The identity headers for the origin (names lower case), assertion included. A header

@@ -2,6 +2,7 @@
 //! (`Authorization` or the token cookie, never both), a token in the query string in any
 //! spelling a framework reads, and the `Cookie` header without the gate's cookie.
 
+use crate::codec::percent;
 use crate::http::Denial;
 
 /// What the gate reads of a request.
@@ -96,38 +97,33 @@ pub fn reads_as_name(raw: &str, name: &str) -> bool {
 
 /// `raw` with `+` as space, `%HH` and `%uHHHH` decoded; invalid UTF-8 becomes U+FFFD.
 fn decode_name(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let hex = |at: usize, digits: usize| -> Option<u32> {
-        let text = raw.get(at..at + digits)?;
-        text.bytes()
-            .all(|b| b.is_ascii_hexdigit())
-            .then(|| u32::from_str_radix(text, 16).ok())?
-    };
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                if let Some(v) = hex(i + 1, 2) {
-                    out.push(v as u8);
-                    i += 3;
-                    continue;
+    // `%uHHHH` (IIS, classic ASP) is no standard escape: rewrite each as its character's UTF-8
+    // escapes, then decode the rest as every server does.
+    let mut escaped = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('%') {
+        escaped.push_str(&rest[..at]);
+        let unit = rest
+            .get(at + 1..at + 6)
+            .and_then(|t| t.strip_prefix(['u', 'U']))
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32);
+        match unit {
+            Some(c) => {
+                for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                    escaped.push_str(&format!("%{b:02X}"));
                 }
-                if matches!(bytes.get(i + 1), Some(b'u' | b'U')) {
-                    if let Some(c) = hex(i + 2, 4).and_then(char::from_u32) {
-                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                        i += 6;
-                        continue;
-                    }
-                }
-                out.push(b'%');
+                rest = &rest[at + 6..];
             }
-            b'+' => out.push(b' '),
-            b => out.push(b),
+            None => {
+                escaped.push('%');
+                rest = &rest[at + 1..];
+            }
         }
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    escaped.push_str(rest);
+    String::from_utf8_lossy(&percent::decode_lenient(escaped.as_bytes())).into_owned()
 }
 
 /// The single bearer token of a request, from `Authorization` or the configured cookie.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::entry::Revocation;
 use super::{identifier_problem, IdentifierProblem, MAX_IDENTIFIER_LEN};
+use crate::codec::percent;
 use crate::jwt::keyring::Keyring;
 
 /// Largest admin request body (revoke or introspect) accepted, in bytes.
@@ -526,34 +527,7 @@ fn parse_introspect_form(body: &[u8]) -> Result<String, AdminRequestError> {
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
 fn form_decode(input: &[u8]) -> Result<Vec<u8>, AdminRequestError> {
-    fn hex(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let byte = input
-                    .get(i + 1)
-                    .and_then(|&h| hex(h))
-                    .zip(input.get(i + 2).and_then(|&l| hex(l)))
-                    .map(|(h, l)| h << 4 | l)
-                    .ok_or(AdminRequestError::InvalidPercentEncoding)?;
-                out.push(byte);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    Ok(out)
+    percent::decode_form_component(input).map_err(|_| AdminRequestError::InvalidPercentEncoding)
 }
 
 fn parse_introspect_json(body: &[u8]) -> Result<String, AdminRequestError> {
