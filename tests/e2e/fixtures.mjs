@@ -58,7 +58,8 @@ export function standardBindings(originUrl, overrides = {}) {
 
 /**
  * A recording origin and the built Worker in front of it, with the standard bindings.
- * `logs()` returns everything the Worker wrote to stdout and stderr so far (audit lines).
+ * `logs()` returns everything the Worker wrote to stdout and stderr so far (audit lines);
+ * `during(fn)` runs `fn` and returns `{ result, received }`, the origin requests it caused.
  */
 export async function startGate({ bindings = {} } = {}) {
   const origin = await startOrigin();
@@ -69,7 +70,13 @@ export async function startGate({ bindings = {} } = {}) {
   try {
     const worker = await startWorker({ bindings: standardBindings(origin.url, bindings), options: { handleRuntimeStdio } });
     const logs = () => output.join("");
-    return { origin, worker, logs, stop: async () => Promise.all([worker.dispose(), origin.close()]) };
+    // Runs `fn` and returns its result and the origin requests it caused.
+    const during = async (fn) => {
+      const start = origin.requests.length;
+      const result = await fn();
+      return { result, received: origin.requests.slice(start) };
+    };
+    return { origin, worker, logs, during, stop: async () => Promise.all([worker.dispose(), origin.close()]) };
   } catch (e) {
     await origin.close();
     throw e;

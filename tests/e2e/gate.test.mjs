@@ -81,18 +81,12 @@ before(async () => {
 });
 after(() => gate?.stop());
 
-/** Runs `fn` and returns the origin requests it caused. */
-async function originRequestsDuring(fn) {
-  const before = gate.origin.requests.length;
-  const result = await fn();
-  return { result, received: gate.origin.requests.slice(before) };
-}
 
 describe("authorized requests are forwarded", () => {
   test("origin gets the method, normalized path, query and body, without credentials, with identity", async () => {
     const token = await mint({ sub: "alice", scope: "orders:write orders:read", jti: "jti-forward-1" });
     const body = JSON.stringify({ item: "widget", qty: 3 });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({
         method: "PUT",
         path: "/echo/./items//42/%7Edraft?x=1&y=%20z&x=2",
@@ -132,7 +126,7 @@ describe("authorized requests are forwarded", () => {
 
   test("the identity assertion verifies with PyJWT and binds method, URL, sub, scope and jti", async () => {
     const token = await mint({ sub: "bob", scope: "orders:read", jti: "jti-assert-1" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ path: "/orders/9?page=2", headers: bearer(token) }),
     );
     assert.equal(res.status, 200, res.text);
@@ -155,14 +149,14 @@ describe("authorized requests are forwarded", () => {
 
   test("a token in the configured cookie is accepted; only that cookie is removed", async () => {
     const token = await mint({ scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ path: "/orders/1", headers: { cookie: `a=1; ${COOKIE}=${token}; b=two` } }),
     );
     assert.equal(res.status, 200, res.text);
     assert.equal(received[0].headers.cookie, "a=1; b=two");
     assert.equal(received[0].headers["x-portcullis-subject"], "alice");
 
-    const alone = await originRequestsDuring(() => send({ path: "/orders/1", headers: { cookie: `${COOKIE}=${token}` } }));
+    const alone = await gate.during(() => send({ path: "/orders/1", headers: { cookie: `${COOKIE}=${token}` } }));
     assert.equal(alone.result.status, 200, alone.result.text);
     assert.equal(alone.received[0].headers.cookie, undefined);
   });
@@ -205,7 +199,7 @@ describe("authorized requests are forwarded", () => {
     };
     try {
       const token = await mint();
-      const { result: moved, received } = await originRequestsDuring(() => send({ path: "/echo/moved", headers: bearer(token) }));
+      const { result: moved, received } = await gate.during(() => send({ path: "/echo/moved", headers: bearer(token) }));
       assert.equal(moved.status, 302);
       assert.equal(moved.headers.location, "/echo/elsewhere");
       assert.deepEqual(received.map((r) => r.url), ["/echo/moved"]);
@@ -228,7 +222,7 @@ describe("authorized requests are forwarded", () => {
       "X-Portcullis-Role": "superuser",
     };
     const token = await mint({ sub: "carol", scope: "orders:read", jti: "jti-spoof" });
-    const authed = await originRequestsDuring(() => send({ path: "/orders/5", headers: { ...spoofs, ...bearer(token) } }));
+    const authed = await gate.during(() => send({ path: "/orders/5", headers: { ...spoofs, ...bearer(token) } }));
     assert.equal(authed.result.status, 200, authed.result.text);
     const identity = identityHeaders(authed.received[0]);
     assert.equal(identity["x-portcullis-subject"], "carol");
@@ -243,7 +237,7 @@ describe("authorized requests are forwarded", () => {
       "x-portcullis-token-id",
     ]);
 
-    const anonymous = await originRequestsDuring(() => send({ path: "/health", headers: spoofs }));
+    const anonymous = await gate.during(() => send({ path: "/health", headers: spoofs }));
     assert.equal(anonymous.result.status, 200, anonymous.result.text);
     assert.deepEqual(identityHeaders(anonymous.received[0]), {});
   });
@@ -251,7 +245,7 @@ describe("authorized requests are forwarded", () => {
   test("a token minted by PyJWT with the same key passes", async () => {
     const now = nowS();
     const token = await mintWithPyJWT({ sub: "py-user", aud: AUDIENCE, iat: now, exp: now + 120, jti: "jti-py", scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/3", headers: bearer(token) }));
+    const { result: res, received } = await gate.during(() => send({ path: "/orders/3", headers: bearer(token) }));
     assert.equal(res.status, 200, res.text);
     assert.equal(received[0].headers["x-portcullis-subject"], "py-user");
     assert.equal(received[0].headers["x-portcullis-token-id"], "jti-py");
@@ -260,7 +254,7 @@ describe("authorized requests are forwarded", () => {
   test("tokens under either key of the ring pass (rotation)", async () => {
     for (const key of [KEYS.current, KEYS.next]) {
       const token = await mint({ sub: `user-of-${key.kid}`, scope: "orders:read" }, { key });
-      const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/1", headers: bearer(token) }));
+      const { result: res, received } = await gate.during(() => send({ path: "/orders/1", headers: bearer(token) }));
       assert.equal(res.status, 200, `${key.kid}: ${res.text}`);
       assert.equal(received[0].headers["x-portcullis-subject"], `user-of-${key.kid}`);
     }
@@ -275,7 +269,7 @@ describe("authorized requests are forwarded", () => {
     const token = await mint();
     gate.origin.respond = (_record, res) => res.writeHead(204).end(); // no 8 MiB echo back
     try {
-      const { result: res, received } = await originRequestsDuring(() =>
+      const { result: res, received } = await gate.during(() =>
         send({
           method: "POST",
           path: "/echo/upload",
@@ -321,7 +315,7 @@ describe("authorized requests are forwarded", () => {
 
 describe("refused requests", () => {
   test("no token: 401 with a bare Bearer challenge, origin not reached", async () => {
-    const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/1" }));
+    const { result: res, received } = await gate.during(() => send({ path: "/orders/1" }));
     assertProblem(res, { status: 401, type: "missing_token", challenge: `Bearer realm="${REALM}"` });
     assert.equal(received.length, 0);
   });
@@ -336,7 +330,7 @@ describe("refused requests", () => {
       ["audience_mismatch", await mint({ scope: "orders:read", aud: "another-api" })],
     ];
     for (const [reason, token] of cases) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/1", headers: bearer(token) }));
+      const { result: res, received } = await gate.during(() => send({ path: "/orders/1", headers: bearer(token) }));
       const problem = JSON.parse(res.text);
       assert.ok(problem.detail.length > 0, reason);
       assertProblem(res, {
@@ -351,7 +345,7 @@ describe("refused requests", () => {
 
   test("insufficient scope: 403 with error and the required scope", async () => {
     const token = await mint({ scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ method: "POST", path: "/orders/1", headers: bearer(token), body: "{}" }),
     );
     const problem = assertProblem(res, {
@@ -367,7 +361,7 @@ describe("refused requests", () => {
   test("a token in the query string is refused with 400 invalid_request, even beside a valid header", async () => {
     const token = await mint({ scope: "orders:read" });
     for (const query of [`access_token=${token}`, `a=1&access_token=${token}`, `ACCESS%5Ftoken=${token}`]) {
-      const { result: res, received } = await originRequestsDuring(() =>
+      const { result: res, received } = await gate.during(() =>
         send({ path: `/orders/1?${query}`, headers: bearer(token) }),
       );
       const problem = JSON.parse(res.text);
@@ -402,7 +396,7 @@ describe("refused requests", () => {
       { ...bearer(one), cookie: `${COOKIE}=${two}` },
       { cookie: `${COOKIE}=${one}; ${COOKIE}=${two}` },
     ]) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/1", headers }));
+      const { result: res, received } = await gate.during(() => send({ path: "/orders/1", headers }));
       const problem = JSON.parse(res.text);
       assertProblem(res, {
         status: 400,
@@ -437,7 +431,7 @@ describe("path tricks", () => {
 
   test("cannot reach a protected rule through a public one", async () => {
     for (const path of tricks) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path }));
+      const { result: res, received } = await gate.during(() => send({ path }));
       assertProblem(res, { status: 401, type: "missing_token", challenge: `Bearer realm="${REALM}"` });
       assert.equal(received.length, 0, `${path} reached the origin`);
     }
@@ -446,7 +440,7 @@ describe("path tricks", () => {
   test("with a token, the origin receives the normalized path", async () => {
     const token = await mint({ scope: "orders:read" });
     for (const path of tricks) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path: `${path}?q=1`, headers: bearer(token) }));
+      const { result: res, received } = await gate.during(() => send({ path: `${path}?q=1`, headers: bearer(token) }));
       assert.equal(res.status, 200, `${path}: ${res.text}`);
       assert.deepEqual(received.map((r) => r.url), ["/orders/1?q=1"], path);
     }
@@ -455,14 +449,14 @@ describe("path tricks", () => {
   test("encoded slashes, NULs and backslashes are 400 bad_path", async () => {
     const token = await mint({ scope: "orders:read" });
     for (const path of badPaths) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path, headers: bearer(token) }));
+      const { result: res, received } = await gate.during(() => send({ path, headers: bearer(token) }));
       assertProblem(res, { status: 400, type: "bad_path", challenge: undefined, secrets: [token] });
       assert.equal(received.length, 0, path);
     }
   });
 
   test("the public rule itself still works, without identity", async () => {
-    const { result: res, received } = await originRequestsDuring(() => send({ path: "/health" }));
+    const { result: res, received } = await gate.during(() => send({ path: "/health" }));
     assert.equal(res.status, 200);
     assert.equal(received[0].url, "/health");
     assert.deepEqual(identityHeaders(received[0]), {});
@@ -477,7 +471,7 @@ describe("CORS preflight", () => {
   });
 
   test("passes without a token where the rule allows preflight", async () => {
-    const { result: res, received } = await originRequestsDuring(() => send(preflight("/orders/1", "GET")));
+    const { result: res, received } = await gate.during(() => send(preflight("/orders/1", "GET")));
     assert.equal(res.status, 200, res.text);
     assert.equal(received.length, 1);
     assert.equal(received[0].method, "OPTIONS");
@@ -488,16 +482,16 @@ describe("CORS preflight", () => {
 
   test("is refused where the rule does not allow preflight", async () => {
     // The rule for GET /reports/* has no allow_preflight and no rule takes OPTIONS: 403.
-    const reports = await originRequestsDuring(() => send(preflight("/reports/1", "GET")));
+    const reports = await gate.during(() => send(preflight("/reports/1", "GET")));
     assertProblem(reports.result, { status: 403, type: "no_route", challenge: undefined });
     // `* /echo/**` takes OPTIONS but needs a token: 401.
-    const echo = await originRequestsDuring(() => send(preflight("/echo/x", "POST")));
+    const echo = await gate.during(() => send(preflight("/echo/x", "POST")));
     assertProblem(echo.result, { status: 401, type: "missing_token", challenge: `Bearer realm="${REALM}"` });
     // A method the preflight-allowing path does not take is no preflight pass either.
-    const del = await originRequestsDuring(() => send(preflight("/orders/1", "DELETE")));
+    const del = await gate.during(() => send(preflight("/orders/1", "DELETE")));
     assertProblem(del.result, { status: 403, type: "no_route", challenge: undefined });
     // OPTIONS without Access-Control-Request-Method is not a preflight.
-    const plain = await originRequestsDuring(() => send({ method: "OPTIONS", path: "/orders/1" }));
+    const plain = await gate.during(() => send({ method: "OPTIONS", path: "/orders/1" }));
     assertProblem(plain.result, { status: 403, type: "no_route", challenge: undefined });
     assert.equal(reports.received.length + echo.received.length + del.received.length + plain.received.length, 0);
   });

@@ -39,12 +39,6 @@ before(async () => {
 });
 after(() => gate?.stop());
 
-/** Runs `fn` and returns the origin requests it caused. */
-async function originRequestsDuring(fn) {
-  const start = gate.origin.requests.length;
-  const result = await fn();
-  return { result, received: gate.origin.requests.slice(start) };
-}
 
 describe("request headers the gate did not decide on stay behind (items 5, 6, 7)", () => {
   test("method-override headers never reach the origin, in any spelling", async () => {
@@ -56,7 +50,7 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
       "X-Original-Method": "DELETE",
     };
     const token = await mint();
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ method: "POST", path: "/echo/item", headers: { ...bearer(token), ...overrides }, body: "{}" }),
     );
     assert.equal(res.status, 200, res.text);
@@ -76,7 +70,7 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
       "X-Portcullis-Hop": "forged-hop",
     };
     const token = await mint({ sub: "carol", scope: "orders:read", jti: "jti-underscore" });
-    const authed = await originRequestsDuring(() => send({ path: "/orders/5", headers: { ...spoofs, ...bearer(token) } }));
+    const authed = await gate.during(() => send({ path: "/orders/5", headers: { ...spoofs, ...bearer(token) } }));
     assert.equal(authed.result.status, 200, authed.result.text);
     const [seen] = authed.received;
     const reserved = namesWhere(seen, (n) => n.startsWith("x-portcullis-")).sort();
@@ -93,7 +87,7 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
     assert.equal(seen.headers["x-portcullis-hop"], hopMarker("GET", `${gate.origin.url}/orders/5`));
     for (const forged of Object.values(spoofs)) assert.ok(!JSON.stringify(seen.headers).includes(forged), forged);
 
-    const anonymous = await originRequestsDuring(() => send({ path: "/health", headers: spoofs }));
+    const anonymous = await gate.during(() => send({ path: "/health", headers: spoofs }));
     assert.equal(anonymous.result.status, 200, anonymous.result.text);
     assert.deepEqual(namesWhere(anonymous.received[0], (n) => n.startsWith("x-portcullis-")), ["x-portcullis-hop"]);
   });
@@ -112,7 +106,7 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
       "True-Client-IP": "198.51.100.66",
     };
     const token = await mint({ scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ path: "/orders/7", headers: { ...claims, ...bearer(token) } }),
     );
     assert.equal(res.status, 200, res.text);
@@ -128,13 +122,13 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
     assert.equal(seen.headers["x-forwarded-for"], "127.0.0.1");
     assert.deepEqual(forwarding, ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]);
     // Without any claim from the client, the same three (or two) are set.
-    const plain = await originRequestsDuring(() => send({ path: "/health" }));
+    const plain = await gate.during(() => send({ path: "/health" }));
     assert.equal(plain.received[0].headers["x-forwarded-host"], host);
     assert.equal(plain.received[0].headers["x-forwarded-proto"], "http");
   });
 
   test("headers named in Connection are removed (RFC 9110 section 7.6.1)", async () => {
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({
         path: "/health",
         headers: { connection: "keep-alive, X-Hop-Secret, X-Forwarded-Host", "x-hop-secret": "for-the-gate-only", "x-kept": "1" },
@@ -150,14 +144,14 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
 
   test("a preflight whose Access-Control-Request-Method is named in Connection is no preflight", async () => {
     const headers = { origin: "https://app.example", "access-control-request-method": "GET" };
-    const hidden = await originRequestsDuring(() =>
+    const hidden = await gate.during(() =>
       send({ method: "OPTIONS", path: "/orders/1", headers: { ...headers, connection: "Access-Control-Request-Method" } }),
     );
     // The origin would get a plain OPTIONS, which no rule allows without a token.
     assert.equal(hidden.result.status, 403, hidden.result.text);
     assert.equal(JSON.parse(hidden.result.text).type, "urn:portcullis:problem:no_route");
     assert.equal(hidden.received.length, 0);
-    const plain = await originRequestsDuring(() => send({ method: "OPTIONS", path: "/orders/1", headers }));
+    const plain = await gate.during(() => send({ method: "OPTIONS", path: "/orders/1", headers }));
     assert.equal(plain.result.status, 200, plain.result.text);
   });
 });
@@ -165,7 +159,7 @@ describe("request headers the gate did not decide on stay behind (items 5, 6, 7)
 describe("identity headers carry the claim exactly (item 9)", () => {
   test("leading and trailing spaces survive, percent-encoded", async () => {
     const token = await mint({ sub: "  alice ", jti: " jti-spaces", scope: "orders:read " });
-    const { result: res, received } = await originRequestsDuring(() => send({ path: "/orders/1", headers: bearer(token) }));
+    const { result: res, received } = await gate.during(() => send({ path: "/orders/1", headers: bearer(token) }));
     assert.equal(res.status, 200, res.text);
     const h = received[0].headers;
     assert.equal(h["x-portcullis-subject"], "%20%20alice%20");
@@ -184,7 +178,7 @@ describe("identity headers carry the claim exactly (item 9)", () => {
 
   test("without sub, scope or jti the headers are absent and the assertion verifies without them", async () => {
     const token = await mint({ sub: undefined, jti: undefined });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ method: "POST", path: "/echo/anonymous-client", headers: bearer(token), body: "x" }),
     );
     assert.equal(res.status, 200, res.text);
@@ -208,7 +202,7 @@ describe("a CORS preflight goes on without a body (item 11)", () => {
   // a chunked one as it came.
   for (const framing of ["content-length", "chunked"]) {
     test(`the origin gets the preflight's headers but no body and no content headers (${framing})`, async () => {
-      const { result: res, received } = await originRequestsDuring(() =>
+      const { result: res, received } = await gate.during(() =>
         send({
           method: "OPTIONS",
           path: "/orders/1",
@@ -284,7 +278,7 @@ describe("responses to credentials are private (item 12)", () => {
   });
 
   test("the subrequest to the origin is sent with cache mode no-store", async () => {
-    const { received } = await originRequestsDuring(() => send({ path: "/health" }));
+    const { received } = await gate.during(() => send({ path: "/health" }));
     // workerd marks a `cache: "no-store"` subrequest for the origin (and Cloudflare's cache).
     assert.equal(received[0].headers["cache-control"], "no-cache");
     assert.equal(received[0].headers.pragma, "no-cache");
@@ -325,11 +319,11 @@ describe("a gate never forwards to itself in a loop (item 14)", () => {
 
   test("a client that sends the marker only gets its own request refused", async () => {
     const htu = `${gate.origin.url}/health`;
-    const forged = await originRequestsDuring(() => send({ path: "/health", headers: { "x-portcullis-hop": hopMarker("GET", htu) } }));
+    const forged = await gate.during(() => send({ path: "/health", headers: { "x-portcullis-hop": hopMarker("GET", htu) } }));
     assert.equal(forged.result.status, 508);
     assert.equal(forged.received.length, 0);
     // The marker of another request, or garbage, means nothing: forwarded, replaced by the gate's.
-    const other = await originRequestsDuring(() =>
+    const other = await gate.during(() =>
       send({ path: "/health", headers: { "x-portcullis-hop": `${hopMarker("GET", `${gate.origin.url}/elsewhere`)}, junk` } }),
     );
     assert.equal(other.result.status, 200);

@@ -19,12 +19,6 @@ before(async () => {
 });
 after(() => gate?.stop());
 
-/** Runs `fn` and returns its result and the origin requests it caused. */
-async function originRequestsDuring(fn) {
-  const before = gate.origin.requests.length;
-  const result = await fn();
-  return { result, received: gate.origin.requests.slice(before) };
-}
 
 /**
  * One HTTP/1.1 request written byte for byte on a socket: `headers` is a list of
@@ -98,7 +92,7 @@ describe("item 8: the token cookie in every Cookie field", () => {
   test("what the Worker sees of two Cookie lines: one field, joined with ', '", async () => {
     // The public route forwards the cookie header (minus the token cookie), so the origin
     // shows what the platform made of two lines. Pinned: the rest of this suite relies on it.
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       rawLines(gate.worker.url, { path: "/health", headers: [["Cookie", "a=1"], ["Cookie", "b=2"]] }),
     );
     assert.equal(res.status, 200, res.text);
@@ -107,7 +101,7 @@ describe("item 8: the token cookie in every Cookie field", () => {
 
   test("a token cookie in a second Cookie field authenticates and is stripped", async () => {
     const token = await mint({ scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       rawLines(gate.worker.url, {
         path: "/orders/1",
         headers: [["Cookie", "theme=dark"], ["Cookie", `${COOKIE}=${token}; lang=en`]],
@@ -126,7 +120,7 @@ describe("item 8: the token cookie in every Cookie field", () => {
       [["Cookie", `${COOKIE}=${token}`], ["Cookie", "theme=dark"]],
       [["Cookie", `theme=dark, ${COOKIE}=${token}`]],
     ]) {
-      const { result: res, received } = await originRequestsDuring(() => rawLines(gate.worker.url, { path: "/health", headers: lines }));
+      const { result: res, received } = await gate.during(() => rawLines(gate.worker.url, { path: "/health", headers: lines }));
       assert.equal(res.status, 200, res.text);
       assert.equal(received.length, 1);
       assert.equal(received[0].headers.cookie, "theme=dark");
@@ -143,7 +137,7 @@ describe("item 8: the token cookie in every Cookie field", () => {
       ["different, second field", [["Cookie", "theme=dark"], ["Cookie", `${COOKIE}=${other}`]]],
       ["different, joined by the client", [["Cookie", `theme=dark, ${COOKIE}=${other}`]]],
     ]) {
-      const { result: res, received } = await originRequestsDuring(() =>
+      const { result: res, received } = await gate.during(() =>
         rawLines(gate.worker.url, { path: "/orders/1", headers: [["Authorization", `Bearer ${token}`], ...lines] }),
       );
       assertProblem(res, 400, "conflicting_credentials", [token, other]);
@@ -154,7 +148,7 @@ describe("item 8: the token cookie in every Cookie field", () => {
   test("two different token cookies in two fields are 400 conflicting_credentials", async () => {
     const one = await mint({ scope: "orders:read" });
     const two = await mint({ scope: "orders:read" });
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       rawLines(gate.worker.url, { path: "/orders/1", headers: [["Cookie", `${COOKIE}=${one}`], ["Cookie", `${COOKIE}=${two}`]] }),
     );
     assertProblem(res, 400, "conflicting_credentials", [one, two]);
@@ -174,7 +168,7 @@ describe("item 10: dot segments with ';' parameters", () => {
   test("are 400 bad_path and never reach the origin", async () => {
     const token = await mint();
     for (const path of tricks) {
-      const { result: res, received } = await originRequestsDuring(() => send({ path, headers: bearer(token) }));
+      const { result: res, received } = await gate.during(() => send({ path, headers: bearer(token) }));
       assertProblem(res, 400, "bad_path", [token]);
       assert.equal(received.length, 0, `${path} reached the origin`);
     }
@@ -182,7 +176,7 @@ describe("item 10: dot segments with ';' parameters", () => {
 
   test("';' parameters on other segments still pass", async () => {
     const token = await mint();
-    const { result: res, received } = await originRequestsDuring(() => send({ path: "/echo/a;v=1/...;/b", headers: bearer(token) }));
+    const { result: res, received } = await gate.during(() => send({ path: "/echo/a;v=1/...;/b", headers: bearer(token) }));
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(received.map((r) => r.url), ["/echo/a;v=1/...;/b"]);
   });
@@ -214,7 +208,7 @@ describe("item 13: every spelling of access_token in the query string", () => {
         ["/health", {}],
         ["/orders/1", bearer(token)],
       ]) {
-        const { result: res, received } = await originRequestsDuring(() => send({ path: `${path}?${query}`, headers }));
+        const { result: res, received } = await gate.during(() => send({ path: `${path}?${query}`, headers }));
         assertProblem(res, 400, "token_in_query", [token]);
         assert.equal(received.length, 0, `${path}?${query.replace(token, "T")} reached the origin`);
       }
@@ -222,7 +216,7 @@ describe("item 13: every spelling of access_token in the query string", () => {
   });
 
   test("other parameters, and the name in a value, pass", async () => {
-    const { result: res, received } = await originRequestsDuring(() =>
+    const { result: res, received } = await gate.during(() =>
       send({ path: "/health?token=1&access=2;my_access_token=3&x=access_token&access-token=4" }),
     );
     assert.equal(res.status, 200, res.text);
