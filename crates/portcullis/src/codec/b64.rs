@@ -150,21 +150,26 @@ mod tests {
         }
     }
 
+    /// Every string of up to `max` symbols drawn from `symbols` (with repeats).
+    pub(super) fn strings_over(symbols: &[&str], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = all.clone();
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|p| symbols.iter().map(move |a| format!("{p}{a}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
     #[test]
     fn agrees_with_the_base64_crate_on_every_short_input() {
         // Every string of up to 3 symbols over a small alphabet that covers each class, and
         // longer ones built from them: same bytes, or an error exactly when the crate errs.
         let alphabet = ["A", "Q", "R", "w", "/", "=", " ", "?", "_", "-", "9"];
-        let mut inputs = vec![String::new()];
-        for _ in 0..3 {
-            let prev = inputs.clone();
-            for p in &prev {
-                for a in alphabet {
-                    inputs.push(format!("{p}{a}"));
-                }
-            }
-        }
-        for tail in inputs {
+        for tail in strings_over(&alphabet, 3) {
             for head in ["", "YWJj", "YWJjZGVm"] {
                 let text = format!("{head}{tail}");
                 let ours = decode(&text);
@@ -198,6 +203,7 @@ mod tests {
 mod against_the_old_decoder {
     use proptest::prelude::*;
 
+    use super::tests::strings_over;
     use super::{decode_to_slice, decoded_len, EncodingProblem};
 
     fn reference_decode(text: &str, out: &mut [u8]) -> Result<usize, EncodingProblem> {
@@ -301,16 +307,7 @@ mod against_the_old_decoder {
         let symbols = [
             "A", "Q", "R", "B", "w", "/", "+", "=", " ", "\n", "?", "_", "-", "9", "é",
         ];
-        let mut inputs = vec![String::new()];
-        for _ in 0..4 {
-            let prev = inputs.clone();
-            for p in &prev {
-                for a in symbols {
-                    inputs.push(format!("{p}{a}"));
-                }
-            }
-        }
-        for tail in inputs {
+        for tail in strings_over(&symbols, 4) {
             for head in ["", "YWJj", "YW=j"] {
                 let text = format!("{head}{tail}");
                 let (new, old) = both(&text);
