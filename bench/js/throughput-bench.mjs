@@ -26,7 +26,7 @@ const { values: opts } = parseArgs({
 const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Number(opts.connections);
 // portcullis-public: the same gate instance on a public route (no token check, no identity
 // headers or assertion): what the glue, logging and forwarding cost without verification.
-const ALL = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr", "portcullis-base"];
+const ALL = ["passthrough", "passthrough-log", "portcullis", "portcullis-public", "jose", "tsndr", "portcullis-base"];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
 const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base");
