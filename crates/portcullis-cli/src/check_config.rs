@@ -128,6 +128,7 @@ const PLAIN: [&str; 12] = [
     names::REVOCATION_REFRESH_S,
     names::REVOCATION_MAX_AGE_S,
     names::ORIGIN_TIMEOUT_MS,
+    names::AUDIT_ALLOWED_ONE_IN,
 ];
 
 fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
