@@ -29,16 +29,25 @@ const origin = await startOrigin();
 
 // Function -> bucket. Wasm frames have url "wasm://..."; the wasm-bindgen glue is build/index.js
 // (or the bench bundle); workerd's own APIs show as native frames of the builtin's name.
+// wasm-bindgen's imports are named __wbg_<js name>_<hash>, so a crossing is named by the API
+// it calls.
 function bucket(frame) {
   const { functionName: f, url } = frame;
-  if (url.startsWith("wasm://")) return "wasm (the Rust core and glue compiled)";
+  const wbg = /^__wbg_(.+)_[0-9a-f]{8,}$/.exec(f)?.[1];
+  const api = wbg ?? (url ? null : f);
   if (f === "(garbage collector)") return "GC";
   if (f === "(program)" || f === "(idle)" || f === "(root)") return f;
-  if (/^(log|warn|error|info)$/.test(f) && !url) return "console.log (native)";
-  if (f === "fetch" && !url) return "fetch (native)";
-  if (!url) return `native: ${f || "(anonymous)"}`;
-  if (/index\.js|shim|gate-workers/.test(url)) return "JS glue / worker JS";
-  return `js: ${url.split("/").pop()}`;
+  if (url.startsWith("wasm://") || /\.wasm/.test(url) || f.startsWith("js-to-wasm") || f === "wasm-to-js") return "wasm: the Rust code, and the calls in and out";
+  if (/^(log|warn|error|info)$/.test(api ?? "") || /internal_inspect|validators/.test(url)) return "console.log";
+  if (api === "fetch") return "fetch (subrequest)";
+  if (/^(setTimeout|clearTimeout|AbortController|signal|abort)$/.test(api ?? "")) return "origin timeout (timer, AbortController)";
+  if (/^(queueMicrotask|then|resolve|call|cb_unref)$/.test(api ?? "") || f.startsWith("__wbindgen_generic")) return "async glue (promises, microtasks, callbacks)";
+  if (/^(set|get|delete|keys|headers|Headers|join|from|next|append)$/.test(api ?? "")) return "headers (read, copy, plan, set)";
+  if (/^(Response|new_with_opt_readable_stream_and_init|body|status)$/.test(api ?? "")) return "response (private copy, status)";
+  if (api === "decode" || api === "encode" || api === "encodeInto") return "strings across the boundary (TextDecoder/Encoder)";
+  if (/^(Request|URL|url|method)$/.test(api ?? "")) return "request, URL";
+  if (!url) return `other native: ${f || "(anonymous)"}`;
+  return "other JS (worker module, glue)";
 }
 
 async function profile(name) {

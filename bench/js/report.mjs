@@ -2,7 +2,7 @@
 // Write BENCHMARKS.md and bench/results.json from the raw outputs of scripts/bench.sh
 // (bench/out/*.json). Every number in the report comes from those files.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -160,10 +160,36 @@ if (cpuProf) {
   L.push(`| bucket (µs/request, self time) | ${names.join(" | ")} |`, `|---|${names.map(() => "---:").join("|")}|`);
   for (const b of buckets) L.push(`| ${b} | ${names.map((n) => f(cpuProf.contenders[n].buckets[b] ?? 0)).join(" | ")} |`);
   L.push(`| **profiled total** | ${names.map((n) => `**${f(cpuProf.contenders[n].profiled_us_per_req, 1)}**`).join(" | ")} |`, "");
+  // Item by item: what the gate (allowed line off, so the inspector's console cost is out)
+  // spends over pass-through, per bucket.
+  const gate = cpuProf.contenders["portcullis-denials-only"] ?? cpuProf.contenders.portcullis, pass = cpuProf.contenders.passthrough;
+  if (gate && pass) {
+    const diff = buckets.map((b) => [b, (gate.buckets[b] ?? 0) - (pass.buckets[b] ?? 0)]).filter(([, d]) => Math.abs(d) >= 1).sort((x, y) => y[1] - x[1]);
+    const total = gate.profiled_us_per_req - pass.profiled_us_per_req;
+    L.push(`Item by item, what the gate (${cpuProf.contenders["portcullis-denials-only"] ? "portcullis-denials-only: the allowed line off, so the inspector's own console cost stays out" : "portcullis"}) spends over bare pass-through under the profiler, ${f(total, 0)} µs/request in all: ` +
+      diff.map(([b, d]) => `${b} ${d >= 0 ? "+" : ""}${f(d, 0)} (${f((100 * d) / total, 0)}%)`).join("; ") + ".", "");
+    L.push("What the buckets hold. *wasm*: all Rust code (verify, routing, path normalization, header plan, HMACs for the assertion and the loop marker, the audit line's JSON, allocation) plus the calls into and out of it; with names kept (PORTCULLIS_KEEP_WASM_NAMES=1) it splits into dozens of functions of a few µs each, the SHA-256 compression and the async executor being the largest, so no one piece of the core dominates. *origin timeout*: the AbortController, its signal and the setTimeout/clearTimeout pair per forwarded request. *async glue*: wasm-bindgen-futures' promise plumbing (queueMicrotask per wake, `then`, closures), paid once per await across the boundary. *headers*: reading the request head (method, URL, Authorization, Cookie, CF-Connecting-IP, CF-Ray), copying the incoming headers and applying the plan (deletes, X-Forwarded-*, the hop marker, four identity headers). *response*: the copy of a credentialed response that adds Cache-Control: private and Vary. *fetch*: workerd's subrequest, dearer than pass-through's because of its options (`redirect: manual`, `cache: no-store`, the signal) and more headers. *strings*: UTF-8 <-> JS string conversions at the boundary. *console.log*: the audit line (only in the rows that log).", "");
+  }
   const first = names[0];
   L.push(`The heaviest functions of ${first} (self µs/request):`, "", "| function | µs/request |", "|---|---:|");
   for (const [fn, us] of Object.entries(cpuProf.contenders[first].top).slice(0, 15)) L.push(`| \`${fn.replace(/\|/g, "\\|")}\` | ${f(us)} |`);
   L.push("");
+}
+
+// One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
+// where result is throughput-bench.mjs's output): builds that were never shipped, each with
+// one part changed, measured side by side with the shipped code in one run.
+const abDir = join(ROOT, "bench", "ab");
+const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) })) : [];
+if (abs.length) {
+  L.push("## 3b. The latency tail, and the A/B runs behind the changes", "");
+  L.push("Each table is one run of bench/js/throughput-bench.mjs with extra builds as contenders (`PORTCULLIS_BASE_BUILD`, `PORTCULLIS_VARIANTS=name=dir,...`), all alternated; the raw output is the file named. These are not rerun by `make bench` (the variant builds are not kept); the p99 and p99.9 columns of section 3 are what `make bench` keeps measuring, so a stall that comes back shows there and in the p99 goals.", "");
+  for (const ab of abs) {
+    L.push(`**${ab.title}** (bench/ab/${ab.file}; \`${ab.command}\`)`, "");
+    L.push("| contender | what it is | vs pass-through-with-log | workerd CPU µs/req | CPU over pass-through-with-log | p99 ms | p99.9 ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|");
+    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${f(c.rps_vs_passthrough_log)}x | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
+    L.push("", ab.reading, "");
+  }
 }
 
 if (size.wasm) {
