@@ -14,7 +14,8 @@ const read = (f) => (existsSync(join(OUT, f)) ? JSON.parse(readFileSync(join(OUT
 const text = (f) => (existsSync(join(OUT, f)) ? readFileSync(join(OUT, f), "utf8").trim() : "");
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim(); } catch (e) { return String(e.stdout || e.stderr || "").trim(); } };
 const npmVersion = (name, dir = ROOT) => { try { return JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")).version; } catch { return "?"; } };
-const lockVersion = (lock, name) => new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(readFileSync(join(ROOT, lock), "utf8"))?.[1] ?? "?";
+// The bench crates are workspace members now: their versions are in the root Cargo.lock.
+const lockVersion = (lock, name) => new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(readFileSync(join(ROOT, existsSync(join(ROOT, lock)) ? lock : "Cargo.lock"), "utf8"))?.[1] ?? "?";
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? "n/a" : Number(x).toFixed(d));
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok ? "**met**" : "**missed**");
