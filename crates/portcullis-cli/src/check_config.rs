@@ -115,7 +115,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 12] = [
+const PLAIN: [&str; 13] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
