@@ -31,7 +31,7 @@ impl AuditPolicy {
     pub fn records_allowed(&self, seq: u64) -> bool {
         match self.allowed_one_in {
             0 => false,
-            n => seq % n == 0,
+            n => seq.is_multiple_of(n),
         }
     }
 }
