@@ -70,6 +70,12 @@ step "throughput through workerd (wrk), startup, KV reads"
 if quick; then node bench/js/throughput-bench.mjs --rounds 1 --seconds 3 --connections 4 --startup-runs 1 > "$out/throughput.json"
 else node bench/js/throughput-bench.mjs --rounds 3 --seconds 10 --connections 4 --startup-runs 3 > "$out/throughput.json"; fi
 
+step "where the gate's CPU goes: V8 CPU profile of workerd through the inspector"
+# The inspector makes console.log dearer (messages go to the attached client), so the gate is
+# profiled with and without its allowed-request line, next to the two pass-throughs.
+if quick; then psec=3; else psec=8; fi
+node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds "$psec" > "$out/cpu-profile.json"
+
 step "revocation freshness"
 runs=5; quick && runs=2
 if [ -f scripts/freshness.mjs ]; then

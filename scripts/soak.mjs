@@ -3,6 +3,7 @@
 //
 //   make soak                          (builds first; SOAK_SECONDS=60 by default)
 //   SOAK_SECONDS=120 SOAK_CONCURRENCY=6 node scripts/soak.mjs
+//   SOAK_BASELINE=passthrough node scripts/soak.mjs   (the same load on a JS pass-through)
 //
 // Traffic classes, each with the decision it must get: valid (200 from the origin), expired,
 // tampered, revoked, wrong scope, garbage credentials, no token, an oversized (~16 KiB)
@@ -27,6 +28,19 @@ import { Miniflare } from "miniflare";
 import { ENTRY, compatibilityDate } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+// SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
+// pass-through Worker (forwards everything, one console.log line per request like the gate's
+// audit line) instead of the gate, decisions not checked: whether workerd's memory grows the
+// same way without the gate.
+const BASELINE = process.env.SOAK_BASELINE === "passthrough";
+const PASSTHROUGH = `export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const response = await fetch(new Request(env.ORIGIN_URL + url.pathname + url.search, request));
+    console.log(JSON.stringify({ event: "gate", time_ms: Date.now(), method: request.method, path: url.pathname, decision: "allow", status: response.status }));
+    return response;
+  },
+};`;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 4);
 const REFRESH_S = 1;
 const MAX_AGE_S = 2;
@@ -332,11 +346,15 @@ async function main() {
       {
         name: "portcullis",
         modules: true,
-        scriptPath: ENTRY,
-        modulesRules: [
-          { type: "ESModule", include: ["**/*.js"] },
-          { type: "CompiledWasm", include: ["**/*.wasm"] },
-        ],
+        ...(BASELINE
+          ? { script: PASSTHROUGH }
+          : {
+              scriptPath: ENTRY,
+              modulesRules: [
+                { type: "ESModule", include: ["**/*.js"] },
+                { type: "CompiledWasm", include: ["**/*.wasm"] },
+              ],
+            }),
         compatibilityDate: compatibilityDate(),
         bindings: {
           PORTCULLIS_KEYS: KEYS,
@@ -375,7 +393,7 @@ async function main() {
   adminToken = token("portcullis:admin");
   revokedToken = token("orders:read");
   const revokedJti = JSON.parse(Buffer.from(revokedToken.split(".")[1], "base64url")).jti;
-  const rev = await fetch(new URL("/_portcullis/revocations", base), {
+  const rev = BASELINE ? new Response("") : await fetch(new URL("/_portcullis/revocations", base), {
     method: "POST",
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({ jti: revokedJti }),
@@ -466,6 +484,7 @@ async function main() {
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     const ph = (byPhase[phase.name] ??= {});
     ph[status] = (ph[status] ?? 0) + 1;
+    if (BASELINE) return;
     if (!ok.has(status)) wrong.push(`${phase.name} ${cls} #${n}: got ${status} ${detail}, want ${[...ok].join("|")}`);
     if (status >= 500 && !phase.kv && !phase.origin && !endPhase.kv && !endPhase.origin && !inGrace) gate5xxOutsideFaults++;
   }
@@ -483,9 +502,11 @@ async function main() {
   if (origin.mode === "down") await startOriginServer(origin.port);
 
   // The admin API still answers and the revocation is still listed afterwards.
-  const list = await fetch(new URL("/_portcullis/revocations", base), { headers: { authorization: `Bearer ${adminToken}` } });
-  const listed = await list.text();
-  if (list.status !== 200 || !listed.includes(revokedJti)) wrong.push(`revocation list after soak: ${list.status}`);
+  if (!BASELINE) {
+    const list = await fetch(new URL("/_portcullis/revocations", base), { headers: { authorization: `Bearer ${adminToken}` } });
+    const listed = await list.text();
+    if (list.status !== 200 || !listed.includes(revokedJti)) wrong.push(`revocation list after soak: ${list.status}`);
+  }
 
   await mf.dispose();
   await originDown();
@@ -506,7 +527,8 @@ async function main() {
   console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
   for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);
   for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
-  const failed = wrong.length > 0 || origin.violations.length > 0 || gate5xxOutsideFaults > 0 || !pids.length;
+  if (BASELINE) console.log("baseline: a JavaScript pass-through, not the gate; decisions and assertions not checked");
+  const failed = BASELINE ? !pids.length : wrong.length > 0 || origin.violations.length > 0 || gate5xxOutsideFaults > 0 || !pids.length;
   console.log(failed ? "soak: FAILED" : "soak: ok");
   process.exit(failed ? 1 : 0);
 }

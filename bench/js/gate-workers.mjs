@@ -1,5 +1,7 @@
 // The JS contenders for the throughput run, one bundle, chosen by env.MODE:
 //   passthrough  forward every request to ORIGIN_URL (the limit: no auth at all)
+//   passthrough-log  the same, plus the audit line the gate writes for an allowed request
+//                (same fields, same length, one console.log): what logging costs the platform
 //   jose         Bearer token -> jose jwtVerify -> KV get of the jti -> forward
 //   tsndr        the same with @tsndr/cloudflare-worker-jwt (iss/aud checked by hand)
 // GET /_bench/stats answers { requests, kv_reads } counted in this isolate.
@@ -46,6 +48,15 @@ export default {
     if (url.pathname === "/_bench/stats") return Response.json(counts);
     counts.requests++;
     if (env.MODE === "passthrough") return forward(request, env);
+    if (env.MODE === "passthrough-log") {
+      const response = await forward(request, env);
+      console.log(JSON.stringify({
+        event: "gate", time_ms: Date.now(), client_ip: request.headers.get("cf-connecting-ip"), ray: request.headers.get("cf-ray"),
+        method: request.method, path: url.pathname, rule: 1, decision: "allow", reason: "authorized", status: response.status,
+        sub: "user-1234", jti: "0f8fad5b-d9cb-469f-a165-70867728950e", kid: "bench-1",
+      }));
+      return response;
+    }
     const m = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "");
     if (!m) return unauthorized("missing token");
     const claims = await claimsOf(env, m[1]);

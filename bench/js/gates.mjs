@@ -38,10 +38,12 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
     // but the lines don't mix with the bench's JSON.
     handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
     modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
-  if (name === "portcullis" || name === "portcullis-base") {
+  if (name === "portcullis" || name === "portcullis-base" || name === "portcullis-denials-only" || name.startsWith("v-")) {
     // portcullis-base: another build of the gate (PORTCULLIS_BASE_BUILD, a copy of an earlier
-    // build/) to A/B a change in one run.
-    const dir = name === "portcullis-base" ? process.env.PORTCULLIS_BASE_BUILD : join(ROOT, "build");
+    // build/) to A/B a change in one run; v-<name>: a build from PORTCULLIS_VARIANTS
+    // ("name=dir,..."); portcullis-denials-only: this build, allowed requests not logged.
+    const variant = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").map((v) => v.split("=")).find(([v]) => `v-${v}` === name);
+    const dir = name === "portcullis-base" ? process.env.PORTCULLIS_BASE_BUILD : variant ? variant[1] : join(ROOT, "build");
     if (!dir) throw new Error("portcullis-base needs PORTCULLIS_BASE_BUILD (a copy of an earlier build/)");
     return {
       ...common,
@@ -56,6 +58,7 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
         PORTCULLIS_MAX_TTL_S: String(MAX_TTL),
         PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
         PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
+        ...(name === "portcullis-denials-only" ? { PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0" } : {}),
       },
     };
   }

@@ -26,10 +26,15 @@ const { values: opts } = parseArgs({
 const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Number(opts.connections);
 // portcullis-public: the same gate instance on a public route (no token check, no identity
 // headers or assertion): what the glue, logging and forwarding cost without verification.
-const ALL = ["passthrough", "portcullis", "portcullis-public", "jose", "tsndr", "portcullis-base"];
+// portcullis-denials-only: another instance of the same build with
+// PORTCULLIS_AUDIT_ALLOWED_ONE_IN=0 (denials and security events only): what the allowed
+// requests' audit lines cost. PORTCULLIS_VARIANTS="name=dir,..." adds builds (v-name), each
+// its own instance with the gate's config, for differential profiles (one part disabled).
+const VARIANTS = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").filter(Boolean).map((v) => `v-${v.split("=")[0]}`);
+const ALL = ["passthrough", "passthrough-log", "portcullis", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", ...VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
-const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base");
+const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base" && !n.startsWith("v-"));
 // portcullis-public needs the gate's instance (it shares it).
 const STARTED = ALL.filter((n) => n !== "portcullis-public" && (NAMES.includes(n) || (n === "portcullis" && NAMES.includes("portcullis-public"))));
 const PATH = { "portcullis-public": "/health" };
@@ -41,7 +46,8 @@ const origin = await startOrigin();
 // wrk runs as a child process, asynchronously: the origin lives in this process's event loop.
 // wrk's --latency output: "Requests/sec: N", percentile lines "50%  1.23ms", non-2xx count.
 async function wrk(url, path = "/orders/1") {
-  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
+  const lua = new URL("./latency.lua", import.meta.url).pathname;
+  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-s", lua, "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
   const ms = (p) => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
     return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
@@ -50,7 +56,9 @@ async function wrk(url, path = "/orders/1") {
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors:.*/.exec(out)?.[0] ?? null;
-  return { rps, p50_ms: ms(50), p99_ms: ms(99), requests, non_2xx: bad, socket_errors: errors };
+  const tail = /TAIL p50=(\d+) p99=(\d+) p999=(\d+) max=(\d+)/.exec(out);
+  const tailMs = (i) => (tail ? Number(tail[i]) / 1000 : NaN);
+  return { rps, p50_ms: ms(50), p99_ms: ms(99), p999_ms: tailMs(3), max_ms: tailMs(4), requests, non_2xx: bad, socket_errors: errors };
 }
 
 // The workerd processes this process spawned, and their CPU time (user + system, clock
@@ -104,7 +112,7 @@ try {
   // (reset by reading the counters after warm-up)
   const before = {};
   const stats = async (n) => {
-    if (n === "portcullis" || n === "portcullis-base") {
+    if (n === "portcullis" || n === "portcullis-base" || n === "portcullis-denials-only" || n.startsWith("v-")) {
       const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
       if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
       return { kv_reads: (await res.json()).kv.reads };
@@ -127,19 +135,27 @@ try {
   const after = {};
   for (const n of STARTED) after[n] = await stats(n);
   const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
+  const pass = runs.passthrough;
   for (const n of NAMES) {
     // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
-    const gate = n.startsWith("portcullis");
+    const gate = n === "portcullis" || n === "portcullis-public";
     const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
     const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
-    const pass = runs.passthrough;
     result.contenders[n] = {
       rps_median: round(median(runs[n].map((w) => w.rps)), 0),
       p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
       p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
+      p999_ms_median: round(median(runs[n].map((w) => w.p999_ms))),
+      max_ms_max: round(Math.max(...runs[n].map((w) => w.max_ms))),
+      // p99 as a ratio to pass-through's in the same round, then the median.
+      p99_vs_passthrough: round(median(runs[n].map((w, i) => w.p99_ms / pass[i].p99_ms))),
       // Ratios within a round (the two ran back to back), then the median.
       rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
       workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
+      // CPU added over pass-through-with-log in the same round, then the median.
+      cpu_us_over_passthrough_log: runs["passthrough-log"]
+        ? round(median(runs[n].map((w, i) => w.workerd_cpu_us_per_req - runs["passthrough-log"][i].workerd_cpu_us_per_req)), 1) : null,
+      rps_vs_passthrough_log: runs["passthrough-log"] ? round(median(runs[n].map((w, i) => w.rps / runs["passthrough-log"][i].rps))) : null,
       requests: total(n),
       kv_reads: n === "passthrough" ? 0 : reads,
       kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),

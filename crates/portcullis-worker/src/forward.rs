@@ -9,8 +9,9 @@
 //! is handed back untouched, except that a response to a credential-authorized request is
 //! re-wrapped (headers copied, body still streamed) when its caching headers need marking.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use worker::wasm_bindgen::JsCast;
@@ -28,6 +29,8 @@ pub(crate) struct Incoming<'a> {
     pub headers: &'a Headers,
     pub method: &'a str,
     pub cookie: Option<&'a str>,
+    /// `CF-Connecting-IP`, as the audit context already read it.
+    pub client_ip: Option<&'a str>,
     /// `scheme://authority` of the request URL.
     pub own_origin: &'a str,
     /// False for a CORS preflight: the origin gets no body.
@@ -47,13 +50,16 @@ fn outbound_headers(
         Headers::new_with_headers(incoming.headers).map_err(|_| Denial::OriginUnreachable)?;
     // All names in one crossing (header names cannot hold a newline).
     let names: String = js_sys::Array::from(&headers.keys()).join("\n").into();
-    let connection = headers.get("connection").ok().flatten();
-    let client_ip = headers.get("cf-connecting-ip").ok().flatten();
+    // Connection is read only when the request has one (header names come lower case).
+    let connection = match names.split('\n').any(|n| n == "connection") {
+        true => headers.get("connection").ok().flatten(),
+        false => None,
+    };
     let plan = forwarding::outbound_headers(
         names.split('\n').filter(|n| !n.is_empty()),
         &Inbound {
             connection: connection.as_deref(),
-            client_ip: client_ip.as_deref(),
+            client_ip: incoming.client_ip,
             own_origin: incoming.own_origin,
             with_body: incoming.with_body,
             hop,
@@ -116,30 +122,33 @@ pub(crate) async fn forward(
     }
 
     // The timeout covers the wait for the response head; a body then streams at its own pace.
+    // The timer races the fetch and is dropped (clearTimeout) the moment the head arrives:
+    // a timer left pending per forwarded request would keep ORIGIN_TIMEOUT worth of them
+    // alive under load (the latency tail, BENCHMARKS.md section 3).
     let controller = web_sys::AbortController::new().map_err(|_| Denial::OriginUnreachable)?;
-    let signal = controller.signal();
-    init.set_signal(Some(&signal));
-    let answered = Rc::new(Cell::new(false));
-    let timed_out = Rc::new(Cell::new(false));
-    {
-        let (answered, timed_out) = (answered.clone(), timed_out.clone());
-        let wait = Duration::from_millis(config.origin_timeout_ms);
-        wasm_bindgen_futures::spawn_local(async move {
-            Delay::from(wait).await;
-            if !answered.get() {
-                timed_out.set(true);
-                controller.abort();
-            }
-        });
-    }
+    init.set_signal(Some(&controller.signal()));
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let result =
-        wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(&target, &init)).await;
-    answered.set(true);
+    let mut fetch =
+        wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(&target, &init));
+    let mut timer = Delay::from(Duration::from_millis(config.origin_timeout_ms));
+    let result = std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = Pin::new(&mut fetch).poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        Pin::new(&mut timer).poll(cx).map(|()| None)
+    })
+    .await;
+    drop(timer);
+    let result = match result {
+        Some(result) => result,
+        None => {
+            controller.abort();
+            return Err(Denial::OriginTimeout);
+        }
+    };
     match result.map(|r| r.dyn_into::<web_sys::Response>()) {
         Ok(Ok(response)) if incoming.credential_headers.is_empty() => Ok(response),
         Ok(Ok(response)) => mark_private(response, &incoming.credential_headers),
-        _ if timed_out.get() => Err(Denial::OriginTimeout),
         _ => Err(Denial::OriginUnreachable),
     }
 }

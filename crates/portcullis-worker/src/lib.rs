@@ -27,6 +27,8 @@ mod revocations;
 thread_local! {
     // Settings cannot change under a running isolate, so they are read and checked once.
     static CONFIG: RefCell<Option<Rc<Result<GateConfig, ConfigError>>>> = const { RefCell::new(None) };
+    // Allowed requests this isolate has answered: the sequence the audit policy samples.
+    static ALLOWED_SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// A setting as JSON: strings as strings, structured vars as what they are.
@@ -118,13 +120,19 @@ impl AuditContext {
         web_sys::console::log_1(&JsValue::from_str(&record.to_line()));
     }
 
+    /// An allowed request's line, when the core's audit policy asks for it.
     fn allow(
         &self,
+        policy: &portcullis::config::AuditPolicy,
         reason: &'static str,
         status: u16,
         rule: Option<usize>,
         who: Option<&Principal>,
     ) {
+        let seq = ALLOWED_SEQ.with(|s| s.replace(s.get().wrapping_add(1)));
+        if !policy.records_allowed(seq) {
+            return;
+        }
         Self::write(&AuditRecord::allow(
             "gate",
             &self.request(),
@@ -154,8 +162,10 @@ impl AuditContext {
 // it becomes Denial::Internal, a problem document and an audit line like any refusal.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
-    let mut audit = AuditContext::of(&req.headers(), req.method());
-    match gate(req, &env, &ctx, &mut audit).await {
+    // The headers object and the method are read once and shared by the audit and the gate.
+    let headers = req.headers();
+    let mut audit = AuditContext::of(&headers, req.method());
+    match gate(req, headers, &env, &ctx, &mut audit).await {
         Ok(response) => Ok(response),
         Err(e) => {
             let realm = match load_config(&env).as_ref() {
@@ -171,12 +181,12 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 /// One request to the gate: admin API, or route, authorize and forward.
 async fn gate(
     req: web_sys::Request,
+    headers: web_sys::Headers,
     env: &Env,
     ctx: &Context,
     audit: &mut AuditContext,
 ) -> worker::Result<web_sys::Response> {
-    let headers = req.headers();
-    let method = req.method();
+    let method = audit.method.clone();
     let config = load_config(env);
     let config = match config.as_ref() {
         Ok(c) => c,
@@ -291,6 +301,7 @@ async fn gate(
         headers: &headers,
         method: &method,
         cookie: cookie.as_deref(),
+        client_ip: audit.client_ip.as_deref(),
         own_origin,
         with_body: routed.access != Admission::Preflight,
         credential_headers,
@@ -305,7 +316,13 @@ async fn gate(
     });
     match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
         Ok(response) => {
-            audit.allow(reason, response.status(), rule, principal.as_ref());
+            audit.allow(
+                &config.audit,
+                reason,
+                response.status(),
+                rule,
+                principal.as_ref(),
+            );
             Ok(response)
         }
         Err(denial) => audit.deny(&config.realm, rule, denial),

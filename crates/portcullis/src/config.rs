@@ -14,6 +14,7 @@ use core::fmt;
 use serde_json::Value;
 
 use crate::codec::json::JsonProblem;
+pub use crate::http::audit::AuditPolicy;
 use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
@@ -49,6 +50,9 @@ pub mod names {
     pub const REVOCATION_MAX_AGE_S: &str = "PORTCULLIS_REVOCATION_MAX_AGE_S";
     /// Var: how long to wait for the origin, milliseconds.
     pub const ORIGIN_TIMEOUT_MS: &str = "PORTCULLIS_ORIGIN_TIMEOUT_MS";
+    /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
+    /// and security events are always recorded.
+    pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
 }
 
 /// Defaults for the optional settings.
@@ -61,6 +65,9 @@ pub mod defaults {
     pub const REVOCATION_MAX_AGE_S: u64 = 300;
     /// Thirty seconds for the origin to start answering.
     pub const ORIGIN_TIMEOUT_MS: u64 = 30_000;
+    /// Every allowed request gets its audit line (the complete trail, as before the
+    /// setting existed; BENCHMARKS.md measures what it costs).
+    pub const AUDIT_ALLOWED_ONE_IN: u64 = 1;
     /// The admin API and console live under this prefix.
     pub const ADMIN_PREFIX: &str = "/_portcullis";
     /// The realm named in challenges.
@@ -240,6 +247,8 @@ pub struct GateConfig {
     pub revocation: RevocationSettings,
     /// Origin timeout in milliseconds.
     pub origin_timeout_ms: u64,
+    /// Which decisions get an audit line.
+    pub audit: AuditPolicy,
 }
 
 /// A setting as the loader sees it: JSON text (a secret, a string var, a `.dev.vars` line), a
@@ -417,6 +426,15 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         1..=600_000,
     )?;
 
+    let audit = AuditPolicy {
+        allowed_one_in: seconds_setting(
+            &get,
+            AUDIT_ALLOWED_ONE_IN,
+            defaults::AUDIT_ALLOWED_ONE_IN,
+            0..=1_000_000,
+        )?,
+    };
+
     Ok(GateConfig {
         keyring,
         verify,
@@ -431,6 +449,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
             max_age_s,
         },
         origin_timeout_ms,
+        audit,
     })
 }
 

@@ -5,6 +5,37 @@ use serde::Serialize;
 
 use crate::http::{Denial, Principal};
 
+/// Which decisions get an audit line (`PORTCULLIS_AUDIT_ALLOWED_ONE_IN`).
+///
+/// Every denial, every admin action and every security event (a loop, a revocation check
+/// that failed open, a runtime error) is always recorded: no setting drops them. What can be
+/// thinned is the trail of allowed requests, which on a busy route is nearly all of the log
+/// and, in workerd, most of the gate's CPU (one `console.log` per request; BENCHMARKS.md
+/// section 3 measures it). The default keeps every allowed line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPolicy {
+    /// One allowed request in this many gets a line: 1 every one, 0 none.
+    pub allowed_one_in: u64,
+}
+
+impl Default for AuditPolicy {
+    fn default() -> AuditPolicy {
+        AuditPolicy { allowed_one_in: 1 }
+    }
+}
+
+impl AuditPolicy {
+    /// Whether the allowed request numbered `seq` (counted from 0 by the isolate) gets its
+    /// line. Deterministic, so a sampled trail is a predictable fraction, and the first
+    /// allowed request of an isolate is always recorded.
+    pub fn records_allowed(&self, seq: u64) -> bool {
+        match self.allowed_one_in {
+            0 => false,
+            n => seq.is_multiple_of(n),
+        }
+    }
+}
+
 /// What the audit log knows of a request before any decision: taken from the platform by
 /// the Worker, passed in, so the records themselves are built here.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,6 +156,17 @@ impl<'a> AuditRecord<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_policy_records_every_allowed_request_by_default_and_samples_when_asked() {
+        let every = AuditPolicy::default();
+        assert!((0..5).all(|seq| every.records_allowed(seq)));
+        let one_in_4 = AuditPolicy { allowed_one_in: 4 };
+        let kept: Vec<u64> = (0..10).filter(|&s| one_in_4.records_allowed(s)).collect();
+        assert_eq!(kept, [0, 4, 8]);
+        let none = AuditPolicy { allowed_one_in: 0 };
+        assert!((0..5).all(|seq| !none.records_allowed(seq)));
+    }
     use crate::revocation::RevokedBy;
     use serde_json::json;
 
