@@ -15,7 +15,14 @@ const text = (f) => (existsSync(join(OUT, f)) ? readFileSync(join(OUT, f), "utf8
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim(); } catch (e) { return String(e.stdout || e.stderr || "").trim(); } };
 const npmVersion = (name, dir = ROOT) => { try { return JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")).version; } catch { return "?"; } };
 // The bench crates are workspace members now: their versions are in the root Cargo.lock.
-const lockVersion = (lock, name) => new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(readFileSync(join(ROOT, existsSync(join(ROOT, lock)) ? lock : "Cargo.lock"), "utf8"))?.[1] ?? "?";
+// A crate can be in the lock file twice (hmac 0.12 for jwt-simple, 0.13 for the core): the
+// newest is the one the core uses.
+const lockVersion = (lock, name) => {
+  const text = readFileSync(join(ROOT, existsSync(join(ROOT, lock)) ? lock : "Cargo.lock"), "utf8");
+  const found = [...text.matchAll(new RegExp(`name = "${name}"\\nversion = "([^"]+)"`, "g"))].map((m) => m[1]);
+  const key = (v) => v.split(/[.-]/).map((p) => p.padStart(8, "0")).join(".");
+  return found.sort((a, b) => (key(a) < key(b) ? -1 : 1)).at(-1) ?? "?";
+};
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? "n/a" : Number(x).toFixed(d));
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok ? "**met**" : "**missed**");
