@@ -4,16 +4,9 @@
 // Tokens here are signed by hand (node:crypto), byte for byte, so a test can leave out the
 // header's `kid`, use a fractional `iat`, or put any text in `sub` and `jti`.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { ROOT } from "./harness.mjs";
-import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate, waitFor } from "./revocation-fixtures.mjs";
-
-const run = promisify(execFile);
+import { ADMIN_SCOPE, hsKey, nowS, portcullisCli, problemOf, startGate, waitFor } from "./revocation-fixtures.mjs";
 
 const b64url = (text) => Buffer.from(text).toString("base64url");
 
@@ -58,13 +51,18 @@ function auditLines(gate) {
 
 const entryKeys = async (kv) => (await kv.list({ prefix: "rev/" })).keys.map((k) => k.name);
 
+/** A gate whose ring is one key, k1: its tokens may leave out `kid`. */
+async function startOneKeyGate() {
+  const k1 = hsKey("k1");
+  return { k1, gate: await startGate({ extra: { PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }) } }) };
+}
+
 describe("item 1: a key revocation applies to the key that verified the token", () => {
   // A one-key ring: tokens may leave out `kid`, and are verified by k1 all the same.
   let gate;
   let k1;
   before(async () => {
-    k1 = hsKey("k1");
-    gate = await startGate({ extra: { PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }) } });
+    ({ k1, gate } = await startOneKeyGate());
   });
   after(() => gate?.dispose());
 
@@ -94,8 +92,7 @@ describe("item 1: a key revocation from another isolate (KV entry + cron) covers
   let gate;
   let k1;
   before(async () => {
-    k1 = hsKey("k1");
-    gate = await startGate({ extra: { PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }) } });
+    ({ k1, gate } = await startOneKeyGate());
   });
   after(() => gate?.dispose());
 
@@ -215,25 +212,15 @@ describe("items 2-4 on a two-key ring (k1 signs, k2 verifies)", () => {
 
 describe("item 4 through the CLI: portcullis revoke --kid [--confirm]", () => {
   let gate;
-  let bin;
+  let runCli;
   before(async () => {
-    bin = process.env.PORTCULLIS_BIN;
-    if (!bin) {
-      bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "portcullis");
-      await run("cargo", ["build", "--quiet", "--bin", "portcullis"], { cwd: ROOT });
-    }
-    assert.ok(existsSync(bin), `${bin} missing`);
+    runCli = await portcullisCli();
     gate = await startGate();
   });
   after(() => gate?.dispose());
 
   const cli = (args) =>
-    run(bin, [...args, "--endpoint", gate.worker.url], {
-      env: { PATH: process.env.PATH, PORTCULLIS_ADMIN_TOKEN: gate.adminToken },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (e) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
+    runCli([...args, "--endpoint", gate.worker.url], { PORTCULLIS_ADMIN_TOKEN: gate.adminToken });
 
   test("a typo'd kid and the signing key are refused; --confirm revokes the signing key", async () => {
     let out = await cli(["revoke", "--kid", "k9"]);

@@ -12,9 +12,33 @@
 //   await gate.admin("POST", "/revocations", { jti: "t1" });
 //   gate.kvCalls;                                   // { get, put, list, delete, getWithMetadata }
 //   await gate.dispose();
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { SignJWT } from "jose";
-import { startOrigin, startWorker } from "./harness.mjs";
+import { ROOT, startOrigin, startWorker } from "./harness.mjs";
+
+const run = promisify(execFile);
+
+/**
+ * The `portcullis` CLI: PORTCULLIS_BIN, or the debug build (built here first). Returns
+ * `(args, env) => Promise<{ code, stdout, stderr }>`; the child sees only PATH and `env`.
+ */
+export async function portcullisCli() {
+  let bin = process.env.PORTCULLIS_BIN;
+  if (!bin) {
+    bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "portcullis");
+    await run("cargo", ["build", "--quiet", "--bin", "portcullis"], { cwd: ROOT });
+  }
+  if (!existsSync(bin)) throw new Error(`${bin} missing`);
+  return (args, env = {}) =>
+    run(bin, args, { env: { PATH: process.env.PATH, ...env } }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+}
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 

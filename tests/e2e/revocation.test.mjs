@@ -1,15 +1,9 @@
 // Revocation end to end: the real build in workerd (Miniflare), a real recording origin, the
 // admin API, the cron rebuild, a failing KV, the hot path's KV cost, and the CLI.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { ROOT, vectors } from "./harness.mjs";
-import { nowS, problemOf, putJtiEntry, startGate, waitFor } from "./revocation-fixtures.mjs";
-
-const run = promisify(execFile);
+import { vectors } from "./harness.mjs";
+import { nowS, portcullisCli, problemOf, putJtiEntry, startGate, waitFor } from "./revocation-fixtures.mjs";
 
 async function assertRevoked(res) {
   assert.equal(res.status, 401);
@@ -224,21 +218,10 @@ describe("revocation through the gate (refresh 1 s)", () => {
   });
 
   describe("CLI against the worker", () => {
-    let bin;
+    let cli; // (args, env) => { code, stdout, stderr }
     before(async () => {
-      bin = process.env.PORTCULLIS_BIN;
-      if (!bin) {
-        bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "portcullis");
-        await run("cargo", ["build", "--quiet", "--bin", "portcullis"], { cwd: ROOT });
-      }
-      assert.ok(existsSync(bin), `${bin} missing`);
+      cli = await portcullisCli();
     });
-
-    const cli = (args, env) =>
-      run(bin, args, { env: { PATH: process.env.PATH, ...env } }).then(
-        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-        (e) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-      );
 
     test("portcullis revoke --jti revokes, and the token is refused", async () => {
       const token = await gate.mint({ sub: "cli", jti: "cli-1" });

@@ -24,6 +24,18 @@ use serde_json::{json, Map, Value};
 
 const CASES: u32 = 256;
 
+/// Every property block's settings: integration tests have no lib.rs beside them, so
+/// regressions are kept in one known file.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/proptest-regressions/properties.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 fn any_alg() -> impl Strategy<Value = Alg> {
     prop::sample::select(Alg::ALL.to_vec())
 }
@@ -63,12 +75,7 @@ fn key_for(keys: &[Key], alg: Alg) -> &Key {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: CASES,
-        // Integration tests have no lib.rs beside them; keep regressions in a known file.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/properties.txt"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
     fn minted_tokens_verify_to_their_claims(
@@ -248,11 +255,7 @@ fn revoked_by(token: &VerifiedToken, snapshot: &RevocationSnapshot) -> Option<Re
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: CASES,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/properties.txt"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     /// The invariant of issue 10 items 1 and 2: every token verify accepts can be revoked by
     /// its `jti`, by its `sub` and by the key that verified it, through the admin API's own
