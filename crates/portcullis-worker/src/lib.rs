@@ -286,16 +286,12 @@ async fn gate(
         tokenless => (tokenless.reason(), None),
     };
     let principal = token.as_ref().map(Principal::of);
-    // Only a response to a credential-authorized request is marked private.
-    let credential_headers = if token.is_some() {
-        portcullis::http::forwarding::credential_headers(
-            authorization.as_deref(),
-            cookie.as_deref(),
-            config.cookie.as_deref(),
-        )
-    } else {
-        Vec::new()
-    };
+    let credential_headers = portcullis::http::forwarding::credential_headers(
+        token.is_some(),
+        authorization.as_deref(),
+        cookie.as_deref(),
+        config.cookie.as_deref(),
+    );
     let incoming = forward::Incoming {
         req: &req,
         headers: &headers,

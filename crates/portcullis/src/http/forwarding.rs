@@ -237,12 +237,17 @@ pub fn is_loop(origin_key: &Key, method: &str, htu: &str, received: Option<&str>
 
 /// The request headers that may have carried the credential of a request the gate
 /// authorized, as `Vary` names them: `Authorization` when present, `Cookie` when present and
-/// a token cookie is configured.
+/// a token cookie is configured. None when no token authorized the request (a public route,
+/// a preflight): only credentialed answers are marked private.
 pub fn credential_headers(
+    token_authorized: bool,
     authorization: Option<&str>,
     cookie: Option<&str>,
     cookie_name: Option<&str>,
 ) -> Vec<&'static str> {
+    if !token_authorized {
+        return Vec::new();
+    }
     let mut names = Vec::with_capacity(2);
     if authorization.is_some() {
         names.push("Authorization");
@@ -574,13 +579,14 @@ mod tests {
             ]
         );
         assert_eq!(
-            credential_headers(Some("Bearer x"), Some("a=1"), None),
+            credential_headers(true, Some("Bearer x"), Some("a=1"), None),
             ["Authorization"]
         );
         assert_eq!(
-            credential_headers(None, Some("pc=t"), Some("pc")),
+            credential_headers(true, None, Some("pc=t"), Some("pc")),
             ["Cookie"]
         );
+        assert!(credential_headers(false, Some("Bearer x"), Some("pc=t"), Some("pc")).is_empty());
     }
 
     #[test]
