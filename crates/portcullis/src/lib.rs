@@ -7,6 +7,7 @@
 //! - [`jwt`]: the key ring, token parsing, claims, verification and minting;
 //! - [`routes`]: path normalization and the route table;
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
+//! - [`signed`]: signed URLs and cookies, and the CDN formats users migrate from;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
 //! - [`config`]: the gate's settings, loaded and checked.
 //!
@@ -20,3 +21,4 @@ pub mod http;
 pub mod jwt;
 pub mod revocation;
 pub mod routes;
+pub mod signed;

@@ -13,6 +13,7 @@ use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
+use crate::signed::SignedUrlError;
 
 /// Who a verified token speaks for, for denials that happen after verification.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -58,6 +59,9 @@ pub enum Denial {
     },
     /// The token failed verification.
     InvalidToken(TokenError),
+    /// A signed link (URL, cookie or compatibility token) is refused: a 403 with the
+    /// error's own code.
+    SignedUrl(SignedUrlError),
     /// The token is valid but revoked.
     Revoked {
         /// Which revocation covers it.
@@ -125,7 +129,7 @@ impl Denial {
             CredentialNotInHeader => 401,
             KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
             KeyRevocationRefused(_) => 409,
-            NoRoute | InsufficientScope { .. } | CrossSiteRequest => 403,
+            NoRoute | InsufficientScope { .. } | CrossSiteRequest | SignedUrl(_) => 403,
             UnsupportedMediaType => 415,
             AdminNotFound => 404,
             AdminMethodNotAllowed { .. } => 405,
@@ -148,6 +152,7 @@ impl Denial {
             NoRoute => "no_route",
             MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
+            SignedUrl(e) => e.code(),
             Revoked { .. } => "revoked",
             InsufficientScope { .. } => "insufficient_scope",
             RevocationUnavailable { .. } => "revocation_unavailable",
@@ -181,6 +186,7 @@ impl Denial {
         match self {
             BadPath(e) => Some(e.to_string()),
             InvalidToken(e) => Some(e.to_string()),
+            SignedUrl(e) => Some(e.to_string()),
             Revoked { by, .. } => Some(match by {
                 RevokedBy::Token => "revoked by its jti".to_owned(),
                 RevokedBy::Subject { before } => {
@@ -237,6 +243,7 @@ impl Denial {
             ),
             // Never the Display: that names the server's clock, leeway and limits.
             InvalidToken(e) => ("Invalid token", e.client_detail().into()),
+            SignedUrl(e) => ("Signed link refused", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
             InsufficientScope { required, .. } => (
                 "Insufficient scope",

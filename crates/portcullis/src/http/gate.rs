@@ -18,6 +18,8 @@ pub enum Admission {
     Preflight,
     /// A token is required; here it is.
     Token(String),
+    /// A signed link is required ([`crate::http::signed::verify_signed`] checks it).
+    Signed,
 }
 
 impl Admission {
@@ -28,6 +30,7 @@ impl Admission {
             Admission::Public => "public",
             Admission::Preflight => "preflight",
             Admission::Token(_) => "authorized",
+            Admission::Signed => "signed_url_valid",
         }
     }
 }
@@ -71,6 +74,7 @@ pub fn route<'c>(
         .ok_or(Denial::NoRoute)?;
     let access = match rule.access() {
         Access::Public => Admission::Public,
+        Access::Signed(_) => Admission::Signed,
         Access::Token { .. } => Admission::Token(
             token
                 .ok_or(Denial::MissingToken {

@@ -14,7 +14,16 @@ use super::rule::{
 };
 
 /// The members a rule may have; any other is refused as a likely typo.
-const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allow_preflight"];
+const KNOWN_FIELDS: [&str; 7] = [
+    "match",
+    "scopes",
+    "public",
+    "fail_open",
+    "allow_preflight",
+    // Signed links (`super::auth`).
+    "auth",
+    "signed",
+];
 
 impl RouteTable {
     /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
@@ -149,6 +158,29 @@ pub enum RouteConfigError {
         /// The rule.
         index: usize,
     },
+    /// `auth` names no format this version knows.
+    UnknownAuth {
+        /// The rule.
+        index: usize,
+        /// The `auth` text.
+        auth: String,
+    },
+    /// A signed-link `auth` together with `public = true` or `scopes`: a link grants its
+    /// path, not scopes.
+    AuthWithScopes {
+        /// The rule.
+        index: usize,
+    },
+    /// A member of `signed` is unknown, of the wrong type or out of range (or `signed` is
+    /// given for a format that takes no options).
+    InvalidSignedOption {
+        /// The rule.
+        index: usize,
+        /// The option's name.
+        option: String,
+        /// What it should be.
+        expected: &'static str,
+    },
     /// A rule follows a catch-all (`*` or `* /**`) and could never match.
     RuleAfterCatchAll {
         /// The unreachable rule.
@@ -208,6 +240,17 @@ impl fmt::Display for RouteConfigError {
                 f,
                 "rule {index}: `public = true` cannot be combined with `scopes`"
             ),
+            Self::UnknownAuth { index, auth } => write!(
+                f,
+                "rule {index}: unknown auth `{auth}` (token, signed_url, cloudflare_hmac_v0 or akamai_edgeauth2)"
+            ),
+            Self::AuthWithScopes { index } => write!(
+                f,
+                "rule {index}: a signed-link `auth` cannot be combined with `public` or `scopes`"
+            ),
+            Self::InvalidSignedOption { index, option, expected } => {
+                write!(f, "rule {index}: signed option `{option}`: expected {expected}")
+            }
             Self::RuleAfterCatchAll { index, catch_all_index } => write!(
                 f,
                 "rule {index}: unreachable, rule {catch_all_index} already matches every request"
@@ -271,7 +314,13 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     let public = bool_field(index, object, "public")?;
     let fail_open = bool_field(index, object, "fail_open")?;
     let allow_preflight = bool_field(index, object, "allow_preflight")?;
-    let access = if public {
+    let signed = super::auth::parse_auth(index, object)?;
+    let access = if let Some(format) = signed {
+        if public || !scopes.is_empty() {
+            return Err(RouteConfigError::AuthWithScopes { index });
+        }
+        Access::Signed(format)
+    } else if public {
         if !scopes.is_empty() {
             return Err(RouteConfigError::PublicWithScopes { index });
         }
