@@ -7,7 +7,7 @@
 //! | exit | meaning                                                                   |
 //! |------|---------------------------------------------------------------------------|
 //! | 0    | success (`--help` too)                                                    |
-//! | 1    | the token was rejected (`verify`), cannot be decoded (`inspect`), the     |
+//! | 1    | the token or link was rejected (`verify`, `verify-url`), cannot be decoded (`inspect`), the     |
 //! |      | configuration is invalid (`check-config`), or the gate refused an admin   |
 //! |      | call (`revoke`, `revocations`)                                            |
 //! | 2    | usage or configuration error: bad flag, unreadable or invalid key file,   |
@@ -31,6 +31,7 @@ mod keygen;
 mod keys;
 mod mint;
 mod revoke;
+mod sign_url;
 mod verify;
 
 use std::process::ExitCode;
@@ -55,7 +56,8 @@ EXAMPLES:
   portcullis verify --keys keys.json --audience api \"$TOKEN\"
   portcullis inspect \"$TOKEN\"
   portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars
-  PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com")]
+  PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com
+  portcullis sign-url --keys keys.json --ttl 10m https://cdn.example/media/a.mp4")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -84,6 +86,10 @@ enum Command {
     Revoke(revoke::RevokeArgs),
     /// List the gate's active revocations.
     Revocations(revoke::ListArgs),
+    /// Sign a URL (Portcullis signed URL or cookie link, or a compatibility format).
+    SignUrl(sign_url::SignArgs),
+    /// Check a signed URL as the gate would; prints what it opens as JSON.
+    VerifyUrl(sign_url::VerifyArgs),
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -96,6 +102,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::Revoke(args) => revoke::run_revoke(args),
         Command::Revocations(args) => revoke::run_list(args),
+        Command::SignUrl(args) => sign_url::run_sign(args),
+        Command::VerifyUrl(args) => sign_url::run_verify(args),
     }
 }
 

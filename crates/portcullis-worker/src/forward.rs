@@ -37,6 +37,9 @@ pub(crate) struct Incoming<'a> {
     pub with_body: bool,
     /// The request headers that may have carried the credential (empty: none was read).
     pub credential_headers: Vec<&'static str>,
+    /// The signed link that let the request through, if one did: its query, the cookie or
+    /// header that carried it, and the assertion's claims.
+    pub signed: Option<&'a http::signed::SignedGrant>,
 }
 
 /// The headers for the origin: the incoming ones as [`forwarding::outbound_headers`] plans
@@ -73,11 +76,19 @@ fn outbound_headers(
     for (name, value) in &plan.set {
         let _ = headers.set(name, value);
     }
+    if let Some(name) = incoming.signed.and_then(|g| g.strip_header.as_deref()) {
+        headers
+            .delete(name)
+            .map_err(|_| Denial::OriginUnreachable)?;
+    }
     if let (Some(cookie), true) = (incoming.cookie, plan.keep_cookie) {
-        let kept = match &config.cookie {
+        let mut kept = match &config.cookie {
             Some(name) => http::cookie_without(cookie, name),
             None => Some(cookie.to_owned()),
         };
+        if let Some(name) = incoming.signed.and_then(|g| g.strip_cookie.as_deref()) {
+            kept = kept.and_then(|c| http::cookie_without(&c, name));
+        }
         if let Some(kept) = kept {
             let _ = headers.set("cookie", &kept);
         }
@@ -94,6 +105,11 @@ pub(crate) async fn forward(
     token: Option<&VerifiedToken>,
     now_s: i64,
 ) -> Result<web_sys::Response, Denial> {
+    // A signed link's parameters never reach the origin.
+    let query = match incoming.signed {
+        Some(grant) => grant.forward_query.as_deref(),
+        None => query,
+    };
     let target = match query {
         Some(q) => format!("{htu}?{q}"),
         None => htu.to_owned(),
@@ -107,6 +123,11 @@ pub(crate) async fn forward(
         {
             let _ = headers.set(name, &value);
         }
+    }
+    if let Some(grant) = incoming.signed {
+        let assertion =
+            forwarding::signed_assertion(&config.origin_key, grant, incoming.method, htu, now_s);
+        let _ = headers.set("x-portcullis-assertion", &assertion);
     }
 
     let init = RequestInit::new();

@@ -326,13 +326,27 @@ fn a_cookie_link_sets_a_prefix_cookie_that_opens_the_prefix_only() {
     let put = cookie.replace(".GET.", ".PUT.");
     assert_ne!(put, cookie);
     assert_eq!(
-        refused(check(&config, "PUT", "/media/show/1.ts", None, Some(&put), NOW)),
+        refused(check(
+            &config,
+            "PUT",
+            "/media/show/1.ts",
+            None,
+            Some(&put),
+            NOW
+        )),
         SignedUrlError::Tampered
     );
     let wider = cookie.replace(".L21lZGlhL3Nob3cv.", ".L21lZGlhLw.");
     assert_ne!(wider, cookie);
     assert_eq!(
-        refused(check(&config, "GET", "/media/other/1.ts", None, Some(&wider), NOW)),
+        refused(check(
+            &config,
+            "GET",
+            "/media/other/1.ts",
+            None,
+            Some(&wider),
+            NOW
+        )),
         SignedUrlError::Tampered
     );
     // A cookie link may carry no other query parameter (the cookie could not sign it).

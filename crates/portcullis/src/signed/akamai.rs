@@ -65,7 +65,7 @@ fn mac_input(fields: &str, d: char, url: Option<&str>, salt: Option<&str>) -> St
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
