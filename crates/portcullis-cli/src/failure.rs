@@ -182,7 +182,15 @@ impl fmt::Display for Failure {
 
 /// Settings that belong in `wrangler secret put`, not in wrangler.toml.
 fn is_secret(name: &str) -> bool {
-    name == names::KEYS || name == names::ORIGIN_KEY
+    [
+        names::KEYS,
+        names::ORIGIN_KEY,
+        names::CLOUDFLARE_HMAC_KEY,
+        names::AKAMAI_KEY,
+        names::AKAMAI_TRANSITION_KEY,
+        names::AKAMAI_SALT,
+    ]
+    .contains(&name)
 }
 
 impl From<MintError> for Failure {

@@ -230,7 +230,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "{setting}: must be a normalized path like /_portcullis")
             }
             ConfigError::SignedKeyMissing { rule, .. } => {
-                write!(f, "{setting} is not set, and rule {rule} needs it")
+                write!(f, "{setting}: not set, and rule {rule} needs it (a secret)")
             }
             ConfigError::SignedKeyNotHex { .. } => {
                 write!(f, "{setting}: must be a hex string (Akamai keys are hex)")
