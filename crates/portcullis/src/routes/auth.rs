@@ -135,7 +135,8 @@ pub(super) fn parse_auth(
             }
             Some(SignedFormat::CloudflareHmacV0(CloudflareOptions {
                 param,
-                ttl_s: opts.number("ttl_s", 60, 1..=7 * 86_400)?,
+                // Cloudflare's function takes any lifetime; ten years bounds the arithmetic.
+                ttl_s: opts.number("ttl_s", 60, 1..=315_360_000)?,
                 urlsafe: opts.boolean("urlsafe")?,
             }))
         }
@@ -244,8 +245,8 @@ impl Options<'_> {
             Some(Value::Number(n)) => n
                 .as_u64()
                 .filter(|v| range.contains(v))
-                .ok_or_else(|| self.invalid(name, "a whole number of seconds, 1 to 604800")),
-            Some(_) => Err(self.invalid(name, "a whole number of seconds, 1 to 604800")),
+                .ok_or_else(|| self.invalid(name, "a whole number of seconds, 1 to 315360000")),
+            Some(_) => Err(self.invalid(name, "a whole number of seconds, 1 to 315360000")),
         }
     }
 
