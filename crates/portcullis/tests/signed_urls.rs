@@ -191,6 +191,7 @@ fn every_refusal_has_its_own_reason() {
             revocation: Revocation::Key { kid: "a".into() },
             revoked_at: NOW,
             expires_at: None,
+            reason: Default::default(),
         }],
         NOW,
     );

@@ -215,6 +215,12 @@ impl Denial {
         }
     }
 
+    /// The `detail` a client is shown (the problem document's), for answers that describe a
+    /// refusal without making it (the console's link checker).
+    pub fn client_detail(&self) -> String {
+        self.title_and_detail().1
+    }
+
     fn title_and_detail(&self) -> (&'static str, String) {
         use Denial::*;
         match self {

@@ -38,6 +38,9 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /check-url`: which rule and format a URL meets, and the gate's verdict on its
+    /// signed link (the console's link checker).
+    CheckUrl,
 }
 
 impl Endpoint {
@@ -52,7 +55,10 @@ impl Endpoint {
 
     /// Whether the endpoint reads a request body.
     pub fn takes_body(self) -> bool {
-        matches!(self, Endpoint::Revoke | Endpoint::Introspect)
+        matches!(
+            self,
+            Endpoint::Revoke | Endpoint::Introspect | Endpoint::CheckUrl
+        )
     }
 }
 
@@ -68,6 +74,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/introspect", _) => ("POST", None),
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
+        ("/check-url", "POST") => ("POST", Some(Endpoint::CheckUrl)),
+        ("/check-url", _) => ("POST", None),
         ("/keys" | "/stats", _) => ("GET", None),
         _ => return Err(Denial::AdminNotFound),
     };

@@ -15,6 +15,7 @@
 //!   nothing, and the two rules above already keep it out of a cross-site page's reach.
 
 mod answers;
+mod check_url;
 mod error;
 
 pub use answers::{
@@ -22,6 +23,7 @@ pub use answers::{
     list_answer, owns, revocation_entry, revoked_answer, stats_answer, verify_admin, AdminAnswer,
     Endpoint, KvCounts,
 };
+pub use check_url::{check_url, check_url_request, CheckedUrl};
 pub use error::AdminError;
 
 use serde_json::{json, Value};
