@@ -154,7 +154,8 @@ fn contenders(now: i64) -> Vec<(&'static str, Check)> {
     };
 
     let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
-    let input = "portcullis-signed-url/1\nGET\n/media/show/*\nurl\nquality=720p\n1800000000\nbench-1";
+    let input =
+        "portcullis-signed-url/1\nGET\n/media/show/*\nurl\nquality=720p\n1800000000\nbench-1";
     let mut probe = prekeyed.clone();
     probe.update(input.as_bytes());
     let tag = probe.finalize().into_bytes().to_vec();
