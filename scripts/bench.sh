@@ -77,7 +77,7 @@ step "where the gate's CPU goes: V8 CPU profile of workerd through the inspector
 # The inspector makes console.log dearer (messages go to the attached client), so the gate is
 # profiled with and without its allowed-request line, next to the two pass-throughs.
 if quick; then psec=3; else psec=8; fi
-node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds "$psec" > "$out/cpu-profile.json"
+node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,floor-log,passthrough-log,passthrough --seconds "$psec" > "$out/cpu-profile.json"
 
 step "where the first request goes (CPU profile of the first request, gate and floor)"
 node bench/js/first-request-profile.mjs --contenders portcullis,floor --runs "$(quick && echo 1 || echo 3)" > "$out/first-request.json"
