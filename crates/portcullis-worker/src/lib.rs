@@ -303,7 +303,7 @@ async fn gate(
                         Ok(Binding::Dpop(proof)) => {
                             let holds = sender::proof_signature_holds(&proof).await;
                             let decided = sender::with_replay_cache(|cache| {
-                                http::finish_dpop(config, &a.token, proof, holds, cache, now_s)
+                                http::finish_dpop(config, &a.token, *proof, holds, cache, now_s)
                             });
                             if let Err(denial) = decided {
                                 return audit.deny(&config.realm, rule, denial);

@@ -38,6 +38,28 @@ impl Principal {
     }
 }
 
+/// A token binding refusal ([`Denial::Binding`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingRefusal {
+    /// Why.
+    pub error: BindingError,
+    /// Whose token it is.
+    pub principal: Principal,
+    /// The DPoP algorithms accepted, for the `DPoP` challenge's `algs`.
+    pub algs: String,
+    /// A fresh server nonce, for [`BindingError::UseNonce`] (`DPoP-Nonce`).
+    pub nonce: Option<String>,
+}
+
+/// A rate limit refusal ([`Denial::RateLimited`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitRefusal {
+    /// The limit.
+    pub limit: RateLimit,
+    /// Whose token it is, when one was verified.
+    pub principal: Option<Principal>,
+}
+
 /// Every reason the gate refuses a request. [`Denial::response`] turns one into HTTP.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
@@ -76,23 +98,10 @@ pub enum Denial {
     },
     /// The token's binding (mTLS certificate or DPoP proof) is not satisfied, or the route
     /// wants a bound token.
-    Binding {
-        /// Why.
-        error: BindingError,
-        /// Whose token it is.
-        principal: Principal,
-        /// The DPoP algorithms accepted, for the `DPoP` challenge's `algs`.
-        algs: String,
-        /// A fresh server nonce, for [`BindingError::UseNonce`] (`DPoP-Nonce`).
-        nonce: Option<String>,
-    },
+    /// (Boxed: the refusal carries the challenge's parts, and most denials are small.)
+    Binding(Box<BindingRefusal>),
     /// The rule's rate limit is reached for this request's key.
-    RateLimited {
-        /// The limit.
-        limit: RateLimit,
-        /// Whose token it is, when one was verified.
-        principal: Option<Principal>,
-    },
+    RateLimited(Box<RateLimitRefusal>),
     /// No usable revocation snapshot, and the rule fails closed.
     RevocationUnavailable {
         /// Seconds after which a retry may succeed.
@@ -143,12 +152,9 @@ impl Denial {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
             BadAdminRequest(_) => 400,
             MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
-            Binding {
-                error: BindingError::ReplayCacheFull,
-                ..
-            } => 503,
-            Binding { .. } => 401,
-            RateLimited { .. } => 429,
+            Binding(b) if b.error == BindingError::ReplayCacheFull => 503,
+            Binding(_) => 401,
+            RateLimited(_) => 429,
             CredentialNotInHeader => 401,
             KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
             KeyRevocationRefused(_) => 409,
@@ -176,8 +182,8 @@ impl Denial {
             MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
             Revoked { .. } => "revoked",
-            Binding { error, .. } => error.code(),
-            RateLimited { .. } => "rate_limited",
+            Binding(b) => b.error.code(),
+            RateLimited(_) => "rate_limited",
             InsufficientScope { .. } => "insufficient_scope",
             RevocationUnavailable { .. } => "revocation_unavailable",
             Misconfigured { .. } => "misconfigured",
@@ -221,13 +227,13 @@ impl Denial {
                 Some(format!("requires the scopes: {}", required.join(" ")))
             }
             Misconfigured { setting } => Some(format!("setting {setting}")),
-            Binding { error, .. } => Some(error.to_string()),
-            RateLimited { limit, .. } => Some(format!(
+            Binding(b) => Some(b.error.to_string()),
+            RateLimited(r) => Some(format!(
                 "limiter {} by {}: over {} per {} s",
-                limit.limiter,
-                limit.key.name(),
-                limit.limit,
-                limit.period_s
+                r.limit.limiter,
+                r.limit.key.name(),
+                r.limit.limit,
+                r.limit.period_s
             )),
             BadAdminRequest(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
@@ -239,10 +245,11 @@ impl Denial {
     /// The principal, when the token verified before the denial.
     pub fn principal(&self) -> Option<&Principal> {
         match self {
-            Denial::Revoked { principal, .. }
-            | Denial::InsufficientScope { principal, .. }
-            | Denial::Binding { principal, .. } => Some(principal),
-            Denial::RateLimited { principal, .. } => principal.as_ref(),
+            Denial::Revoked { principal, .. } | Denial::InsufficientScope { principal, .. } => {
+                Some(principal)
+            }
+            Denial::Binding(b) => Some(&b.principal),
+            Denial::RateLimited(r) => r.principal.as_ref(),
             _ => None,
         }
     }
@@ -276,20 +283,20 @@ impl Denial {
             // Never the Display: that names the server's clock, leeway and limits.
             InvalidToken(e) => ("Invalid token", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
-            Binding { error, .. } if error.is_proof_error() => {
-                ("Invalid DPoP proof", error.client_detail().into())
+            Binding(b) if b.error.is_proof_error() => {
+                ("Invalid DPoP proof", b.error.client_detail().into())
             }
-            Binding {
-                error: BindingError::UseNonce { .. },
-                ..
-            } => (
+            Binding(b) if matches!(b.error, BindingError::UseNonce { .. }) => (
                 "DPoP nonce required",
                 BindingError::UseNonce { had_nonce: false }
                     .client_detail()
                     .into(),
             ),
-            Binding { error, .. } => ("Token binding not satisfied", error.client_detail().into()),
-            RateLimited { .. } => (
+            Binding(b) => (
+                "Token binding not satisfied",
+                b.error.client_detail().into(),
+            ),
+            RateLimited(_) => (
                 "Too many requests",
                 "the rate limit for this route is reached; retry after the Retry-After delay"
                     .into(),
@@ -360,7 +367,8 @@ impl Denial {
             InvalidToken(_) | Revoked { .. } => {
                 Some(with("invalid_token", &self.title_and_detail().1))
             }
-            Binding { error, algs, .. } => {
+            Binding(b) => {
+                let (error, algs) = (&b.error, &b.algs);
                 // RFC 9449 7.1 and 9: proof faults and nonces are DPoP challenges.
                 let dpop = |code: &str| {
                     format!(
@@ -408,14 +416,16 @@ impl Denial {
                 headers.push(("retry-after", retry_after_s.to_string()))
             }
             Denial::AdminMethodNotAllowed { allow } => headers.push(("allow", (*allow).to_owned())),
-            Denial::Binding {
-                nonce: Some(nonce), ..
-            } => headers.push(("dpop-nonce", nonce.clone())),
-            Denial::Binding {
-                error: BindingError::ReplayCacheFull,
-                ..
-            } => headers.push(("retry-after", "1".to_owned())),
-            Denial::RateLimited { limit, .. } => {
+            Denial::Binding(b) => {
+                if let Some(nonce) = &b.nonce {
+                    headers.push(("dpop-nonce", nonce.clone()));
+                }
+                if b.error == BindingError::ReplayCacheFull {
+                    headers.push(("retry-after", "1".to_owned()));
+                }
+            }
+            Denial::RateLimited(r) => {
+                let limit = &r.limit;
                 headers.push(("retry-after", limit.period_s.to_string()));
                 headers.push(("ratelimit-policy", limit.policy_header()));
                 headers.push(("ratelimit", limit.exhausted_header()));

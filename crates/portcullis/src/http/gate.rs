@@ -4,6 +4,7 @@
 //! snapshot, which the Worker may have to fetch in between.
 
 use crate::config::GateConfig;
+use crate::http::denial::{BindingRefusal, RateLimitRefusal};
 use crate::http::{screen, Denial, Principal, RequestHead};
 use crate::jwt::verify::{verify, VerifiedToken};
 use crate::ratelimit::RateLimit;
@@ -189,12 +190,12 @@ pub fn binding_denial(
         (BindingError::UseNonce { .. }, Some(issuer)) => Some(issuer.issue(now)),
         _ => None,
     };
-    Denial::Binding {
+    Denial::Binding(Box::new(BindingRefusal {
         error,
         principal: Principal::of(token),
         algs: config.dpop.algs(),
         nonce,
-    }
+    }))
 }
 
 /// The rule's rate limit and the key to count this request by, if the rule has one.
@@ -209,10 +210,10 @@ pub fn rate_limit_key<'r>(
 
 /// The refusal once the limiter says no.
 pub fn rate_limited(limit: &RateLimit, token: Option<&VerifiedToken>) -> Denial {
-    Denial::RateLimited {
+    Denial::RateLimited(Box::new(RateLimitRefusal {
         limit: limit.clone(),
         principal: token.map(Principal::of),
-    }
+    }))
 }
 
 /// Refuses a revoked token; returns whether the check could be made (false: failed open).

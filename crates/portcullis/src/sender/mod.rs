@@ -39,7 +39,13 @@ impl Confirmation {
     /// (another member, both members, a non-string) is refused: accepting it would treat a
     /// bound token as a bearer one.
     pub fn of(claims: &Claims) -> Result<Confirmation, BindingError> {
-        let Some(cnf) = claims.extra.get("cnf") else {
+        Confirmation::from_cnf(claims.extra.get("cnf"))
+    }
+
+    /// Reads a `cnf` claim's value (absent: [`Confirmation::Unbound`]); for tools that hold
+    /// claims unverified, such as `portcullis inspect`.
+    pub fn from_cnf(cnf: Option<&Value>) -> Result<Confirmation, BindingError> {
+        let Some(cnf) = cnf else {
             return Ok(Confirmation::Unbound);
         };
         let Value::Object(cnf) = cnf else {
@@ -131,8 +137,8 @@ pub enum Binding {
     /// A certificate-bound token presented over the matching client certificate.
     Certificate,
     /// A DPoP-bound token whose proof passed every check but the signature (and the replay
-    /// cache, which is only touched once the signature holds).
-    Dpop(dpop::PendingProof),
+    /// cache, which is only touched once the signature holds). Boxed: it holds the proof.
+    Dpop(Box<dpop::PendingProof>),
 }
 
 impl Binding {
@@ -189,7 +195,7 @@ pub fn check(
         // RFC 9449 7.2: a DPoP-bound token presented as a bearer token is refused.
         (Confirmation::DpopKey(_), Scheme::Bearer) => Err(BindingError::BoundTokenAsBearer),
         (Confirmation::DpopKey(jkt), Scheme::Dpop) => {
-            dpop::check_proof(jkt, presented, settings, now).map(Binding::Dpop)
+            dpop::check_proof(jkt, presented, settings, now).map(|p| Binding::Dpop(Box::new(p)))
         }
     }
 }

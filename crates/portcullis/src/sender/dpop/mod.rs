@@ -5,7 +5,7 @@
 //!    asymmetric `alg`, a public `jwk` whose RFC 7638 thumbprint is the token's `cnf.jkt`;
 //!    answers a [`PendingProof`];
 //! 2. the caller checks its signature: natively with [`SignatureVerifier`] (an implementation
-//!    over the `p256` and `ed25519-dalek` crates is [`NativeVerifier`], feature
+//!    over the `p256` and `ed25519-dalek` crates is `NativeVerifier`, feature
 //!    `native-verifier`), in the Worker with WebCrypto, which ships no curve code in the wasm;
 //! 3. [`PendingProof::finish`]: only then are the claims believed: `htm`, `htu`, `iat` within
 //!    the window, `ath`, the server nonce when required, and last the replay cache.
