@@ -360,3 +360,26 @@ fn nonces_are_required_when_configured() {
     }));
     assert_eq!(decide(&s.jkt(), &good, &settings, &mut cache, NOW), Ok(()));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any one character of a valid proof changed, it is refused: no byte of the header,
+        /// the claims or the signature is left unchecked.
+        #[test]
+        fn a_proof_with_any_character_changed_is_refused(at in 0usize..10_000, with in "[A-Za-z0-9_-]") {
+            let s = if at % 2 == 0 { Signer::es() } else { Signer::ed() };
+            let proof = s.proof(claims());
+            let at = at % proof.len();
+            let original = &proof[at..at + 1];
+            prop_assume!(original != "." && original != with.as_str());
+            let changed = format!("{}{with}{}", &proof[..at], &proof[at + 1..]);
+            let result = decide(&s.jkt(), &changed, &DpopSettings::default(), &mut ReplayCache::default(), NOW);
+            prop_assert!(result.is_err(), "accepted with byte {at} changed to {with}");
+        }
+    }
+}
