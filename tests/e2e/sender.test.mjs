@@ -17,6 +17,7 @@ const BASE = "http://localhost";
 
 const ROUTES = [
   { match: "GET,HEAD /health", public: true },
+  { match: "GET /open/*", public: true, rate_limit: { limiter: "PER_IP", key: "ip", limit: 2, period: 10 } },
   { match: "* /mtls/**", binding: "mtls" },
   { match: "* /dpop/**", binding: "dpop" },
   { match: "GET /limited/**", rate_limit: { limiter: "PER_SUB", key: "sub", limit: 3, period: 60 } },
@@ -52,7 +53,11 @@ async function startLimitedGate(extra = {}) {
       ...extra,
     }),
     options: {
-      ratelimits: { PER_SUB: { simple: { limit: 3, period: 60 } }, ADMIN_LIMIT: { simple: { limit: 2, period: 60 } } },
+      ratelimits: {
+        PER_SUB: { simple: { limit: 3, period: 60 } },
+        PER_IP: { simple: { limit: 2, period: 10 } },
+        ADMIN_LIMIT: { simple: { limit: 2, period: 60 } },
+      },
       handleRuntimeStdio: (stdout, stderr) => {
         for (const s of [stdout, stderr]) s.on("data", (c) => output.push(c.toString()));
       },
@@ -231,6 +236,18 @@ describe("rate limits through the Rate Limiting binding", () => {
     assert.equal(again.headers.get("ratelimit"), '"PER_SUB";r=0;t=60');
     assert.equal((await gate.worker.fetch("/limited/x", { headers: bearer(bob) })).status, 200);
     assert.match(gate.logs(), /"reason":"rate_limited"[^\n]*"sub":"alice-rl"|"sub":"alice-rl"[^\n]*"reason":"rate_limited"/);
+  });
+
+  test("a public route limited by client address: one address over, another not", async () => {
+    const from = (ip) => ({ headers: { "cf-connecting-ip": ip } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await gate.worker.fetch("/open/x", from("192.0.2.1"))).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    const refused = await problem(await gate.worker.fetch("/open/x", from("192.0.2.1")), 429, "rate_limited");
+    assert.equal(refused.headers.get("ratelimit-policy"), '"PER_IP";q=2;w=10');
+    assert.equal((await gate.worker.fetch("/open/x", from("192.0.2.2"))).status, 200);
+    // Routes without a limit are unaffected.
+    assert.equal((await gate.worker.fetch("/health", from("192.0.2.1"))).status, 200);
   });
 
   test("the admin API is limited before any token is read", async () => {
