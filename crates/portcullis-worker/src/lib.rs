@@ -18,7 +18,7 @@ use portcullis::http::url::{split_url, UrlParts};
 use portcullis::http::{
     self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
 };
-use portcullis::sender::{Binding, Presentation};
+use portcullis::sender::{Binding, Presentation, Scheme};
 
 mod admin;
 mod console;
@@ -287,8 +287,14 @@ async fn gate(
                             serde_json::json!({"event": "revocation_fail_open", "rule": rule})
                         );
                     }
-                    let cert = sender::client_cert(&req);
-                    let dpop = headers.get("dpop")?;
+                    // Read only when they can matter: a bearer token without `cnf` costs no
+                    // extra crossing into JS.
+                    let bound = a.token.claims.extra.contains_key("cnf");
+                    let cert = bound.then(|| sender::client_cert(&req)).flatten();
+                    let dpop = match routed.scheme {
+                        Scheme::Dpop => headers.get("dpop")?,
+                        Scheme::Bearer => None,
+                    };
                     // The URL the client asked for, as the gate normalized it: what htu names.
                     let own_url = format!("{own_origin}{}", routed.path.as_str());
                     let presented = Presentation {
