@@ -264,7 +264,7 @@ if (dpop) {
   L.push("| contender | median ms/request | vs bearer | extra ms vs bearer |", "|---|---:|---:|---:|");
   for (const [n, v] of Object.entries(dpop.median_ms)) L.push(`| ${n} | ${f(v, 3)} | ${f(dpop.ratio_vs_bearer[n])}x | ${n === "bearer" ? "-" : f(dpop.extra_ms_vs_bearer[n], 3)} |`);
   const b = dpop.size.before, a = dpop.size.after;
-  L.push("", `Wasm size (build/index_bg.wasm, gzip -9): ${b.wasm_gzip} bytes before (${b.how}) and ${a.wasm_gzip} after, +${a.wasm_gzip - b.wasm_gzip} bytes (+${f(100 * (a.wasm_gzip / b.wasm_gzip - 1), 1)}%); raw ${b.wasm_raw} -> ${a.wasm_raw}. No dependency was added to the wasm: signatures go to the runtime's WebCrypto (ECDSA P-256, Ed25519), and \`p256\` / \`ed25519-dalek\` are built natively only (feature \`native-verifier\`, tests). The growth is the core's own code: cnf and proof parsing, htu normalization, thumbprints, nonces, the replay cache, rate-limit rules and their refusals.`, "");
+  L.push("", `Wasm size (build/index_bg.wasm, gzip -9): ${b.wasm_gzip} bytes before (${b.how}) and ${a.wasm_gzip} as built for this run (so including anything else merged since ${b.commit}), +${a.wasm_gzip - b.wasm_gzip} bytes (+${f(100 * (a.wasm_gzip / b.wasm_gzip - 1), 1)}%); raw ${b.wasm_raw} -> ${a.wasm_raw}. No dependency was added to the wasm: signatures go to the runtime's WebCrypto (ECDSA P-256, Ed25519), and \`p256\` / \`ed25519-dalek\` are built natively only (feature \`native-verifier\`, tests). The growth is the core's own code: cnf and proof parsing, htu normalization, thumbprints, nonces, the replay cache, rate-limit rules and their refusals.`, "");
 }
 
 writeFileSync(join(ROOT, "BENCHMARKS.md"), L.join("\n"));
