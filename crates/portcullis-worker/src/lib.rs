@@ -23,6 +23,7 @@ use portcullis::sender::{Binding, Presentation, Scheme};
 mod admin;
 mod console;
 mod forward;
+mod interop;
 mod revocations;
 mod sender;
 
