@@ -18,7 +18,10 @@ pub use crate::http::audit::AuditPolicy;
 use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
+use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
+use crate::sender::dpop::DpopSettings;
+use crate::sender::nonce::NonceIssuer;
 use crate::signed::EdgeKeys;
 
 /// Setting names. Users write these in their config; they are stable.
@@ -64,6 +67,12 @@ pub mod names {
     pub const AKAMAI_SALT: &str = "PORTCULLIS_AKAMAI_SALT";
     /// Var: the Akamai token algorithm; only `sha256` is built.
     pub const AKAMAI_ALGORITHM: &str = "PORTCULLIS_AKAMAI_ALGORITHM";
+    /// Var: how far a DPoP proof's `iat` may be from now, seconds.
+    pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
+    /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
+    pub const DPOP_NONCE_S: &str = "PORTCULLIS_DPOP_NONCE_S";
+    /// Var: the admin API's rate limit, `{"limiter", "key": "ip", "limit", "period"}`.
+    pub const ADMIN_RATE_LIMIT: &str = "PORTCULLIS_ADMIN_RATE_LIMIT";
 }
 
 /// Defaults for the optional settings.
@@ -83,6 +92,8 @@ pub mod defaults {
     pub const ADMIN_PREFIX: &str = "/_portcullis";
     /// The realm named in challenges.
     pub const REALM: &str = "portcullis";
+    /// A minute either side for a DPoP proof's `iat`.
+    pub const DPOP_IAT_WINDOW_S: u64 = 60;
 }
 
 /// Why the configuration cannot be used: one variant per kind of bad setting, each keeping
@@ -161,6 +172,9 @@ pub enum ConfigError {
     },
     /// `PORTCULLIS_AKAMAI_ALGORITHM` is not `sha256` (SHA-1 and MD5 are not built).
     AkamaiAlgorithm,
+    /// `PORTCULLIS_ADMIN_RATE_LIMIT` is not a rate limit by `ip` (the admin is limited before
+    /// its token is read).
+    AdminRateLimit(Option<RateLimitConfigError>),
 }
 
 impl ConfigError {
@@ -183,6 +197,7 @@ impl ConfigError {
             ConfigError::SignedKeyMissing { setting, .. }
             | ConfigError::SignedKeyNotHex { setting } => setting,
             ConfigError::AkamaiAlgorithm => AKAMAI_ALGORITHM,
+            ConfigError::AdminRateLimit(_) => ADMIN_RATE_LIMIT,
         }
     }
 }
@@ -239,6 +254,10 @@ impl fmt::Display for ConfigError {
                 f,
                 "{setting}: only sha256 is supported (SHA-1 and MD5 tokens are not built)"
             ),
+            ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
+            ConfigError::AdminRateLimit(None) => {
+                write!(f, "{setting}: the admin API is limited by ip only")
+            }
         }
     }
 }
@@ -289,6 +308,10 @@ pub struct GateConfig {
     pub audit: AuditPolicy,
     /// The compatibility formats' secrets.
     pub edge: EdgeKeys,
+    /// How DPoP proofs are checked.
+    pub dpop: DpopSettings,
+    /// The admin API's rate limit, by client address.
+    pub admin_rate_limit: Option<RateLimit>,
 }
 
 /// A setting as the loader sees it: JSON text (a secret, a string var, a `.dev.vars` line), a
@@ -476,6 +499,41 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     };
 
     let edge = edge_keys(&get, &routes)?;
+    let dpop = DpopSettings {
+        iat_window_s: seconds_setting(
+            &get,
+            DPOP_IAT_WINDOW_S,
+            defaults::DPOP_IAT_WINDOW_S,
+            1..=600,
+        )?,
+        // The nonce key is derived from the origin key: no second secret to deploy and
+        // rotate. Nonces are no secret; only who can mint them matters.
+        nonce: match seconds_setting(&get, DPOP_NONCE_S, 0, 0..=3600)? {
+            0 => None,
+            lifetime => {
+                let mut key = [0u8; crate::jwt::keyring::MAX_TAG_LEN];
+                let n = origin_key.tag(b"portcullis-dpop-nonce-key", &mut key);
+                Some(NonceIssuer::new(&key[..n], lifetime))
+            }
+        },
+        ..DpopSettings::default()
+    };
+    let admin_rate_limit = match json_setting(&get, ADMIN_RATE_LIMIT) {
+        None => None,
+        Some(setting) => {
+            let value = match setting {
+                JsonSetting::Text(text) => crate::codec::json::parse_value(text.as_bytes())
+                    .map_err(|_| ConfigError::AdminRateLimit(Some(RateLimitConfigError::Shape)))?,
+                JsonSetting::Value(value) => value,
+            };
+            let limit =
+                RateLimit::from_json(&value).map_err(|e| ConfigError::AdminRateLimit(Some(e)))?;
+            if limit.key != RateKey::ClientIp {
+                return Err(ConfigError::AdminRateLimit(None));
+            }
+            Some(limit)
+        }
+    };
 
     Ok(GateConfig {
         keyring,
@@ -493,6 +551,8 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         origin_timeout_ms,
         audit,
         edge,
+        dpop,
+        admin_rate_limit,
     })
 }
 
