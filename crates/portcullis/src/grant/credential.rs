@@ -56,7 +56,7 @@ impl CredentialKind {
     }
 
     /// The whole credential's length.
-    pub const fn len(self) -> usize {
+    pub const fn text_len(self) -> usize {
         self.prefix().len() + self.body_chars() + CHECKSUM_CHARS
     }
 
@@ -92,14 +92,14 @@ pub const DETECTORS: [Detector; 2] = [
         name: "portcullis_refresh_token",
         kind: CredentialKind::RefreshToken,
         prefix: "pcrt_",
-        len: CredentialKind::RefreshToken.len(),
+        len: CredentialKind::RefreshToken.text_len(),
         pattern: r"\bpcrt_[0-9A-Za-z]{60}\b",
     },
     Detector {
         name: "portcullis_api_key",
         kind: CredentialKind::ApiKey,
         prefix: "pcak_",
-        len: CredentialKind::ApiKey.len(),
+        len: CredentialKind::ApiKey.text_len(),
         pattern: r"\bpcak_[0-9A-Za-z]{49}\b",
     },
 ];
@@ -168,7 +168,7 @@ pub fn crc32(data: &[u8]) -> u32 {
 }
 
 /// `bytes` as a big-endian number in base62, exactly `width` digits (left-padded with `0`).
-fn base62_encode(bytes: &[u8], width: usize) -> String {
+pub(crate) fn base62_encode(bytes: &[u8], width: usize) -> String {
     let mut number = bytes.to_vec();
     let mut digits = vec![b'0'; width];
     for slot in digits.iter_mut().rev() {
@@ -194,7 +194,7 @@ fn digit_value(c: u8) -> Option<u32> {
 }
 
 /// The `len`-byte big-endian number `text` spells in base62.
-fn base62_decode(text: &[u8], len: usize) -> Result<Vec<u8>, CredentialError> {
+pub(crate) fn base62_decode(text: &[u8], len: usize) -> Result<Vec<u8>, CredentialError> {
     let mut out = vec![0u8; len];
     for &c in text {
         let mut carry = digit_value(c).ok_or(CredentialError::NotBase62)?;
@@ -223,7 +223,7 @@ pub fn encode(kind: CredentialKind, body: &[u8]) -> Option<String> {
     if body.len() != kind.body_bytes() {
         return None;
     }
-    let mut out = String::with_capacity(kind.len());
+    let mut out = String::with_capacity(kind.text_len());
     out.push_str(kind.prefix());
     out.push_str(&base62_encode(body, kind.body_chars()));
     let sum = checksum(&out);
@@ -237,10 +237,10 @@ pub fn parse(kind: CredentialKind, text: &str) -> Result<Vec<u8>, CredentialErro
     let rest = text
         .strip_prefix(kind.prefix())
         .ok_or(CredentialError::WrongPrefix)?;
-    if text.len() != kind.len() {
+    if text.len() != kind.text_len() {
         return Err(CredentialError::WrongLength {
             len: text.len(),
-            expected: kind.len(),
+            expected: kind.text_len(),
         });
     }
     // Non-ASCII first: splitting by byte count must not fall inside a character.
@@ -285,8 +285,8 @@ mod tests {
             assert!((w - 1) as f64 * 62f64.log2() < bits, "{bytes}");
         }
         assert_eq!(base62_width(4), CHECKSUM_CHARS);
-        assert_eq!(CredentialKind::RefreshToken.len(), 5 + 54 + 6);
-        assert_eq!(CredentialKind::ApiKey.len(), 5 + 43 + 6);
+        assert_eq!(CredentialKind::RefreshToken.text_len(), 5 + 54 + 6);
+        assert_eq!(CredentialKind::ApiKey.text_len(), 5 + 43 + 6);
     }
 
     #[test]
@@ -295,7 +295,7 @@ mod tests {
             for fill in [0u8, 1, 0x7f, 0xff] {
                 let body = vec![fill; kind.body_bytes()];
                 let text = encode(kind, &body).unwrap();
-                assert_eq!(text.len(), kind.len());
+                assert_eq!(text.len(), kind.text_len());
                 assert_eq!(parse(kind, &text), Ok(body));
                 assert_eq!(attribute(&text), Some(kind));
             }
@@ -337,7 +337,7 @@ mod tests {
     fn detector_patterns_describe_the_format() {
         for d in DETECTORS {
             assert_eq!(d.prefix, d.kind.prefix());
-            assert_eq!(d.len, d.kind.len());
+            assert_eq!(d.len, d.kind.text_len());
             let count = format!("{{{}}}", d.len - d.prefix.len());
             assert!(d.pattern.contains(&count), "{}", d.pattern);
         }

@@ -9,7 +9,9 @@
 //! - [`oauth`]: the token endpoint's form parser, RFC 6749 answers and errors;
 //! - [`requests`]: the issuing endpoints' bodies, and refusals as RFC 6749 errors;
 //! - [`access`]: access tokens minted for a grant or a key, under the verified profile;
-//! - [`scope`]: narrowing, never widening.
+//! - [`scope`]: narrowing, never widening;
+//! - [`service`]: what a grant object and the key store do with one call (the Durable
+//!   Objects are glue around it).
 
 pub mod access;
 pub mod apikey;
@@ -18,6 +20,7 @@ pub mod oauth;
 pub mod requests;
 pub mod scope;
 pub mod secrets;
+pub mod service;
 pub mod state;
 
 /// The scope that lets an application open grants (`POST <admin prefix>/grants`).

@@ -18,16 +18,24 @@ impl GrantId {
     pub fn to_text(self) -> String {
         base62(&self.0)
     }
+
+    /// Parses the text form.
+    pub fn from_text(text: &str) -> Option<GrantId> {
+        from_base62(text).map(GrantId)
+    }
 }
 
 fn base62(bytes: &[u8]) -> String {
-    // A credential's body encoding without prefix or checksum: ids need neither.
-    let kind = CredentialKind::ApiKey;
-    let mut padded = vec![0u8; kind.body_bytes()];
-    padded[kind.body_bytes() - bytes.len()..].copy_from_slice(bytes);
-    let full = credential::encode(kind, &padded).unwrap_or_default();
-    let body = &full[kind.prefix().len()..kind.prefix().len() + kind.body_chars()];
-    body[body.len() - credential::base62_width(bytes.len())..].to_owned()
+    credential::base62_encode(bytes, credential::base62_width(bytes.len()))
+}
+
+/// The `N` bytes a fixed-width base62 id spells, if it is one.
+fn from_base62<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != credential::base62_width(N) {
+        return None;
+    }
+    let bytes = credential::base62_decode(text.as_bytes(), N).ok()?;
+    bytes.try_into().ok()
 }
 
 /// SHA-256 of a secret, base64url: the only form in which a secret is stored.
@@ -106,6 +114,11 @@ impl ApiKeyId {
     pub fn to_text(self) -> String {
         base62(&self.0)
     }
+
+    /// Parses the text form.
+    pub fn from_text(text: &str) -> Option<ApiKeyId> {
+        from_base62(text).map(ApiKeyId)
+    }
 }
 
 /// An API key's contents: its id and secret.
@@ -163,6 +176,12 @@ mod tests {
         assert_eq!(GrantId([0xff; 16]).to_text().len(), 22);
         assert_eq!(ApiKeyId([0xff; 12]).to_text().len(), 17);
         assert_ne!(GrantId([1; 16]).to_text(), GrantId([2; 16]).to_text());
+        let id = GrantId([0xA5; 16]);
+        assert_eq!(GrantId::from_text(&id.to_text()), Some(id));
+        assert_eq!(GrantId::from_text("short"), None);
+        assert_eq!(GrantId::from_text(&"z".repeat(22)), None);
+        let k = ApiKeyId([7; 12]);
+        assert_eq!(ApiKeyId::from_text(&k.to_text()), Some(k));
     }
 
     #[test]
