@@ -22,7 +22,9 @@ use portcullis::http::{
 mod admin;
 mod console;
 mod forward;
+mod grants;
 mod revocations;
+mod token;
 
 thread_local! {
     // Settings cannot change under a running isolate, so they are read and checked once.
@@ -44,7 +46,7 @@ fn setting(env: &Env, name: &str) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
+pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
     CONFIG.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| {

@@ -1,5 +1,6 @@
 //! The token endpoint's wire format (RFC 6749): the form body parser, the token request, the
-//! section 5.1 answer and the section 5.2 errors, every one with `Cache-Control: no-store`.
+//! section 5.1 answer and the section 5.2 errors. [`crate::http::token`] makes them HTTP,
+//! every one with `Cache-Control: no-store`.
 
 use std::fmt;
 
@@ -9,7 +10,6 @@ use serde_json::{json, Value};
 use super::credential::CredentialError;
 use super::secrets::{ApiKey, RefreshToken};
 use crate::codec::percent;
-use crate::http::HttpResponse;
 
 /// The largest token request body read.
 pub const MAX_FORM_LEN: usize = 4096;
@@ -81,18 +81,14 @@ impl OAuthError {
         }
     }
 
-    /// The response: `{"error", "error_description"}`, `no-store`.
-    pub fn response(&self, realm: &str) -> HttpResponse {
-        let mut headers = no_store_json();
-        if self.code == OAuthErrorCode::InvalidClient {
-            headers.push(("www-authenticate", format!(r#"Basic realm="{realm}""#)));
-        }
-        HttpResponse {
-            status: self.status(),
-            headers,
-            body: json!({ "error": self.code.as_str(), "error_description": self.description })
-                .to_string(),
-        }
+    /// The body: `{"error", "error_description"}` (never a token, never a stored value).
+    pub fn body(&self) -> Value {
+        json!({ "error": self.code.as_str(), "error_description": self.description })
+    }
+
+    /// Whether the answer carries a `WWW-Authenticate: Basic` challenge (`invalid_client`).
+    pub fn basic_challenge(&self) -> bool {
+        self.code == OAuthErrorCode::InvalidClient
     }
 }
 
@@ -100,14 +96,6 @@ impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.reason)
     }
-}
-
-fn no_store_json() -> Vec<(&'static str, String)> {
-    vec![
-        ("content-type", "application/json".to_owned()),
-        ("cache-control", "no-store".to_owned()),
-        ("pragma", "no-cache".to_owned()),
-    ]
 }
 
 /// An RFC 6749 section 5.1 answer.
@@ -136,15 +124,6 @@ impl TokenAnswer {
             body["refresh_token"] = json!(rt);
         }
         body
-    }
-
-    /// The 200 response, `no-store`.
-    pub fn response(&self) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: no_store_json(),
-            body: self.body().to_string(),
-        }
     }
 }
 
@@ -436,8 +415,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.code, e.status()), (OAuthErrorCode::InvalidClient, 401));
-        let r = e.response("gate");
-        assert_eq!(r.header("www-authenticate"), Some(r#"Basic realm="gate""#));
+        assert!(e.basic_challenge());
     }
 
     #[test]
@@ -453,13 +431,11 @@ mod tests {
     }
 
     #[test]
-    fn answers_are_rfc_6749_shaped_and_no_store() {
-        let e = OAuthError::new(OAuthErrorCode::InvalidGrant, "nope", "x").response("r");
-        assert_eq!(e.status, 400);
-        assert_eq!(e.header("cache-control"), Some("no-store"));
-        let v: Value = serde_json::from_str(&e.body).unwrap();
+    fn bodies_are_rfc_6749_shaped() {
+        let e = OAuthError::new(OAuthErrorCode::InvalidGrant, "nope", "x");
+        assert_eq!(e.status(), 400);
         assert_eq!(
-            v,
+            e.body(),
             json!({"error": "invalid_grant", "error_description": "nope"})
         );
         let ok = TokenAnswer {
@@ -468,10 +444,8 @@ mod tests {
             refresh_token: Some("rt".into()),
             scope: "a".into(),
         }
-        .response();
-        assert_eq!(ok.header("cache-control"), Some("no-store"));
-        let v: Value = serde_json::from_str(&ok.body).unwrap();
-        assert_eq!(v["token_type"], "Bearer");
-        assert_eq!(v["refresh_token"], "rt");
+        .body();
+        assert_eq!(ok["token_type"], "Bearer");
+        assert_eq!(ok["refresh_token"], "rt");
     }
 }

@@ -162,6 +162,24 @@ pub fn parse_create_api_key(body: &[u8]) -> Result<CreateApiKey, IssueRequestErr
     })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SidWire {
+    sid: String,
+}
+
+/// The session a `POST /revocations` body `{"sid": "…"}` names, when that is what it is
+/// (any other body is left to the revocation parser). `Some(Err)` for a `sid` that is not a
+/// grant id.
+pub fn sid_revocation(body: &[u8]) -> Option<Result<String, IssueRequestError>> {
+    let wire: SidWire = serde_json::from_slice(body).ok()?;
+    Some(
+        super::secrets::GrantId::from_text(&wire.sid)
+            .map(|_| wire.sid)
+            .ok_or(IssueRequestError::BadLabel("sid")),
+    )
+}
+
 /// A refused refresh as the client sees it.
 pub fn refresh_error(refusal: &RefreshRefusal) -> OAuthError {
     let code = match refusal {
@@ -237,6 +255,20 @@ mod tests {
                 .code(),
             "bad_lifetime"
         );
+    }
+
+    #[test]
+    fn recognizes_a_sid_revocation_and_leaves_others() {
+        let sid = crate::grant::secrets::GrantId([3; 16]).to_text();
+        assert_eq!(
+            sid_revocation(format!(r#"{{"sid":"{sid}"}}"#).as_bytes()),
+            Some(Ok(sid))
+        );
+        assert_eq!(
+            sid_revocation(br#"{"sid":"nope"}"#),
+            Some(Err(IssueRequestError::BadLabel("sid")))
+        );
+        assert_eq!(sid_revocation(br#"{"jti":"x"}"#), None);
     }
 
     #[test]

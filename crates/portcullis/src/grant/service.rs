@@ -11,12 +11,11 @@ use serde_json::{json, Value};
 
 use super::access::mint_access;
 use super::apikey::ApiKeyRecord;
-use super::oauth::{OAuthError, OAuthErrorCode, TokenAnswer};
+use super::oauth::{OAuthError, TokenAnswer};
 use super::requests::{key_error, refresh_error, CreateApiKey};
 use super::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
 use super::state::{Grant, Issued, OpenGrant, RefreshRefusal, RevokeReason, Secret};
 use crate::config::GateConfig;
-use crate::http::HttpResponse;
 
 /// A call to a grant object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,11 +121,10 @@ impl StoreReply {
     }
 
     fn oauth(e: &OAuthError, sub: Option<&str>) -> StoreReply {
-        let r = e.response("");
         StoreReply {
-            status: r.status,
-            body: serde_json::from_str(&r.body).unwrap_or(Value::Null),
-            basic_challenge: e.code == OAuthErrorCode::InvalidClient,
+            status: e.status(),
+            body: e.body(),
+            basic_challenge: e.basic_challenge(),
             reason: e.reason.to_owned(),
             detail: None,
             revoke: Vec::new(),
@@ -137,23 +135,43 @@ impl StoreReply {
     fn fault(reason: &str) -> StoreReply {
         StoreReply::ok(500, json!({ "error": "server_error" }), reason, None)
     }
+}
 
-    /// The response to send: JSON, `no-store`, and a Basic challenge for `invalid_client`.
-    pub fn response(&self, realm: &str) -> HttpResponse {
-        let mut headers = vec![
-            ("content-type", "application/json".to_owned()),
-            ("cache-control", "no-store".to_owned()),
-            ("pragma", "no-cache".to_owned()),
-        ];
-        if self.basic_challenge {
-            headers.push(("www-authenticate", format!(r#"Basic realm="{realm}""#)));
-        }
-        HttpResponse {
-            status: self.status,
-            headers,
-            body: self.body.to_string(),
-        }
-    }
+/// Every audit reason a store reply can carry, so the front can log it as a stable code.
+const REASONS: &[&str] = &[
+    "grant_opened",
+    "grant_exists",
+    "grant_revoked",
+    "grant_not_found",
+    "grant_record_unreadable",
+    "grant_id_malformed",
+    "grant_expired",
+    "grant_idle_expired",
+    "refresh_rotated",
+    "refresh_retry_in_grace",
+    "refresh_token_unknown",
+    "refresh_token_wrong_grant",
+    "refresh_token_wrong_client",
+    "refresh_token_reused",
+    "scope_widened",
+    "api_key_created",
+    "api_keys_listed",
+    "api_key_revoked",
+    "api_key_not_found",
+    "api_key_exchanged",
+    "api_key_unknown",
+    "api_key_expired",
+    "mint_failed",
+    "misconfigured",
+];
+
+/// `reason` as a stable code: itself if it is one a store gives, else `store_reply`.
+pub fn static_reason(reason: &str) -> &'static str {
+    REASONS
+        .iter()
+        .copied()
+        .find(|r| *r == reason)
+        .unwrap_or("store_reply")
 }
 
 /// Fresh random bytes for one call (the core reads no CSPRNG itself).
@@ -419,5 +437,36 @@ pub fn serve_keys(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::apikey::KeyRefusal;
+
+    #[test]
+    fn every_refusal_code_is_a_known_reason() {
+        let codes = [
+            RefreshRefusal::Revoked(RevokeReason::Reuse).code(),
+            RefreshRefusal::Expired { at: 0 }.code(),
+            RefreshRefusal::Idle { at: 0 }.code(),
+            RefreshRefusal::UnknownToken.code(),
+            RefreshRefusal::WrongGrant.code(),
+            RefreshRefusal::WrongClient.code(),
+            RefreshRefusal::Reuse {
+                presented: 0,
+                current: 0,
+                live: vec![],
+            }
+            .code(),
+            KeyRefusal::Unknown.code(),
+            KeyRefusal::Revoked.code(),
+            KeyRefusal::Expired.code(),
+        ];
+        for code in codes {
+            assert_eq!(static_reason(code), code);
+        }
+        assert_eq!(static_reason("anything else"), "store_reply");
     }
 }

@@ -39,8 +39,6 @@ pub enum Endpoint {
     Stats,
     /// `POST /grants`: open a grant (scope `portcullis:issue`).
     OpenGrant,
-    /// `GET /grants?sub=…`: a subject's grants.
-    ListGrants,
     /// `POST /token`: the OAuth token endpoint (no bearer token: the client presents a
     /// refresh token or an API key).
     Token,
@@ -100,9 +98,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
         ("/keys" | "/stats", _) => ("GET", None),
-        ("/grants", "POST") => ("GET, POST", Some(Endpoint::OpenGrant)),
-        ("/grants", "GET") => ("GET, POST", Some(Endpoint::ListGrants)),
-        ("/grants", _) => ("GET, POST", None),
+        ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
+        ("/grants", _) => ("POST", None),
         ("/token", "POST") => ("POST", Some(Endpoint::Token)),
         ("/token", _) => ("POST", None),
         ("/api-keys", "POST") => ("GET, POST", Some(Endpoint::CreateApiKey)),
@@ -243,6 +240,27 @@ pub fn revocation_entry(
         .and_then(|_| entry.metadata_json())
         .map_err(|e| bad(AdminError::Unstorable(e)))?;
     Ok(entry)
+}
+
+/// The revocation entries that end a revoked grant's access tokens: one per `jti` it issued
+/// that is still live, each kept until that token's `exp` (plus leeway).
+pub fn grant_revocation_entries(
+    config: &GateConfig,
+    issued: &[crate::grant::state::Issued],
+    now: i64,
+) -> Vec<RevocationEntry> {
+    issued
+        .iter()
+        .filter(|i| i.exp > now)
+        .map(|i| {
+            revocation::entry_for(
+                Revocation::Token { jti: i.jti.clone() },
+                now,
+                Some(i.exp),
+                &policy(config),
+            )
+        })
+        .collect()
 }
 
 /// An entry for the admin API: the stored shape, plus `target` and `expires_at` spelled out.

@@ -18,9 +18,9 @@ mod answers;
 mod error;
 
 pub use answers::{
-    admit_admin, admit_with_scope, check_body_len, endpoint, introspected_token,
-    introspection_answer, keys_answer, list_answer, owns, revocation_entry, revoked_answer,
-    stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
+    admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
+    introspected_token, introspection_answer, keys_answer, list_answer, owns, revocation_entry,
+    revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
 pub use error::AdminError;
 
