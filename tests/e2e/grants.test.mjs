@@ -6,7 +6,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin, startWorker, ENTRY, compatibilityDate } from "./harness.mjs";
 import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { ROOT } from "./harness.mjs";
 
 const PREFIX = "/_portcullis";
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
@@ -279,4 +281,27 @@ test("every error answer was RFC 6749-shaped and no-store", () => {
     assert.match(e.contentType, /^application\/json/);
     assert.ok(e.status === 400 || e.status === 401);
   }
+});
+
+/** Makes sure authlib (and requests) import, installing authlib with pip if not. */
+function ensureAuthlib() {
+  const probe = () => spawnSync("python3", ["-c", "import authlib, requests"], { encoding: "utf8" }).status === 0;
+  if (probe()) return;
+  const pip = spawnSync("python3", ["-m", "pip", "install", "-q", "authlib>=1.3", "requests"], { encoding: "utf8", timeout: 180_000 });
+  if (!probe()) throw new Error(`authlib is needed and could not be installed: ${pip.stderr}`);
+}
+
+test("Python authlib completes the refresh and client-credentials flows against the gate", async () => {
+  ensureAuthlib();
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn("python3", [join(ROOT, "tests", "e2e", "authlib_flows.py")], { timeout: 60_000 });
+    let text = "";
+    child.stdout.on("data", (c) => (text += c));
+    child.stderr.on("data", (c) => (text += c));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, text }));
+    child.stdin.end(JSON.stringify({ base: worker.url.href.replace(/\/$/, ""), issuer, admin }));
+  });
+  assert.equal(out.status, 0, out.text);
+  assert.ok((out.text.match(/^PASS /gm) ?? []).length >= 9, out.text);
 });
