@@ -9,6 +9,7 @@ import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
 import { dirname, join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { ROOT } from "./harness.mjs";
+import { portcullisCli } from "./revocation-fixtures.mjs";
 
 const PREFIX = "/_portcullis";
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
@@ -304,4 +305,42 @@ test("Python authlib completes the refresh and client-credentials flows against 
   });
   assert.equal(out.status, 0, out.text);
   assert.ok((out.text.match(/^PASS /gm) ?? []).length >= 9, out.text);
+});
+
+test("CLI: grant create, token refresh, apikey create|list|revoke, token exchange", async () => {
+  const cli = await portcullisCli();
+  const endpoint = ["--endpoint", worker.url.href];
+  const created = await cli(["grant", "create", "--sub", "carol", "--scope", "orders:read orders:write", "--grace", "0s", ...endpoint], {
+    PORTCULLIS_ISSUE_TOKEN: issuer,
+  });
+  assert.equal(created.code, 0, created.stderr);
+  const grant = JSON.parse(created.stdout);
+  assert.match(grant.refresh_token, /^pcrt_/);
+  const refreshed = await cli(["token", "refresh", "--scope", "orders:read", ...endpoint], { PORTCULLIS_REFRESH_TOKEN: grant.refresh_token });
+  assert.equal(refreshed.code, 0, refreshed.stderr);
+  assert.equal(JSON.parse(refreshed.stdout).scope, "orders:read");
+  const reused = await cli(["token", "refresh", ...endpoint], { PORTCULLIS_REFRESH_TOKEN: grant.refresh_token });
+  assert.equal(reused.code, 1);
+  assert.match(reused.stderr, /invalid_grant/);
+  assert.ok(!reused.stderr.includes(grant.refresh_token), "the token is not echoed");
+  const noFlag = await cli(["token", "refresh", ...endpoint], {});
+  assert.equal(noFlag.code, 2);
+
+  const key = await cli(["apikey", "create", "--sub", "nightly", "--scope", "orders:read", "--name", "job", "--expires-in", "1d", ...endpoint], {
+    PORTCULLIS_ADMIN_TOKEN: admin,
+  });
+  assert.equal(key.code, 0, key.stderr);
+  const k = JSON.parse(key.stdout);
+  const exchanged = await cli(["token", "exchange", ...endpoint], { PORTCULLIS_API_KEY: k.key });
+  assert.equal(exchanged.code, 0, exchanged.stderr);
+  assert.equal(await gateStatus(JSON.parse(exchanged.stdout).access_token), 200);
+  const list = await cli(["apikey", "list", ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(JSON.parse(list.stdout).api_keys.some((x) => x.id === k.id && x.last_used_at));
+  assert.ok(!list.stdout.includes(k.key));
+  const revoked = await cli(["apikey", "revoke", k.id, ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
+  assert.equal(revoked.code, 0, revoked.stderr);
+  const after = await cli(["token", "exchange", ...endpoint], { PORTCULLIS_API_KEY: k.key });
+  assert.equal(after.code, 1);
+  assert.match(after.stderr, /invalid_client/);
 });

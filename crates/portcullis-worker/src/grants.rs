@@ -10,9 +10,11 @@
 //!   record in the object that a revocation writes, so a revoked key stops minting at once
 //!   (a revocation bound of zero), at the cost of one object request per exchange.
 
-use serde::Deserialize;
 use serde_json::json;
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
+use worker::wasm_bindgen::JsValue;
+use worker::{durable_object, web_sys, DurableObject, Env, Request, Response, State};
+
+use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 use portcullis::grant::apikey::ApiKeyRecord;
 use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
@@ -34,17 +36,12 @@ fn fresh() -> worker::Result<Fresh> {
     Ok(f)
 }
 
-#[derive(Deserialize)]
-struct Row {
-    v: String,
-}
-
 /// A one-table key/value store in the object's SQLite storage. Synchronous: no other request
 /// to the object runs between a read and the write that follows it.
 struct Table<'a>(&'a State);
 
 impl Table<'_> {
-    fn sql(&self) -> worker::SqlStorage {
+    fn sql(&self) -> SqlStorage {
         self.0.storage().sql()
     }
 
@@ -56,20 +53,27 @@ impl Table<'_> {
         Ok(())
     }
 
+    // Raw rows, not `to_array`: its serde-wasm-bindgen deserializer would ship a second
+    // serde backend to the edge for one string column.
+    fn values(cursor: SqlCursor) -> worker::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for row in cursor.raw() {
+            if let Some(SqlStorageValue::String(v)) = row?.into_iter().next() {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
     fn get(&self, k: &str) -> worker::Result<Option<String>> {
-        let rows: Vec<Row> = self
+        let cursor = self
             .sql()
-            .exec("SELECT v FROM kv WHERE k = ?", vec![k.into()])?
-            .to_array()?;
-        Ok(rows.into_iter().next().map(|r| r.v))
+            .exec("SELECT v FROM kv WHERE k = ?", vec![k.into()])?;
+        Ok(Self::values(cursor)?.into_iter().next())
     }
 
     fn all(&self) -> worker::Result<Vec<String>> {
-        let rows: Vec<Row> = self
-            .sql()
-            .exec("SELECT v FROM kv ORDER BY k", None)?
-            .to_array()?;
-        Ok(rows.into_iter().map(|r| r.v).collect())
+        Self::values(self.sql().exec("SELECT v FROM kv ORDER BY k", None)?)
     }
 
     fn put(&self, k: &str, v: &str) -> worker::Result<()> {
@@ -79,6 +83,13 @@ impl Table<'_> {
         )?;
         Ok(())
     }
+}
+
+/// The call in a request body, through serde_json (`Request::json` would go through
+/// serde-wasm-bindgen: a second serde backend in the shipped wasm).
+async fn body_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> worker::Result<T> {
+    let text = req.text().await?;
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
 fn reply(r: &StoreReply) -> worker::Result<Response> {
@@ -111,7 +122,7 @@ impl DurableObject for GrantObject {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         // Everything before the first storage call may await; from there on, nothing does.
-        let call: GrantCall = req.json().await?;
+        let call: GrantCall = body_json(&mut req).await?;
         let sid = req.headers().get("x-grant")?.unwrap_or_default();
         let config = crate::load_config(&self.env);
         let Ok(config) = config.as_ref() else {
@@ -143,7 +154,7 @@ impl DurableObject for ApiKeyStore {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let call: KeyCall = req.json().await?;
+        let call: KeyCall = body_json(&mut req).await?;
         let config = crate::load_config(&self.env);
         let Ok(config) = config.as_ref() else {
             return config_fault();
@@ -166,14 +177,16 @@ impl DurableObject for ApiKeyStore {
 
 async fn call(env: &Env, binding: &str, name: &str, body: String) -> worker::Result<StoreReply> {
     let stub = env.durable_object(binding)?.get_by_name(name)?;
-    let headers = worker::Headers::new();
+    // web_sys's RequestInit directly: worker's own would add ~11 KB of conversion code.
+    let headers = web_sys::Headers::new()?;
     headers.set("content-type", "application/json")?;
     headers.set("x-grant", name)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    let req = Request::new_with_init("https://grants.internal/", &init)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers_headers(&headers);
+    init.set_body(&JsValue::from_str(&body));
+    let req = web_sys::Request::new_with_str_and_init("https://grants.internal/", &init)?;
+    let req = Request::from(req);
     let mut resp = stub.fetch_with_request(req).await?;
     resp.json().await
 }
