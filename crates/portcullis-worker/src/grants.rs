@@ -17,6 +17,7 @@ use worker::{durable_object, web_sys, DurableObject, Env, Request, Response, Sta
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 use portcullis::grant::apikey::ApiKeyRecord;
+use portcullis::grant::secrets::ApiKey;
 use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
 
 /// The binding of the grant objects.
@@ -162,8 +163,17 @@ impl DurableObject for ApiKeyStore {
         let fresh = fresh()?;
         let table = Table(&self.state);
         table.init()?;
-        let records: Vec<ApiKeyRecord> = table
-            .all()?
+        // Only the list reads every row; an exchange or a revocation reads its key's row.
+        let rows = match &call {
+            KeyCall::List => table.all()?,
+            KeyCall::Create { .. } => Vec::new(),
+            KeyCall::Exchange { key, .. } => match ApiKey::parse(key) {
+                Ok(k) => table.get(&k.id.to_text())?.into_iter().collect(),
+                Err(_) => Vec::new(),
+            },
+            KeyCall::Revoke { id } => table.get(id)?.into_iter().collect(),
+        };
+        let records: Vec<ApiKeyRecord> = rows
             .iter()
             .filter_map(|v| ApiKeyRecord::from_json(v))
             .collect();
