@@ -12,6 +12,7 @@ use portcullis::grant::requests::{parse_create_api_key, parse_open_grant, IssueR
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
 use portcullis::http::admin::{grant_revocation_entries, AdminAnswer};
 use portcullis::http::{AuditRecord, Denial, Principal};
+use portcullis::revocation::RevocationReason;
 
 fn internal(e: worker::Error) -> Denial {
     Denial::Internal {
@@ -22,9 +23,13 @@ fn internal(e: worker::Error) -> Denial {
 /// Revokes, by `jti`, the access tokens a revoked grant issued, through the revocation
 /// admin path (one KV write each, then one snapshot rebuild). When the revocation store
 /// gains a `sid` kind (issue 13), this becomes one `sid` entry.
-async fn revoke_issued(a: &AdminContext<'_>, reply: &StoreReply) -> Result<usize, Denial> {
+async fn revoke_issued(
+    a: &AdminContext<'_>,
+    reply: &StoreReply,
+    reason: RevocationReason,
+) -> Result<usize, Denial> {
     let now = now_s();
-    let entries = grant_revocation_entries(a.config, &reply.revoke, now);
+    let entries = grant_revocation_entries(a.config, &reply.revoke, reason, now);
     for entry in &entries {
         revocations::record(a.env, entry, now).await.map_err(|e| {
             worker::console_error!(
@@ -119,7 +124,7 @@ pub(crate) async fn serve(
     };
     if !reply.revoke.is_empty() {
         // Reuse: the grant is revoked; its live access tokens follow within the bound.
-        if let Err(denial) = revoke_issued(a, &reply).await {
+        if let Err(denial) = revoke_issued(a, &reply, RevocationReason::Reuse).await {
             write_audit(a, &reply, Some(&who));
             return reject(a, Some(&who), denial);
         }
@@ -139,6 +144,7 @@ fn answer(reply: StoreReply) -> Result<AdminAnswer, Denial> {
             body: reply.body,
             reason: static_reason(&reply.reason),
             detail: reply.detail,
+            revocation_reason: None,
         }),
     }
 }
@@ -169,8 +175,11 @@ pub(crate) async fn revoke_sid(
     if reply.status == 404 {
         return Err(Denial::BadIssueRequest(IssueRequestError::BadLabel("sid")));
     }
-    revoke_issued(a, &reply).await?;
-    answer(reply)
+    revoke_issued(a, &reply, RevocationReason::Logout).await?;
+    answer(reply).map(|ok| AdminAnswer {
+        revocation_reason: Some(RevocationReason::Logout),
+        ..ok
+    })
 }
 
 /// `POST <prefix>/api-keys`.
