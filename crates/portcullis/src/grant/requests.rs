@@ -194,6 +194,7 @@ pub fn refresh_error(refusal: &RefreshRefusal) -> OAuthError {
         RefreshRefusal::Revoked(_) | RefreshRefusal::Reuse { .. } => {
             "the refresh token has been revoked"
         }
+        RefreshRefusal::TooManyLive => "the grant is refreshed too often; retry later",
         _ => "the refresh token is invalid",
     };
     OAuthError::new(code, description, refusal.code())

@@ -154,6 +154,7 @@ const REASONS: &[&str] = &[
     "refresh_token_wrong_client",
     "refresh_token_reused",
     "scope_widened",
+    "too_many_live_access_tokens",
     "api_key_created",
     "api_keys_listed",
     "api_key_revoked",
@@ -454,6 +455,7 @@ mod tests {
             RefreshRefusal::UnknownToken.code(),
             RefreshRefusal::WrongGrant.code(),
             RefreshRefusal::WrongClient.code(),
+            RefreshRefusal::TooManyLive.code(),
             RefreshRefusal::Reuse {
                 presented: 0,
                 current: 0,

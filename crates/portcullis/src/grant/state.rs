@@ -15,6 +15,12 @@ const GRANT_VERSION: u8 = 1;
 /// unknown (it cannot be authenticated any more, so it cannot trigger a revocation).
 pub const KEPT_GENERATIONS: usize = 64;
 
+/// The most access tokens one grant may have live at once. Each is kept (by `jti`) until it
+/// expires so that revoking the grant can revoke it; without a cap, a client refreshing in a
+/// loop would grow its grant's record without bound. A client refreshing every few minutes
+/// has one or two live.
+pub const MAX_LIVE_ACCESS_TOKENS: usize = 256;
+
 /// A grant's lifetimes, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifetimes {
@@ -147,6 +153,8 @@ pub enum RefreshRefusal {
     WrongClient,
     /// The requested scope is not within the grant's.
     Scope(ScopeError),
+    /// [`MAX_LIVE_ACCESS_TOKENS`] are live: refreshed far too often. Nothing changes.
+    TooManyLive,
     /// A used refresh token came back outside the grace period: the grant is now revoked.
     Reuse {
         /// The generation presented.
@@ -169,6 +177,7 @@ impl RefreshRefusal {
             RefreshRefusal::WrongGrant => "refresh_token_wrong_grant",
             RefreshRefusal::WrongClient => "refresh_token_wrong_client",
             RefreshRefusal::Scope(_) => "scope_widened",
+            RefreshRefusal::TooManyLive => "too_many_live_access_tokens",
             RefreshRefusal::Reuse { .. } => "refresh_token_reused",
         }
     }
@@ -321,6 +330,9 @@ impl Grant {
             });
         }
         let scope = narrow(&self.scope, scope).map_err(RefreshRefusal::Scope)?;
+        if self.issued.iter().filter(|i| i.exp > now).count() >= MAX_LIVE_ACCESS_TOKENS {
+            return Err(RefreshRefusal::TooManyLive);
+        }
         self.last_used_at = now;
         if is_retry {
             return Ok(Refreshed {
@@ -533,6 +545,28 @@ mod tests {
         // The grant keeps its full scope.
         let r = g.refresh(&t1, None, None, [3; 20], 1012).unwrap();
         assert_eq!(r.scope, "orders:read orders:write");
+    }
+
+    #[test]
+    fn refuses_to_hold_more_than_the_cap_of_live_access_tokens() {
+        let (mut g, t0) = open(30);
+        for n in 0..MAX_LIVE_ACCESS_TOKENS {
+            g.record_issued(
+                Issued {
+                    jti: format!("j{n}"),
+                    exp: 1500,
+                },
+                1001,
+            );
+        }
+        let before = g.clone();
+        assert_eq!(
+            g.refresh(&t0, None, None, [2; 20], 1010),
+            Err(RefreshRefusal::TooManyLive)
+        );
+        assert_eq!(g, before, "nothing changes");
+        // Once they expire, refreshing works again.
+        assert!(g.refresh(&t0, None, None, [2; 20], 1500).is_ok());
     }
 
     #[test]
