@@ -23,6 +23,7 @@ mod admin;
 mod console;
 mod forward;
 mod grants;
+mod interop;
 mod revocations;
 mod token;
 
