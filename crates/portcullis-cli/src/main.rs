@@ -9,7 +9,7 @@
 //! | 0    | success (`--help` too)                                                    |
 //! | 1    | the token or link was rejected (`verify`, `verify-url`), cannot be decoded (`inspect`), the     |
 //! |      | configuration is invalid (`check-config`), or the gate refused an admin   |
-//! |      | call (`revoke`, `revocations`)                                            |
+//! |      | call (`revoke`, `revocations`, `grant`, `apikey`, `token`)                |
 //! | 2    | usage or configuration error: bad flag, unreadable or invalid key file,   |
 //! |      | gate unreachable...                                                       |
 //!
@@ -26,6 +26,7 @@ mod time;
 mod url;
 
 mod check_config;
+mod grants;
 mod inspect;
 mod keygen;
 mod keys;
@@ -47,7 +48,7 @@ pub use failure::Failure;
 EXIT STATUS:
   0  success
   1  token rejected (verify), not decodable (inspect), configuration invalid (check-config),
-     or refused by the gate (revoke, revocations)
+     or refused by the gate (revoke, revocations, grant, apikey, token)
   2  usage or configuration error (bad flag, unreadable/invalid key file, gate unreachable, ...)
 
 EXAMPLES:
@@ -90,6 +91,12 @@ enum Command {
     SignUrl(sign_url::SignArgs),
     /// Check a signed URL as the gate would; prints what it opens as JSON.
     VerifyUrl(sign_url::VerifyArgs),
+    /// Open a grant (session with rotating refresh tokens) through the gate.
+    Grant(grants::GrantArgs),
+    /// Create, list and revoke API keys (exchanged for short-lived access tokens).
+    Apikey(grants::ApiKeyArgs),
+    /// The token endpoint: refresh a grant, or exchange an API key.
+    Token(grants::TokenArgs),
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -104,6 +111,9 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Revocations(args) => revoke::run_list(args),
         Command::SignUrl(args) => sign_url::run_sign(args),
         Command::VerifyUrl(args) => sign_url::run_verify(args),
+        Command::Grant(args) => grants::run_grant(args),
+        Command::Apikey(args) => grants::run_apikey(args),
+        Command::Token(args) => grants::run_token(args),
     }
 }
 

@@ -10,6 +10,7 @@
 //!   operator console's paths and headers.
 //! - [`audit`]: the audit record of every decision.
 //! - [`url`]: the incoming URL split into origin, path and query.
+//! - [`token`]: the token endpoint's and the grant stores' answers (RFC 6749).
 
 pub mod admin;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod forwarding;
 pub mod gate;
 pub mod request;
 pub mod signed;
+pub mod token;
 pub mod url;
 
 pub use admin::ADMIN_SCOPE;
