@@ -18,5 +18,6 @@ pub mod codec;
 pub mod config;
 pub mod http;
 pub mod jwt;
+pub mod leaks;
 pub mod revocation;
 pub mod routes;

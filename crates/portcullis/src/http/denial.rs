@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
+use crate::leaks::partner::LeakReportError;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
 
@@ -106,6 +107,9 @@ pub enum Denial {
     UnsupportedMediaType,
     /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
     KeyRevocationRefused(KeyRevocationRefusal),
+    /// A secret-scanning leak report refused before anything was revoked: no keys
+    /// configured, a bad signature or key identifier, an oversized or malformed body.
+    LeakReportRefused(LeakReportError),
     /// The Worker's runtime failed (a binding, a header, a body stream): the request could
     /// not be completed. `error` is the runtime's own message, for the audit log only.
     Internal {
@@ -134,6 +138,7 @@ impl Denial {
             RevocationUnavailable { .. } => 503,
             OriginTimeout => 504,
             LoopDetected => 508,
+            LeakReportRefused(e) => e.status(),
         }
     }
 
@@ -163,6 +168,7 @@ impl Denial {
             UnsupportedMediaType => "unsupported_media_type",
             KeyRevocationRefused(refusal) => refusal.code(),
             Internal { .. } => "internal_error",
+            LeakReportRefused(e) => e.code(),
         }
     }
 
@@ -195,6 +201,7 @@ impl Denial {
             BadAdminRequest(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
+            LeakReportRefused(e) => Some(e.to_string()),
             _ => None,
         }
     }
@@ -279,6 +286,10 @@ impl Denial {
                 "this admin endpoint takes a body of Content-Type application/json".into(),
             ),
             KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
+            LeakReportRefused(LeakReportError::NotConfigured) => {
+                ("Not found", "no such admin endpoint".into())
+            }
+            LeakReportRefused(e) => ("Leak report refused", e.to_string()),
             Internal { .. } => (
                 "Internal error",
                 "the gate could not complete the request; see the Worker's logs".into(),

@@ -38,6 +38,8 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /leaks`: a secret-scanning partner's signed leak report (no admin token).
+    Leaks,
 }
 
 impl Endpoint {
@@ -54,6 +56,12 @@ impl Endpoint {
     pub fn takes_body(self) -> bool {
         matches!(self, Endpoint::Revoke | Endpoint::Introspect)
     }
+
+    /// Whether the endpoint authenticates its caller by a signature over the body instead
+    /// of an admin token.
+    pub fn signed_by_reporter(self) -> bool {
+        self == Endpoint::Leaks
+    }
 }
 
 /// The endpoint for `method` on `endpoint` (the path after the admin prefix):
@@ -69,6 +77,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
         ("/keys" | "/stats", _) => ("GET", None),
+        ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
+        ("/leaks", _) => ("POST", None),
         _ => return Err(Denial::AdminNotFound),
     };
     found.ok_or(Denial::AdminMethodNotAllowed { allow })
