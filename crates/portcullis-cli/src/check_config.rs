@@ -115,7 +115,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 13] = [
+const PLAIN: [&str; 14] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -129,6 +129,7 @@ const PLAIN: [&str; 13] = [
     names::REVOCATION_MAX_AGE_S,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
+    names::LEAK_REPORTER_KEYS,
 ];
 
 fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
