@@ -90,6 +90,11 @@ else
   node bench/js/freshness-min.mjs --refresh-s 1,5 --runs "$runs" > "$out/freshness.json"
 fi
 
+step "leak scanner: portcullis scan vs detect-secrets (PyPI) on one generated corpus"
+# detect-secrets measured ~0.1 MiB/s here under load, so it gets a 4 MiB subset (2 in quick).
+if quick; then node bench/js/scan-bench.mjs --mb 24 --subset-mb 2 --rounds 1 > "$out/scan.json"
+else node bench/js/scan-bench.mjs --mb 200 --subset-mb 4 --rounds 2 > "$out/scan.json"; fi
+
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"
 node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"

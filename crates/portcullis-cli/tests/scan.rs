@@ -229,6 +229,24 @@ fn finds_every_live_token_in_the_tree_and_nothing_ignored_binary_or_outside() {
         assert!(!stdout.contains(t.as_str()), "a whole token was printed");
     }
     assert!(c.outside.0.join("secret.txt").exists());
+
+    // --no-ignore reads the ignored file too; still no binary, still nothing outside.
+    let out = scan(
+        &c.dir.0,
+        &[
+            "--keys",
+            "keys.json",
+            "--now",
+            &now,
+            "--format",
+            "json",
+            "--no-ignore",
+        ],
+        None,
+    );
+    let mut expected = expected_tree();
+    expected.insert(row("build/out.txt", 1, "live", "ignored"));
+    assert_eq!(findings(&out), expected);
 }
 
 #[test]

@@ -90,6 +90,9 @@ pub struct Args {
     /// Revoke every live finding through the admin API, with reason `leaked`.
     #[arg(long, requires = "endpoint")]
     revoke: bool,
+    /// Also scan files that .gitignore, .ignore or git's excludes leave out (build output, logs).
+    #[arg(long)]
+    no_ignore: bool,
 }
 
 /// Runs `portcullis scan`.
@@ -113,7 +116,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     };
 
     let mut hits = Vec::new();
-    let stats = walk::each_text(&paths, |name, bytes| {
+    let stats = walk::each_text(&paths, !args.no_ignore, |name, bytes| {
         hits.extend(
             detect::find(bytes)
                 .into_iter()

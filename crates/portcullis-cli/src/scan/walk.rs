@@ -35,8 +35,13 @@ pub struct WalkStats {
     pub unreadable: Vec<Unreadable>,
 }
 
-/// Calls `scan(name, bytes)` for standard input (`-`) or each text file under `paths`.
-pub fn each_text(paths: &[String], mut scan: impl FnMut(&str, &[u8])) -> WalkStats {
+/// Calls `scan(name, bytes)` for standard input (`-`) or each text file under `paths`;
+/// `honour_ignores: false` reads ignored files too (`--no-ignore`).
+pub fn each_text(
+    paths: &[String],
+    honour_ignores: bool,
+    mut scan: impl FnMut(&str, &[u8]),
+) -> WalkStats {
     let mut stats = WalkStats::default();
     for path in paths {
         if path == "-" {
@@ -62,6 +67,11 @@ pub fn each_text(paths: &[String], mut scan: impl FnMut(&str, &[u8])) -> WalkSta
             .follow_links(false)
             // Honour .gitignore even outside a git checkout (a copied tree, an archive).
             .require_git(false)
+            .git_ignore(honour_ignores)
+            .git_exclude(honour_ignores)
+            .git_global(honour_ignores)
+            .ignore(honour_ignores)
+            .parents(honour_ignores)
             .filter_entry(|e| e.file_name() != ".git")
             .build();
         for entry in walk {
