@@ -22,6 +22,7 @@ use portcullis::http::{
 mod admin;
 mod console;
 mod forward;
+mod interop;
 mod leaks;
 mod revocations;
 
