@@ -44,7 +44,7 @@ files such as .env included; binary files, the .git directory and symbolic links
 standard input (`-`). Each finding: file, line, kind, subject, expiry and status: live, expired,
 revoked (only with --endpoint, by introspection) or unverified (JWT-shaped, not ours). A
 finding is never printed whole: a prefix and a SHA-256 fingerprint identify it. Only JWTs
-exist to be found today; opaque credentials become scannable by one table entry in the core.
+are found today: the gate's opaque refresh tokens and API keys are not detected yet.
 
 With --endpoint, the admin token is read from $PORTCULLIS_ADMIN_TOKEN.
 

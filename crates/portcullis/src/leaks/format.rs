@@ -2,9 +2,9 @@
 //! literal prefix plus a shape that confirms a match, so a scanner finds candidates with a
 //! fast substring search and rejects look-alikes without knowing any key.
 //!
-//! Today the gate's only credential is a JWT. A prefixed, checksummed opaque credential (a
-//! refresh token or API key) becomes scannable by adding one [`CredentialFormat`] with
-//! [`Shape::Prefixed`]: a distinctive prefix, a fixed-length body, and a checksum over it
+//! Only JWTs are listed today; the gate's prefixed, checksummed opaque credentials
+//! (refresh tokens, API keys: `crate::grant::credential`) are not yet. One becomes
+//! scannable by adding one [`CredentialFormat`] with [`Shape::Prefixed`]: a distinctive prefix, a fixed-length body, and a checksum over it
 //! that random text almost never satisfies, as GitHub's own `ghp_` tokens do.
 
 use sha2::{Digest, Sha256};
@@ -35,7 +35,7 @@ pub struct CredentialFormat {
     pub shape: Shape,
 }
 
-/// Every format a scanner looks for. Only JWTs exist today; see the module documentation.
+/// Every format a scanner looks for. Only JWTs today; see the module documentation.
 pub const FORMATS: &[CredentialFormat] = &[CredentialFormat {
     kind: "jwt",
     // `{"` base64url-encoded: every JSON object header without leading whitespace.
