@@ -4,8 +4,9 @@
 //!
 //! Only JWTs are listed today; the gate's prefixed, checksummed opaque credentials
 //! (refresh tokens, API keys: `crate::grant::credential`) are not yet. One becomes
-//! scannable by adding one [`CredentialFormat`] with [`Shape::Prefixed`]: a distinctive prefix, a fixed-length body, and a checksum over it
-//! that random text almost never satisfies, as GitHub's own `ghp_` tokens do.
+//! scannable by adding one [`CredentialFormat`] with [`Shape::Prefixed`]: a distinctive
+//! prefix, a fixed-length body, and a checksum over it that random text almost never
+//! satisfies, as GitHub's own `ghp_` tokens do.
 
 use sha2::{Digest, Sha256};
 
