@@ -125,7 +125,7 @@ const SECRETS: [&str; 6] = [
 ];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 17] = [
+const PLAIN: [&str; 18] = [
     names::AKAMAI_ALGORITHM,
     names::ORIGIN_URL,
     names::AUDIENCE,
@@ -140,6 +140,7 @@ const PLAIN: [&str; 17] = [
     names::REVOCATION_MAX_AGE_S,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
+    names::LEAK_REPORTER_KEYS,
     names::DPOP_IAT_WINDOW_S,
     names::DPOP_NONCE_S,
     names::ADMIN_RATE_LIMIT,

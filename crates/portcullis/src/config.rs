@@ -18,6 +18,7 @@ pub use crate::http::audit::AuditPolicy;
 use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
+use crate::leaks::partner::{ReporterKeys, ReporterKeysError};
 use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
 use crate::sender::dpop::DpopSettings;
@@ -67,6 +68,9 @@ pub mod names {
     pub const AKAMAI_SALT: &str = "PORTCULLIS_AKAMAI_SALT";
     /// Var: the Akamai token algorithm; only `sha256` is built.
     pub const AKAMAI_ALGORITHM: &str = "PORTCULLIS_AKAMAI_ALGORITHM";
+    /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
+    /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
+    pub const LEAK_REPORTER_KEYS: &str = "PORTCULLIS_LEAK_REPORTER_KEYS";
     /// Var: how far a DPoP proof's `iat` may be from now, seconds.
     pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
     /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
@@ -172,6 +176,8 @@ pub enum ConfigError {
     },
     /// `PORTCULLIS_AKAMAI_ALGORITHM` is not `sha256` (SHA-1 and MD5 are not built).
     AkamaiAlgorithm,
+    /// `PORTCULLIS_LEAK_REPORTER_KEYS` is not a list of P-256 keys in GitHub's shape.
+    LeakReporterKeys(ReporterKeysError),
     /// `PORTCULLIS_ADMIN_RATE_LIMIT` is not a rate limit by `ip` (the admin is limited before
     /// its token is read).
     AdminRateLimit(Option<RateLimitConfigError>),
@@ -197,6 +203,7 @@ impl ConfigError {
             ConfigError::SignedKeyMissing { setting, .. }
             | ConfigError::SignedKeyNotHex { setting } => setting,
             ConfigError::AkamaiAlgorithm => AKAMAI_ALGORITHM,
+            ConfigError::LeakReporterKeys(_) => LEAK_REPORTER_KEYS,
             ConfigError::AdminRateLimit(_) => ADMIN_RATE_LIMIT,
         }
     }
@@ -254,6 +261,7 @@ impl fmt::Display for ConfigError {
                 f,
                 "{setting}: only sha256 is supported (SHA-1 and MD5 tokens are not built)"
             ),
+            ConfigError::LeakReporterKeys(e) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(None) => {
                 write!(f, "{setting}: the admin API is limited by ip only")
@@ -267,6 +275,7 @@ impl std::error::Error for ConfigError {
         match self {
             ConfigError::Keys(e) | ConfigError::OriginKey(e) => Some(e),
             ConfigError::Routes(e) => Some(e),
+            ConfigError::LeakReporterKeys(e) => Some(e),
             _ => None,
         }
     }
@@ -308,6 +317,8 @@ pub struct GateConfig {
     pub audit: AuditPolicy,
     /// The compatibility formats' secrets.
     pub edge: EdgeKeys,
+    /// Keys that sign secret-scanning leak reports; `None` turns the endpoint off.
+    pub leak_reporters: Option<ReporterKeys>,
     /// How DPoP proofs are checked.
     pub dpop: DpopSettings,
     /// The admin API's rate limit, by client address.
@@ -499,6 +510,13 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     };
 
     let edge = edge_keys(&get, &routes)?;
+    let leak_reporters = match json_setting(&get, LEAK_REPORTER_KEYS) {
+        None => None,
+        Some(JsonSetting::Text(text)) => Some(ReporterKeys::from_json(&text)),
+        Some(JsonSetting::Value(value)) => Some(ReporterKeys::from_value(&value)),
+    }
+    .transpose()
+    .map_err(ConfigError::LeakReporterKeys)?;
     let dpop = DpopSettings {
         iat_window_s: seconds_setting(
             &get,
@@ -551,6 +569,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         origin_timeout_ms,
         audit,
         edge,
+        leak_reporters,
         dpop,
         admin_rate_limit,
     })
@@ -754,6 +773,29 @@ mod tests {
         assert_eq!(
             load_map(&m).unwrap_err(),
             ConfigError::OriginKey(KeyringError::Json(JsonProblem::DuplicateMember))
+        );
+    }
+
+    #[test]
+    fn leak_reporter_keys_are_optional_and_checked_when_set() {
+        assert!(load_map(&base()).unwrap().leak_reporters.is_none());
+        let mut m = base();
+        let pem = crate::leaks::partner::tests_support_pem();
+        m.insert(
+            names::LEAK_REPORTER_KEYS,
+            Value::String(
+                json!({"public_keys":[{"key_identifier":"k","key":pem,"is_current":true}]})
+                    .to_string(),
+            ),
+        );
+        let keys = load_map(&m).unwrap().leak_reporters.unwrap();
+        assert_eq!(keys.keys()[0].id, "k");
+        m.insert(names::LEAK_REPORTER_KEYS, json!({"public_keys": []}));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err.setting(), names::LEAK_REPORTER_KEYS);
+        assert_eq!(
+            err.to_string(),
+            "PORTCULLIS_LEAK_REPORTER_KEYS: public_keys must list 1 to 32 keys, not 0"
         );
     }
 

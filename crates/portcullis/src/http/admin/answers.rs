@@ -42,6 +42,8 @@ pub enum Endpoint {
     /// `POST /check-url`: which rule and format a URL meets, and the gate's verdict on its
     /// signed link (the console's link checker).
     CheckUrl,
+    /// `POST /leaks`: a secret-scanning partner's signed leak report (no admin token).
+    Leaks,
     /// `POST /grants`: open a grant (scope `portcullis:issue`).
     OpenGrant,
     /// `POST /token`: the OAuth token endpoint (no bearer token: the client presents a
@@ -89,6 +91,12 @@ impl Endpoint {
                 | Endpoint::CheckUrl
         )
     }
+
+    /// Whether the endpoint authenticates its caller by a signature over the body instead
+    /// of an admin token.
+    pub fn signed_by_reporter(self) -> bool {
+        self == Endpoint::Leaks
+    }
 }
 
 /// The endpoint for `method` on `endpoint` (the path after the admin prefix):
@@ -106,6 +114,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/check-url", "POST") => ("POST", Some(Endpoint::CheckUrl)),
         ("/check-url", _) => ("POST", None),
         ("/keys" | "/stats", _) => ("GET", None),
+        ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
+        ("/leaks", _) => ("POST", None),
         ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
         ("/grants", _) => ("POST", None),
         ("/token", "POST") => ("POST", Some(Endpoint::Token)),

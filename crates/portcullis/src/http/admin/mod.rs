@@ -17,6 +17,7 @@
 mod answers;
 mod check_url;
 mod error;
+mod leaks;
 
 pub use answers::{
     admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
@@ -25,6 +26,7 @@ pub use answers::{
 };
 pub use check_url::{check_url, check_url_request, CheckedUrl};
 pub use error::AdminError;
+pub use leaks::{check_report_len, leak_findings, leak_signature, leaks_answer, parse_leak_report};
 
 use serde_json::{json, Value};
 
