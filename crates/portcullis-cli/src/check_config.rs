@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use portcullis::config::{self, names, GateConfig};
+use portcullis::schema::{self, SettingKind};
 use serde_json::{json, Map, Value};
 
 use crate::url::without_userinfo;
@@ -64,8 +65,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Failure> {
     // The settings (file errors), then the configuration they make (config errors).
     let checked = load_settings(&args).map(|loaded| {
-        let config =
-            config::load(|name| loaded.settings.get(name).cloned()).map_err(Failure::Config);
+        // Every name given, sorted so the first bad one is the same on every run; the
+        // Worker checks the names it is bound to the same way.
+        let mut names: Vec<&str> = loaded.settings.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let config = config::load_checked(names, |name| loaded.settings.get(name).cloned())
+            .map_err(Failure::Config);
         (loaded, config)
     });
     if args.json {
@@ -89,8 +94,7 @@ struct Loaded {
 
 fn load_settings(args: &Args) -> Result<Loaded, Failure> {
     let mut settings = wrangler_vars(&args.wrangler, args.env.as_deref())?;
-    let in_wrangler: Vec<&'static str> = SECRETS
-        .into_iter()
+    let in_wrangler: Vec<&'static str> = secret_names()
         .filter(|name| settings.contains_key(*name))
         .collect();
     let dev_vars = match &args.dev_vars {
@@ -111,25 +115,19 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
     })
 }
 
-/// Settings whose values are never printed, only whether they are set.
-const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
+/// Settings whose values are never printed, only whether they are set: the schema's secrets.
+fn secret_names() -> impl Iterator<Item = &'static str> {
+    schema::SETTINGS
+        .iter()
+        .filter(|s| s.kind == SettingKind::Secret)
+        .map(|s| s.name)
+}
 
-/// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 13] = [
-    names::ORIGIN_URL,
-    names::AUDIENCE,
-    names::ISSUER,
-    names::LEEWAY_S,
-    names::MAX_TTL_S,
-    names::ROUTES,
-    names::COOKIE,
-    names::REALM,
-    names::ADMIN_PREFIX,
-    names::REVOCATION_REFRESH_S,
-    names::REVOCATION_MAX_AGE_S,
-    names::ORIGIN_TIMEOUT_MS,
-    names::AUDIT_ALLOWED_ONE_IN,
-];
+/// Whether `name` is a gate setting whose value may be printed (`ORIGIN_URL` without its
+/// userinfo): the schema's plain vars.
+fn is_plain(name: &str) -> bool {
+    schema::setting(name).is_some_and(|s| s.kind == SettingKind::Var)
+}
 
 fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
     let mut out = Vec::new();
@@ -174,20 +172,20 @@ fn print_json(
         names.sort();
         for name in names {
             let value = &l.settings[name];
-            if SECRETS.contains(&name.as_str()) {
+            if schema::setting(name).is_some_and(|s| s.kind == SettingKind::Secret) {
                 continue;
             } else if name == names::ORIGIN_URL {
                 let shown = value
                     .as_str()
                     .map_or(Value::Null, |u| without_userinfo(u).into());
                 settings.insert(name.clone(), shown);
-            } else if PLAIN.contains(&name.as_str()) {
+            } else if is_plain(name) {
                 settings.insert(name.clone(), value.clone());
             } else {
                 other.push(name.clone());
             }
         }
-        for name in SECRETS {
+        for name in secret_names() {
             secrets.insert(name.into(), l.settings.contains_key(name).into());
         }
     }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use portcullis::config::{names, ConfigError};
+use portcullis::config::ConfigError;
 use portcullis::jwt::error::{KeyringError, MintError, TokenError};
 
 /// Why a command did not succeed.
@@ -178,7 +178,8 @@ impl fmt::Display for Failure {
 
 /// Settings that belong in `wrangler secret put`, not in wrangler.toml.
 fn is_secret(name: &str) -> bool {
-    name == names::KEYS || name == names::ORIGIN_KEY
+    portcullis::schema::setting(name)
+        .is_some_and(|s| s.kind == portcullis::schema::SettingKind::Secret)
 }
 
 impl From<MintError> for Failure {

@@ -8,6 +8,7 @@
 //! - [`routes`]: path normalization and the route table;
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
+//! - [`schema`]: the one table of setting names and rule keys, and "did you mean";
 //! - [`config`]: the gate's settings, loaded and checked.
 //!
 //! Two fronts use it: `portcullis-worker` (the Cloudflare Worker: bindings and I/O in, core
@@ -20,3 +21,4 @@ pub mod http;
 pub mod jwt;
 pub mod revocation;
 pub mod routes;
+pub mod schema;

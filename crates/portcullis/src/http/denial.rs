@@ -79,8 +79,8 @@ pub enum Denial {
     },
     /// The configuration is unusable; names the setting only.
     Misconfigured {
-        /// The setting at fault.
-        setting: &'static str,
+        /// The setting at fault (a name, never its value).
+        setting: String,
     },
     /// The origin could not be reached.
     OriginUnreachable,
