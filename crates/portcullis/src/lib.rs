@@ -9,7 +9,8 @@
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
 //! - [`schema`]: the one table of setting names and rule keys, and "did you mean";
-//! - [`config`]: the gate's settings, loaded and checked.
+//! - [`config`]: the gate's settings, loaded and checked;
+//! - [`time`]: times for people (ISO 8601 and "in 4m 12s" / "3m ago", `now` passed in).
 //!
 //! Two fronts use it: `portcullis-worker` (the Cloudflare Worker: bindings and I/O in, core
 //! decisions out) and `portcullis-cli` (the `portcullis` command).
@@ -22,3 +23,4 @@ pub mod jwt;
 pub mod revocation;
 pub mod routes;
 pub mod schema;
+pub mod time;
