@@ -1,6 +1,6 @@
 //! Times for people: ISO 8601 in UTC plus how far from now, `2026-11-30T14:40:00Z (in 4m 12s)`
 //! or `(3m ago)`. The one formatter every error detail and CLI message uses (the console has
-//! its JavaScript twin, `www/console.js` `humanTime`). `now` is always an argument: the core
+//! its JavaScript twin, `www/time.js`, checked against the same vectors). `now` is always an argument: the core
 //! never reads a clock. No date library: the calendar is Howard Hinnant's `civil_from_days`.
 
 /// The latest instant shown as a date: 9999-12-31T23:59:59Z.
