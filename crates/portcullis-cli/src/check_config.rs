@@ -37,7 +37,8 @@ exit 1. An unreadable file or unknown environment exits 2.
 --json: one JSON document on stdout whatever the outcome, same exit status: {ok, sources,
 settings (the gate's non-secret settings by name; ORIGIN_URL without userinfo), secrets
 (PORTCULLIS_KEYS, PORTCULLIS_ORIGIN_KEY: set or not, never a value), other (names only),
-config (key count, kids, signing kid, routes, origin, audience, issuer, leeway_s, max_ttl_s,
+config (key count, kids, signing kid, routes, rules (index, match, public, scopes, and an
+example {method, path} that reaches the rule), origin, audience, issuer, leeway_s, max_ttl_s,
 admin_prefix, cookie; null when invalid), warnings, errors}.
 
 EXAMPLES:
@@ -207,6 +208,9 @@ fn print_json(
     failure.map_or(Ok(()), Err)
 }
 
+/// The path the `make dev` banner tries for "no rule matches".
+const UNROUTED: &str = "/portcullis-dev-no-such-route";
+
 /// What the Worker will do, for a script: counts, kids and plain values, never key material.
 fn config_json(c: &GateConfig) -> Value {
     let keys = c.keyring.keys();
@@ -217,6 +221,22 @@ fn config_json(c: &GateConfig) -> Value {
         "signing_kid": c.keyring.signing_key().and_then(|k| k.kid()),
         "verify_only": c.keyring.signing_key().is_none(),
         "routes": rules.len(),
+        // Each rule with a request that reaches it (the `make dev` banner's curl lines).
+        "rules": rules.iter().map(|r| {
+            let example = c.routes.example_request(r.index());
+            json!({
+                "index": r.index(),
+                "match": r.pattern(),
+                "public": r.access().is_public(),
+                "scopes": r.access().required_scopes(),
+                "example": example.map(|(method, path)| json!({"method": method, "path": path})),
+            })
+        }).collect::<Vec<_>>(),
+        // A path no rule matches (403 no_route), or null when a rule matches everything.
+        "unrouted_example": portcullis::routes::normalize_path(UNROUTED)
+            .ok()
+            .filter(|p| ["GET", "POST"].iter().all(|m| c.routes.find(m, p).is_none()))
+            .map(|p| p.as_str().to_owned()),
         "public_routes": rules.iter().filter(|r| r.access().is_public()).count(),
         "origin": c.origin_url.as_deref().map(without_userinfo),
         "audience": c.verify.audience,

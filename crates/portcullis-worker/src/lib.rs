@@ -51,7 +51,7 @@ fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
             .get_or_insert_with(|| {
                 // Every name bound to the Worker (vars, secrets, bindings), so a misspelt
                 // setting is refused instead of silently not applied.
-                let names: Vec<String> = js_sys::Object::keys(env.unchecked_ref())
+                let names: Vec<String> = js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>())
                     .iter()
                     .filter_map(|k| k.as_string())
                     .collect();

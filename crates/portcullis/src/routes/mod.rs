@@ -54,8 +54,10 @@
 //! # Layout
 //! - `path`: [`normalize_path`] and the [`NormalizedPath`] it produces;
 //! - `rule`: the rule model ([`Access`], [`Rule`], [`RouteTable`]) and matching;
-//! - `parse`: the configuration above read into a [`RouteTable`] ([`RouteConfigError`]).
+//! - `parse`: the configuration above read into a [`RouteTable`] ([`RouteConfigError`]);
+//! - `example`: a concrete request that reaches a rule ([`RouteTable::example_request`]).
 
+mod example;
 mod parse;
 mod path;
 mod rule;
