@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(cd "${1:-$root}" && pwd)
 
 portcullis() {
-  if [ -n "${PORTCULLIS:-}" ]; then "$PORTCULLIS" "$@"
+  if [ -n "${PORTCULLIS:-}" ]; then command "$PORTCULLIS" "$@"
   else cargo run -q --manifest-path "$root/Cargo.toml" --bin portcullis -- "$@"; fi
 }
 

@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 
 # PORTCULLIS names the CLI binary to use (default: `cargo run`).
 portcullis() {
-  if [ -n "${PORTCULLIS:-}" ]; then "$PORTCULLIS" "$@"; else cargo run -q --bin portcullis -- "$@"; fi
+  if [ -n "${PORTCULLIS:-}" ]; then command "$PORTCULLIS" "$@"; else cargo run -q --bin portcullis -- "$@"; fi
 }
 # One line of JSON, as a dotenv value must be.
 compact() { node -e 'const fs = require("fs"); process.stdout.write(JSON.stringify(JSON.parse(fs.readFileSync(process.argv[1], "utf8"))))' "$1"; }
