@@ -243,9 +243,12 @@ impl Denial {
                 "Insufficient scope",
                 format!("this route requires the scopes: {}", required.join(" ")),
             ),
-            RevocationUnavailable { .. } => (
+            RevocationUnavailable { retry_after_s } => (
                 "Revocation list unavailable",
-                "the gate cannot confirm the token is not revoked; retry shortly".into(),
+                format!(
+                    "the gate cannot confirm the token is not revoked; retry in {}",
+                    crate::time::span(*retry_after_s)
+                ),
             ),
             Misconfigured { setting } => (
                 "Gate misconfigured",
@@ -477,6 +480,7 @@ mod tests {
         );
         let down = Denial::RevocationUnavailable { retry_after_s: 7 }.response("r");
         assert_eq!((down.status, down.header("retry-after")), (503, Some("7")));
+        assert!(down.body.contains("retry in 7s"), "{}", down.body);
     }
 
     #[test]
