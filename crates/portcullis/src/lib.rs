@@ -7,6 +7,8 @@
 //! - [`jwt`]: the key ring, token parsing, claims, verification and minting;
 //! - [`routes`]: path normalization and the route table;
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
+//! - [`ratelimit`]: per-subject rate limits (the rule model and the 429's headers);
+//! - [`sender`]: sender-constrained tokens (mTLS and DPoP bindings), decided purely;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
 //! - [`schema`]: the one table of setting names and rule keys, and "did you mean";
 //! - [`config`]: the gate's settings, loaded and checked;
@@ -20,7 +22,9 @@ pub mod codec;
 pub mod config;
 pub mod http;
 pub mod jwt;
+pub mod ratelimit;
 pub mod revocation;
 pub mod routes;
 pub mod schema;
+pub mod sender;
 pub mod time;

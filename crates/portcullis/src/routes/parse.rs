@@ -13,6 +13,8 @@ use super::path::{normalize_path, PathError};
 use super::rule::{
     is_valid_scope, Access, Methods, PathPattern, RouteTable, Rule, SegmentPattern, Tail,
 };
+use crate::ratelimit::{RateLimit, RateLimitConfigError};
+use crate::sender::Requirement;
 
 impl RouteTable {
     /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
@@ -156,6 +158,19 @@ pub enum RouteConfigError {
         /// The rule.
         index: usize,
     },
+    /// `binding` is not one of `any`, `bound`, `mtls`, `dpop`, or asks a public rule for
+    /// a bound token.
+    InvalidBinding {
+        /// The rule.
+        index: usize,
+    },
+    /// `rate_limit` is not a valid limit, or counts by a token claim on a public rule.
+    InvalidRateLimit {
+        /// The rule.
+        index: usize,
+        /// What is wrong; `None`: a token key on a public rule.
+        problem: Option<RateLimitConfigError>,
+    },
     /// A rule says neither `public = true` nor `scopes`. Any valid token is `scopes = []`,
     /// written out, so a rule that forgot its scopes is not silently open to every token.
     NoAccess {
@@ -229,6 +244,17 @@ impl fmt::Display for RouteConfigError {
             Self::PublicWithScopes { index } => write!(
                 f,
                 "rule {index}: `public = true` cannot be combined with `scopes`"
+            ),
+            Self::InvalidBinding { index } => write!(
+                f,
+                "rule {index}: `binding` must be any, bound, mtls or dpop (only any on a public rule)"
+            ),
+            Self::InvalidRateLimit { index, problem: Some(problem) } => {
+                write!(f, "rule {index}: {problem}")
+            }
+            Self::InvalidRateLimit { index, problem: None } => write!(
+                f,
+                "rule {index}: a public rule can only rate-limit by ip (it reads no token)"
             ),
             Self::NoAccess { index } => write!(
                 f,
@@ -317,6 +343,7 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     } else {
         return Err(RouteConfigError::NoAccess { index });
     };
+    let (binding, rate_limit) = parse_sender_fields(index, object, public)?;
     Ok(Rule {
         index,
         pattern,
@@ -325,7 +352,49 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
         access,
         fail_open,
         allow_preflight,
+        binding,
+        rate_limit,
     })
+}
+
+/// The members of issue 17 (sender-constrained tokens, rate limits), read in one place:
+/// `binding` (default `any`) and `rate_limit` (default none).
+fn parse_sender_fields(
+    index: usize,
+    object: &Map<String, Value>,
+    public: bool,
+) -> Result<(Requirement, Option<RateLimit>), RouteConfigError> {
+    let binding = match object.get("binding") {
+        None => Requirement::Any,
+        Some(Value::String(text)) => Requirement::parse(text)
+            .filter(|r| !public || *r == Requirement::Any)
+            .ok_or(RouteConfigError::InvalidBinding { index })?,
+        Some(_) => {
+            return Err(RouteConfigError::WrongType {
+                index,
+                field: "binding",
+                expected: "a string",
+            })
+        }
+    };
+    let rate_limit = match object.get("rate_limit") {
+        None => None,
+        Some(value) => {
+            let limit =
+                RateLimit::from_json(value).map_err(|e| RouteConfigError::InvalidRateLimit {
+                    index,
+                    problem: Some(e),
+                })?;
+            if public && limit.key.needs_token() {
+                return Err(RouteConfigError::InvalidRateLimit {
+                    index,
+                    problem: None,
+                });
+            }
+            Some(limit)
+        }
+    };
+    Ok((binding, rate_limit))
 }
 
 /// An optional boolean member, `false` when absent.
@@ -876,6 +945,50 @@ mod tests {
             "rule 1: `GET /orders/1` is unreachable: rule 0 `GET /orders/*` comes first and \
              matches every request it would; put the specific rule first"
         );
+    }
+
+    #[test]
+    fn binding_and_rate_limit_fields_are_read_and_checked() {
+        let t = table(json!([
+            { "match": "GET /a", "binding": "dpop", "scopes": [],
+              "rate_limit": { "limiter": "PER_SUB", "key": "sub", "limit": 5, "period": 60 } },
+            { "match": "GET /b", "public": true,
+              "rate_limit": { "limiter": "PER_IP", "key": "ip", "limit": 5, "period": 10 } },
+            { "match": "GET /c", "scopes": [] }
+        ]));
+        let rules: Vec<_> = t.rules().iter().collect();
+        assert_eq!(rules[0].binding(), crate::sender::Requirement::Dpop);
+        assert_eq!(
+            rules[0].rate_limit().map(|l| l.limiter.as_str()),
+            Some("PER_SUB")
+        );
+        assert_eq!(rules[2].binding(), crate::sender::Requirement::Any);
+        assert_eq!(rules[2].rate_limit(), None);
+        for bad in [
+            json!([{ "match": "GET /a", "scopes": [], "binding": "tls" }]),
+            json!([{ "match": "GET /a", "public": true, "binding": "mtls" }]),
+            json!([{ "match": "GET /a", "public": true,
+                     "rate_limit": { "limiter": "L", "key": "sub", "limit": 5, "period": 60 } }]),
+            json!([{ "match": "GET /a", "scopes": [], "rate_limit": { "limiter": "L", "key": "sub" } }]),
+        ] {
+            let e = config_error(bad.clone());
+            assert!(
+                matches!(
+                    e,
+                    RouteConfigError::InvalidBinding { index: 0 }
+                        | RouteConfigError::InvalidRateLimit { index: 0, .. }
+                ),
+                "{bad}: {e:?}"
+            );
+            assert!(e.to_string().starts_with("rule 0:"), "{e}");
+        }
+        assert!(matches!(
+            config_error(json!([{ "match": "GET /a", "scopes": [], "binding": true }])),
+            RouteConfigError::WrongType {
+                field: "binding",
+                ..
+            }
+        ));
     }
 
     #[test]

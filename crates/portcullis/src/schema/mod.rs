@@ -81,6 +81,12 @@ settings! {
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
     /// and security events are always recorded.
     AUDIT_ALLOWED_ONE_IN = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN", Var;
+    /// Var: how far a DPoP proof's `iat` may be from now, seconds.
+    DPOP_IAT_WINDOW_S = "PORTCULLIS_DPOP_IAT_WINDOW_S", Var;
+    /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
+    DPOP_NONCE_S = "PORTCULLIS_DPOP_NONCE_S", Var;
+    /// Var: the admin API's rate limit, `{"limiter", "key": "ip", "limit", "period"}`.
+    ADMIN_RATE_LIMIT = "PORTCULLIS_ADMIN_RATE_LIMIT", Var;
     /// Binding: the KV namespace of revoked token ids.
     REVOCATIONS = "REVOCATIONS", Binding;
     /// Binding: the console's static files (`[assets]`).
@@ -88,7 +94,15 @@ settings! {
 }
 
 /// The members a route rule may have; any other is refused as a likely typo.
-pub const RULE_KEYS: &[&str] = &["match", "scopes", "public", "fail_open", "allow_preflight"];
+pub const RULE_KEYS: &[&str] = &[
+    "match",
+    "scopes",
+    "public",
+    "fail_open",
+    "allow_preflight",
+    "binding",
+    "rate_limit",
+];
 
 /// The methods a rule may name (RFC 9110 and PATCH, RFC 5789). Anything else is refused as a
 /// likely typo: a rule for a method no client sends protects nothing.
