@@ -91,6 +91,10 @@ settings! {
     REVOCATIONS = "REVOCATIONS", Binding;
     /// Binding: the console's static files (`[assets]`).
     ASSETS = "ASSETS", Binding;
+    /// Binding: the Durable Object namespace of refresh-token grants (`GrantObject`).
+    GRANTS = "GRANTS", Binding;
+    /// Binding: the Durable Object of API keys (`ApiKeyStore`).
+    API_KEYS = "API_KEYS", Binding;
 }
 
 /// The members a route rule may have; any other is refused as a likely typo.
