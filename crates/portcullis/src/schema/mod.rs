@@ -81,6 +81,9 @@ settings! {
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
     /// and security events are always recorded.
     AUDIT_ALLOWED_ONE_IN = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN", Var;
+    /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
+    /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
+    LEAK_REPORTER_KEYS = "PORTCULLIS_LEAK_REPORTER_KEYS", Var;
     /// Var: how far a DPoP proof's `iat` may be from now, seconds.
     DPOP_IAT_WINDOW_S = "PORTCULLIS_DPOP_IAT_WINDOW_S", Var;
     /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
