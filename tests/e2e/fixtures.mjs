@@ -41,7 +41,7 @@ export const ROUTES = [
   { match: "GET /orders/*", scopes: ["orders:read"], allow_preflight: true },
   { match: "POST,PUT /orders/**", scopes: ["orders:write"] },
   { match: "GET /reports/*", scopes: ["reports:read"] },
-  { match: "* /echo/**" },
+  { match: "* /echo/**", scopes: [] },
 ];
 
 /** Bindings for a working gate in front of `originUrl`; `overrides` replace or add. */

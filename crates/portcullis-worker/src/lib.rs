@@ -9,8 +9,9 @@ use std::rc::Rc;
 
 use serde_json::Value;
 use worker::{
-    event, js_sys, wasm_bindgen::JsValue, web_sys, Context, Date, Env, Request, Response,
-    ScheduleContext, ScheduledEvent,
+    event, js_sys,
+    wasm_bindgen::{JsCast, JsValue},
+    web_sys, Context, Date, Env, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
 use portcullis::config::{self, ConfigError, GateConfig};
@@ -54,7 +55,16 @@ pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
     CONFIG.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| {
-                let loaded = config::load(|name| setting(env, name));
+                // Every name bound to the Worker (vars, secrets, bindings), so a misspelt
+                // setting is refused instead of silently not applied.
+                let names: Vec<String> = js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>())
+                    .iter()
+                    .filter_map(|k| k.as_string())
+                    .collect();
+                let loaded =
+                    config::load_checked(names.iter().map(String::as_str), |name| {
+                        setting(env, name)
+                    });
                 if let Err(e) = &loaded {
                     // Names the setting and the rule; config errors never carry values.
                     worker::console_error!(
@@ -201,7 +211,7 @@ async fn gate(
                 config::defaults::REALM,
                 None,
                 Denial::Misconfigured {
-                    setting: e.setting(),
+                    setting: e.setting().to_owned(),
                 },
             )
         }

@@ -21,63 +21,12 @@ use crate::jwt::verify::VerifyPolicy;
 use crate::leaks::partner::{ReporterKeys, ReporterKeysError};
 use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
+use crate::schema::{self, UnknownSetting};
 use crate::sender::dpop::DpopSettings;
 use crate::sender::nonce::NonceIssuer;
 use crate::signed::EdgeKeys;
 
-/// Setting names. Users write these in their config; they are stable.
-pub mod names {
-    /// Secret: the JWK Set of verification keys.
-    pub const KEYS: &str = "PORTCULLIS_KEYS";
-    /// Secret: the HS256 JWK that signs identity assertions for the origin.
-    pub const ORIGIN_KEY: &str = "PORTCULLIS_ORIGIN_KEY";
-    /// Var: where authorized requests go; unset, they go on to their own URL.
-    pub const ORIGIN_URL: &str = "ORIGIN_URL";
-    /// Var: the audience tokens must be for.
-    pub const AUDIENCE: &str = "PORTCULLIS_AUDIENCE";
-    /// Var: the issuer tokens must come from.
-    pub const ISSUER: &str = "PORTCULLIS_ISSUER";
-    /// Var: allowed clock skew, seconds.
-    pub const LEEWAY_S: &str = "PORTCULLIS_LEEWAY_S";
-    /// Var: longest token lifetime accepted, seconds.
-    pub const MAX_TTL_S: &str = "PORTCULLIS_MAX_TTL_S";
-    /// Var: the ordered route rules.
-    pub const ROUTES: &str = "PORTCULLIS_ROUTES";
-    /// Var: a cookie to read the token from.
-    pub const COOKIE: &str = "PORTCULLIS_COOKIE";
-    /// Var: the realm in `WWW-Authenticate`.
-    pub const REALM: &str = "PORTCULLIS_REALM";
-    /// Var: the path prefix of the admin API and console.
-    pub const ADMIN_PREFIX: &str = "PORTCULLIS_ADMIN_PREFIX";
-    /// Var: how often an isolate refreshes its revocation snapshot, seconds.
-    pub const REVOCATION_REFRESH_S: &str = "PORTCULLIS_REVOCATION_REFRESH_S";
-    /// Var: the oldest snapshot an isolate may decide with, seconds.
-    pub const REVOCATION_MAX_AGE_S: &str = "PORTCULLIS_REVOCATION_MAX_AGE_S";
-    /// Var: how long to wait for the origin, milliseconds.
-    pub const ORIGIN_TIMEOUT_MS: &str = "PORTCULLIS_ORIGIN_TIMEOUT_MS";
-    /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
-    /// and security events are always recorded.
-    pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
-    /// Secret: the key string of `cloudflare_hmac_v0` rules.
-    pub const CLOUDFLARE_HMAC_KEY: &str = "PORTCULLIS_CLOUDFLARE_HMAC_KEY";
-    /// Secret: the hex key of `akamai_edgeauth2` rules.
-    pub const AKAMAI_KEY: &str = "PORTCULLIS_AKAMAI_KEY";
-    /// Secret: a second hex key `akamai_edgeauth2` rules accept during a rotation.
-    pub const AKAMAI_TRANSITION_KEY: &str = "PORTCULLIS_AKAMAI_TRANSITION_KEY";
-    /// Secret: the salt of `akamai_edgeauth2` tokens, if the issuer uses one.
-    pub const AKAMAI_SALT: &str = "PORTCULLIS_AKAMAI_SALT";
-    /// Var: the Akamai token algorithm; only `sha256` is built.
-    pub const AKAMAI_ALGORITHM: &str = "PORTCULLIS_AKAMAI_ALGORITHM";
-    /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
-    /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
-    pub const LEAK_REPORTER_KEYS: &str = "PORTCULLIS_LEAK_REPORTER_KEYS";
-    /// Var: how far a DPoP proof's `iat` may be from now, seconds.
-    pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
-    /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
-    pub const DPOP_NONCE_S: &str = "PORTCULLIS_DPOP_NONCE_S";
-    /// Var: the admin API's rate limit, `{"limiter", "key": "ip", "limit", "period"}`.
-    pub const ADMIN_RATE_LIMIT: &str = "PORTCULLIS_ADMIN_RATE_LIMIT";
-}
+pub use crate::schema::names;
 
 /// Defaults for the optional settings.
 pub mod defaults {
@@ -108,6 +57,10 @@ pub mod defaults {
 pub enum ConfigError {
     /// A required setting is absent.
     Missing(&'static str),
+    /// A name that looks like one of the gate's settings (`PORTCULLIS_ISSUER` with one L,
+    /// `PORTCULLIS_AUDIENCES`) but is none of them: the setting meant is not applied, so the
+    /// configuration is refused rather than silently weaker.
+    UnknownSetting(UnknownSetting),
     /// `PORTCULLIS_KEYS` is not a usable JWK Set.
     Keys(KeyringError),
     /// `PORTCULLIS_ORIGIN_KEY` is not a usable JWK.
@@ -184,10 +137,12 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The setting this error is about.
-    pub fn setting(&self) -> &'static str {
+    /// The setting this error is about (for an unknown one, the name as given: a name is
+    /// never a secret).
+    pub fn setting(&self) -> &str {
         use names::*;
         match self {
+            ConfigError::UnknownSetting(unknown) => &unknown.name,
             ConfigError::Missing(s)
             | ConfigError::NotAString { setting: s }
             | ConfigError::NotANumber { setting: s, .. }
@@ -215,6 +170,13 @@ impl fmt::Display for ConfigError {
         let setting = self.setting();
         match self {
             ConfigError::Missing(_) => write!(f, "{setting} is not set"),
+            ConfigError::UnknownSetting(UnknownSetting { suggestion, .. }) => {
+                write!(f, "{setting}: is not a setting the gate knows")?;
+                match suggestion {
+                    Some(known) => write!(f, "; did you mean {known}?"),
+                    None => write!(f, " (see the settings in the README)"),
+                }
+            }
             ConfigError::Keys(e) | ConfigError::OriginKey(e) => write!(f, "{setting}: {e}"),
             ConfigError::OriginKeyNotHs256 { alg } => write!(
                 f,
@@ -396,6 +358,20 @@ fn is_cookie_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// Loads and validates the gate's configuration from every name the Worker is given
+/// (`names`: vars, secrets and bindings): first refuses a name that looks like a setting but
+/// is not one ([`schema::unknown_setting`]), then [`load`]s. The Worker and `portcullis
+/// check-config` both load this way, so they agree on every name.
+pub fn load_checked<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    get: impl Fn(&str) -> Option<Value>,
+) -> Result<GateConfig, ConfigError> {
+    if let Some(unknown) = schema::unknown_setting(names) {
+        return Err(ConfigError::UnknownSetting(unknown));
+    }
+    load(get)
 }
 
 /// Loads and validates the gate's configuration. `get` returns a setting by name: a string
@@ -701,7 +677,7 @@ mod tests {
             (
                 names::ROUTES,
                 json!([{"match":"GET /x","scope":["a"]}]),
-                "PORTCULLIS_ROUTES: rule 0: unknown field `scope`",
+                "PORTCULLIS_ROUTES: rule 0: unknown field `scope`; did you mean `scopes`?",
             ),
             (
                 names::ROUTES,
@@ -821,6 +797,22 @@ mod tests {
             Some(KeyringError::Empty.to_string())
         );
         assert!(ConfigError::Missing(names::KEYS).source().is_none());
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_refused_and_named_with_a_suggestion() {
+        let mut m = base();
+        m.insert("PORTCULIS_ISSUER", json!("https://issuer.example"));
+        let err = load_checked(m.keys().copied(), |name| m.get(name).cloned()).unwrap_err();
+        assert_eq!(err.setting(), "PORTCULIS_ISSUER");
+        assert_eq!(
+            err.to_string(),
+            "PORTCULIS_ISSUER: is not a setting the gate knows; did you mean PORTCULLIS_ISSUER?"
+        );
+        // Without the typo the same settings load.
+        m.remove("PORTCULIS_ISSUER");
+        m.insert(names::ISSUER, json!("https://issuer.example"));
+        assert!(load_checked(m.keys().copied(), |name| m.get(name).cloned()).is_ok());
     }
 
     #[test]
