@@ -255,7 +255,12 @@ async fn gate(
     });
     if let Some(htu) = &htu {
         let hop = headers.get(portcullis::http::forwarding::HOP_HEADER)?;
-        if portcullis::http::forwarding::is_loop(&config.origin_key, &method, htu, hop.as_deref()) {
+        if portcullis::http::forwarding::is_loop(
+            config.origin_keys.keys(),
+            &method,
+            htu,
+            hop.as_deref(),
+        ) {
             return audit.deny(&config.realm, None, Denial::LoopDetected);
         }
     }
