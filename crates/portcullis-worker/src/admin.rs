@@ -119,7 +119,7 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
                 Some(&who),
             )
             .with_detail(answer.detail.clone());
-            AuditContext::write(&record);
+            a.audit.write(&record);
             send(answer.response())
         }
         Err(denial) => reject(a, Some(&who), denial),
@@ -138,7 +138,7 @@ fn reject(
         (record.sub, record.jti, record.kid) =
             (p.sub.as_deref(), p.jti.as_deref(), p.kid.as_deref());
     }
-    AuditContext::write(&record);
+    a.audit.write(&record);
     send(denial.response(&a.config.realm))
 }
 
@@ -232,5 +232,9 @@ fn stats() -> AdminAnswer {
         lists: k.lists.get(),
         deletes: k.deletes.get(),
     });
-    core::stats_answer(kv, revocations::cached_status())
+    core::stats_answer(
+        kv,
+        revocations::cached_status(),
+        &super::decision_counters(),
+    )
 }

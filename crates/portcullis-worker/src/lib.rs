@@ -9,11 +9,12 @@ use std::rc::Rc;
 
 use serde_json::Value;
 use worker::{
-    event, js_sys, wasm_bindgen::JsValue, web_sys, Context, Date, Env, Request, Response,
-    ScheduleContext, ScheduledEvent,
+    event, js_sys, wasm_bindgen::JsValue, web_sys, AnalyticsEngineDataPointBuilder,
+    AnalyticsEngineDataset, Context, Date, Env, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
 use portcullis::config::{self, ConfigError, GateConfig};
+use portcullis::http::telemetry::{DataPoint, DecisionCounters};
 use portcullis::http::url::{split_url, UrlParts};
 use portcullis::http::{
     self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
@@ -29,6 +30,27 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Result<GateConfig, ConfigError>>>> = const { RefCell::new(None) };
     // Allowed requests this isolate has answered: the sequence the audit policy samples.
     static ALLOWED_SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    // Every gate decision this isolate made, by reason: the admin API's /stats.
+    static DECISIONS: RefCell<DecisionCounters> = RefCell::new(DecisionCounters::default());
+}
+
+/// The optional Workers Analytics Engine dataset that gets one data point per decision.
+pub const ANALYTICS_BINDING: &str = "PORTCULLIS_ANALYTICS";
+
+/// The Analytics Engine dataset, when one is bound.
+fn analytics(env: &Env) -> Option<AnalyticsEngineDataset> {
+    let bound = js_sys::Reflect::get(env, &JsValue::from_str(ANALYTICS_BINDING))
+        .is_ok_and(|v| v.is_object());
+    if bound {
+        env.analytics_engine(ANALYTICS_BINDING).ok()
+    } else {
+        None
+    }
+}
+
+/// This isolate's decision counters, for `/stats`.
+pub(crate) fn decision_counters() -> DecisionCounters {
+    DECISIONS.with(|d| d.borrow().clone())
 }
 
 /// A setting as JSON: strings as strings, structured vars as what they are.
@@ -89,15 +111,17 @@ pub(crate) struct AuditContext {
     ray: Option<String>,
     method: String,
     path: Option<String>,
+    analytics: Option<AnalyticsEngineDataset>,
 }
 
 impl AuditContext {
-    fn of(h: &web_sys::Headers, method: String) -> AuditContext {
+    fn of(h: &web_sys::Headers, method: String, env: &Env) -> AuditContext {
         AuditContext {
             client_ip: h.get("cf-connecting-ip").ok().flatten(),
             ray: h.get("cf-ray").ok().flatten(),
             method,
             path: None,
+            analytics: analytics(env),
         }
     }
 
@@ -112,12 +136,38 @@ impl AuditContext {
         }
     }
 
-    /// Writes one record the core built.
-    pub(crate) fn write(record: &AuditRecord<'_>) {
+    /// Writes one record the core built: its log line, and its data point and count.
+    pub(crate) fn write(&self, record: &AuditRecord<'_>) {
+        self.measure(record);
+        Self::log(record);
+    }
+
+    /// The log line alone.
+    fn log(record: &AuditRecord<'_>) {
         // Straight to console.log: console_log! would format the line into a second String.
         // (Measured: the line's cost is the runtime's console.log, not producing it; see the
         // throughput bench.)
         web_sys::console::log_1(&JsValue::from_str(&record.to_line()));
+    }
+
+    /// Counts a gate decision and writes its Analytics Engine data point, for every
+    /// decision, whether or not the audit policy keeps its line.
+    fn measure(&self, record: &AuditRecord<'_>) {
+        if record.event == "gate" {
+            DECISIONS.with(|d| d.borrow_mut().record(record.decision, record.reason));
+        }
+        if let Some(dataset) = &self.analytics {
+            let point = DataPoint::of(record, revocations::cached_status());
+            let built = AnalyticsEngineDataPointBuilder::new()
+                .indexes([point.index])
+                .blobs(point.blobs)
+                .doubles(point.doubles)
+                .build();
+            // Analytics are best effort: a failed write must not change the decision.
+            if dataset.write_data_point(&built).is_err() {
+                worker::console_warn!("{}", serde_json::json!({"event": "analytics_write_failed"}));
+            }
+        }
     }
 
     /// An allowed request's line, when the core's audit policy asks for it.
@@ -129,18 +179,12 @@ impl AuditContext {
         rule: Option<usize>,
         who: Option<&Principal>,
     ) {
+        let record = AuditRecord::allow("gate", &self.request(), rule, reason, status, who);
+        self.measure(&record);
         let seq = ALLOWED_SEQ.with(|s| s.replace(s.get().wrapping_add(1)));
-        if !policy.records_allowed(seq) {
-            return;
+        if policy.records_allowed(seq) {
+            Self::log(&record);
         }
-        Self::write(&AuditRecord::allow(
-            "gate",
-            &self.request(),
-            rule,
-            reason,
-            status,
-            who,
-        ));
     }
 
     fn deny(
@@ -149,7 +193,7 @@ impl AuditContext {
         rule: Option<usize>,
         denial: Denial,
     ) -> worker::Result<web_sys::Response> {
-        Self::write(&AuditRecord::deny("gate", &self.request(), rule, &denial));
+        self.write(&AuditRecord::deny("gate", &self.request(), rule, &denial));
         send(denial.response(realm)).map(Into::into)
     }
 }
@@ -164,7 +208,7 @@ impl AuditContext {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     // The headers object and the method are read once and shared by the audit and the gate.
     let headers = req.headers();
-    let mut audit = AuditContext::of(&headers, req.method());
+    let mut audit = AuditContext::of(&headers, req.method(), &env);
     match gate(req, headers, &env, &ctx, &mut audit).await {
         Ok(response) => Ok(response),
         Err(e) => {

@@ -7,7 +7,8 @@
 //! - [`forwarding`]: what reaches the origin (header plan, identity headers, hop marker).
 //! - [`admin`]: the admin API's decisions (endpoints, CSRF rules, answers); [`console`]: the
 //!   operator console's paths and headers.
-//! - [`audit`]: the audit record of every decision.
+//! - [`audit`]: the audit record of every decision; [`telemetry`]: the decision counters
+//!   and the Analytics Engine data point built from it.
 //! - [`url`]: the incoming URL split into origin, path and query.
 
 pub mod admin;
@@ -17,6 +18,7 @@ pub mod denial;
 pub mod forwarding;
 pub mod gate;
 pub mod request;
+pub mod telemetry;
 pub mod url;
 
 pub use admin::ADMIN_SCOPE;
