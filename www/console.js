@@ -4,6 +4,8 @@
 // cookies or the URL. Reloading the page or signing out forgets it. The API prefix comes
 // from the page's own location (<prefix>/console/...), so a custom admin prefix just works.
 
+import { startLive, stopLive } from "./live.js";
+
 const PREFIX = location.pathname.replace(/\/console(\/[^/]*)?$/, "");
 const REFRESH_MS = 10_000;
 
@@ -174,6 +176,7 @@ async function signIn(event) {
     renderKeys(keys);
     refreshRevocations();
     refreshTimer = setInterval(refreshRevocations, REFRESH_MS);
+    startLive(api, explain);
     $("inspect-token").focus();
   } catch (err) {
     message(msg, explain(err));
@@ -188,6 +191,7 @@ function signOut(why = "") {
   revocationList = [];
   clearInterval(refreshTimer);
   refreshTimer = null;
+  stopLive();
   $("inspect-token").value = "";
   show($("inspect-result"), false);
   message($("inspect-msg"), "");
