@@ -20,11 +20,14 @@ export function originKeys(text) {
 }
 
 /**
- * htu as the gate computes it: ORIGIN_URL's scheme://host[:port] and the request-target's
+ * htu as the gate computes it: ORIGIN_URL's scheme://authority exactly as written (not
+ * `new URL().origin`, which drops a default port the gate keeps) and the request-target's
  * path exactly as received (still percent-encoded), without the query.
  */
 export function expectedHtu(originUrl, rawTarget) {
-  return new URL(originUrl).origin + rawTarget.split("?")[0];
+  const authority = originUrl.match(/^https?:\/\/[^/?#]+/);
+  if (!authority) throw new Error("ORIGIN_URL must start with http:// or https://");
+  return authority[0] + rawTarget.split("?")[0];
 }
 
 /** Verified claims of the request's assertion, or a thrown Error saying why not. */

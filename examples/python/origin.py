@@ -28,8 +28,9 @@ def origin_keys(text: str) -> list[dict]:
 
 
 def expected_htu(origin_url: str, raw_target: str) -> str:
-    """htu as the gate computes it: ORIGIN_URL's scheme://host[:port] and the request-target's
-    path exactly as received (still percent-encoded), without the query."""
+    """htu as the gate computes it: ORIGIN_URL's scheme://authority exactly as written (a
+    default port the gate keeps too) and the request-target's path exactly as received (still
+    percent-encoded), without the query."""
     u = urlsplit(origin_url)
     return f"{u.scheme}://{u.netloc}{raw_target.split('?', 1)[0]}"
 

@@ -4,7 +4,7 @@
 // decision counters; and Miniflare's own analyticsEngineDatasets binding.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KEYS, bearer, mint, standardBindings } from "./fixtures.mjs";
@@ -207,6 +207,28 @@ describe("a misconfigured gate", () => {
       for (const line of lines) assert.deepEqual(validate(SCHEMA, line), [], JSON.stringify(line));
     } finally {
       await worker.dispose();
+    }
+  });
+});
+
+describe("the deployment guide", () => {
+  const deploy = readFileSync(join(ROOT, "docs", "DEPLOY.md"), "utf8");
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  // The [observability] tables as written: from the header to the next blank line.
+  const observability = (text) => [...text.matchAll(/^\[observability(?:\.logs)?\]\n(?:[a-z_]+ = .+\n)+/gm)].map((m) => m[0]);
+
+  test("shows the [observability] settings wrangler.toml really has, sampling every invocation", () => {
+    const fromToml = observability(toml);
+    assert.equal(fromToml.length, 2, "wrangler.toml has [observability] and [observability.logs]");
+    assert.match(fromToml[0], /^head_sampling_rate = 1$/m, "denials stay complete only at rate 1");
+    assert.deepEqual(observability(deploy), fromToml);
+  });
+
+  test("is linked from the README, and links files that exist", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    assert.ok(readme.includes("(docs/DEPLOY.md)"), "README links docs/DEPLOY.md");
+    for (const [, target] of deploy.matchAll(/\]\((?!https?:|#)([^)#]+)(?:#[^)]*)?\)/g)) {
+      assert.ok(existsSync(join(ROOT, "docs", target)), `DEPLOY.md links a missing ${target}`);
     }
   });
 });
