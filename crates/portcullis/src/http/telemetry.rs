@@ -2,9 +2,7 @@
 //! console's live panel) and the Workers Analytics Engine data point written for each
 //! decision when a dataset is bound. Pure: the Worker counts and writes, the shapes are here.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use crate::http::AuditRecord;
@@ -23,21 +21,45 @@ pub struct SnapshotStatus {
 
 /// Decisions this isolate made since it started, by decision and reason code. Every
 /// decision is counted, including allowed requests whose audit line was sampled out.
+// Lists scanned in order, not maps: a gate meets a few dozen reason codes at most, and a
+// map of its own key type costs about 2 KB of gzipped wasm (measured) for nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecisionCounters {
-    allowed: BTreeMap<&'static str, u64>,
-    denied: BTreeMap<&'static str, u64>,
+    allowed: Counts,
+    denied: Counts,
+}
+
+/// Counts by reason, in the order reasons were first seen; serialized as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Counts(Vec<(&'static str, u64)>);
+
+impl Counts {
+    fn add(&mut self, reason: &'static str) {
+        match self.0.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((reason, 1)),
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(r, n)| (r, n)))
+    }
 }
 
 impl DecisionCounters {
     /// Counts one decision: `allow` (or anything else, counted as a denial) and its reason.
     pub fn record(&mut self, decision: &str, reason: &'static str) {
-        let map = if decision == "allow" {
-            &mut self.allowed
+        if decision == "allow" {
+            self.allowed.add(reason);
         } else {
-            &mut self.denied
-        };
-        *map.entry(reason).or_default() += 1;
+            self.denied.add(reason);
+        }
     }
 
     /// `{"allowed": {reason: n}, "denied": {reason: n}, "allowed_total": n, "denied_total": n}`.
@@ -45,8 +67,8 @@ impl DecisionCounters {
         json!({
             "allowed": self.allowed,
             "denied": self.denied,
-            "allowed_total": self.allowed.values().sum::<u64>(),
-            "denied_total": self.denied.values().sum::<u64>(),
+            "allowed_total": self.allowed.total(),
+            "denied_total": self.denied.total(),
         })
     }
 }
