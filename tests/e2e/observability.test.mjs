@@ -70,8 +70,13 @@ async function traffic(gate) {
     await f("/orders/1", { headers: { ...bearer(good), "x-portcullis-hop": hopMarker("GET", `${gate.origin.url}/orders/1`) } }), // loop
     await f("/_portcullis/stats"), // admin deny
     await f("/_portcullis/keys", { headers: bearer(await admin()) }), // admin allow
+    await f("/_portcullis/revocations", {
+      method: "POST",
+      headers: { ...bearer(await admin()), "content-type": "application/json" },
+      body: JSON.stringify({ jti: `unused-${Math.random()}`, reason: "leaked" }),
+    }), // admin allow, with revocation_reason
   ];
-  assert.deepEqual(statuses, [200, 200, 401, 401, 403, 403, 400, 400, 508, 401, 200]);
+  assert.deepEqual(statuses, [200, 200, 401, 401, 403, 403, 400, 400, 508, 401, 200, 201]);
   return statuses.length;
 }
 
@@ -100,6 +105,7 @@ describe("audit lines and Analytics Engine data points", () => {
       assert.ok(reasons.has(r), `no ${r} line`);
     }
     assert.ok(lines.some((l) => l.event === "gate" && l.path === null), "a bad path is logged with path null");
+    assert.ok(lines.some((l) => l.revocation_reason === "leaked"), "a recorded revocation names its reason");
   });
 
   test("the schema rejects lines that break it, so the check above can fail", () => {

@@ -39,6 +39,7 @@
 //! when the `kid` leaves the key ring, and [`prune`] then reports it for deletion.
 //!
 //! # Modules
+//! - `reason`: why something was revoked ([`RevocationReason`]), stored with each entry;
 //! - `kind`: the three kinds ([`RevocationKind`]), named by the model and the errors alike;
 //! - `entry`: the model ([`Revocation`], [`RevocationEntry`], [`entry_for`]) and its JSON;
 //! - `kv`: the KV layout ([`KEY_PREFIX`], [`SNAPSHOT_KEY`]) and KV's limits;
@@ -56,14 +57,15 @@ mod freshness;
 mod kind;
 mod kv;
 mod prune;
+mod reason;
 mod rebuild;
 mod snapshot;
 #[cfg(test)]
 mod test_support;
 
 pub use admin::{
-    check_key_revocation, parse_introspect_request, parse_revoke_request, AdminRequestError,
-    KeyRevocationRefusal, RevokeRequest, MAX_ADMIN_BODY_LEN,
+    check_key_revocation, parse_introspect_request, parse_revoke_order, parse_revoke_request,
+    AdminRequestError, KeyRevocationRefusal, RevokeOrder, RevokeRequest, MAX_ADMIN_BODY_LEN,
 };
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
@@ -73,6 +75,7 @@ pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
 };
 pub use prune::{prune, PruneReason, Pruned};
+pub use reason::RevocationReason;
 pub use rebuild::{plan_rebuild, RebuildPlan};
 pub use snapshot::{RevocationSnapshot, RevokedBy};
 
