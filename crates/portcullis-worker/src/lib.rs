@@ -23,6 +23,7 @@ use portcullis::http::{
 mod admin;
 mod console;
 mod forward;
+mod interop;
 mod revocations;
 
 thread_local! {
