@@ -100,6 +100,10 @@ else
   node bench/js/freshness-min.mjs --refresh-s 1,5 --runs "$runs" > "$out/freshness.json"
 fi
 
+step "DPoP: cost per request in workerd (bearer vs ES256 vs EdDSA proofs), wasm size before/after"
+if quick; then node bench/js/dpop-bench.mjs --rounds 2 --requests 50 > "$out/dpop.json"
+else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; fi
+
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"
 node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"
