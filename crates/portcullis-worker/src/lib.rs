@@ -24,9 +24,11 @@ use portcullis::sender::{Binding, Presentation, Scheme};
 mod admin;
 mod console;
 mod forward;
+mod grants;
 mod interop;
 mod revocations;
 mod sender;
+mod token;
 
 thread_local! {
     // Settings cannot change under a running isolate, so they are read and checked once.
@@ -88,7 +90,7 @@ fn setting(env: &Env, name: &str) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
+pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
     CONFIG.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| {

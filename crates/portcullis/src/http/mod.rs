@@ -10,6 +10,7 @@
 //! - [`audit`]: the audit record of every decision; [`telemetry`]: the decision counters
 //!   and the Analytics Engine data point built from it.
 //! - [`url`]: the incoming URL split into origin, path and query.
+//! - [`token`]: the token endpoint's and the grant stores' answers (RFC 6749).
 
 pub mod admin;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod forwarding;
 pub mod gate;
 pub mod request;
 pub mod telemetry;
+pub mod token;
 pub mod url;
 
 pub use admin::ADMIN_SCOPE;
