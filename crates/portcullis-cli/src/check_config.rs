@@ -118,7 +118,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 16] = [
+const PLAIN: [&str; 17] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -132,6 +132,7 @@ const PLAIN: [&str; 16] = [
     names::REVOCATION_MAX_AGE_S,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
+    names::LEAK_REPORTER_KEYS,
     names::DPOP_IAT_WINDOW_S,
     names::DPOP_NONCE_S,
     names::ADMIN_RATE_LIMIT,

@@ -26,6 +26,7 @@ mod console;
 mod forward;
 mod grants;
 mod interop;
+mod leaks;
 mod revocations;
 mod sender;
 mod token;
