@@ -5,6 +5,7 @@
 // from the page's own location (<prefix>/console/...), so a custom admin prefix just works.
 
 import { span, utc } from "./time.js";
+import { startLive, stopLive } from "./live.js";
 
 const PREFIX = location.pathname.replace(/\/console(\/[^/]*)?$/, "");
 const REFRESH_MS = 10_000;
@@ -161,6 +162,7 @@ async function signIn(event) {
     renderKeys(keys);
     refreshRevocations();
     refreshTimer = setInterval(refreshRevocations, REFRESH_MS);
+    startLive(api, explain);
     $("inspect-token").focus();
   } catch (err) {
     message(msg, explain(err));
@@ -175,6 +177,7 @@ function signOut(why = "") {
   revocationList = [];
   clearInterval(refreshTimer);
   refreshTimer = null;
+  stopLive();
   $("inspect-token").value = "";
   show($("inspect-result"), false);
   message($("inspect-msg"), "");

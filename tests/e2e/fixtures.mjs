@@ -186,7 +186,7 @@ export async function mintWithPyJWT(claimSet, key = KEYS.current) {
 
 /**
  * Runs tests/e2e/check_assertion.py: PyJWT verifies `assertion` with the origin key as the
- * README's recipe does and checks it binds `expect` ({ htm, htu, sub, scope, jti }; a claim
+ * origin example (examples/python/origin.py) does and checks it binds `expect` ({ htm, htu, sub, scope, jti }; a claim
  * left undefined or null must be absent). Resolves to { ok, out }.
  */
 export async function checkAssertion(assertion, expect, jwk = KEYS.origin.jwk) {

@@ -39,7 +39,7 @@ settings (the gate's non-secret settings by name; ORIGIN_URL without userinfo), 
 (PORTCULLIS_KEYS, PORTCULLIS_ORIGIN_KEY: set or not, never a value), other (names only),
 config (key count, kids, signing kid, routes, rules (index, match, public, scopes, and an
 example {method, path} that reaches the rule), origin, audience, issuer, leeway_s, max_ttl_s,
-admin_prefix, cookie; null when invalid), warnings, errors}.
+admin_prefix, cookie, origin_keys, origin_signing_kid; null when invalid), warnings, errors}.
 
 EXAMPLES:
   portcullis check-config
@@ -304,6 +304,8 @@ fn config_json(c: &GateConfig) -> Value {
         "max_ttl_s": c.verify.max_ttl.unwrap_or(config::defaults::MAX_TTL_S),
         "admin_prefix": c.admin_prefix,
         "cookie": c.cookie,
+        "origin_keys": c.origin_keys.keys().len(),
+        "origin_signing_kid": c.origin_key.kid(),
     })
 }
 
@@ -448,6 +450,13 @@ fn summary(c: &GateConfig, sources: &str) -> String {
         format!("  issuer:    {}", or_any(&c.verify.issuer, names::ISSUER)),
         format!("  leeway:    {} s; max ttl: {max_ttl} s", c.verify.leeway),
         format!("  admin API: {} (scope portcullis:admin)", c.admin_prefix),
+        format!(
+            "  origin key: {}; {} signs assertions",
+            plural(c.origin_keys.keys().len(), "key", "keys"),
+            c.origin_key
+                .kid()
+                .map_or("the key without kid".to_owned(), |kid| format!("{kid:?}"))
+        ),
     ];
     if let Some(cookie) = &c.cookie {
         lines.push(format!("  cookie:    {cookie}"));

@@ -12,7 +12,7 @@ use worker::{Request, Response};
 
 use super::admin::{reject, AdminContext};
 use super::revocations;
-use super::{now_s, send, AuditContext};
+use super::{now_s, send};
 use portcullis::http::admin as core;
 use portcullis::http::{AuditRecord, Denial, Principal};
 use portcullis::leaks::partner::{LeakReportError, KEY_ID_HEADER, SIGNATURE_HEADER};
@@ -105,12 +105,12 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
         let record = AuditRecord::allow("admin", &request, None, "leak_reported", 200, Some(&who))
             .with_detail(Some(finding.audit_detail()))
             .with_revocation_reason(finding.revoke.as_ref().map(|_| RevocationReason::Leaked));
-        AuditContext::write(&record);
+        a.audit.write(&record);
     }
     let answer = core::leaks_answer(&findings);
     let record = AuditRecord::allow("admin", &request, None, answer.reason, answer.status, None)
         .with_detail(answer.detail.clone());
-    AuditContext::write(&record);
+    a.audit.write(&record);
     send(answer.response())
 }
 

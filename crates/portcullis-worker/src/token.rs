@@ -6,7 +6,7 @@ use worker::Response;
 
 use super::admin::{reject, AdminContext};
 use super::grants;
-use super::{now_s, revocations, send, AuditContext};
+use super::{now_s, revocations, send};
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
 use portcullis::grant::requests::{parse_create_api_key, parse_open_grant, IssueRequestError};
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
@@ -66,7 +66,7 @@ fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>
         ..record
     }
     .with_detail(reply.detail.clone());
-    AuditContext::write(&record);
+    a.audit.write(&record);
 }
 
 /// `POST <prefix>/token`.

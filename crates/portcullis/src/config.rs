@@ -63,14 +63,19 @@ pub enum ConfigError {
     UnknownSetting(UnknownSetting),
     /// `PORTCULLIS_KEYS` is not a usable JWK Set.
     Keys(KeyringError),
-    /// `PORTCULLIS_ORIGIN_KEY` is not a usable JWK.
+    /// `PORTCULLIS_ORIGIN_KEY` is neither a usable JWK nor a usable JWK Set.
     OriginKey(KeyringError),
-    /// `PORTCULLIS_ORIGIN_KEY` is a valid key, but not for HS256, the identity assertion's
-    /// algorithm.
+    /// A key of `PORTCULLIS_ORIGIN_KEY` is valid, but not for HS256, the identity
+    /// assertion's algorithm.
     OriginKeyNotHs256 {
         /// The key's algorithm.
         alg: Alg,
+        /// The key's `kid`, when it has one (a kid is a name, never secret).
+        kid: Option<String>,
     },
+    /// `PORTCULLIS_ORIGIN_KEY` is a ring in which no key signs: the gate could not sign an
+    /// assertion.
+    OriginKeyNoSigner,
     /// `PORTCULLIS_ROUTES` is not a valid list of route rules.
     Routes(RouteConfigError),
     /// A setting that must be a string is another JSON type (a number, a table ...).
@@ -148,7 +153,9 @@ impl ConfigError {
             | ConfigError::NotANumber { setting: s, .. }
             | ConfigError::OutOfRange { setting: s, .. } => s,
             ConfigError::Keys(_) => KEYS,
-            ConfigError::OriginKey(_) | ConfigError::OriginKeyNotHs256 { .. } => ORIGIN_KEY,
+            ConfigError::OriginKey(_)
+            | ConfigError::OriginKeyNotHs256 { .. }
+            | ConfigError::OriginKeyNoSigner => ORIGIN_KEY,
             ConfigError::Routes(_) => ROUTES,
             ConfigError::MaxAgeBelowRefresh { .. } => REVOCATION_MAX_AGE_S,
             ConfigError::OriginUrl => ORIGIN_URL,
@@ -178,9 +185,21 @@ impl fmt::Display for ConfigError {
                 }
             }
             ConfigError::Keys(e) | ConfigError::OriginKey(e) => write!(f, "{setting}: {e}"),
-            ConfigError::OriginKeyNotHs256 { alg } => write!(
+            ConfigError::OriginKeyNotHs256 { alg, kid: None } => write!(
                 f,
                 "{setting}: must be an HS256 key (the identity assertion is HS256), not {alg}"
+            ),
+            ConfigError::OriginKeyNotHs256 {
+                alg,
+                kid: Some(kid),
+            } => write!(
+                f,
+                "{setting}: key {kid:?} must be HS256 (the identity assertion is HS256), not {alg}"
+            ),
+            ConfigError::OriginKeyNoSigner => write!(
+                f,
+                "{setting}: no key signs; promote one (`portcullis keys promote`) so the gate \
+                 can sign assertions"
             ),
             ConfigError::Routes(e) => write!(f, "{setting}: {e}"),
             ConfigError::NotAString { .. } => write!(f, "{setting}: must be a string"),
@@ -263,8 +282,12 @@ pub struct GateConfig {
     pub routes: RouteTable,
     /// The origin, if not the request's own URL. No trailing slash.
     pub origin_url: Option<String>,
-    /// The key of the identity assertion (HS256).
+    /// The key that signs identity assertions and hop markers (HS256): the signing key of
+    /// `origin_keys`.
     pub origin_key: Key,
+    /// Every origin key (HS256), the signing one included: a hop marker made with any of
+    /// them is this gate's, so a loop is caught while a rotation rolls out.
+    pub origin_keys: Keyring,
     /// The cookie the token may come in.
     pub cookie: Option<String>,
     /// The realm named in `WWW-Authenticate`.
@@ -352,6 +375,12 @@ fn seconds_setting(
     }
 }
 
+/// Whether a JSON text is a JWK Set (an object with a top-level `keys` member) rather than
+/// one JWK. Only the shape is looked at here; the key ring's strict parser reads it.
+fn is_key_set_text(text: &str) -> bool {
+    crate::codec::json::parse_object(text.as_bytes()).is_ok_and(|doc| doc.contains_key("keys"))
+}
+
 /// Whether `name` is a valid cookie name (an RFC 6265 token).
 fn is_cookie_name(name: &str) -> bool {
     !name.is_empty()
@@ -385,19 +414,28 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     }
     .map_err(ConfigError::Keys)?;
 
-    let origin_key =
+    // A JWK Set is a ring rotated like PORTCULLIS_KEYS; a lone JWK (the form before rings)
+    // is a one-key ring and keeps working unchanged.
+    let origin_keys =
         match json_setting(&get, ORIGIN_KEY).ok_or(ConfigError::Missing(ORIGIN_KEY))? {
+            JsonSetting::Text(text) if is_key_set_text(&text) => Keyring::from_jwks(&text),
             JsonSetting::Text(text) => Keyring::from_jwk(&text),
+            JsonSetting::Value(Value::Object(doc)) if doc.contains_key("keys") => {
+                Keyring::from_jwks_value(&doc)
+            }
             JsonSetting::Value(value) => Keyring::from_jwk(&value.to_string()),
         }
-        .map_err(ConfigError::OriginKey)?
-        .keys()[0]
-            .clone();
-    if origin_key.alg() != Alg::HS256 {
+        .map_err(ConfigError::OriginKey)?;
+    if let Some(k) = origin_keys.keys().iter().find(|k| k.alg() != Alg::HS256) {
         return Err(ConfigError::OriginKeyNotHs256 {
-            alg: origin_key.alg(),
+            alg: k.alg(),
+            kid: k.kid().map(str::to_owned),
         });
     }
+    let origin_key = origin_keys
+        .signing_key()
+        .ok_or(ConfigError::OriginKeyNoSigner)?
+        .clone();
 
     let routes = match json_setting(&get, ROUTES).ok_or(ConfigError::Missing(ROUTES))? {
         JsonSetting::Text(text) => RouteTable::from_json_str(&text),
@@ -535,6 +573,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         routes,
         origin_url,
         origin_key,
+        origin_keys,
         cookie,
         realm,
         admin_prefix,
@@ -822,6 +861,95 @@ mod tests {
         m.insert(names::ORIGIN_KEY, Value::String(k.to_string()));
         let err = load_map(&m).unwrap_err();
         assert_eq!(err.setting(), names::ORIGIN_KEY);
-        assert_eq!(err, ConfigError::OriginKeyNotHs256 { alg: Alg::HS512 });
+        assert_eq!(
+            err,
+            ConfigError::OriginKeyNotHs256 {
+                alg: Alg::HS512,
+                kid: None
+            }
+        );
+    }
+
+    fn origin_ring(keys: &[Value]) -> Value {
+        json!({ "keys": keys })
+    }
+
+    fn with_ops(mut key: Value, ops: &[&str]) -> Value {
+        key["key_ops"] = json!(ops);
+        key
+    }
+
+    #[test]
+    fn a_single_origin_jwk_is_a_one_key_ring_that_signs() {
+        let c = load_map(&base()).unwrap();
+        assert_eq!(c.origin_keys.keys().len(), 1);
+        assert_eq!(c.origin_key.kid(), Some("origin"));
+    }
+
+    #[test]
+    fn an_origin_key_set_signs_with_its_signing_key_and_keeps_the_others() {
+        for as_text in [true, false] {
+            let mut m = base();
+            let ring = origin_ring(&[
+                with_ops(jwk("origin-1", 2), &["sign", "verify"]),
+                with_ops(jwk("origin-2", 4), &["verify"]),
+            ]);
+            let setting = if as_text {
+                Value::String(ring.to_string())
+            } else {
+                ring
+            };
+            m.insert(names::ORIGIN_KEY, setting);
+            let c = load_map(&m).unwrap();
+            assert_eq!(c.origin_key.kid(), Some("origin-1"));
+            let kids: Vec<_> = c.origin_keys.keys().iter().map(|k| k.kid()).collect();
+            assert_eq!(kids, [Some("origin-1"), Some("origin-2")]);
+        }
+    }
+
+    #[test]
+    fn an_origin_ring_without_a_signing_key_is_refused() {
+        let mut m = base();
+        let ring = origin_ring(&[
+            with_ops(jwk("origin-1", 2), &["verify"]),
+            with_ops(jwk("origin-2", 4), &["verify"]),
+        ]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err, ConfigError::OriginKeyNoSigner);
+        assert_eq!(err.setting(), names::ORIGIN_KEY);
+        assert!(err.to_string().contains("keys promote"), "{err}");
+    }
+
+    #[test]
+    fn every_key_of_an_origin_ring_must_be_hs256_and_the_error_names_its_kid() {
+        let mut m = base();
+        let strong = json!({"kty":"oct","kid":"big","alg":"HS512",
+            "k":crate::codec::b64::encode([3u8; 64]),"key_ops":["verify"]});
+        let ring = origin_ring(&[with_ops(jwk("origin-1", 2), &["sign", "verify"]), strong]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::OriginKeyNotHs256 {
+                alg: Alg::HS512,
+                kid: Some("big".into())
+            }
+        );
+        assert!(err.to_string().contains("\"big\""), "{err}");
+    }
+
+    #[test]
+    fn an_origin_ring_with_two_keys_needs_kids_and_reports_the_ring_error() {
+        let mut m = base();
+        let mut anonymous = jwk("x", 4);
+        anonymous.as_object_mut().unwrap().remove("kid");
+        let ring = origin_ring(&[jwk("origin-1", 2), anonymous]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::OriginKey(KeyringError::MissingKeyId { index: 1 })
+        );
     }
 }

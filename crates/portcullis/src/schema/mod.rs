@@ -52,7 +52,8 @@ macro_rules! settings {
 settings! {
     /// Secret: the JWK Set of verification keys.
     KEYS = "PORTCULLIS_KEYS", Secret;
-    /// Secret: the HS256 JWK that signs identity assertions for the origin.
+    /// Secret: the HS256 keys of the identity assertion for the origin: a JWK Set whose
+    /// signing key signs (rotated like `PORTCULLIS_KEYS`), or one JWK (a one-key ring).
     ORIGIN_KEY = "PORTCULLIS_ORIGIN_KEY", Secret;
     /// Var: where authorized requests go; unset, they go on to their own URL.
     ORIGIN_URL = "ORIGIN_URL", Var;
@@ -102,6 +103,8 @@ settings! {
     ADMIN_RATE_LIMIT = "PORTCULLIS_ADMIN_RATE_LIMIT", Var;
     /// Binding: the KV namespace of revoked token ids.
     REVOCATIONS = "REVOCATIONS", Binding;
+    /// Binding: the optional Workers Analytics Engine dataset, one data point per decision.
+    ANALYTICS = "PORTCULLIS_ANALYTICS", Binding;
     /// Binding: the console's static files (`[assets]`).
     ASSETS = "ASSETS", Binding;
     /// Binding: the Durable Object namespace of refresh-token grants (`GrantObject`).
