@@ -53,6 +53,7 @@ mod admin;
 mod entry;
 mod error;
 mod freshness;
+mod journal;
 mod kind;
 mod kv;
 mod prune;
@@ -67,6 +68,7 @@ pub use admin::{
 };
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
+pub use journal::{plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
 pub use kind::RevocationKind;
 pub use kv::{
