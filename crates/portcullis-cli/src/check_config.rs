@@ -115,7 +115,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 13] = [
+const PLAIN: [&str; 16] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -127,6 +127,9 @@ const PLAIN: [&str; 13] = [
     names::ADMIN_PREFIX,
     names::REVOCATION_REFRESH_S,
     names::REVOCATION_MAX_AGE_S,
+    names::REVOCATION_FEED_TTL_S,
+    names::REVOCATION_FEED_WINDOW,
+    names::REVOCATION_CACHE,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
 ];

@@ -85,8 +85,8 @@ impl Feed {
                 .changes
                 .iter()
                 .map(|c| {
-                    let entry = serde_json::from_str(&c.entry.to_json())
-                        .expect("entry JSON is valid JSON");
+                    let entry =
+                        serde_json::from_str(&c.entry.to_json()).expect("entry JSON is valid JSON");
                     (c.version, entry)
                 })
                 .collect(),
@@ -218,7 +218,9 @@ mod tests {
         );
         let back = Feed::from_json(&feed.to_json()).unwrap();
         assert_eq!(back, feed);
-        assert!(feed.to_json().starts_with(r#"{"v":1,"head":5,"from":0,"changes":[[2,{"#));
+        assert!(feed
+            .to_json()
+            .starts_with(r#"{"v":1,"head":5,"from":0,"changes":[[2,{"#));
     }
 
     #[test]
@@ -281,11 +283,9 @@ mod tests {
         let changes: Vec<Change> = (1..=20).map(|v| change(v, &format!("t{v}"))).collect();
         let full = RevocationSnapshot::from_entries(changes.iter().map(|c| c.entry.clone()), NOW)
             .with_version(20);
-        let mut held = RevocationSnapshot::from_entries(
-            changes[..12].iter().map(|c| c.entry.clone()),
-            NOW,
-        )
-        .with_version(12);
+        let mut held =
+            RevocationSnapshot::from_entries(changes[..12].iter().map(|c| c.entry.clone()), NOW)
+                .with_version(12);
         let feed = Feed::recent(20, 10, changes.clone());
         let SyncStep::Apply(delta) = plan_sync(held.version(), &feed) else {
             panic!("expected Apply")
@@ -295,7 +295,9 @@ mod tests {
         assert_eq!(held.entries(), full.entries());
         // The version rides in the published snapshot; a snapshot without one reads as 0.
         assert_eq!(
-            RevocationSnapshot::from_json(&held.to_json()).unwrap().version(),
+            RevocationSnapshot::from_json(&held.to_json())
+                .unwrap()
+                .version(),
             20
         );
         assert!(!RevocationSnapshot::empty(NOW).to_json().contains("version"));

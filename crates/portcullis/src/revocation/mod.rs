@@ -68,8 +68,8 @@ pub use admin::{
 };
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
-pub use journal::{plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
+pub use journal::{plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS};
 pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
