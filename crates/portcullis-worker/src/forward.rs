@@ -92,6 +92,7 @@ pub(crate) async fn forward(
     htu: &str,
     query: Option<&str>,
     token: Option<&VerifiedToken>,
+    list: Option<http::ListStamp>,
     now_s: i64,
 ) -> Result<web_sys::Response, Denial> {
     let target = match query {
@@ -103,7 +104,7 @@ pub(crate) async fn forward(
     let headers = outbound_headers(&incoming, config, &hop)?;
     if let Some(token) = token {
         for (name, value) in
-            http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s)
+            http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s, list)
         {
             let _ = headers.set(name, &value);
         }

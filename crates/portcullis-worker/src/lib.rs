@@ -23,6 +23,7 @@ mod admin;
 mod console;
 mod forward;
 mod revocations;
+mod writer;
 
 thread_local! {
     // Settings cannot change under a running isolate, so they are read and checked once.
@@ -44,7 +45,7 @@ fn setting(env: &Env, name: &str) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
+pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
     CONFIG.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| {
@@ -266,10 +267,13 @@ async fn gate(
     };
     let rule = Some(routed.rule.index());
     let now_s = now_s();
+    // The list the decision was made with, reported to the origin in the assertion.
+    let mut list = None;
     let (reason, token) = match &routed.access {
         Admission::Token(token) => {
-            let snapshot = revocations::current(env, ctx, config).await;
-            let state = revocations::state(snapshot.as_deref(), config);
+            let held = revocations::current(env, ctx, config).await;
+            list = held.as_ref().map(|h| h.stamp());
+            let state = revocations::state(held.as_deref(), config);
             match http::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) => {
                     if !a.revocation_checked {
@@ -310,7 +314,7 @@ async fn gate(
             &routed.path,
         )
     });
-    match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
+    match forward::forward(incoming, config, &htu, query, token.as_ref(), list, now_s).await {
         Ok(response) => {
             audit.allow(
                 &config.audit,
@@ -327,16 +331,16 @@ async fn gate(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let config = load_config(&env);
-    let Ok(config) = config.as_ref() else { return };
-    match revocations::rebuild(&env, config, None).await {
+    // The writer drains any keys of the KV-only layout and publishes if it is behind; the
+    // cron no longer lists or rebuilds anything itself.
+    match revocations::tick(&env).await {
         Ok(summary) => worker::console_log!(
             "{}",
-            serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})
+            serde_json::json!({"event": "revocation_tick", "summary": summary})
         ),
         Err(e) => worker::console_error!(
             "{}",
-            serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})
+            serde_json::json!({"event": "revocation_tick_failed", "error": e})
         ),
     }
 }

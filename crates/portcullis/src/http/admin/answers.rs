@@ -200,9 +200,9 @@ fn entry_value(entry: &RevocationEntry) -> Value {
     v
 }
 
-/// The answer to a recorded revocation (201).
-pub fn revoked_answer(entry: &RevocationEntry, now: i64) -> AdminAnswer {
-    let body = json!({ "entry": entry_value(entry), "kv_expiration": entry.kv_expiration(now) });
+/// The answer to a recorded revocation (201), with the version the single writer gave it.
+pub fn revoked_answer(entry: &RevocationEntry, version: u64) -> AdminAnswer {
+    let body = json!({ "entry": entry_value(entry), "version": version });
     AdminAnswer {
         detail: Some(format!(
             "{} {}",
@@ -246,9 +246,12 @@ pub struct KvCounts {
     pub deletes: u64,
 }
 
-/// The isolate's KV counts and its cached snapshot (age in ms, entries), if any.
-pub fn stats_answer(kv: KvCounts, snapshot: Option<(u64, usize)>) -> AdminAnswer {
-    let snapshot = snapshot.map(|(age_ms, entries)| json!({"age_ms": age_ms, "entries": entries}));
+/// The isolate's KV counts and its copy of the list (age in ms since it was last confirmed
+/// current, entries, the writer's version), if any.
+pub fn stats_answer(kv: KvCounts, snapshot: Option<(u64, usize, u64)>) -> AdminAnswer {
+    let snapshot = snapshot.map(|(age_ms, entries, version)| {
+        json!({"age_ms": age_ms, "entries": entries, "version": version})
+    });
     let body = json!({
         "kv": { "reads": kv.reads, "writes": kv.writes, "lists": kv.lists, "deletes": kv.deletes },
         "snapshot": snapshot,
@@ -430,9 +433,10 @@ mod tests {
     fn revoke_requests_are_parsed_and_answered() {
         let c = config();
         let entry = revocation_entry(&c, br#"{"jti":"j9"}"#, None, 1_000).unwrap();
-        let answer = revoked_answer(&entry, 1_000);
+        let answer = revoked_answer(&entry, 7);
         assert_eq!((answer.status, answer.reason), (201, "revocation_recorded"));
         assert_eq!(answer.body["entry"]["target"], "j9");
+        assert_eq!(answer.body["version"], 7);
         assert_eq!(answer.detail.as_deref(), Some("jti j9"));
         let bad = revocation_entry(&c, b"{}", None, 1_000).unwrap_err();
         assert_eq!((bad.status(), bad.code()), (400, "missing_target"));
@@ -460,11 +464,11 @@ mod tests {
             lists: 3,
             deletes: 4,
         };
-        let stats = stats_answer(kv, Some((50, 7)));
+        let stats = stats_answer(kv, Some((50, 7, 9)));
         assert_eq!(
             stats.body,
             json!({"kv": {"reads": 1, "writes": 2, "lists": 3, "deletes": 4},
-                   "snapshot": {"age_ms": 50, "entries": 7}})
+                   "snapshot": {"age_ms": 50, "entries": 7, "version": 9}})
         );
         assert_eq!(stats_answer(kv, None).body["snapshot"], Value::Null);
         let response = stats.response();
