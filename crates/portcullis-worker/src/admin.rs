@@ -227,5 +227,6 @@ fn stats() -> AdminAnswer {
         lists: k.lists.get(),
         deletes: k.deletes.get(),
     });
-    core::stats_answer(kv, revocations::cached_status())
+    let writer = KV_OPS.with(|k| k.writer.get());
+    core::stats_answer(kv, writer, revocations::cached_status())
 }

@@ -61,6 +61,8 @@ pub(crate) struct KvCounters {
     pub writes: Cell<u64>,
     pub lists: Cell<u64>,
     pub deletes: Cell<u64>,
+    /// Requests to the single writer.
+    pub writer: Cell<u64>,
 }
 
 /// A KV operation, for [`count_kv`].
@@ -321,6 +323,7 @@ async fn writer_call(
     path: &str,
     body: Option<String>,
 ) -> Result<(Option<String>, String), StoreError> {
+    KV_OPS.with(|k| k.writer.set(k.writer.get() + 1));
     let namespace = env.durable_object(WRITER_BINDING).map_err(writer_failed)?;
     let stub = namespace.get_by_name(WRITER_NAME).map_err(writer_failed)?;
     let mut init = RequestInit::new();

@@ -246,14 +246,19 @@ pub struct KvCounts {
     pub deletes: u64,
 }
 
-/// The isolate's KV counts and its copy of the list (age in ms since it was last confirmed
-/// current, entries, the writer's version), if any.
-pub fn stats_answer(kv: KvCounts, snapshot: Option<(u64, usize, u64)>) -> AdminAnswer {
+/// The isolate's KV counts, its requests to the single writer, and its copy of the list
+/// (age in ms since it was last confirmed current, entries, the writer's version), if any.
+pub fn stats_answer(
+    kv: KvCounts,
+    writer_requests: u64,
+    snapshot: Option<(u64, usize, u64)>,
+) -> AdminAnswer {
     let snapshot = snapshot.map(|(age_ms, entries, version)| {
         json!({"age_ms": age_ms, "entries": entries, "version": version})
     });
     let body = json!({
         "kv": { "reads": kv.reads, "writes": kv.writes, "lists": kv.lists, "deletes": kv.deletes },
+        "writer_requests": writer_requests,
         "snapshot": snapshot,
     });
     AdminAnswer::ok(200, body, "stats_read")
@@ -464,13 +469,14 @@ mod tests {
             lists: 3,
             deletes: 4,
         };
-        let stats = stats_answer(kv, Some((50, 7, 9)));
+        let stats = stats_answer(kv, 5, Some((50, 7, 9)));
         assert_eq!(
             stats.body,
             json!({"kv": {"reads": 1, "writes": 2, "lists": 3, "deletes": 4},
+                   "writer_requests": 5,
                    "snapshot": {"age_ms": 50, "entries": 7, "version": 9}})
         );
-        assert_eq!(stats_answer(kv, None).body["snapshot"], Value::Null);
+        assert_eq!(stats_answer(kv, 0, None).body["snapshot"], Value::Null);
         let response = stats.response();
         assert_eq!(response.header("cache-control"), Some("no-store"));
     }
