@@ -361,12 +361,13 @@ async function refreshRevocations() {
         {},
         el("td", { "data-label": "Kind" }, el("span", { class: "chip", textContent: e.kind })),
         el("td", { class: "mono", "data-label": "Target", textContent: e.target }),
+        el("td", { "data-label": "Reason" }, el("span", { class: `chip reason-${e.reason || "admin"}`, textContent: e.reason || "admin" })),
         el("td", { "data-label": "Revoked" }, typeof e.at === "number" ? timeNode(e.at, ["revoked", "revoked"]) : "—"),
         el("td", { "data-label": "Expires" }, typeof e.expires_at === "number" ? timeNode(e.expires_at, ["expires", "expired"]) : "never"),
       ),
     ),
   );
-  if (!entries.length) body.append(el("tr", {}, el("td", { colSpan: 4, class: "empty", textContent: "nothing revoked" })));
+  if (!entries.length) body.append(el("tr", {}, el("td", { colSpan: 5, class: "empty", textContent: "nothing revoked" })));
   status.textContent = `${entries.length} active · updated ${new Date().toLocaleTimeString()}`;
 }
 

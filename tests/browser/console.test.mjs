@@ -199,6 +199,7 @@ describe("operator console, one session", () => {
     const row = page.locator("#revocations-body tr", { hasText: "alice-1" });
     await row.waitFor();
     assert.match(await row.textContent(), /jti/);
+    assert.match(await row.textContent(), /admin/, "a console revocation is recorded as reason admin");
     assert.match(await row.textContent(), /expires in/);
     const res = await fetch(new URL("/orders/1", worker.url), { headers: { authorization: `Bearer ${aliceToken}` } });
     assert.equal(res.status, 401);
@@ -248,10 +249,12 @@ describe("operator console, one session", () => {
     const res = await worker.fetch("/_portcullis/revocations", {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ jti: "elsewhere-7" }),
+      body: JSON.stringify({ jti: "elsewhere-7", reason: "leaked" }),
     });
     assert.equal(res.status, 201);
-    await page.locator("#revocations-body tr", { hasText: "elsewhere-7" }).waitFor({ timeout: 15_000 });
+    const row = page.locator("#revocations-body tr", { hasText: "elsewhere-7" });
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.locator('[data-label="Reason"]').textContent(), /^leaked$/);
   });
 
   test("loaded only from the Worker, with no script errors or CSP violations", () => {

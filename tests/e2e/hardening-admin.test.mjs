@@ -231,6 +231,10 @@ describe("admin API hardening", () => {
         [done.decision, done.reason, done.status, done.method, done.path, done.sub, done.jti, done.kid],
         ["allow", "revocation_recorded", 201, "POST", "/_portcullis/revocations", "root", "admin-1", "k1"],
       );
+      assert.equal(done.revocation_reason, "admin");
+      await (await gate.admin("POST", "/revocations", { jti: "audit-admin-2", reason: "leaked" })).arrayBuffer();
+      const [leaked] = await records("admin", (r) => r.detail === "jti audit-admin-2", "the leaked revoke record");
+      assert.equal(leaked.revocation_reason, "leaked");
       await (await gate.admin("POST", "/revocations", { jti: "x" }, { headers: { origin: EVIL } })).arrayBuffer();
       const [refused] = await records("admin", (r) => r.reason === "cross_site_request", "the refusal record");
       for (const f of FIELDS) assert.ok(f in refused, `field ${f} missing`);

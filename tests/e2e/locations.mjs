@@ -63,7 +63,17 @@ export async function startLocations(n, { refreshS = 1, feedTtlS = 1, window = 1
   }));
   let mf;
   try {
-    mf = new Miniflare({ host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true, workers });
+    mf = new Miniflare({
+      host: "127.0.0.1",
+      port: 0,
+      unsafeTriggerHandlers: true,
+      // The Worker's log lines are not read here; drained so they do not flood the output.
+      handleRuntimeStdio: (stdout, stderr) => {
+        stdout.resume();
+        stderr.resume();
+      },
+      workers,
+    });
     await mf.ready;
   } catch (e) {
     await origin.close();

@@ -236,8 +236,9 @@ describe("revocation through the gate (refresh 1 s)", () => {
     test("portcullis revoke --token and --sub --before, then revocations lists them", async () => {
       const token = await gate.mint({ sub: "cli2", jti: "cli-2" });
       const env = { PORTCULLIS_ADMIN_TOKEN: gate.adminToken };
-      let out = await cli(["revoke", "--token", token, "--endpoint", gate.worker.url], env);
+      let out = await cli(["revoke", "--token", token, "--reason", "leaked", "--endpoint", gate.worker.url], env);
       assert.equal(out.code, 0, out.stderr);
+      assert.equal(JSON.parse(out.stdout).reason, "leaked");
       await assertRevoked(await gate.get("/orders/1", token));
       const cut = nowS() - 60;
       out = await cli(["revoke", "--sub", "cli3", "--before", String(cut), "--endpoint", gate.worker.url], env);
@@ -245,8 +246,11 @@ describe("revocation through the gate (refresh 1 s)", () => {
       out = await cli(["revocations", "--endpoint", gate.worker.url], env);
       assert.equal(out.code, 0, out.stderr);
       const listed = JSON.parse(out.stdout).revocations;
-      assert.ok(listed.some((e) => e.jti === "cli-2"));
-      assert.ok(listed.some((e) => e.sub === "cli3" && e.before === cut));
+      assert.ok(listed.some((e) => e.jti === "cli-2" && e.reason === "leaked"));
+      assert.ok(listed.some((e) => e.sub === "cli3" && e.before === cut && e.reason === "admin"));
+      const bad = await cli(["revoke", "--jti", "x", "--reason", "whim", "--endpoint", gate.worker.url], env);
+      assert.equal(bad.code, 2, "an unknown reason is a usage error");
+      assert.match(bad.stderr, /leaked/);
     });
 
     test("portcullis revoke refused by the server exits 1 with the problem", async () => {

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use portcullis::revocation::RevocationReason;
 use serde_json::{json, Value};
 
 use crate::{input, url, Failure};
@@ -46,7 +48,7 @@ EXAMPLES:
   portcullis revoke --sub alice --before 1767225600 --endpoint https://api.example.com
   portcullis revoke --kid k1 --endpoint https://api.example.com
   portcullis revoke --kid k1 --confirm --endpoint https://api.example.com   # the signing key
-  portcullis revoke --token - --endpoint https://api.example.com < leaked.jwt")]
+  portcullis revoke --token - --reason leaked --endpoint https://api.example.com < leaked.jwt")]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "kid", "token"])))]
 pub struct RevokeArgs {
     /// Revoke the token with this `jti`.
@@ -68,8 +70,17 @@ pub struct RevokeArgs {
     /// Revoke this token (by its `jti`, until its `exp`); `-` reads it from standard input.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
+    /// Why: recorded with the revocation, shown in the listing, the console and the audit log.
+    #[arg(long, value_name = "REASON", default_value = "admin", value_parser = reason_parser())]
+    reason: RevocationReason,
     #[command(flatten)]
     endpoint: Endpoint,
+}
+
+/// Parses `--reason` against the core's closed set, so `--help` lists exactly it.
+pub(crate) fn reason_parser() -> impl TypedValueParser<Value = RevocationReason> {
+    PossibleValuesParser::new(RevocationReason::ALL.map(RevocationReason::as_str))
+        .try_map(|name| RevocationReason::parse(&name).ok_or("not a revocation reason"))
 }
 
 /// Arguments of `portcullis revocations`.
@@ -85,7 +96,7 @@ pub struct ListArgs {
 /// Runs `portcullis revoke`: POST {admin}/revocations, prints the created entry.
 pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
-    let body = match (args.jti, args.sub, args.kid, args.token) {
+    let mut body = match (args.jti, args.sub, args.kid, args.token) {
         (Some(jti), ..) => json!({ "jti": jti }),
         (_, Some(sub), ..) => match args.before {
             Some(before) => json!({ "sub": sub, "before": before }),
@@ -96,6 +107,10 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
         (.., Some(token)) => json!({ "token": input::token(&token)? }),
         _ => unreachable!("clap requires one target"),
     };
+    // The default is left to the gate, so a body for `admin` stays what it always was.
+    if args.reason != RevocationReason::Admin {
+        body["reason"] = json!(args.reason.as_str());
+    }
     let answer = call(&args.endpoint, "POST", &admin_token, Some(body))?;
     let entry = answer.get("entry").unwrap_or(&answer);
     input::print_json(entry)

@@ -118,7 +118,8 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
                 answer.status,
                 Some(&who),
             )
-            .with_detail(answer.detail.clone());
+            .with_detail(answer.detail.clone())
+            .with_revocation_reason(answer.revocation_reason);
             AuditContext::write(&record);
             send(answer.response())
         }

@@ -190,7 +190,7 @@ impl Store {
         Ok(res)
     }
 
-    /// Every live entry, one JSON object a line.
+    /// Every live entry, one JSON object a line, the latest change per revocation.
     fn entries(&self) -> worker::Result<Response> {
         let now = (now_ms() / 1000) as i64;
         let changes = rows(
@@ -198,10 +198,9 @@ impl Store {
             "SELECT version, entry FROM changes ORDER BY version",
             vec![],
         )?;
-        let lines: Vec<String> = changes
-            .into_iter()
-            .filter(|c| !c.entry.is_expired(now))
-            .map(|c| c.entry.to_json())
+        let lines: Vec<String> = revocation::latest_entries(changes, now)
+            .iter()
+            .map(RevocationEntry::to_json)
             .collect();
         Response::ok(lines.join("\n"))
     }

@@ -103,10 +103,21 @@ fn revoke_table() -> Vec<Revoke> {
         ("true".into(), Err(E::NotAnObject), true),
         // Fields.
         (
-            r#"{"jti":"a","reason":"x"}"#.into(),
+            r#"{"jti":"a","why":"x"}"#.into(),
             Err(E::UnknownField {
-                field: "reason".into(),
+                field: "why".into(),
             }),
+            true,
+        ),
+        // `reason` is optional, from a closed set.
+        (
+            r#"{"jti":"a","reason":"leaked"}"#.into(),
+            Ok(RevokeRequest::Revoke(Revocation::Token { jti: "a".into() })),
+            true,
+        ),
+        (
+            r#"{"jti":"a","reason":"x"}"#.into(),
+            Err(E::UnknownReason),
             true,
         ),
         (

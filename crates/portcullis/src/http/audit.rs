@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::http::{Denial, Principal};
+use crate::revocation::RevocationReason;
 
 /// Which decisions get an audit line (`PORTCULLIS_AUDIT_ALLOWED_ONE_IN`).
 ///
@@ -90,6 +91,9 @@ pub struct AuditRecord<'a> {
     /// server's clock and limits, which the client is never shown; never a token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Why a revocation this request recorded was made (`admin`, `leaked`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<RevocationReason>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -117,6 +121,7 @@ impl<'a> AuditRecord<'a> {
             jti: who.and_then(|p| p.jti.as_deref()),
             kid: who.and_then(|p| p.kid.as_deref()),
             detail: None,
+            revocation_reason: None,
         }
     }
 
@@ -144,6 +149,12 @@ impl<'a> AuditRecord<'a> {
     /// The same record with `detail` set.
     pub fn with_detail(mut self, detail: Option<String>) -> AuditRecord<'a> {
         self.detail = detail;
+        self
+    }
+
+    /// The same record naming why the revocation it records was made.
+    pub fn with_revocation_reason(mut self, reason: Option<RevocationReason>) -> AuditRecord<'a> {
+        self.revocation_reason = reason;
         self
     }
 
@@ -205,6 +216,11 @@ mod tests {
             ("deny", "revoked", 401, Some("k1"))
         );
         assert_eq!(denied.detail.as_deref(), Some("revoked by its key"));
+        let recorded =
+            AuditRecord::allow("admin", &request, None, "revocation_recorded", 201, None)
+                .with_revocation_reason(Some(RevocationReason::Leaked));
+        let line: serde_json::Value = serde_json::from_str(&recorded.to_line()).unwrap();
+        assert_eq!(line["revocation_reason"], "leaked");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::entry::Revocation;
+use super::reason::RevocationReason;
 use super::{identifier_problem, IdentifierProblem, MAX_IDENTIFIER_LEN};
 use crate::codec::percent;
 use crate::jwt::keyring::Keyring;
@@ -46,6 +47,15 @@ impl fmt::Debug for RevokeRequest {
             RevokeRequest::Token(token) => write!(f, "Token(<{} bytes redacted>)", token.len()),
         }
     }
+}
+
+/// A parsed revoke request and why it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeOrder {
+    /// What to revoke.
+    pub request: RevokeRequest,
+    /// The body's `reason`, [`RevocationReason::Admin`] when absent.
+    pub reason: RevocationReason,
 }
 
 /// Why an admin request body was rejected. `Display` is safe to show the client: it never
@@ -120,6 +130,8 @@ pub enum AdminRequestError {
         /// Now.
         now: i64,
     },
+    /// A `reason` outside the closed set ([`RevocationReason`]).
+    UnknownReason,
     /// An introspection request without a `Content-Type`.
     MissingContentType,
     /// An introspection request whose `Content-Type` is neither form nor JSON.
@@ -153,6 +165,7 @@ impl AdminRequestError {
             AdminRequestError::NonIntegerBefore => "non_integer_before",
             AdminRequestError::NegativeBefore => "negative_before",
             AdminRequestError::BeforeInFuture { .. } => "before_in_future",
+            AdminRequestError::UnknownReason => "unknown_reason",
             AdminRequestError::MissingContentType => "missing_content_type",
             AdminRequestError::UnsupportedContentType => "unsupported_content_type",
             AdminRequestError::InvalidPercentEncoding => "invalid_percent_encoding",
@@ -209,6 +222,14 @@ impl fmt::Display for AdminRequestError {
             AdminRequestError::NegativeBefore => f.write_str("\"before\" must not be negative"),
             AdminRequestError::BeforeInFuture { before, now } => {
                 write!(f, "\"before\" ({before}) is later than now ({now})")
+            }
+            AdminRequestError::UnknownReason => {
+                f.write_str("\"reason\" must be one of ")?;
+                for (i, r) in RevocationReason::ALL.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}\"{r}\"")?;
+                }
+                Ok(())
             }
             AdminRequestError::MissingContentType => f.write_str("missing Content-Type"),
             AdminRequestError::UnsupportedContentType => f.write_str(
@@ -329,20 +350,29 @@ fn set_once<T>(
     Ok(())
 }
 
+/// [`parse_revoke_order`] without the reason, for callers to whom it does not matter.
+///
+/// # Errors
+/// As [`parse_revoke_order`].
+pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, AdminRequestError> {
+    parse_revoke_order(body, now).map(|order| order.request)
+}
+
 /// Parses a revoke request body at `now`: exactly one of `{"jti": "…"}`,
 /// `{"sub": "…", "before": N}` (`before` optional, default `now`, not later than `now`),
 /// `{"kid": "…", "confirm": true}` (`confirm` optional, see [`check_key_revocation`]) or
-/// `{"token": "…"}` (the caller verifies the token and revokes its `jti`).
+/// `{"token": "…"}` (the caller verifies the token and revokes its `jti`), plus an optional
+/// `"reason"` from [`RevocationReason`] (default `"admin"`).
 ///
 /// Identifiers must pass [`identifier_problem`]; the token is bounded only by
 /// [`MAX_ADMIN_BODY_LEN`].
 ///
 /// # Errors
 /// One [`AdminRequestError`] variant per reason; none echoes a value.
-pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, AdminRequestError> {
+pub fn parse_revoke_order(body: &[u8], now: i64) -> Result<RevokeOrder, AdminRequestError> {
     check_body_len(body)?;
     let (mut jti, mut sub, mut kid, mut token, mut before) = (None, None, None, None, None);
-    let mut confirm = None;
+    let (mut confirm, mut reason) = (None, None);
     for (name, value) in parse_object(body)? {
         match name.as_str() {
             "jti" => set_once(&mut jti, "jti", identifier_member("jti", value)?)?,
@@ -359,6 +389,12 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
                 };
                 set_once(&mut confirm, "confirm", value)?
             }
+            "reason" => {
+                let value = string_member("reason", value)?;
+                let value =
+                    RevocationReason::parse(&value).ok_or(AdminRequestError::UnknownReason)?;
+                set_once(&mut reason, "reason", value)?
+            }
             _ => return Err(AdminRequestError::UnknownField { field: name }),
         }
     }
@@ -374,7 +410,7 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
     if confirm.is_some() && kid.is_none() {
         return Err(AdminRequestError::ConfirmWithoutKey);
     }
-    Ok(match (jti, sub, kid, token) {
+    let request = match (jti, sub, kid, token) {
         (Some(jti), ..) => RevokeRequest::Revoke(Revocation::Token { jti }),
         (_, Some(sub), ..) => RevokeRequest::Revoke(Revocation::Subject {
             sub,
@@ -386,6 +422,10 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
         },
         (.., Some(token)) => RevokeRequest::Token(token),
         (None, None, None, None) => unreachable!("exactly one target was counted"),
+    };
+    Ok(RevokeOrder {
+        request,
+        reason: reason.unwrap_or_default(),
     })
 }
 
@@ -586,6 +626,59 @@ mod tests {
     }
 
     #[test]
+    fn revoke_order_takes_a_reason_from_the_closed_set_default_admin() {
+        let order = |body: &str| parse_revoke_order(body.as_bytes(), NOW);
+        assert_eq!(
+            order(r#"{"jti":"a","reason":"leaked"}"#).map(|o| o.reason),
+            Ok(RevocationReason::Leaked)
+        );
+        assert_eq!(
+            order(r#"{"jti":"a"}"#).map(|o| o.reason),
+            Ok(RevocationReason::Admin)
+        );
+        assert_eq!(
+            order(r#"{"reason":"reuse","token":"x"}"#),
+            Ok(RevokeOrder {
+                request: RevokeRequest::Token("x".into()),
+                reason: RevocationReason::Reuse
+            })
+        );
+        for (body, want) in [
+            (
+                r#"{"jti":"a","reason":"whim"}"#,
+                AdminRequestError::UnknownReason,
+            ),
+            (
+                r#"{"jti":"a","reason":"Leaked"}"#,
+                AdminRequestError::UnknownReason,
+            ),
+            (
+                r#"{"jti":"a","reason":7}"#,
+                AdminRequestError::WrongType {
+                    field: "reason",
+                    expected: "a string",
+                },
+            ),
+            (
+                r#"{"jti":"a","reason":""}"#,
+                AdminRequestError::EmptyField { field: "reason" },
+            ),
+            (
+                r#"{"jti":"a","reason":"admin","reason":"leaked"}"#,
+                AdminRequestError::DuplicateField { field: "reason" },
+            ),
+            (r#"{"reason":"leaked"}"#, AdminRequestError::MissingTarget),
+        ] {
+            assert_eq!(order(body), Err(want.clone()), "{body}");
+        }
+        let shown = AdminRequestError::UnknownReason.to_string();
+        assert!(
+            shown.contains("\"leaked\"") && !shown.contains("whim"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn revoke_request_subject_before_defaults_to_now() {
         assert_eq!(
             revoke(r#"{"sub":"alice"}"#),
@@ -640,9 +733,9 @@ mod tests {
     #[test]
     fn revoke_request_rejects_unknown_field() {
         assert_eq!(
-            revoke(r#"{"jti":"a","reason":"x"}"#),
+            revoke(r#"{"jti":"a","why":"x"}"#),
             Err(AdminRequestError::UnknownField {
-                field: "reason".into()
+                field: "why".into()
             })
         );
     }
@@ -919,6 +1012,7 @@ mod tests {
             AdminRequestError::NonIntegerBefore,
             AdminRequestError::NegativeBefore,
             AdminRequestError::BeforeInFuture { before: 2, now: 1 },
+            AdminRequestError::UnknownReason,
             AdminRequestError::MissingContentType,
             AdminRequestError::UnsupportedContentType,
             AdminRequestError::InvalidPercentEncoding,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{check_version, DecodeError, RevocationError};
 use super::kind::RevocationKind;
+use super::reason::RevocationReason;
 
 /// Version written in, and required of, entry JSON.
 const ENTRY_VERSION: u64 = 1;
@@ -64,6 +65,9 @@ pub struct RevocationEntry {
     /// After this instant no token it covers can be accepted any more; `None` for never
     /// (key revocations, see [`prune`](super::prune)).
     pub expires_at: Option<i64>,
+    /// Why it was revoked; [`RevocationReason::Admin`] unless [`RevocationEntry::because`]
+    /// says otherwise.
+    pub reason: RevocationReason,
 }
 
 /// Limits the gate enforces on every token, from which revocation lifetimes follow.
@@ -108,11 +112,14 @@ pub fn entry_for(
         revocation: rev,
         revoked_at: now,
         expires_at,
+        reason: RevocationReason::Admin,
     }
 }
 
-/// Entry JSON: `{"v":1,"kind":"sub","sub":"alice","before":N,"at":N,"exp":N}`; only the
-/// field named by `kind` (plus `before` for `sub`) is present; `exp` is absent for never.
+/// Entry JSON: `{"v":1,"kind":"sub","sub":"alice","before":N,"at":N,"exp":N,"reason":"leaked"}`;
+/// only the field named by `kind` (plus `before` for `sub`) is present; `exp` is absent for
+/// never; `reason` is absent for `admin`, so entries written before reasons existed read as
+/// `admin` and an admin entry's bytes did not change.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EntryWire {
@@ -129,9 +136,16 @@ struct EntryWire {
     at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<i64>,
+    #[serde(default, skip_serializing_if = "RevocationReason::is_default")]
+    reason: RevocationReason,
 }
 
 impl RevocationEntry {
+    /// The same entry, recorded for `reason`.
+    pub fn because(self, reason: RevocationReason) -> RevocationEntry {
+        RevocationEntry { reason, ..self }
+    }
+
     /// Whether no token this entry covers can be accepted at `now` any more.
     ///
     /// The entry still counts at `expires_at` itself and lapses one second later.
@@ -157,6 +171,7 @@ impl RevocationEntry {
             kid,
             at: self.revoked_at,
             exp: self.expires_at,
+            reason: self.reason,
         };
         serde_json::to_string(&wire).expect("an entry always serializes")
     }
@@ -186,6 +201,7 @@ impl RevocationEntry {
             revocation,
             revoked_at: wire.at,
             expires_at: wire.exp,
+            reason: wire.reason,
         })
     }
 }
@@ -270,6 +286,27 @@ mod tests {
             e.to_json(),
             format!(r#"{{"v":1,"kind":"kid","kid":"k1","at":{NOW}}}"#)
         );
+    }
+
+    #[test]
+    fn entry_json_records_a_reason_other_than_admin_and_reads_its_absence_as_admin() {
+        let e = entry_for(jti("t1"), NOW, Some(NOW + 5), &POLICY).because(RevocationReason::Leaked);
+        let json = e.to_json();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"v":1,"kind":"jti","jti":"t1","at":{NOW},"exp":{},"reason":"leaked"}}"#,
+                NOW + 35
+            )
+        );
+        assert_eq!(RevocationEntry::from_json(&json).unwrap(), e);
+        let old = r#"{"v":1,"kind":"jti","jti":"t1","at":1}"#;
+        assert_eq!(
+            RevocationEntry::from_json(old).unwrap().reason,
+            RevocationReason::Admin
+        );
+        let unknown = r#"{"v":1,"kind":"jti","jti":"t1","at":1,"reason":"whim"}"#;
+        assert!(RevocationEntry::from_json(unknown).is_err());
     }
 
     #[test]

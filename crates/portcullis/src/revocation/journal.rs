@@ -169,6 +169,28 @@ impl RevocationSnapshot {
     }
 }
 
+/// The entries in force at `now`, one per revocation: when the same thing was revoked more
+/// than once (or imported twice by the migration), the latest change wins, reason included.
+/// Sorted by version, the order the admin listing shows.
+pub fn latest_entries(changes: impl IntoIterator<Item = Change>, now: i64) -> Vec<RevocationEntry> {
+    let mut latest: std::collections::HashMap<super::entry::Revocation, Change> =
+        std::collections::HashMap::new();
+    for change in changes {
+        if change.entry.is_expired(now) {
+            continue;
+        }
+        match latest.get(&change.entry.revocation) {
+            Some(kept) if kept.version > change.version => {}
+            _ => {
+                latest.insert(change.entry.revocation.clone(), change);
+            }
+        }
+    }
+    let mut kept: Vec<Change> = latest.into_values().collect();
+    kept.sort_by_key(|c| c.version);
+    kept.into_iter().map(|c| c.entry).collect()
+}
+
 /// When the writer should publish its snapshot after a change at `now_ms`, given its last
 /// publication at `last_ms` (`None`: never): at once, or as soon as KV's
 /// one-write-per-second-per-key rule allows. Changes arriving before then ride along.
@@ -316,6 +338,29 @@ mod tests {
         };
         snap.apply(&[expired], NOW);
         assert_eq!((snap.version(), snap.len()), (3, 0));
+    }
+
+    #[test]
+    fn listing_keeps_the_latest_change_per_revocation_and_drops_expired_ones() {
+        use crate::revocation::RevocationReason;
+        let mut again = change(3, "a");
+        again.entry.reason = RevocationReason::Leaked;
+        let expired = Change {
+            version: 4,
+            entry: entry_for(jti("old"), NOW - 5000, Some(NOW - 100), &POLICY),
+        };
+        let listed = latest_entries([again, change(1, "a"), change(2, "b"), expired], NOW);
+        let targets: Vec<(&str, RevocationReason)> = listed
+            .iter()
+            .map(|e| (e.revocation.target(), e.reason))
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                ("b", RevocationReason::Admin),
+                ("a", RevocationReason::Leaked)
+            ]
+        );
     }
 
     #[test]

@@ -250,6 +250,7 @@ mod tests {
                     revocation: rev,
                     revoked_at: i64::MIN,
                     expires_at: Some(i64::MIN),
+                    reason: crate::revocation::RevocationReason::Leaked,
                 };
                 entry.kv_key().unwrap();
                 entry.metadata_json().unwrap();

@@ -32,6 +32,7 @@
 //! when the `kid` leaves the key ring, and [`prune`] then reports it for deletion.
 //!
 //! # Modules
+//! - `reason`: why something was revoked ([`RevocationReason`]), stored with each entry;
 //! - `kind`: the three kinds ([`RevocationKind`]), named by the model and the errors alike;
 //! - `entry`: the model ([`Revocation`], [`RevocationEntry`], [`entry_for`]) and its JSON;
 //! - `kv`: the KV layout ([`SNAPSHOT_KEY`], the legacy [`KEY_PREFIX`]) and KV's limits;
@@ -50,23 +51,27 @@ mod journal;
 mod kind;
 mod kv;
 mod prune;
+mod reason;
 mod snapshot;
 #[cfg(test)]
 mod test_support;
 
 pub use admin::{
-    check_key_revocation, parse_introspect_request, parse_revoke_request, AdminRequestError,
-    KeyRevocationRefusal, RevokeRequest, MAX_ADMIN_BODY_LEN,
+    check_key_revocation, parse_introspect_request, parse_revoke_order, parse_revoke_request,
+    AdminRequestError, KeyRevocationRefusal, RevokeOrder, RevokeRequest, MAX_ADMIN_BODY_LEN,
 };
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
-pub use journal::{plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS};
+pub use journal::{
+    latest_entries, plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS,
+};
 pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
 };
 pub use prune::{prune, PruneReason, Pruned};
+pub use reason::RevocationReason;
 pub use snapshot::{RevocationSnapshot, RevokedBy};
 
 // The identifier rule lives with the token profile, which enforces it; the store relies on it.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::entry::{later_expiry, Revocation, RevocationEntry};
 use super::error::{check_version, DecodeError, RevocationError};
 use super::kind::RevocationKind;
+use super::reason::RevocationReason;
 
 /// Version written in, and required of, snapshot JSON.
 const SNAPSHOT_VERSION: u64 = 1;
@@ -210,6 +211,9 @@ impl RevocationSnapshot {
                 revocation,
                 revoked_at: stamp.revoked_at,
                 expires_at: stamp.expires_at,
+                // The snapshot keeps what the gate checks, not why: the writer's changes,
+                // which the admin listing reads, keep the reason.
+                reason: RevocationReason::Admin,
             });
         };
         for (jti, stamp) in &self.tokens {

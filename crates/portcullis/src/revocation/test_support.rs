@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 
 use super::{
-    entry_for, DecodeError, Revocation, RevocationEntry, RevocationPolicy, RevocationSnapshot,
+    entry_for, DecodeError, Revocation, RevocationEntry, RevocationPolicy, RevocationReason,
+    RevocationSnapshot,
 };
 
 pub(super) const NOW: i64 = 1_700_000_000;
@@ -52,8 +53,9 @@ pub(super) fn arb_entry() -> impl Strategy<Value = RevocationEntry> {
         arb_revocation(),
         NOW - 5000..NOW,
         proptest::option::of(NOW - 5000..NOW + 5000),
+        proptest::sample::select(RevocationReason::ALL.to_vec()),
     )
-        .prop_map(|(rev, at, exp)| entry_for(rev, at, exp, &POLICY))
+        .prop_map(|(rev, at, exp, reason)| entry_for(rev, at, exp, &POLICY).because(reason))
 }
 
 pub(super) fn arb_query(

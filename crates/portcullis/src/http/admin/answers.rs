@@ -11,8 +11,9 @@ use crate::jwt::claims::Claims;
 use crate::jwt::keyring::Keyring;
 use crate::jwt::verify::{verify, verify_jws, VerifiedToken};
 use crate::revocation::{
-    self, parse_introspect_request, parse_revoke_request, AdminRequestError, Revocation,
-    RevocationEntry, RevocationPolicy, RevokeRequest, MAX_ADMIN_BODY_LEN,
+    self, parse_introspect_request, parse_revoke_order, AdminRequestError, Revocation,
+    RevocationEntry, RevocationPolicy, RevocationReason, RevokeOrder, RevokeRequest,
+    MAX_ADMIN_BODY_LEN,
 };
 
 /// Whether a normalized path belongs to the admin API: the prefix itself or below it, so no
@@ -116,6 +117,8 @@ pub struct AdminAnswer {
     pub reason: &'static str,
     /// The audit detail.
     pub detail: Option<String>,
+    /// Why the revocation this answer records was made, for the audit record.
+    pub revocation_reason: Option<RevocationReason>,
 }
 
 impl AdminAnswer {
@@ -125,6 +128,7 @@ impl AdminAnswer {
             body,
             reason,
             detail: None,
+            revocation_reason: None,
         }
     }
 
@@ -159,7 +163,8 @@ pub fn revocation_entry(
     let bad = Denial::BadAdminRequest;
     // `before` defaults to "now", and a subject revocation covers tokens with `iat < before`:
     // measured from the next second, it also covers tokens issued earlier in this one.
-    let request = parse_revoke_request(body, now + 1).map_err(|e| bad(e.into()))?;
+    let RevokeOrder { request, reason } =
+        parse_revoke_order(body, now + 1).map_err(|e| bad(e.into()))?;
     let entry = match request {
         RevokeRequest::Revoke(rev) => revocation::entry_for(rev, now, None, &policy(config)),
         RevokeRequest::Key { kid, confirm } => {
@@ -184,7 +189,8 @@ pub fn revocation_entry(
                 &policy(config),
             )
         }
-    };
+    }
+    .because(reason);
     entry
         .kv_key()
         .and_then(|_| entry.metadata_json())
@@ -192,11 +198,13 @@ pub fn revocation_entry(
     Ok(entry)
 }
 
-/// An entry for the admin API: the stored shape, plus `target` and `expires_at` spelled out.
+/// An entry for the admin API: the stored shape, plus `target`, `expires_at` and `reason`
+/// spelled out (the stored shape omits the default reason).
 fn entry_value(entry: &RevocationEntry) -> Value {
     let mut v: Value = serde_json::from_str(&entry.to_json()).unwrap_or_else(|_| json!({}));
     v["target"] = json!(entry.revocation.target());
     v["expires_at"] = json!(entry.expires_at);
+    v["reason"] = json!(entry.reason.as_str());
     v
 }
 
@@ -209,6 +217,7 @@ pub fn revoked_answer(entry: &RevocationEntry, version: u64) -> AdminAnswer {
             entry.revocation.kind(),
             entry.revocation.target()
         )),
+        revocation_reason: Some(entry.reason),
         ..AdminAnswer::ok(201, body, "revocation_recorded")
     }
 }
@@ -302,6 +311,7 @@ pub fn introspection_answer(
             Some(detail) => format!("{}: {detail}", answer.reason),
             None => answer.reason.to_owned(),
         }),
+        revocation_reason: None,
     })
 }
 
@@ -453,6 +463,28 @@ mod tests {
         let expired_at = entry.expires_at.unwrap();
         let listed = list_answer(&[entry], expired_at + 1);
         assert_eq!(listed.body, json!({ "revocations": [] }));
+    }
+
+    #[test]
+    fn a_revocation_records_its_reason_in_the_entry_the_answers_and_the_audit() {
+        let c = config();
+        let entry = revocation_entry(&c, br#"{"jti":"j9"}"#, None, 1_000).unwrap();
+        assert_eq!(entry.reason, RevocationReason::Admin);
+        let answer = revoked_answer(&entry, 1_000);
+        assert_eq!(answer.body["entry"]["reason"], "admin");
+        assert_eq!(answer.revocation_reason, Some(RevocationReason::Admin));
+
+        let body = br#"{"jti":"j8","reason":"leaked"}"#;
+        let entry = revocation_entry(&c, body, None, 1_000).unwrap();
+        assert_eq!(entry.reason, RevocationReason::Leaked);
+        let answer = revoked_answer(&entry, 1_000);
+        assert_eq!(answer.body["entry"]["reason"], "leaked");
+        assert_eq!(answer.revocation_reason, Some(RevocationReason::Leaked));
+        let listed = list_answer(&[entry], 1_000);
+        assert_eq!(listed.body["revocations"][0]["reason"], "leaked");
+
+        let bad = revocation_entry(&c, br#"{"jti":"j7","reason":"whim"}"#, None, 1_000);
+        assert_eq!(bad.unwrap_err().code(), "unknown_reason");
     }
 
     #[test]
