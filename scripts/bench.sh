@@ -66,6 +66,9 @@ step "verify in workerd and Node"
 if quick; then node bench/js/verify-bench.mjs --rounds 3 --batch-ms 100 > "$out/verify.json"
 else node bench/js/verify-bench.mjs --rounds 7 --batch-ms 200 > "$out/verify.json"; fi
 
+step "floor: build a workers-rs Worker that only forwards (bench/floor), the floor contenders"
+bench/floor/build.sh
+
 step "throughput through workerd (wrk), startup, KV reads"
 if quick; then node bench/js/throughput-bench.mjs --rounds 1 --seconds 3 --connections 4 --startup-runs 1 > "$out/throughput.json"
 else node bench/js/throughput-bench.mjs --rounds 3 --seconds 10 --connections 4 --startup-runs 3 > "$out/throughput.json"; fi
@@ -74,7 +77,14 @@ step "where the gate's CPU goes: V8 CPU profile of workerd through the inspector
 # The inspector makes console.log dearer (messages go to the attached client), so the gate is
 # profiled with and without its allowed-request line, next to the two pass-throughs.
 if quick; then psec=3; else psec=8; fi
-node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds "$psec" > "$out/cpu-profile.json"
+node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,floor-log,passthrough-log,passthrough --seconds "$psec" > "$out/cpu-profile.json"
+
+step "where the first request goes (CPU profile of the first request, gate and floor)"
+node bench/js/first-request-profile.mjs --contenders portcullis,floor --runs "$(quick && echo 1 || echo 3)" > "$out/first-request.json"
+
+step "what one console.log of the audit line costs, with and without the inspector"
+if quick; then node bench/js/log-cost.mjs --rounds 3 --lines 1000 > "$out/log-cost.json"
+else node bench/js/log-cost.mjs --rounds 5 --lines 2000 > "$out/log-cost.json"; fi
 
 step "revocation freshness across four simulated locations (single writer + per-location feed)"
 # scripts/freshness.mjs: time from an admin 201 to refusal at every location, and the writer
@@ -89,6 +99,10 @@ runs=8; idle=20; quick && { runs=2; idle=5; }
     node scripts/freshness.mjs --locations 4 --refresh-s "$1" --feed-ttl-s "$2" --runs "$runs" --idle-s "$idle" | tail -n 1
   done
   echo "}}"; } > "$out/freshness.json"
+
+step "DPoP: cost per request in workerd (bearer vs ES256 vs EdDSA proofs), wasm size before/after"
+if quick; then node bench/js/dpop-bench.mjs --rounds 2 --requests 50 > "$out/dpop.json"
+else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; fi
 
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"

@@ -230,6 +230,24 @@ export function inactiveHint(header, claims, kids, revocations, now = nowS()) {
   return "inactive";
 }
 
+/**
+ * What a token is bound to (its `cnf`, RFC 7800), as the gate reads it: `{ kind, text }` with
+ * kind "none", "dpop" (RFC 9449 `jkt`), "mtls" (RFC 8705 `x5t#S256`) or "unsupported".
+ */
+export function bindingOf(claims) {
+  const cnf = claims.cnf;
+  if (cnf === undefined) return { kind: "none", text: "none (a bearer token)" };
+  const members = cnf !== null && typeof cnf === "object" && !Array.isArray(cnf) ? Object.keys(cnf) : [];
+  const digest = (v) => typeof v === "string" && /^[A-Za-z0-9_-]{43}$/.test(v);
+  if (members.length === 1 && digest(cnf.jkt)) {
+    return { kind: "dpop", text: `DPoP key, jkt ${cnf.jkt} (Authorization: DPoP with a proof by that key)` };
+  }
+  if (members.length === 1 && digest(cnf["x5t#S256"])) {
+    return { kind: "mtls", text: `mTLS client certificate, x5t#S256 ${cnf["x5t#S256"]}` };
+  }
+  return { kind: "unsupported", text: "unsupported cnf (the gate refuses this token)" };
+}
+
 function renderClaims(header, claims) {
   const dl = $("claims");
   dl.replaceChildren();
@@ -251,7 +269,9 @@ function renderClaims(header, claims) {
     for (const s of scopes) list.append(el("li", { class: "chip", textContent: s }));
     row("scope", scopes.length ? list : text(claims.scope));
   }
-  const known = new Set(["sub", "iss", "aud", "jti", "iat", "nbf", "exp", "scope"]);
+  const binding = bindingOf(claims);
+  row("binding", el("span", { class: `binding binding-${binding.kind}`, textContent: binding.text }));
+  const known = new Set(["sub", "iss", "aud", "jti", "iat", "nbf", "exp", "scope", "cnf"]);
   for (const [name, value] of Object.entries(claims)) {
     if (!known.has(name)) row(name, text(value));
   }

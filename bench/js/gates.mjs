@@ -67,6 +67,15 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
       },
     };
   }
+  if (name === "floor" || name === "floor-log") {
+    // The floor (bench/floor, built by bench/floor/build.sh): a workers-rs Worker with the
+    // gate's glue that only forwards; floor-log also writes the audit line.
+    return {
+      ...common,
+      scriptPath: join(ROOT, "bench", "out", "floor", "index.js"),
+      bindings: { ORIGIN_URL: originUrl, ...(name === "floor-log" ? { FLOOR_LOG: "1" } : {}) },
+    };
+  }
   return {
     ...common,
     scriptPath: join(here, "..", "out", "gate-workers.js"),
@@ -76,12 +85,16 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
 
 /**
  * Start one contender and time it: from `new Miniflare` to the first answered request
- * (`GET /orders/1` with `token`, which must be 200). Returns { mf, url, startup_ms }.
+ * (`GET /orders/1` with `token`, which must be 200). Returns { mf, url, startup_ms, ready_ms }.
  */
 export async function startContender(name, originUrl, token, opts) {
   const t0 = performance.now();
   const mf = new Miniflare(contenderOptions(name, originUrl, opts));
   const url = (await mf.ready).href.replace(/\/$/, "");
+  // Ready: workerd spawned and listening, the module loaded (and its wasm compiled). The rest,
+  // to the first answer, is the first request: instantiation work left lazy and first-request
+  // init (settings, key ring, routes, the first revocation snapshot) plus one origin fetch.
+  const ready_ms = performance.now() - t0;
   const res = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
   const body = await res.text();
   const startup_ms = performance.now() - t0;
@@ -89,5 +102,5 @@ export async function startContender(name, originUrl, token, opts) {
     await mf.dispose();
     throw new Error(`${name}: first request answered ${res.status}: ${body.slice(0, 300)}`);
   }
-  return { mf, url, startup_ms };
+  return { mf, url, startup_ms, ready_ms };
 }

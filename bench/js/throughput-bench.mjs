@@ -8,8 +8,9 @@
 //   With PORTCULLIS_BASE_BUILD=<copy of an earlier build/>, --only may name portcullis-base
 //   (that build, same config, same route as portcullis) to A/B a change in one run.
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { log, median, mintToken, round } from "./common.mjs";
 import { fetchRetry, startContender, startOrigin } from "./gates.mjs";
@@ -31,7 +32,10 @@ const ROUNDS = Number(opts.rounds), SECONDS = Number(opts.seconds), CONNS = Numb
 // requests' audit lines cost. PORTCULLIS_VARIANTS="name=dir,..." adds builds (v-name), each
 // its own instance with the gate's config, for differential profiles (one part disabled).
 const VARIANTS = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").filter(Boolean).map((v) => `v-${v.split("=")[0]}`);
-const ALL = ["passthrough", "passthrough-log", "portcullis", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", ...VARIANTS];
+// floor, floor-log: a workers-rs Worker with the gate's glue that only forwards (and writes
+// the audit line): what any Rust Worker costs here (bench/floor; run when it is built).
+const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["floor", "floor-log"] : [];
+const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", ...VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
 const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base" && !n.startsWith("v-"));
@@ -86,18 +90,25 @@ function cpuTicks(pid) {
 const TICK_US = 10_000;
 
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
+// The floor's wasm size, for the startup table (the gate's is in size.txt).
+if (FLOOR.length) result.floor_wasm_gzip = gzipSync(readFileSync(new URL("../out/floor/index_bg.wasm", import.meta.url)), { level: 9 }).length;
 try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
   const startup = Object.fromEntries(STARTED.map((n) => [n, []]));
+  const ready = Object.fromEntries(STARTED.map((n) => [n, []]));
   for (let r = 0; r < Number(opts["startup-runs"]); r++) {
     for (let k = 0; k < STARTED.length; k++) {
       const name = STARTED[(r + k) % STARTED.length];
       const c = await startContender(name, origin.url, token);
       startup[name].push(c.startup_ms);
+      ready[name].push(c.ready_ms);
       await c.mf.dispose();
     }
   }
-  for (const n of STARTED) result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)) };
+  for (const n of STARTED) {
+    result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)),
+      ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1) };
+  }
 
   // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
   const live = {};
@@ -117,6 +128,7 @@ try {
       if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
       return { kv_reads: (await res.json()).kv.reads };
     }
+    if (n === "floor" || n === "floor-log") return { kv_reads: 0 };
     return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
   };
   for (const n of STARTED) before[n] = await stats(n);

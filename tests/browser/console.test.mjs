@@ -37,8 +37,8 @@ function bindings(originUrl, extra = {}) {
   };
 }
 
-async function mint({ sub, scope, jti, exp = "10m", key = signing }) {
-  const jwt = new SignJWT({ scope }).setProtectedHeader({ alg: "HS256", kid: key.kid }).setIssuedAt();
+async function mint({ sub, scope, jti, exp = "10m", key = signing, cnf }) {
+  const jwt = new SignJWT(cnf ? { scope, cnf } : { scope }).setProtectedHeader({ alg: "HS256", kid: key.kid }).setIssuedAt();
   jwt.setSubject(sub).setAudience(AUDIENCE).setExpirationTime(exp);
   if (jti) jwt.setJti(jti);
   return jwt.sign(key.secret);
@@ -176,6 +176,16 @@ describe("operator console, one session", () => {
     assert.match(claims, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
     assert.match(await page.locator("#inspector").textContent(), /decoded locally, not verified/);
     await page.screenshot({ path: join(SHOTS, "inspect-valid.png"), fullPage: true });
+  });
+
+  test("the inspector shows what a token is bound to (cnf)", async () => {
+    const jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    await inspect(page, await mint({ sub: "carol", cnf: { jkt } }));
+    await page.locator("#claims .binding-dpop").waitFor();
+    assert.match(await page.locator("#claims .binding").textContent(), new RegExp(`DPoP key, jkt ${jkt}`));
+    await inspect(page, aliceToken);
+    await page.locator("#claims .binding-none").waitFor();
+    assert.match(await page.locator("#claims .binding").textContent(), /none \(a bearer token\)/);
   });
 
   test("cancelling the confirmation revokes nothing", async () => {

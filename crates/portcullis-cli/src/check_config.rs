@@ -85,10 +85,12 @@ struct Loaded {
     settings: HashMap<String, Value>,
     /// Secrets found in the wrangler config (usually committed).
     in_wrangler: Vec<&'static str>,
+    /// The `[[ratelimits]]` bindings: name, and `simple.limit` / `simple.period` if given.
+    ratelimits: Vec<(String, Option<i64>, Option<i64>)>,
 }
 
 fn load_settings(args: &Args) -> Result<Loaded, Failure> {
-    let mut settings = wrangler_vars(&args.wrangler, args.env.as_deref())?;
+    let (mut settings, ratelimits) = wrangler_vars(&args.wrangler, args.env.as_deref())?;
     let in_wrangler: Vec<&'static str> = SECRETS
         .into_iter()
         .filter(|name| settings.contains_key(*name))
@@ -108,6 +110,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
         sources,
         settings,
         in_wrangler,
+        ratelimits,
     })
 }
 
@@ -115,7 +118,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 16] = [
+const PLAIN: [&str; 19] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -132,6 +135,9 @@ const PLAIN: [&str; 16] = [
     names::REVOCATION_CACHE,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
+    names::DPOP_IAT_WINDOW_S,
+    names::DPOP_NONCE_S,
+    names::ADMIN_RATE_LIMIT,
 ];
 
 fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
@@ -146,6 +152,39 @@ fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
              answers 508 loop_detected. Set {url} to where authorized requests go",
             url = names::ORIGIN_URL
         ));
+    }
+    // A rate limit names a binding and repeats its limit and period (for the 429's headers):
+    // a missing binding fails every request on that route, a mismatch makes the headers lie.
+    let limits = config
+        .routes
+        .rules()
+        .iter()
+        .filter_map(|r| r.rate_limit())
+        .chain(config.admin_rate_limit.as_ref());
+    for limit in limits {
+        match loaded.ratelimits.iter().find(|(n, ..)| *n == limit.limiter) {
+            None => out.push(format!(
+                "rate limit {:?} names no [[ratelimits]] binding in {}; requests it covers \
+                 will fail with 500 until one is bound",
+                limit.limiter,
+                args.wrangler.display()
+            )),
+            Some((_, l, p))
+                if *l != Some(limit.limit as i64) || *p != Some(limit.period_s as i64) =>
+            {
+                out.push(format!(
+                    "rate limit {:?} says {} per {} s, but its [[ratelimits]] binding says \
+                     simple = {{ limit = {}, period = {} }}; the RateLimit headers would not \
+                     match what is enforced",
+                    limit.limiter,
+                    limit.limit,
+                    limit.period_s,
+                    l.map_or("?".into(), |v| v.to_string()),
+                    p.map_or("?".into(), |v| v.to_string()),
+                ))
+            }
+            Some(_) => {}
+        }
     }
     for name in &loaded.in_wrangler {
         out.push(format!(
@@ -243,7 +282,13 @@ fn default_dev_vars(wrangler: &Path, env: Option<&str>) -> Option<PathBuf> {
 }
 
 /// The `[vars]` (or `[env.NAME.vars]`) table, as the JSON values the Worker sees.
-fn wrangler_vars(path: &Path, env: Option<&str>) -> Result<HashMap<String, Value>, Failure> {
+/// The `vars` of the wrangler config (or of its environment), and its `[[ratelimits]]`.
+type WranglerSettings = (
+    HashMap<String, Value>,
+    Vec<(String, Option<i64>, Option<i64>)>,
+);
+
+fn wrangler_vars(path: &Path, env: Option<&str>) -> Result<WranglerSettings, Failure> {
     let text = dotenv::read_text(path)?;
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         // toml's message quotes the offending source line, which may hold a value.
@@ -262,8 +307,30 @@ fn wrangler_vars(path: &Path, env: Option<&str>) -> Result<HashMap<String, Value
             .and_then(toml::Value::as_table)
             .ok_or_else(|| Failure::Usage(format!("{} has no [env.{name}]", path.display())))?,
     };
+    // Bindings are not inherited by environments either.
+    let ratelimits = table
+        .get("ratelimits")
+        .and_then(toml::Value::as_array)
+        .map(|all| {
+            all.iter()
+                .filter_map(|r| {
+                    let simple = r.get("simple");
+                    let number = |k| {
+                        simple
+                            .and_then(|s| s.get(k))
+                            .and_then(toml::Value::as_integer)
+                    };
+                    Some((
+                        r.get("name")?.as_str()?.to_owned(),
+                        number("limit"),
+                        number("period"),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let vars = match table.get("vars") {
-        None => return Ok(HashMap::new()),
+        None => return Ok((HashMap::new(), ratelimits)),
         Some(toml::Value::Table(vars)) => vars,
         Some(_) => {
             return Err(Failure::ConfigFile {
@@ -273,7 +340,10 @@ fn wrangler_vars(path: &Path, env: Option<&str>) -> Result<HashMap<String, Value
             })
         }
     };
-    Ok(vars.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+    Ok((
+        vars.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
+        ratelimits,
+    ))
 }
 
 /// A TOML value as wrangler hands it to the Worker: JSON, dates as their text.

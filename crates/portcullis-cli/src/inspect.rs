@@ -42,7 +42,26 @@ pub fn run(args: Args) -> Result<(), Failure> {
             describe_time(name, decoded.claims.get(name), now)
         ));
     }
+    out.push_str(&format!(
+        "\nbinding: {}",
+        describe_binding(decoded.claims.get("cnf"))
+    ));
     input::print(&out)
+}
+
+/// What the token is bound to (`cnf`), and how it must be presented.
+fn describe_binding(cnf: Option<&Value>) -> String {
+    use portcullis::sender::Confirmation;
+    match Confirmation::from_cnf(cnf) {
+        Ok(Confirmation::Unbound) => "none (a bearer token)".to_owned(),
+        Ok(Confirmation::Certificate(x5t)) => format!(
+            "mTLS client certificate, x5t#S256 {x5t} (presented over TLS with that certificate)"
+        ),
+        Ok(Confirmation::DpopKey(jkt)) => format!(
+            "DPoP key, jkt {jkt} (presented as `Authorization: DPoP` with a proof by that key)"
+        ),
+        Err(_) => "unsupported cnf (the gate refuses this token)".to_owned(),
+    }
 }
 
 /// `2026-11-22T14:05:00Z (expires in 4m 10s)`, and the like.

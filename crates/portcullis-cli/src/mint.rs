@@ -23,7 +23,9 @@ EXAMPLES:
   portcullis mint --keys keys.json --sub alice --scope 'read write' --aud api --iss https://auth.example --ttl 15m
   portcullis mint --keys keys.json --sub svc --claim tenant=acme --claim tier=3 --claim 'flags={\"beta\":true}'
   TOKEN=$(portcullis mint --keys keys.json --sub alice --ttl 1h --max-ttl 1h)
-  TOKEN=$(portcullis mint --dev-vars .dev.vars --sub alice --aud api)")]
+  TOKEN=$(portcullis mint --dev-vars .dev.vars --sub alice --aud api)
+  portcullis mint --keys keys.json --sub alice --cnf-jkt 0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I
+  portcullis mint --keys keys.json --sub svc --cnf-x5t 8d5f2e1c0b3a49586d7e6f5a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f8")]
 #[command(group(clap::ArgGroup::new("ring").required(true).args(["keys", "dev_vars"])))]
 pub struct Args {
     /// The JWK Set file holding the signing key.
@@ -58,6 +60,28 @@ pub struct Args {
     /// {"a":1}, "\"quoted\""), else a string. Registered claim names are refused.
     #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim)]
     claims: Vec<(String, Value)>,
+    /// Bind the token to a DPoP key (RFC 9449): `cnf.jkt`, the key's RFC 7638 SHA-256
+    /// thumbprint (base64url). The gate then takes it only as `Authorization: DPoP` with a proof
+    /// signed by that key.
+    #[arg(long = "cnf-jkt", value_name = "THUMBPRINT", conflicts_with = "cnf_x5t", value_parser = parse_sha256)]
+    cnf_jkt: Option<String>,
+    /// Bind the token to a client certificate (RFC 8705): `cnf.x5t#S256`, the certificate's
+    /// SHA-256 as base64url, or as 64 hex digits (Cloudflare's certFingerprintSHA256).
+    #[arg(long = "cnf-x5t", value_name = "HASH", value_parser = parse_sha256)]
+    cnf_x5t: Option<String>,
+}
+
+/// A SHA-256 digest as base64url (43 characters), or as 64 hex digits converted to it.
+fn parse_sha256(text: &str) -> Result<String, String> {
+    if portcullis::sender::is_sha256_b64(text) {
+        return Ok(text.to_owned());
+    }
+    let hex = portcullis::sender::mtls::ClientCert {
+        fingerprint_sha256: text.to_owned(),
+        ..Default::default()
+    };
+    hex.x5t_s256()
+        .map_err(|_| "expected a SHA-256 digest: 43 base64url characters or 64 hex digits".into())
 }
 
 /// Parses `name=value`, the value as JSON when it is JSON.
@@ -109,6 +133,18 @@ pub fn run(args: Args) -> Result<(), Failure> {
     for (name, value) in args.claims {
         if extra.insert(name.clone(), value).is_some() {
             return Err(Failure::Usage(format!("claim {name:?} is given twice")));
+        }
+    }
+    let binding = match (args.cnf_jkt, args.cnf_x5t) {
+        (Some(jkt), _) => Some(serde_json::json!({ "jkt": jkt })),
+        (None, Some(x5t)) => Some(serde_json::json!({ "x5t#S256": x5t })),
+        (None, None) => None,
+    };
+    if let Some(cnf) = binding {
+        if extra.insert("cnf".to_owned(), cnf).is_some() {
+            return Err(Failure::Usage(
+                "give the binding with --cnf-jkt or --cnf-x5t, not also --claim cnf=...".into(),
+            ));
         }
     }
     let mut aud = args.aud;

@@ -556,6 +556,55 @@ fn a_dash_reads_the_token_from_standard_input() {
 }
 
 #[test]
+fn mint_binds_tokens_to_a_dpop_key_or_a_certificate_and_inspect_shows_the_binding() {
+    let dir = Scratch::new();
+    let keys = key_set(&dir);
+    let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    let token = mint(&keys, &["--cnf-jkt", jkt]);
+    assert_eq!(payload_of(&token)["cnf"], serde_json::json!({ "jkt": jkt }));
+    let text = stdout(&run(&["inspect", &token]));
+    assert!(
+        text.contains(&format!("binding: DPoP key, jkt {jkt}")),
+        "{text}"
+    );
+
+    // The hex fingerprint Cloudflare reports becomes the base64url RFC 8705 writes.
+    let hex = "8d5f2e1c0b3a49586d7e6f5a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f8";
+    let token = mint(&keys, &["--cnf-x5t", hex]);
+    let x5t = payload_of(&token)["cnf"]["x5t#S256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(b64::decode(&x5t).unwrap()[..2], [0x8d, 0x5f]);
+    assert_eq!(
+        payload_of(&mint(&keys, &["--cnf-x5t", &x5t]))["cnf"]["x5t#S256"],
+        x5t.as_str()
+    );
+    let text = stdout(&run(&["inspect", &token]));
+    assert!(
+        text.contains(&format!("binding: mTLS client certificate, x5t#S256 {x5t}")),
+        "{text}"
+    );
+    assert!(
+        stdout(&run(&["inspect", &mint(&keys, &[])])).contains("binding: none (a bearer token)")
+    );
+
+    // Bad input changes nothing: not a digest, both bindings, or cnf given twice.
+    for bad in [
+        vec!["--cnf-jkt", "short"],
+        vec!["--cnf-x5t", "zz"],
+        vec!["--cnf-jkt", jkt, "--cnf-x5t", hex],
+        vec!["--cnf-jkt", jkt, "--claim", "cnf={}"],
+    ] {
+        let mut args = vec!["mint", "--keys", p(&keys), "--sub", "alice"];
+        args.extend_from_slice(&bad);
+        let out = run(&args);
+        assert_ne!(code(&out), 0, "{bad:?}");
+        assert!(stdout(&out).is_empty(), "{bad:?}");
+    }
+}
+
+#[test]
 fn inspect_labels_its_output_unverified_and_shows_times() {
     let dir = Scratch::new();
     let keys = key_set(&dir);

@@ -351,6 +351,46 @@ fn an_unset_origin_url_is_a_warning_not_an_error() {
     );
 }
 
+#[test]
+fn a_rate_limit_without_its_binding_or_with_other_numbers_is_a_warning() {
+    let dir = Scratch::new();
+    dir.write(
+        ".dev.vars",
+        &dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2)),
+    );
+    let rule = r#"
+[[vars.PORTCULLIS_ROUTES]]
+match = "GET /limited/*"
+rate_limit = { limiter = "PER_SUB", key = "sub", limit = 100, period = 60 }
+"#;
+    let cases = [
+        ("", Some("names no [[ratelimits]] binding")),
+        ("[[ratelimits]]\nname = \"PER_SUB\"\nnamespace_id = \"1\"\nsimple = { limit = 10, period = 60 }\n", Some("simple = { limit = 10, period = 60 }")),
+        ("[[ratelimits]]\nname = \"PER_SUB\"\nnamespace_id = \"1\"\nsimple = { limit = 100, period = 60 }\n", None),
+    ];
+    for (binding, warning) in cases {
+        dir.write("wrangler.toml", &format!("{WRANGLER}{rule}\n{binding}"));
+        let out = dir.check(&[]);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        let err = stderr(&out);
+        match warning {
+            Some(w) => assert!(
+                err.contains("warning: rate limit \"PER_SUB\"") && err.contains(w),
+                "{err}"
+            ),
+            None => assert!(!err.contains("rate limit"), "{err}"),
+        }
+    }
+    // A rule that counts a public route by its token is an error, naming the rule.
+    let public = "\n[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /open\"\npublic = true\nrate_limit = { limiter = \"L\", key = \"sub\", limit = 1, period = 60 }\n";
+    dir.write("wrangler.toml", &format!("{WRANGLER}{public}"));
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ROUTES");
+    assert!(
+        err.contains("rule 2: a public rule can only rate-limit by ip"),
+        "{err}"
+    );
+}
+
 // --- `check-config --json` and `mint --dev-vars`: what the scripts read ---------------------
 
 /// The key material of a JWK Set: every `k`, which must never be printed.

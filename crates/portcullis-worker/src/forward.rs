@@ -3,20 +3,18 @@
 //! credentials, no header the gate did not decide on, `X-Forwarded-*` and the hop marker
 //! from the gate, and the identity headers.
 //!
-//! This is the per-request hot path, so it works on the JS objects directly (`web_sys`),
-//! crossing the wasm boundary as little as it can: the incoming headers are copied by the
-//! runtime in one call and only the ones that must go are deleted; the origin's response
-//! is handed back untouched, except that a response to a credential-authorized request is
-//! re-wrapped (headers copied, body still streamed) when its caching headers need marking.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
-use std::time::Duration;
+//! This is the per-request hot path, so it crosses the wasm boundary as little as it can
+//! ([`interop`]): the header names come over in one call, the core plans the headers, and
+//! one call copies the incoming headers, applies the plan and starts the fetch with its
+//! timer; the origin's response is handed back untouched, except that a response to a
+//! credential-authorized request is re-wrapped (headers copied, body still streamed) when
+//! its caching headers need marking, in two more calls.
 
 use worker::wasm_bindgen::JsCast;
-use worker::web_sys::{self, Headers, RequestCache, RequestInit, RequestRedirect, ResponseInit};
-use worker::{js_sys, wasm_bindgen_futures, Delay};
+use worker::wasm_bindgen_futures;
+use worker::web_sys::{self, Headers};
+
+use crate::interop;
 
 use portcullis::config::GateConfig;
 use portcullis::http::forwarding::{self, Inbound};
@@ -39,20 +37,20 @@ pub(crate) struct Incoming<'a> {
     pub credential_headers: Vec<&'static str>,
 }
 
-/// The headers for the origin: the incoming ones as [`forwarding::outbound_headers`] plans
-/// them, the cookie header without the gate's cookie.
-fn outbound_headers(
+/// The header plan for the origin, as the two `\n`-joined lists [`interop::fetch_origin`]
+/// takes: the incoming names to delete, and the name/value pairs to set (the plan's, the
+/// cookie without the gate's cookie, and the identity headers).
+fn outbound_plan(
     incoming: &Incoming<'_>,
     config: &GateConfig,
     hop: &str,
-) -> Result<Headers, Denial> {
-    let headers =
-        Headers::new_with_headers(incoming.headers).map_err(|_| Denial::OriginUnreachable)?;
-    // All names in one crossing (header names cannot hold a newline).
-    let names: String = js_sys::Array::from(&headers.keys()).join("\n").into();
+    identity: &[(&'static str, String)],
+) -> (String, String) {
+    // All names in one crossing.
+    let names = interop::header_names(incoming.headers);
     // Connection is read only when the request has one (header names come lower case).
     let connection = match names.split('\n').any(|n| n == "connection") {
-        true => headers.get("connection").ok().flatten(),
+        true => incoming.headers.get("connection").ok().flatten(),
         false => None,
     };
     let plan = forwarding::outbound_headers(
@@ -65,24 +63,20 @@ fn outbound_headers(
             hop,
         },
     );
-    for name in &plan.delete {
-        headers
-            .delete(name)
-            .map_err(|_| Denial::OriginUnreachable)?;
-    }
-    for (name, value) in &plan.set {
-        let _ = headers.set(name, value);
-    }
+    let remove = plan.delete.join("\n");
+    let mut set = String::with_capacity(512);
+    interop::push_pairs(&mut set, plan.set.iter().map(|(n, v)| (*n, v.as_str())));
     if let (Some(cookie), true) = (incoming.cookie, plan.keep_cookie) {
         let kept = match &config.cookie {
             Some(name) => http::cookie_without(cookie, name),
             None => Some(cookie.to_owned()),
         };
-        if let Some(kept) = kept {
-            let _ = headers.set("cookie", &kept);
+        if let Some(kept) = &kept {
+            interop::push_pairs(&mut set, [("cookie", kept.as_str())]);
         }
     }
-    Ok(headers)
+    interop::push_pairs(&mut set, identity.iter().map(|(n, v)| (*n, v.as_str())));
+    (remove, set)
 }
 
 /// Sends the request on; `Err` only when the origin cannot be reached or is too slow.
@@ -101,56 +95,37 @@ pub(crate) async fn forward(
     };
 
     let hop = forwarding::hop_marker(&config.origin_key, incoming.method, htu);
-    let headers = outbound_headers(&incoming, config, &hop)?;
-    if let Some(token) = token {
-        for (name, value) in
+    let identity = match token {
+        Some(token) => {
             http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s, list)
-        {
-            let _ = headers.set(name, &value);
         }
-    }
-
-    let init = RequestInit::new();
-    init.set_method(incoming.method);
-    init.set_headers_headers(&headers);
-    init.set_redirect(RequestRedirect::Manual);
-    // The platform never caches the origin's answer: it may be one caller's.
-    init.set_cache(RequestCache::NoStore);
-    if incoming.with_body {
-        if let Some(body) = incoming.req.body() {
-            init.set_body(&body);
-        }
-    }
-
-    // The timeout covers the wait for the response head; a body then streams at its own pace.
-    // The timer races the fetch and is dropped (clearTimeout) the moment the head arrives:
-    // a timer left pending per forwarded request would keep ORIGIN_TIMEOUT worth of them
-    // alive under load (the latency tail, BENCHMARKS.md section 3).
-    let controller = web_sys::AbortController::new().map_err(|_| Denial::OriginUnreachable)?;
-    init.set_signal(Some(&controller.signal()));
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let mut fetch =
-        wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(&target, &init));
-    let mut timer = Delay::from(Duration::from_millis(config.origin_timeout_ms));
-    let result = std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = Pin::new(&mut fetch).poll(cx) {
-            return Poll::Ready(Some(r));
-        }
-        Pin::new(&mut timer).poll(cx).map(|()| None)
-    })
-    .await;
-    drop(timer);
-    let result = match result {
-        Some(result) => result,
-        None => {
-            controller.abort();
-            return Err(Denial::OriginTimeout);
-        }
+        None => Vec::new(),
     };
-    match result.map(|r| r.dyn_into::<web_sys::Response>()) {
-        Ok(Ok(response)) if incoming.credential_headers.is_empty() => Ok(response),
-        Ok(Ok(response)) => mark_private(response, &incoming.credential_headers),
-        _ => Err(Denial::OriginUnreachable),
+    let (remove, set) = outbound_plan(&incoming, config, &hop, &identity);
+
+    // One crossing builds the headers and the request, starts the fetch and its timer; the
+    // timeout covers the wait for the response head, and a body then streams at its own pace.
+    let pending = interop::fetch_origin(
+        incoming.req,
+        &target,
+        incoming.method,
+        &remove,
+        &set,
+        incoming.with_body,
+        config.origin_timeout_ms as f64,
+    )
+    .map_err(|_| Denial::OriginUnreachable)?;
+    let outcome = wasm_bindgen_futures::JsFuture::from(pending)
+        .await
+        .map_err(|_| Denial::OriginUnreachable)?;
+    let response = match outcome.dyn_into::<web_sys::Response>() {
+        Ok(response) => response,
+        Err(code) if code.as_f64() == Some(1.0) => return Err(Denial::OriginTimeout),
+        Err(_) => return Err(Denial::OriginUnreachable),
+    };
+    match incoming.credential_headers.is_empty() {
+        true => Ok(response),
+        false => mark_private(response, &incoming.credential_headers),
     }
 }
 
@@ -162,25 +137,13 @@ fn mark_private(
     response: web_sys::Response,
     credential: &[&str],
 ) -> Result<web_sys::Response, Denial> {
-    let original = response.headers();
-    let cache_control = original.get("cache-control").ok().flatten();
-    let vary = original.get("vary").ok().flatten();
+    let (cache_control, vary) = interop::caching(&response);
     let set =
         forwarding::private_response_headers(cache_control.as_deref(), vary.as_deref(), credential);
     if set.is_empty() {
         return Ok(response);
     }
-    // workerd takes a Response as the init of a new one: status, status text and headers
-    // are copied (the headers now mutable), the body is the same stream.
-    let init: &ResponseInit = response.unchecked_ref();
-    let copy =
-        web_sys::Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), init)
-            .map_err(|_| Denial::OriginUnreachable)?;
-    let headers = copy.headers();
-    for (name, value) in &set {
-        headers
-            .set(name, value)
-            .map_err(|_| Denial::OriginUnreachable)?;
-    }
-    Ok(copy)
+    let mut pairs = String::with_capacity(64);
+    interop::push_pairs(&mut pairs, set.iter().map(|(n, v)| (*n, v.as_str())));
+    interop::with_headers(&response, &pairs).map_err(|_| Denial::OriginUnreachable)
 }

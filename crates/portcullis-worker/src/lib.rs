@@ -18,11 +18,14 @@ use portcullis::http::url::{split_url, UrlParts};
 use portcullis::http::{
     self, Admission, AuditRecord, AuditRequest, Denial, HttpResponse, Principal, RequestHead,
 };
+use portcullis::sender::{Binding, Presentation, Scheme};
 
 mod admin;
 mod console;
 mod forward;
+mod interop;
 mod revocations;
+mod sender;
 mod writer;
 
 thread_local! {
@@ -235,6 +238,13 @@ async fn gate(
             if let Err(denial) = http::screen(&head, config.cookie.as_deref()) {
                 return audit.deny(&config.realm, None, denial);
             }
+            // Limited before any token is read: guessing admin credentials costs requests.
+            if let Some(limit) = &config.admin_rate_limit {
+                let key = limit.key_for(None, audit.client_ip.as_deref());
+                if let Some(denial) = over_limit(env, limit, &key, None).await {
+                    return audit.deny(&config.realm, None, denial);
+                }
+            }
             let admin_req = admin::AdminContext {
                 env,
                 ctx,
@@ -282,6 +292,37 @@ async fn gate(
                             serde_json::json!({"event": "revocation_fail_open", "rule": rule})
                         );
                     }
+                    // Read only when they can matter: a bearer token without `cnf` costs no
+                    // extra crossing into JS.
+                    let bound = a.token.claims.extra.contains_key("cnf");
+                    let cert = bound.then(|| sender::client_cert(&req)).flatten();
+                    let dpop = match routed.scheme {
+                        Scheme::Dpop => headers.get("dpop")?,
+                        Scheme::Bearer => None,
+                    };
+                    // The URL the client asked for, as the gate normalized it: what htu names.
+                    let own_url = format!("{own_origin}{}", routed.path.as_str());
+                    let presented = Presentation {
+                        scheme: routed.scheme,
+                        dpop_proof: dpop.as_deref(),
+                        client_cert: cert.as_ref(),
+                        method: &method,
+                        htu: &own_url,
+                        token,
+                    };
+                    match http::check_binding(config, routed.rule, &a.token, &presented, now_s) {
+                        Ok(Binding::Dpop(proof)) => {
+                            let holds = sender::proof_signature_holds(&proof).await;
+                            let decided = sender::with_replay_cache(|cache| {
+                                http::finish_dpop(config, &a.token, *proof, holds, cache, now_s)
+                            });
+                            if let Err(denial) = decided {
+                                return audit.deny(&config.realm, rule, denial);
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(denial) => return audit.deny(&config.realm, rule, denial),
+                    }
                     (a.reason(), Some(a.token))
                 }
                 Err(denial) => return audit.deny(&config.realm, rule, denial),
@@ -289,6 +330,13 @@ async fn gate(
         }
         tokenless => (tokenless.reason(), None),
     };
+    if let Some((limit, key)) =
+        http::rate_limit_key(routed.rule, token.as_ref(), audit.client_ip.as_deref())
+    {
+        if let Some(denial) = over_limit(env, limit, &key, token.as_ref()).await {
+            return audit.deny(&config.realm, rule, denial);
+        }
+    }
     let principal = token.as_ref().map(Principal::of);
     let credential_headers = portcullis::http::forwarding::credential_headers(
         token.is_some(),
@@ -326,6 +374,20 @@ async fn gate(
             Ok(response)
         }
         Err(denial) => audit.deny(&config.realm, rule, denial),
+    }
+}
+
+/// The refusal when `key` is over `limit` (or the binding fails: a 500, audited), else none.
+async fn over_limit(
+    env: &Env,
+    limit: &portcullis::ratelimit::RateLimit,
+    key: &str,
+    token: Option<&portcullis::jwt::verify::VerifiedToken>,
+) -> Option<Denial> {
+    match sender::within_limit(env, limit, key).await {
+        Ok(true) => None,
+        Ok(false) => Some(http::rate_limited(limit, token)),
+        Err(error) => Some(Denial::Internal { error }),
     }
 }
 

@@ -18,7 +18,10 @@ pub use crate::http::audit::AuditPolicy;
 use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
+use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{RouteConfigError, RouteTable};
+use crate::sender::dpop::DpopSettings;
+use crate::sender::nonce::NonceIssuer;
 
 /// Setting names. Users write these in their config; they are stable.
 pub mod names {
@@ -60,6 +63,12 @@ pub mod names {
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
     /// and security events are always recorded.
     pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
+    /// Var: how far a DPoP proof's `iat` may be from now, seconds.
+    pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
+    /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
+    pub const DPOP_NONCE_S: &str = "PORTCULLIS_DPOP_NONCE_S";
+    /// Var: the admin API's rate limit, `{"limiter", "key": "ip", "limit", "period"}`.
+    pub const ADMIN_RATE_LIMIT: &str = "PORTCULLIS_ADMIN_RATE_LIMIT";
 }
 
 /// Defaults for the optional settings.
@@ -87,6 +96,8 @@ pub mod defaults {
     pub const ADMIN_PREFIX: &str = "/_portcullis";
     /// The realm named in challenges.
     pub const REALM: &str = "portcullis";
+    /// A minute either side for a DPoP proof's `iat`.
+    pub const DPOP_IAT_WINDOW_S: u64 = 60;
 }
 
 /// Why the configuration cannot be used: one variant per kind of bad setting, each keeping
@@ -151,6 +162,9 @@ pub enum ConfigError {
     Realm,
     /// `PORTCULLIS_ADMIN_PREFIX` is not a normalized path below the root.
     AdminPrefix,
+    /// `PORTCULLIS_ADMIN_RATE_LIMIT` is not a rate limit by `ip` (the admin is limited before
+    /// its token is read).
+    AdminRateLimit(Option<RateLimitConfigError>),
 }
 
 impl ConfigError {
@@ -170,6 +184,7 @@ impl ConfigError {
             ConfigError::CookieName => COOKIE,
             ConfigError::Realm => REALM,
             ConfigError::AdminPrefix => ADMIN_PREFIX,
+            ConfigError::AdminRateLimit(_) => ADMIN_RATE_LIMIT,
         }
     }
 }
@@ -215,6 +230,10 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::AdminPrefix => {
                 write!(f, "{setting}: must be a normalized path like /_portcullis")
+            }
+            ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
+            ConfigError::AdminRateLimit(None) => {
+                write!(f, "{setting}: the admin API is limited by ip only")
             }
         }
     }
@@ -270,6 +289,10 @@ pub struct GateConfig {
     pub origin_timeout_ms: u64,
     /// Which decisions get an audit line.
     pub audit: AuditPolicy,
+    /// How DPoP proofs are checked.
+    pub dpop: DpopSettings,
+    /// The admin API's rate limit, by client address.
+    pub admin_rate_limit: Option<RateLimit>,
 }
 
 /// A setting as the loader sees it: JSON text (a secret, a string var, a `.dev.vars` line), a
@@ -470,6 +493,42 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         )?,
     };
 
+    let dpop = DpopSettings {
+        iat_window_s: seconds_setting(
+            &get,
+            DPOP_IAT_WINDOW_S,
+            defaults::DPOP_IAT_WINDOW_S,
+            1..=600,
+        )?,
+        // The nonce key is derived from the origin key: no second secret to deploy and
+        // rotate. Nonces are no secret; only who can mint them matters.
+        nonce: match seconds_setting(&get, DPOP_NONCE_S, 0, 0..=3600)? {
+            0 => None,
+            lifetime => {
+                let mut key = [0u8; crate::jwt::keyring::MAX_TAG_LEN];
+                let n = origin_key.tag(b"portcullis-dpop-nonce-key", &mut key);
+                Some(NonceIssuer::new(&key[..n], lifetime))
+            }
+        },
+        ..DpopSettings::default()
+    };
+    let admin_rate_limit = match json_setting(&get, ADMIN_RATE_LIMIT) {
+        None => None,
+        Some(setting) => {
+            let value = match setting {
+                JsonSetting::Text(text) => crate::codec::json::parse_value(text.as_bytes())
+                    .map_err(|_| ConfigError::AdminRateLimit(Some(RateLimitConfigError::Shape)))?,
+                JsonSetting::Value(value) => value,
+            };
+            let limit =
+                RateLimit::from_json(&value).map_err(|e| ConfigError::AdminRateLimit(Some(e)))?;
+            if limit.key != RateKey::ClientIp {
+                return Err(ConfigError::AdminRateLimit(None));
+            }
+            Some(limit)
+        }
+    };
+
     Ok(GateConfig {
         keyring,
         verify,
@@ -488,6 +547,8 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         },
         origin_timeout_ms,
         audit,
+        dpop,
+        admin_rate_limit,
     })
 }
 

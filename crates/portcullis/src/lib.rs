@@ -7,6 +7,8 @@
 //! - [`jwt`]: the key ring, token parsing, claims, verification and minting;
 //! - [`routes`]: path normalization and the route table;
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
+//! - [`ratelimit`]: per-subject rate limits (the rule model and the 429's headers);
+//! - [`sender`]: sender-constrained tokens (mTLS and DPoP bindings), decided purely;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
 //! - [`config`]: the gate's settings, loaded and checked.
 //!
@@ -18,5 +20,7 @@ pub mod codec;
 pub mod config;
 pub mod http;
 pub mod jwt;
+pub mod ratelimit;
 pub mod revocation;
 pub mod routes;
+pub mod sender;

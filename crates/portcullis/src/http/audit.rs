@@ -11,8 +11,8 @@ use crate::revocation::RevocationReason;
 /// Every denial, every admin action and every security event (a loop, a revocation check
 /// that failed open, a runtime error) is always recorded: no setting drops them. What can be
 /// thinned is the trail of allowed requests, which on a busy route is nearly all of the log
-/// and, in workerd, most of the gate's CPU (one `console.log` per request; BENCHMARKS.md
-/// section 3 measures it). The default keeps every allowed line.
+/// (one `console.log` per request, a few µs of workerd CPU each; BENCHMARKS.md section 3d).
+/// The default keeps every allowed line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditPolicy {
     /// One allowed request in this many gets a line: 1 every one, 0 none.

@@ -11,8 +11,10 @@ use serde_json::json;
 use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
+use crate::ratelimit::RateLimit;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
+use crate::sender::BindingError;
 
 /// Who a verified token speaks for, for denials that happen after verification.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -34,6 +36,28 @@ impl Principal {
             kid: token.key_id.clone(),
         }
     }
+}
+
+/// A token binding refusal ([`Denial::Binding`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingRefusal {
+    /// Why.
+    pub error: BindingError,
+    /// Whose token it is.
+    pub principal: Principal,
+    /// The DPoP algorithms accepted, for the `DPoP` challenge's `algs`.
+    pub algs: String,
+    /// A fresh server nonce, for [`BindingError::UseNonce`] (`DPoP-Nonce`).
+    pub nonce: Option<String>,
+}
+
+/// A rate limit refusal ([`Denial::RateLimited`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitRefusal {
+    /// The limit.
+    pub limit: RateLimit,
+    /// Whose token it is, when one was verified.
+    pub principal: Option<Principal>,
 }
 
 /// Every reason the gate refuses a request. [`Denial::response`] turns one into HTTP.
@@ -72,6 +96,12 @@ pub enum Denial {
         /// Whose token it is.
         principal: Principal,
     },
+    /// The token's binding (mTLS certificate or DPoP proof) is not satisfied, or the route
+    /// wants a bound token.
+    /// (Boxed: the refusal carries the challenge's parts, and most denials are small.)
+    Binding(Box<BindingRefusal>),
+    /// The rule's rate limit is reached for this request's key.
+    RateLimited(Box<RateLimitRefusal>),
     /// No usable revocation snapshot, and the rule fails closed.
     RevocationUnavailable {
         /// Seconds after which a retry may succeed.
@@ -122,6 +152,9 @@ impl Denial {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
             BadAdminRequest(_) => 400,
             MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
+            Binding(b) if b.error == BindingError::ReplayCacheFull => 503,
+            Binding(_) => 401,
+            RateLimited(_) => 429,
             CredentialNotInHeader => 401,
             KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
             KeyRevocationRefused(_) => 409,
@@ -149,6 +182,8 @@ impl Denial {
             MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
             Revoked { .. } => "revoked",
+            Binding(b) => b.error.code(),
+            RateLimited(_) => "rate_limited",
             InsufficientScope { .. } => "insufficient_scope",
             RevocationUnavailable { .. } => "revocation_unavailable",
             Misconfigured { .. } => "misconfigured",
@@ -192,6 +227,14 @@ impl Denial {
                 Some(format!("requires the scopes: {}", required.join(" ")))
             }
             Misconfigured { setting } => Some(format!("setting {setting}")),
+            Binding(b) => Some(b.error.to_string()),
+            RateLimited(r) => Some(format!(
+                "limiter {} by {}: over {} per {} s",
+                r.limit.limiter,
+                r.limit.key.name(),
+                r.limit.limit,
+                r.limit.period_s
+            )),
             BadAdminRequest(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
@@ -205,6 +248,8 @@ impl Denial {
             Denial::Revoked { principal, .. } | Denial::InsufficientScope { principal, .. } => {
                 Some(principal)
             }
+            Denial::Binding(b) => Some(&b.principal),
+            Denial::RateLimited(r) => r.principal.as_ref(),
             _ => None,
         }
     }
@@ -238,6 +283,24 @@ impl Denial {
             // Never the Display: that names the server's clock, leeway and limits.
             InvalidToken(e) => ("Invalid token", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
+            Binding(b) if b.error.is_proof_error() => {
+                ("Invalid DPoP proof", b.error.client_detail().into())
+            }
+            Binding(b) if matches!(b.error, BindingError::UseNonce { .. }) => (
+                "DPoP nonce required",
+                BindingError::UseNonce { had_nonce: false }
+                    .client_detail()
+                    .into(),
+            ),
+            Binding(b) => (
+                "Token binding not satisfied",
+                b.error.client_detail().into(),
+            ),
+            RateLimited(_) => (
+                "Too many requests",
+                "the rate limit for this route is reached; retry after the Retry-After delay"
+                    .into(),
+            ),
             InsufficientScope { required, .. } => (
                 "Insufficient scope",
                 format!("this route requires the scopes: {}", required.join(" ")),
@@ -304,6 +367,23 @@ impl Denial {
             InvalidToken(_) | Revoked { .. } => {
                 Some(with("invalid_token", &self.title_and_detail().1))
             }
+            Binding(b) => {
+                let (error, algs) = (&b.error, &b.algs);
+                // RFC 9449 7.1 and 9: proof faults and nonces are DPoP challenges.
+                let dpop = |code: &str| {
+                    format!(
+                        r#"DPoP realm="{realm}", algs="{algs}", error="{code}", error_description="{}""#,
+                        quotable(error.client_detail())
+                    )
+                };
+                match error {
+                    BindingError::ReplayCacheFull => None,
+                    BindingError::UseNonce { .. } => Some(dpop("use_dpop_nonce")),
+                    e if e.is_proof_error() => Some(dpop("invalid_dpop_proof")),
+                    BindingError::BoundTokenAsBearer => Some(dpop("invalid_token")),
+                    _ => Some(with("invalid_token", error.client_detail())),
+                }
+            }
             InsufficientScope { required, .. } => Some(format!(
                 r#"{}, scope="{}""#,
                 with("insufficient_scope", "the token lacks a required scope"),
@@ -336,6 +416,20 @@ impl Denial {
                 headers.push(("retry-after", retry_after_s.to_string()))
             }
             Denial::AdminMethodNotAllowed { allow } => headers.push(("allow", (*allow).to_owned())),
+            Denial::Binding(b) => {
+                if let Some(nonce) = &b.nonce {
+                    headers.push(("dpop-nonce", nonce.clone()));
+                }
+                if b.error == BindingError::ReplayCacheFull {
+                    headers.push(("retry-after", "1".to_owned()));
+                }
+            }
+            Denial::RateLimited(r) => {
+                let limit = &r.limit;
+                headers.push(("retry-after", limit.period_s.to_string()));
+                headers.push(("ratelimit-policy", limit.policy_header()));
+                headers.push(("ratelimit", limit.exhausted_header()));
+            }
             _ => {}
         }
         HttpResponse {

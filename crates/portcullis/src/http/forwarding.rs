@@ -35,8 +35,8 @@ pub enum Dropped {
     ConnectionOption,
     /// A connection-specific header (RFC 9110 section 7.6.1).
     HopByHop,
-    /// `Authorization`, `Proxy-Authorization` or `Cookie` (the cookie goes on without the
-    /// token cookie).
+    /// `Authorization`, `Proxy-Authorization`, `DPoP` or `Cookie` (the cookie goes on without
+    /// the token cookie).
     Credential,
     /// `Host`: the outbound URL sets it.
     Host,
@@ -60,7 +60,8 @@ const HOP_BY_HOP: [&str; 7] = [
     "upgrade",
 ];
 
-const CREDENTIALS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+// `DPoP` proofs name the gate's URL and are spent here; the origin never needs one.
+const CREDENTIALS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "dpop"];
 
 const METHOD_OVERRIDES: [&str; 3] = [
     "x-http-method-override",

@@ -4,10 +4,15 @@
 //! snapshot, which the Worker may have to fetch in between.
 
 use crate::config::GateConfig;
+use crate::http::denial::{BindingRefusal, RateLimitRefusal};
 use crate::http::{screen, Denial, Principal, RequestHead};
 use crate::jwt::verify::{verify, VerifiedToken};
+use crate::ratelimit::RateLimit;
 use crate::revocation::RevocationSnapshot;
 use crate::routes::{Access, NormalizedPath, PathError, Rule};
+use crate::sender::dpop::PendingProof;
+use crate::sender::replay::ReplayCache;
+use crate::sender::{self, Binding, BindingError, Presentation, Scheme};
 
 /// How a routed request is to be admitted, according to its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +46,8 @@ pub struct Routed<'c> {
     pub path: NormalizedPath,
     /// What the rule needs.
     pub access: Admission,
+    /// How the token was presented (bearer unless `Authorization: DPoP`).
+    pub scheme: Scheme,
 }
 
 /// Phase one: the request head against the route table. Runs [`screen`] before anything
@@ -52,7 +59,9 @@ pub fn route<'c>(
     head: &RequestHead<'_>,
     path: Result<NormalizedPath, PathError>,
 ) -> Result<Routed<'c>, Denial> {
-    let token = screen(head, config.cookie.as_deref())?;
+    let presented = screen(head, config.cookie.as_deref())?;
+    let scheme = presented.map_or(Scheme::Bearer, |(s, _)| s);
+    let token = presented.map(|(_, t)| t);
     let path = path.map_err(Denial::BadPath)?;
     if head.method == "OPTIONS" {
         if let Some(requested) = head.preflight_method {
@@ -61,6 +70,7 @@ pub fn route<'c>(
                     rule,
                     path,
                     access: Admission::Preflight,
+                    scheme,
                 });
             }
         }
@@ -79,7 +89,12 @@ pub fn route<'c>(
                 .to_owned(),
         ),
     };
-    Ok(Routed { rule, path, access })
+    Ok(Routed {
+        rule,
+        path,
+        access,
+        scheme,
+    })
 }
 
 /// The revocation list as the Worker holds it for this request.
@@ -133,6 +148,72 @@ pub fn authorize(
         token: verified,
         revocation_checked,
     })
+}
+
+/// Phase three, after [`authorize`]: the token's binding ([`crate::sender::check`]) against
+/// the request and the rule's `binding`. A DPoP proof comes back pending: the caller checks
+/// its signature and calls [`finish_dpop`].
+pub fn check_binding(
+    config: &GateConfig,
+    rule: &Rule,
+    token: &VerifiedToken,
+    presented: &Presentation<'_>,
+    now: i64,
+) -> Result<Binding, Denial> {
+    sender::check(&token.claims, rule.binding(), presented, &config.dpop, now)
+        .map_err(|error| binding_denial(config, token, error, now))
+}
+
+/// Decides a pending DPoP proof once its signature has been checked.
+pub fn finish_dpop(
+    config: &GateConfig,
+    token: &VerifiedToken,
+    proof: PendingProof,
+    signature_valid: bool,
+    cache: &mut ReplayCache,
+    now: i64,
+) -> Result<(), Denial> {
+    proof
+        .finish(signature_valid, &config.dpop, cache, now)
+        .map_err(|error| binding_denial(config, token, error, now))
+}
+
+/// A binding refusal as HTTP: the accepted algorithms for the challenge, and a fresh nonce
+/// when the client must retry with one.
+pub fn binding_denial(
+    config: &GateConfig,
+    token: &VerifiedToken,
+    error: BindingError,
+    now: i64,
+) -> Denial {
+    let nonce = match (&error, &config.dpop.nonce) {
+        (BindingError::UseNonce { .. }, Some(issuer)) => Some(issuer.issue(now)),
+        _ => None,
+    };
+    Denial::Binding(Box::new(BindingRefusal {
+        error,
+        principal: Principal::of(token),
+        algs: config.dpop.algs(),
+        nonce,
+    }))
+}
+
+/// The rule's rate limit and the key to count this request by, if the rule has one.
+pub fn rate_limit_key<'r>(
+    rule: &'r Rule,
+    token: Option<&VerifiedToken>,
+    client_ip: Option<&str>,
+) -> Option<(&'r RateLimit, String)> {
+    rule.rate_limit()
+        .map(|limit| (limit, limit.key_for(token, client_ip)))
+}
+
+/// The refusal once the limiter says no.
+pub fn rate_limited(limit: &RateLimit, token: Option<&VerifiedToken>) -> Denial {
+    Denial::RateLimited(Box::new(RateLimitRefusal {
+        limit: limit.clone(),
+        principal: token.map(Principal::of),
+    }))
 }
 
 /// Refuses a revoked token; returns whether the check could be made (false: failed open).

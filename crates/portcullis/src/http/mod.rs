@@ -27,9 +27,10 @@ pub use forwarding::{
     IDENTITY_HEADER_PREFIX,
 };
 pub use gate::{
-    authorize, check_revocation, check_scopes, route, Admission, Authorized, Revocations, Routed,
+    authorize, binding_denial, check_binding, check_revocation, check_scopes, finish_dpop,
+    rate_limit_key, rate_limited, route, Admission, Authorized, Revocations, Routed,
 };
 pub use request::{
-    cookie_without, credential, preflight_method, query_names_token, reads_as_name, screen,
-    RequestHead, TOKEN_QUERY_PARAMETER,
+    cookie_without, credential, preflight_method, presented_credential, query_names_token,
+    reads_as_name, screen, RequestHead, TOKEN_QUERY_PARAMETER,
 };

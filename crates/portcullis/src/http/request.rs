@@ -4,6 +4,7 @@
 
 use crate::codec::percent;
 use crate::http::Denial;
+use crate::sender::Scheme;
 
 /// What the gate reads of a request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,15 +23,40 @@ pub struct RequestHead<'a> {
 
 /// Request head hygiene, the first check of every request, admin API included: refuses a
 /// token in the query string ([`query_names_token`]) and ambiguous credentials
-/// ([`credential`]), and returns the request's one bearer token, if any.
+/// ([`presented_credential`]), and returns the request's one token, if any, with its scheme.
 pub fn screen<'h>(
     head: &RequestHead<'h>,
     cookie_name: Option<&'h str>,
-) -> Result<Option<&'h str>, Denial> {
+) -> Result<Option<(Scheme, &'h str)>, Denial> {
     if head.query.is_some_and(query_names_token) {
         return Err(Denial::TokenInQuery);
     }
-    credential(head, cookie_name)
+    presented_credential(head, cookie_name)
+}
+
+/// The request's one token as the gate's routes take it: [`credential`] (a bearer token from
+/// the header or the cookie), or `Authorization: DPoP <token>` (RFC 9449 7.1, the same token
+/// syntax). A DPoP header with a token cookie is two credentials. The admin API takes
+/// [`credential`] only: bearer tokens.
+pub fn presented_credential<'h>(
+    head: &RequestHead<'h>,
+    cookie_name: Option<&'h str>,
+) -> Result<Option<(Scheme, &'h str)>, Denial> {
+    let dpop = match head.authorization {
+        Some(value) => scheme_token(value, "dpop")?,
+        None => None,
+    };
+    let Some(token) = dpop else {
+        return Ok(credential(head, cookie_name)?.map(|t| (Scheme::Bearer, t)));
+    };
+    let without_header = RequestHead {
+        authorization: None,
+        ..*head
+    };
+    match credential(&without_header, cookie_name)? {
+        Some(_) => Err(Denial::ConflictingCredentials),
+        None => Ok(Some((Scheme::Dpop, token))),
+    }
 }
 
 /// The method a CORS preflight asks for (`Access-Control-Request-Method`), unless the
@@ -157,9 +183,14 @@ pub fn credential<'h>(
 
 /// `Bearer <b64token>` (RFC 6750 2.1). Another scheme is not a bearer credential.
 fn bearer(value: &str) -> Result<Option<&str>, Denial> {
+    scheme_token(value, "bearer")
+}
+
+/// `<scheme> <b64token>` for `wanted` (lower case); `None` for another scheme.
+fn scheme_token<'v>(value: &'v str, wanted: &str) -> Result<Option<&'v str>, Denial> {
     let value = value.trim_matches(|c| c == ' ' || c == '\t');
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(wanted) {
         return Ok(None);
     }
     let token = rest.trim_start_matches(' ');
@@ -270,6 +301,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn dpop_tokens_come_from_the_dpop_scheme_and_only_once() {
+        assert_eq!(
+            presented_credential(&head(Some("DPoP abc.def.ghi"), None), None),
+            Ok(Some((Scheme::Dpop, "abc.def.ghi")))
+        );
+        assert_eq!(
+            presented_credential(&head(Some("Bearer abc"), None), None),
+            Ok(Some((Scheme::Bearer, "abc")))
+        );
+        assert_eq!(
+            presented_credential(&head(Some("DPoP a b"), None), None),
+            Err(Denial::MalformedAuthorization)
+        );
+        assert_eq!(
+            presented_credential(&head(Some("DPoP abc"), Some("pc=x")), Some("pc")),
+            Err(Denial::ConflictingCredentials)
+        );
+        // The admin API's credential is a bearer token only.
+        assert_eq!(credential(&head(Some("DPoP abc"), None), None), Ok(None));
     }
 
     #[test]

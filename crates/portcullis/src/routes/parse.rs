@@ -12,9 +12,19 @@ use super::path::{normalize_path, PathError};
 use super::rule::{
     is_valid_scope, Access, Methods, PathPattern, RouteTable, Rule, SegmentPattern, Tail,
 };
+use crate::ratelimit::{RateLimit, RateLimitConfigError};
+use crate::sender::Requirement;
 
 /// The members a rule may have; any other is refused as a likely typo.
-const KNOWN_FIELDS: [&str; 5] = ["match", "scopes", "public", "fail_open", "allow_preflight"];
+const KNOWN_FIELDS: [&str; 7] = [
+    "match",
+    "scopes",
+    "public",
+    "fail_open",
+    "allow_preflight",
+    "binding",
+    "rate_limit",
+];
 
 impl RouteTable {
     /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
@@ -149,6 +159,19 @@ pub enum RouteConfigError {
         /// The rule.
         index: usize,
     },
+    /// `binding` is not one of `any`, `bound`, `mtls`, `dpop`, or asks a public rule for
+    /// a bound token.
+    InvalidBinding {
+        /// The rule.
+        index: usize,
+    },
+    /// `rate_limit` is not a valid limit, or counts by a token claim on a public rule.
+    InvalidRateLimit {
+        /// The rule.
+        index: usize,
+        /// What is wrong; `None`: a token key on a public rule.
+        problem: Option<RateLimitConfigError>,
+    },
     /// A rule follows a catch-all (`*` or `* /**`) and could never match.
     RuleAfterCatchAll {
         /// The unreachable rule.
@@ -207,6 +230,17 @@ impl fmt::Display for RouteConfigError {
             Self::PublicWithScopes { index } => write!(
                 f,
                 "rule {index}: `public = true` cannot be combined with `scopes`"
+            ),
+            Self::InvalidBinding { index } => write!(
+                f,
+                "rule {index}: `binding` must be any, bound, mtls or dpop (only any on a public rule)"
+            ),
+            Self::InvalidRateLimit { index, problem: Some(problem) } => {
+                write!(f, "rule {index}: {problem}")
+            }
+            Self::InvalidRateLimit { index, problem: None } => write!(
+                f,
+                "rule {index}: a public rule can only rate-limit by ip (it reads no token)"
             ),
             Self::RuleAfterCatchAll { index, catch_all_index } => write!(
                 f,
@@ -279,6 +313,7 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     } else {
         Access::Token { scopes }
     };
+    let (binding, rate_limit) = parse_sender_fields(index, object, public)?;
     Ok(Rule {
         index,
         pattern,
@@ -287,7 +322,49 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
         access,
         fail_open,
         allow_preflight,
+        binding,
+        rate_limit,
     })
+}
+
+/// The members of issue 17 (sender-constrained tokens, rate limits), read in one place:
+/// `binding` (default `any`) and `rate_limit` (default none).
+fn parse_sender_fields(
+    index: usize,
+    object: &Map<String, Value>,
+    public: bool,
+) -> Result<(Requirement, Option<RateLimit>), RouteConfigError> {
+    let binding = match object.get("binding") {
+        None => Requirement::Any,
+        Some(Value::String(text)) => Requirement::parse(text)
+            .filter(|r| !public || *r == Requirement::Any)
+            .ok_or(RouteConfigError::InvalidBinding { index })?,
+        Some(_) => {
+            return Err(RouteConfigError::WrongType {
+                index,
+                field: "binding",
+                expected: "a string",
+            })
+        }
+    };
+    let rate_limit = match object.get("rate_limit") {
+        None => None,
+        Some(value) => {
+            let limit =
+                RateLimit::from_json(value).map_err(|e| RouteConfigError::InvalidRateLimit {
+                    index,
+                    problem: Some(e),
+                })?;
+            if public && limit.key.needs_token() {
+                return Err(RouteConfigError::InvalidRateLimit {
+                    index,
+                    problem: None,
+                });
+            }
+            Some(limit)
+        }
+    };
+    Ok((binding, rate_limit))
 }
 
 /// An optional boolean member, `false` when absent.
@@ -732,6 +809,50 @@ mod tests {
         }
         // Catch-alls restricted by method or path do not shadow later rules.
         table(json!([{ "match": "GET /**" }, { "match": "* /a/**" }, { "match": "*" }]));
+    }
+
+    #[test]
+    fn binding_and_rate_limit_fields_are_read_and_checked() {
+        let t = table(json!([
+            { "match": "GET /a", "binding": "dpop",
+              "rate_limit": { "limiter": "PER_SUB", "key": "sub", "limit": 5, "period": 60 } },
+            { "match": "GET /b", "public": true,
+              "rate_limit": { "limiter": "PER_IP", "key": "ip", "limit": 5, "period": 10 } },
+            { "match": "GET /c" }
+        ]));
+        let rules: Vec<_> = t.rules().iter().collect();
+        assert_eq!(rules[0].binding(), crate::sender::Requirement::Dpop);
+        assert_eq!(
+            rules[0].rate_limit().map(|l| l.limiter.as_str()),
+            Some("PER_SUB")
+        );
+        assert_eq!(rules[2].binding(), crate::sender::Requirement::Any);
+        assert_eq!(rules[2].rate_limit(), None);
+        for bad in [
+            json!([{ "match": "GET /a", "binding": "tls" }]),
+            json!([{ "match": "GET /a", "public": true, "binding": "mtls" }]),
+            json!([{ "match": "GET /a", "public": true,
+                     "rate_limit": { "limiter": "L", "key": "sub", "limit": 5, "period": 60 } }]),
+            json!([{ "match": "GET /a", "rate_limit": { "limiter": "L", "key": "sub" } }]),
+        ] {
+            let e = config_error(bad.clone());
+            assert!(
+                matches!(
+                    e,
+                    RouteConfigError::InvalidBinding { index: 0 }
+                        | RouteConfigError::InvalidRateLimit { index: 0, .. }
+                ),
+                "{bad}: {e:?}"
+            );
+            assert!(e.to_string().starts_with("rule 0:"), "{e}");
+        }
+        assert!(matches!(
+            config_error(json!([{ "match": "GET /a", "binding": true }])),
+            RouteConfigError::WrongType {
+                field: "binding",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -160,6 +160,8 @@ pub struct Rule {
     pub(super) access: Access,
     pub(super) fail_open: bool,
     pub(super) allow_preflight: bool,
+    pub(super) binding: crate::sender::Requirement,
+    pub(super) rate_limit: Option<crate::ratelimit::RateLimit>,
 }
 
 impl Rule {
@@ -186,6 +188,16 @@ impl Rule {
     /// Whether a CORS preflight for this rule passes without a token.
     pub fn allow_preflight(&self) -> bool {
         self.allow_preflight
+    }
+
+    /// Which tokens the rule takes by their binding (`binding`; default: any).
+    pub fn binding(&self) -> crate::sender::Requirement {
+        self.binding
+    }
+
+    /// The rule's rate limit (`rate_limit`), if any.
+    pub fn rate_limit(&self) -> Option<&crate::ratelimit::RateLimit> {
+        self.rate_limit.as_ref()
     }
 
     /// Whether this rule covers `method` (compared exactly) on `path`.

@@ -2,6 +2,7 @@
 //! who may call it, what a revocation request stores, and the JSON each endpoint returns.
 //! The Worker reads the body, the revocation snapshot and KV between these steps.
 
+use crate::sender::{BindingError, Confirmation};
 use serde_json::{json, Value};
 
 use crate::config::{self, GateConfig};
@@ -97,7 +98,20 @@ pub fn verify_admin(
     now: i64,
 ) -> Result<VerifiedToken, Denial> {
     let token = token.ok_or(Denial::MissingToken { rule: None })?;
-    verify(token, &config.keyring, &config.verify, now).map_err(Denial::InvalidToken)
+    let verified =
+        verify(token, &config.keyring, &config.verify, now).map_err(Denial::InvalidToken)?;
+    // The admin API takes bearer tokens only: it checks no certificate and no DPoP proof, so
+    // a sender-constrained token presented here would be used as a bearer token.
+    match Confirmation::of(&verified.claims) {
+        Ok(Confirmation::Unbound) => Ok(verified),
+        Ok(_) => Err(crate::http::binding_denial(
+            config,
+            &verified,
+            BindingError::BoundTokenNotAccepted,
+            now,
+        )),
+        Err(error) => Err(crate::http::binding_denial(config, &verified, error, now)),
+    }
 }
 
 /// Admits a verified admin token: not revoked (failing closed), with [`ADMIN_SCOPE`].

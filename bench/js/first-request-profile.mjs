@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Where a contender's first request goes (start to first answer, after workerd is ready):
+// a V8 CPU profile through the inspector (Miniflare's inspectorPort) around the first
+// request only, self time summed per function. Complements the startup split of the
+// throughput bench (ready vs first request).
+//   node bench/js/first-request-profile.mjs [--contenders portcullis,floor] [--runs 3] [--top 12]
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import WebSocket from "ws";
+import { median, mintToken, round } from "./common.mjs";
+import { contenderOptions, startOrigin } from "./gates.mjs";
+
+const { values: opts } = parseArgs({ options: { contenders: { type: "string", default: "portcullis,floor" }, runs: { type: "string", default: "3" }, top: { type: "string", default: "12" } } });
+const token = await mintToken({ scope: "orders:read" });
+const origin = await startOrigin();
+
+async function once(name) {
+  const port = 9500 + Math.floor(Math.random() * 400);
+  const mf = new Miniflare({ ...contenderOptions(name, origin.url), inspectorPort: port });
+  const url = (await mf.ready).href;
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const ws = new WebSocket((targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]).webSocketDebuggerUrl);
+  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
+  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  const t0 = performance.now();
+  const res = await fetch(`${url}orders/1`, { headers: { authorization: `Bearer ${token}` } });
+  await res.text();
+  const ms = performance.now() - t0;
+  const { result } = await send("Profiler.stop");
+  ws.close();
+  await mf.dispose();
+  if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
+  const p = result.profile, self = new Map();
+  p.samples.forEach((n, i) => self.set(n, (self.get(n) ?? 0) + (p.timeDeltas[i + 1] ?? 0)));
+  const byFn = {};
+  for (const n of p.nodes) {
+    const us = self.get(n.id) ?? 0;
+    if (!us || n.callFrame.functionName === "(idle)") continue;
+    // Wasm frames by function name when the build kept them (PORTCULLIS_KEEP_WASM_NAMES=1).
+    const wasm = n.callFrame.url.startsWith("wasm://") ? (process.env.BY_WASM_FUNCTION ? `wasm ${n.callFrame.functionName}` : "wasm code") : null;
+    const k = wasm ?? `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? n.callFrame.url.split("/").pop() : "native"}`;
+    byFn[k] = (byFn[k] ?? 0) + us / 1000;
+  }
+  return { ms, busy_ms: Object.values(byFn).reduce((a, b) => a + b, 0), byFn };
+}
+
+const out = {};
+try {
+  for (const name of opts.contenders.split(",")) {
+    const runs = [];
+    for (let i = 0; i < Number(opts.runs); i++) runs.push(await once(name));
+    const fns = [...new Set(runs.flatMap((r) => Object.keys(r.byFn)))];
+    const per = Object.fromEntries(fns.map((k) => [k, round(median(runs.map((r) => r.byFn[k] ?? 0)), 2)]).sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top)));
+    out[name] = { first_request_ms_median: round(median(runs.map((r) => r.ms)), 1), isolate_busy_ms_median: round(median(runs.map((r) => r.busy_ms)), 1), top_ms: per };
+  }
+} finally {
+  await origin.close();
+}
+console.log(JSON.stringify(out, null, 2));

@@ -1,0 +1,105 @@
+//! The JS helpers of the per-request hot path. Each does in one crossing of the wasm
+//! boundary what `web_sys` would do in one crossing per header, option or getter (and,
+//! for the fetch, what wasm-bindgen would do with a Rust closure per timer): the profile in
+//! BENCHMARKS.md (section 3a) put the headers and the timeout glue at a third of the gate's
+//! own cost. Decisions stay in Rust: these only move values.
+//!
+//! Lists cross as one string, `\n` between items: header names and values cannot hold a
+//! line feed (the runtime's `Headers` refuses one), and URLs and methods cannot either.
+
+use wasm_bindgen::prelude::*;
+use worker::web_sys;
+
+#[wasm_bindgen(inline_js = r#"
+export function header_names(headers) {
+  let names = "";
+  for (const name of headers.keys()) names += name + "\n";
+  return names;
+}
+
+// The origin fetch: the incoming headers copied, the plan applied, and the wait for the
+// response head raced against a timer that is cleared the moment the head arrives (a timer
+// left pending per request was the latency tail). Resolves to the Response, 1 on timeout,
+// 0 when the origin cannot be reached.
+export function fetch_origin(req, target, method, remove, set, withBody, timeoutMs) {
+  const headers = new Headers(req.headers);
+  if (remove) for (const name of remove.split("\n")) headers.delete(name);
+  const pairs = set.split("\n");
+  for (let i = 0; i + 1 < pairs.length; i += 2) headers.set(pairs[i], pairs[i + 1]);
+  const controller = new AbortController();
+  const init = { method, headers, redirect: "manual", cache: "no-store", signal: controller.signal };
+  if (withBody && req.body) init.body = req.body;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { controller.abort(); resolve(1); }, timeoutMs);
+    fetch(target, init).then(
+      (response) => { clearTimeout(timer); resolve(response); },
+      () => { clearTimeout(timer); resolve(0); },
+    );
+  });
+}
+
+// Cache-Control and Vary of a response, "-" when absent, "+value" when present.
+export function caching_headers(response) {
+  const h = response.headers, cc = h.get("cache-control"), vary = h.get("vary");
+  return (cc === null ? "-" : "+" + cc) + "\n" + (vary === null ? "-" : "+" + vary);
+}
+
+// A copy of the response (status, status text, headers; the body is the same stream) with
+// the given headers set.
+export function with_headers(response, set) {
+  const copy = new Response(response.body, response);
+  const pairs = set.split("\n");
+  for (let i = 0; i + 1 < pairs.length; i += 2) copy.headers.set(pairs[i], pairs[i + 1]);
+  return copy;
+}
+"#)]
+extern "C" {
+    /// Every header name of `headers`, each followed by `\n` (lower case, as the runtime
+    /// keeps them).
+    pub fn header_names(headers: &web_sys::Headers) -> String;
+
+    /// Sends `req` on to `target`: see the JS above. `remove` is names, `set` name/value
+    /// pairs, each `\n`-joined.
+    #[wasm_bindgen(catch)]
+    pub fn fetch_origin(
+        req: &web_sys::Request,
+        target: &str,
+        method: &str,
+        remove: &str,
+        set: &str,
+        with_body: bool,
+        timeout_ms: f64,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    fn caching_headers(response: &web_sys::Response) -> String;
+
+    /// `response` copied with the `\n`-joined name/value pairs in `set` set.
+    #[wasm_bindgen(catch)]
+    pub fn with_headers(
+        response: &web_sys::Response,
+        set: &str,
+    ) -> Result<web_sys::Response, JsValue>;
+}
+
+use worker::js_sys;
+
+/// `Cache-Control` and `Vary` of `response`, in one crossing.
+pub fn caching(response: &web_sys::Response) -> (Option<String>, Option<String>) {
+    let both = caching_headers(response);
+    let mut fields = both
+        .splitn(2, '\n')
+        .map(|f| f.strip_prefix('+').map(str::to_owned));
+    let cache_control = fields.next().flatten();
+    let vary = fields.next().flatten();
+    (cache_control, vary)
+}
+
+/// Appends `name`/`value` pairs to a `\n`-joined list for [`fetch_origin`] and [`with_headers`].
+pub fn push_pairs<'a>(list: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (name, value) in pairs {
+        list.push_str(name);
+        list.push('\n');
+        list.push_str(value);
+        list.push('\n');
+    }
+}
