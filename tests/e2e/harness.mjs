@@ -85,9 +85,15 @@ export async function startWorker({ bindings = {}, assets = false, options = {},
     kvNamespaces: ["REVOCATIONS"],
     // The revocation list's single writer, a SQLite Durable Object exported by the same
     // script (wrangler.toml's [[durable_objects.bindings]] + new_sqlite_classes).
-    durableObjects: { [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true } },
     bindings,
     ...options,
+    // Merged with the caller's; a binding given as null is left out.
+    durableObjects: Object.fromEntries(
+      Object.entries({
+        [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
+        ...(options.durableObjects ?? {}),
+      }).filter(([, v]) => v !== null),
+    ),
   };
   // unsafeTriggerHandlers lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
   const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true };

@@ -139,7 +139,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         kvNamespaces: { RAW_KV: namespace },
         // The class is defined here (the gate's script exports it); the gate reaches it only
         // through the counting wrapper.
-        durableObjects: { WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true } },
+        durableObjects: { [WRITER_BINDING]: null, WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true } },
         wrappedBindings: { REVOCATIONS: "kv-wrapper", [WRITER_BINDING]: "writer-wrapper" },
       },
       extraWorkers: [

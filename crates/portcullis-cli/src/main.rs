@@ -9,7 +9,7 @@
 //! | 0    | success (`--help` too)                                                    |
 //! | 1    | the token was rejected (`verify`), cannot be decoded (`inspect`), the     |
 //! |      | configuration is invalid (`check-config`), or the gate refused an admin   |
-//! |      | call (`revoke`, `revocations`)                                            |
+//! |      | call (`revoke`, `revocations`, `grant`, `apikey`, `token`)                |
 //! | 2    | usage or configuration error: bad flag, unreadable or invalid key file,   |
 //! |      | gate unreachable...                                                       |
 //!
@@ -26,6 +26,7 @@ mod time;
 mod url;
 
 mod check_config;
+mod grants;
 mod inspect;
 mod keygen;
 mod keys;
@@ -46,7 +47,7 @@ pub use failure::Failure;
 EXIT STATUS:
   0  success
   1  token rejected (verify), not decodable (inspect), configuration invalid (check-config),
-     or refused by the gate (revoke, revocations)
+     or refused by the gate (revoke, revocations, grant, apikey, token)
   2  usage or configuration error (bad flag, unreadable/invalid key file, gate unreachable, ...)
 
 EXAMPLES:
@@ -84,6 +85,12 @@ enum Command {
     Revoke(revoke::RevokeArgs),
     /// List the gate's active revocations.
     Revocations(revoke::ListArgs),
+    /// Open a grant (session with rotating refresh tokens) through the gate.
+    Grant(grants::GrantArgs),
+    /// Create, list and revoke API keys (exchanged for short-lived access tokens).
+    Apikey(grants::ApiKeyArgs),
+    /// The token endpoint: refresh a grant, or exchange an API key.
+    Token(grants::TokenArgs),
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -96,6 +103,9 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::Revoke(args) => revoke::run_revoke(args),
         Command::Revocations(args) => revoke::run_list(args),
+        Command::Grant(args) => grants::run_grant(args),
+        Command::Apikey(args) => grants::run_apikey(args),
+        Command::Token(args) => grants::run_token(args),
     }
 }
 

@@ -29,10 +29,10 @@ pub struct Endpoint {
         value_name = "URL",
         help = "The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787"
     )]
-    endpoint: String,
+    pub(crate) endpoint: String,
     /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
     #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
-    prefix: String,
+    pub(crate) prefix: String,
 }
 
 /// Arguments of `portcullis revoke`.

@@ -11,6 +11,7 @@ use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
 use super::revocations::{self, KV_OPS};
+use super::token;
 use super::{now_s, send, AuditContext};
 use portcullis::config::GateConfig;
 use portcullis::http::admin::{
@@ -66,6 +67,15 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
     let cookie = headers.get("cookie")?;
     let content_type = headers.get("content-type")?;
     let origin = headers.get("origin")?;
+    // The token endpoint's client authenticates with the credential it presents (a refresh
+    // token, or an API key in the body or HTTP Basic), not with a bearer token.
+    if endpoint == Endpoint::Token {
+        let body = match read_body(&mut req).await {
+            Ok(b) => b,
+            Err(denial) => return reject(a, None, denial),
+        };
+        return token::serve(a, content_type.as_deref(), authorization.as_deref(), &body).await;
+    }
     let head = RequestHead {
         authorization: authorization.as_deref(),
         cookie: cookie.as_deref(),
@@ -87,7 +97,8 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         return reject(a, None, denial);
     }
     let token = credential.map(|(token, _)| token);
-    let admin = match authenticate(token, env, ctx, config).await {
+    let scope = endpoint.required_scope().unwrap_or(core::ADMIN_SCOPE);
+    let admin = match authenticate(token, env, ctx, config, scope).await {
         Ok(token) => token,
         Err(denial) => return reject(a, None, denial),
     };
@@ -101,7 +112,15 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Vec::new()
     };
     let result = match endpoint {
-        Endpoint::Revoke => revoke(env, config, &body, who.kid.as_deref()).await,
+        Endpoint::Revoke => match portcullis::grant::requests::sid_revocation(&body) {
+            Some(sid) => token::revoke_sid(a, sid).await,
+            None => revoke(env, config, &body, who.kid.as_deref()).await,
+        },
+        Endpoint::OpenGrant => token::open_grant(a, &body).await,
+        Endpoint::CreateApiKey => token::create_api_key(a, &body).await,
+        Endpoint::ListApiKeys => token::list_api_keys(a).await,
+        Endpoint::RevokeApiKey => token::revoke_api_key(a, &body).await,
+        Endpoint::Token => Err(Denial::AdminNotFound),
         Endpoint::ListRevocations => list(env).await,
         Endpoint::Introspect => introspect(env, ctx, config, &body, content_type.as_deref()).await,
         Endpoint::Keys => Ok(core::keys_answer(&config.keyring)),
@@ -128,7 +147,7 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
 }
 
 /// Refuses an admin request, with an audit record naming the admin when it authenticated.
-fn reject(
+pub(crate) fn reject(
     a: &AdminContext<'_>,
     who: Option<&Principal>,
     denial: Denial,
@@ -149,10 +168,15 @@ async fn authenticate(
     env: &Env,
     ctx: &Context,
     config: &GateConfig,
+    scope: &str,
 ) -> Result<VerifiedToken, Denial> {
     let verified = core::verify_admin(config, token, now_s())?;
     let held = revocations::current(env, ctx, config).await;
-    core::admit_admin(&verified, revocations::state(held.as_deref(), config))?;
+    core::admit_with_scope(
+        &verified,
+        revocations::state(held.as_deref(), config),
+        scope,
+    )?;
     Ok(verified)
 }
 
@@ -175,7 +199,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Denial> {
 }
 
 /// `caller_kid`: the kid of the key that verified the admin's own token.
-async fn revoke(
+pub(crate) async fn revoke(
     env: &Env,
     config: &GateConfig,
     body: &[u8],

@@ -23,9 +23,11 @@ use portcullis::sender::{Binding, Presentation, Scheme};
 mod admin;
 mod console;
 mod forward;
+mod grants;
 mod interop;
 mod revocations;
 mod sender;
+mod token;
 mod writer;
 
 thread_local! {

@@ -18,6 +18,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod grant;
 pub mod http;
 pub mod jwt;
 pub mod ratelimit;

@@ -8,6 +8,8 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::grant::oauth::OAuthError;
+use crate::grant::requests::IssueRequestError;
 use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
@@ -136,6 +138,12 @@ pub enum Denial {
     UnsupportedMediaType,
     /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
     KeyRevocationRefused(KeyRevocationRefusal),
+    /// A token endpoint refusal: answered in RFC 6749 section 5.2's shape, not RFC 9457's.
+    OAuth(OAuthError),
+    /// A `POST /grants` or `/api-keys` body that cannot be accepted (400, nothing changes).
+    BadIssueRequest(IssueRequestError),
+    /// No API key with that id.
+    ApiKeyNotFound,
     /// The Worker's runtime failed (a binding, a header, a body stream): the request could
     /// not be completed. `error` is the runtime's own message, for the audit log only.
     Internal {
@@ -150,7 +158,9 @@ impl Denial {
         use Denial::*;
         match self {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
-            BadAdminRequest(_) => 400,
+            BadAdminRequest(_) | BadIssueRequest(_) => 400,
+            OAuth(e) => e.status(),
+            ApiKeyNotFound => 404,
             MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
             Binding(b) if b.error == BindingError::ReplayCacheFull => 503,
             Binding(_) => 401,
@@ -193,6 +203,9 @@ impl Denial {
             AdminNotFound => "not_found",
             AdminMethodNotAllowed { .. } => "method_not_allowed",
             BadAdminRequest(e) => e.code(),
+            OAuth(e) => e.reason,
+            BadIssueRequest(e) => e.code(),
+            ApiKeyNotFound => "api_key_not_found",
             CrossSiteRequest => "cross_site_request",
             CredentialNotInHeader => "credential_not_in_header",
             UnsupportedMediaType => "unsupported_media_type",
@@ -236,6 +249,7 @@ impl Denial {
                 r.limit.period_s
             )),
             BadAdminRequest(e) => Some(e.to_string()),
+            OAuth(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
             _ => None,
@@ -328,6 +342,9 @@ impl Denial {
                 "this admin endpoint does not take that method".into(),
             ),
             BadAdminRequest(e) => ("Bad admin request", e.client_detail()),
+            OAuth(e) => ("Token request refused", e.description.to_owned()),
+            BadIssueRequest(e) => ("Bad issuing request", e.to_string()),
+            ApiKeyNotFound => ("Not found", "no API key with that id".into()),
             CrossSiteRequest => (
                 "Cross-site request refused",
                 "state-changing admin requests must come from the gate's own origin".into(),
@@ -395,6 +412,9 @@ impl Denial {
 
     /// The response: status, headers and an RFC 9457 problem document. Never echoes a token.
     pub fn response(&self, realm: &str) -> HttpResponse {
+        if let Denial::OAuth(e) = self {
+            return e.response(realm);
+        }
         let status = self.status();
         let (title, detail) = self.title_and_detail();
         let mut body = json!({

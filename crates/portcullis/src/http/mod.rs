@@ -9,6 +9,7 @@
 //!   operator console's paths and headers.
 //! - [`audit`]: the audit record of every decision.
 //! - [`url`]: the incoming URL split into origin, path and query.
+//! - [`token`]: the token endpoint's and the grant stores' answers (RFC 6749).
 
 pub mod admin;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod denial;
 pub mod forwarding;
 pub mod gate;
 pub mod request;
+pub mod token;
 pub mod url;
 
 pub use admin::ADMIN_SCOPE;

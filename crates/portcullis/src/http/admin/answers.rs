@@ -39,6 +39,17 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /grants`: open a grant (scope `portcullis:issue`).
+    OpenGrant,
+    /// `POST /token`: the OAuth token endpoint (no bearer token: the client presents a
+    /// refresh token or an API key).
+    Token,
+    /// `POST /api-keys`: create an API key.
+    CreateApiKey,
+    /// `GET /api-keys`: list API keys, never their secrets.
+    ListApiKeys,
+    /// `POST /api-keys/revoke`: revoke an API key by id.
+    RevokeApiKey,
 }
 
 impl Endpoint {
@@ -47,13 +58,32 @@ impl Endpoint {
         match self {
             // RFC 7662 2.1: introspection requests are forms; JSON is accepted too.
             Endpoint::Introspect => BodyTypes::JsonOrForm,
+            Endpoint::Token => BodyTypes::Form,
             _ => BodyTypes::Json,
+        }
+    }
+
+    /// The scope a caller's bearer token needs; `None` for the token endpoint, whose client
+    /// authenticates with the credential in its body (or HTTP Basic).
+    pub fn required_scope(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Token => None,
+            Endpoint::OpenGrant => Some(crate::grant::ISSUE_SCOPE),
+            _ => Some(ADMIN_SCOPE),
         }
     }
 
     /// Whether the endpoint reads a request body.
     pub fn takes_body(self) -> bool {
-        matches!(self, Endpoint::Revoke | Endpoint::Introspect)
+        matches!(
+            self,
+            Endpoint::Revoke
+                | Endpoint::Introspect
+                | Endpoint::OpenGrant
+                | Endpoint::Token
+                | Endpoint::CreateApiKey
+                | Endpoint::RevokeApiKey
+        )
     }
 }
 
@@ -70,6 +100,15 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
         ("/keys" | "/stats", _) => ("GET", None),
+        ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
+        ("/grants", _) => ("POST", None),
+        ("/token", "POST") => ("POST", Some(Endpoint::Token)),
+        ("/token", _) => ("POST", None),
+        ("/api-keys", "POST") => ("GET, POST", Some(Endpoint::CreateApiKey)),
+        ("/api-keys", "GET") => ("GET, POST", Some(Endpoint::ListApiKeys)),
+        ("/api-keys", _) => ("GET, POST", None),
+        ("/api-keys/revoke", "POST") => ("POST", Some(Endpoint::RevokeApiKey)),
+        ("/api-keys/revoke", _) => ("POST", None),
         _ => return Err(Denial::AdminNotFound),
     };
     found.ok_or(Denial::AdminMethodNotAllowed { allow })
@@ -116,8 +155,19 @@ pub fn verify_admin(
 
 /// Admits a verified admin token: not revoked (failing closed), with [`ADMIN_SCOPE`].
 pub fn admit_admin(token: &VerifiedToken, revocations: Revocations<'_>) -> Result<(), Denial> {
+    admit_with_scope(token, revocations, ADMIN_SCOPE)
+}
+
+/// Admits a verified token for an endpoint that needs `scope`: not revoked (failing
+/// closed), with that scope. [`ADMIN_SCOPE`] does not imply `portcullis:issue`, nor the
+/// reverse: an application that opens sessions cannot revoke or list anything.
+pub fn admit_with_scope(
+    token: &VerifiedToken,
+    revocations: Revocations<'_>,
+    scope: &str,
+) -> Result<(), Denial> {
     check_revocation(token, false, revocations)?;
-    check_scopes(token, &[ADMIN_SCOPE.to_owned()])
+    check_scopes(token, &[scope.to_owned()])
 }
 
 /// What an admin endpoint did: the response, and the audit reason and detail.
@@ -210,6 +260,30 @@ pub fn revocation_entry(
         .and_then(|_| entry.metadata_json())
         .map_err(|e| bad(AdminError::Unstorable(e)))?;
     Ok(entry)
+}
+
+/// The revocation entries that end a revoked grant's access tokens: one per `jti` it issued
+/// that is still live, each kept until that token's `exp` (plus leeway), recorded for
+/// `reason` (reuse of a refresh token, or a logout by `sid`).
+pub fn grant_revocation_entries(
+    config: &GateConfig,
+    issued: &[crate::grant::state::Issued],
+    reason: revocation::RevocationReason,
+    now: i64,
+) -> Vec<RevocationEntry> {
+    issued
+        .iter()
+        .filter(|i| i.exp > now)
+        .map(|i| {
+            revocation::entry_for(
+                Revocation::Token { jti: i.jti.clone() },
+                now,
+                Some(i.exp),
+                &policy(config),
+            )
+            .because(reason)
+        })
+        .collect()
 }
 
 /// An entry for the admin API: the stored shape, plus `target`, `expires_at` and `reason`

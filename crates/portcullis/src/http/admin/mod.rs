@@ -18,9 +18,9 @@ mod answers;
 mod error;
 
 pub use answers::{
-    admit_admin, check_body_len, endpoint, introspected_token, introspection_answer, keys_answer,
-    list_answer, owns, revocation_entry, revoked_answer, stats_answer, verify_admin, AdminAnswer,
-    Endpoint, KvCounts,
+    admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
+    introspected_token, introspection_answer, keys_answer, list_answer, owns, revocation_entry,
+    revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
 pub use error::AdminError;
 
@@ -68,6 +68,9 @@ pub enum BodyTypes {
     Json,
     /// `application/json` or `application/x-www-form-urlencoded` (RFC 7662 introspection).
     JsonOrForm,
+    /// `application/x-www-form-urlencoded` only (the RFC 6749 token endpoint, which checks
+    /// it itself and answers in RFC 6749's shape).
+    Form,
 }
 
 /// What [`check_admin_request`] reads of an admin request.
@@ -112,9 +115,9 @@ pub fn check_admin_request(head: &AdminRequestHead<'_>) -> Result<(), Denial> {
         .content_type
         .map(|ct| ct.split(';').next().unwrap_or_default().trim());
     let accepted = match media_type {
-        Some(m) if m.eq_ignore_ascii_case("application/json") => true,
+        Some(m) if m.eq_ignore_ascii_case("application/json") => head.body_types != BodyTypes::Form,
         Some(m) if m.eq_ignore_ascii_case("application/x-www-form-urlencoded") => {
-            head.body_types == BodyTypes::JsonOrForm
+            head.body_types != BodyTypes::Json
         }
         _ => false,
     };

@@ -1,0 +1,216 @@
+//! The token endpoint and the issuing endpoints of the admin API: parse with the core, call
+//! the grant object or the key store, revoke what a revoked grant issued, answer, audit.
+
+use serde_json::json;
+use worker::Response;
+
+use super::admin::{reject, AdminContext};
+use super::grants;
+use super::{now_s, revocations, send, AuditContext};
+use portcullis::grant::oauth::{parse_token_request, TokenRequest};
+use portcullis::grant::requests::{parse_create_api_key, parse_open_grant, IssueRequestError};
+use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
+use portcullis::http::admin::{grant_revocation_entries, AdminAnswer};
+use portcullis::http::{AuditRecord, Denial, Principal};
+use portcullis::revocation::RevocationReason;
+
+fn internal(e: worker::Error) -> Denial {
+    Denial::Internal {
+        error: e.to_string(),
+    }
+}
+
+/// Revokes, by `jti`, the access tokens a revoked grant issued, through the single writer
+/// (one change each, applied here at once). A `sid` kind would make this one change.
+async fn revoke_issued(
+    a: &AdminContext<'_>,
+    reply: &StoreReply,
+    reason: RevocationReason,
+) -> Result<usize, Denial> {
+    let now = now_s();
+    let entries = grant_revocation_entries(a.config, &reply.revoke, reason, now);
+    for entry in &entries {
+        revocations::record(a.env, a.config, entry)
+            .await
+            .map_err(|e| {
+                worker::console_error!(
+                    "{}",
+                    json!({"event": "revocation_write_failed", "error": e})
+                );
+                Denial::RevocationUnavailable { retry_after_s: 5 }
+            })?;
+    }
+    Ok(entries.len())
+}
+
+fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>) {
+    let request = a.audit.request();
+    let record = AuditRecord::allow(
+        "token",
+        &request,
+        None,
+        static_reason(&reply.reason),
+        reply.status,
+        who,
+    );
+    let record = AuditRecord {
+        decision: if reply.status < 400 { "allow" } else { "deny" },
+        ..record
+    }
+    .with_detail(reply.detail.clone());
+    AuditContext::write(&record);
+}
+
+/// `POST <prefix>/token`.
+pub(crate) async fn serve(
+    a: &AdminContext<'_>,
+    content_type: Option<&str>,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> worker::Result<Response> {
+    let request = match parse_token_request(content_type, authorization, body) {
+        Ok(r) => r,
+        Err(e) => return reject(a, None, Denial::OAuth(e)),
+    };
+    let reply = match &request {
+        TokenRequest::Refresh {
+            token,
+            client_id,
+            scope,
+        } => {
+            let call = GrantCall::Refresh {
+                refresh_token: token.encode(),
+                client_id: client_id.clone(),
+                scope: scope.clone(),
+            };
+            grants::grant(a.env, &token.grant.to_text(), &call).await
+        }
+        TokenRequest::ClientCredentials { key, scope } => {
+            let call = KeyCall::Exchange {
+                key: key.encode(),
+                scope: scope.clone(),
+            };
+            grants::keys(a.env, &call).await
+        }
+    };
+    let reply = match reply {
+        Ok(r) => r,
+        Err(e) => return reject(a, None, internal(e)),
+    };
+    if reply.status >= 500 {
+        return reject(
+            a,
+            None,
+            Denial::Internal {
+                error: format!(
+                    "{} {}",
+                    reply.reason,
+                    reply.detail.clone().unwrap_or_default()
+                ),
+            },
+        );
+    }
+    let who = Principal {
+        sub: reply.sub.clone(),
+        ..Principal::default()
+    };
+    if !reply.revoke.is_empty() {
+        // Reuse: the grant is revoked; its live access tokens follow within the bound.
+        if let Err(denial) = revoke_issued(a, &reply, RevocationReason::Reuse).await {
+            write_audit(a, &reply, Some(&who));
+            return reject(a, Some(&who), denial);
+        }
+    }
+    write_audit(a, &reply, Some(&who));
+    send(reply.response(&a.config.realm))
+}
+
+fn answer(reply: StoreReply) -> Result<AdminAnswer, Denial> {
+    match reply.status {
+        500.. => Err(Denial::Internal {
+            error: format!("{} {}", reply.reason, reply.detail.unwrap_or_default()),
+        }),
+        404 => Err(Denial::ApiKeyNotFound),
+        status => Ok(AdminAnswer {
+            status,
+            body: reply.body,
+            reason: static_reason(&reply.reason),
+            detail: reply.detail,
+            revocation_reason: None,
+        }),
+    }
+}
+
+/// `POST <prefix>/grants` (scope `portcullis:issue`).
+pub(crate) async fn open_grant(a: &AdminContext<'_>, body: &[u8]) -> Result<AdminAnswer, Denial> {
+    let open = parse_open_grant(body).map_err(Denial::BadIssueRequest)?;
+    let sid = grants::new_grant_id().map_err(internal)?.to_text();
+    let call = GrantCall::Open {
+        sub: open.sub,
+        scope: open.scope,
+        client_id: open.client_id,
+        lifetimes: open.lifetimes,
+    };
+    let reply = grants::grant(a.env, &sid, &call).await.map_err(internal)?;
+    answer(reply)
+}
+
+/// `POST <prefix>/revocations {"sid": …}`: logs one session out.
+pub(crate) async fn revoke_sid(
+    a: &AdminContext<'_>,
+    sid: Result<String, IssueRequestError>,
+) -> Result<AdminAnswer, Denial> {
+    let sid = sid.map_err(Denial::BadIssueRequest)?;
+    let reply = grants::grant(a.env, &sid, &GrantCall::Revoke)
+        .await
+        .map_err(internal)?;
+    if reply.status == 404 {
+        return Err(Denial::BadIssueRequest(IssueRequestError::BadLabel("sid")));
+    }
+    revoke_issued(a, &reply, RevocationReason::Logout).await?;
+    answer(reply).map(|ok| AdminAnswer {
+        revocation_reason: Some(RevocationReason::Logout),
+        ..ok
+    })
+}
+
+/// `POST <prefix>/api-keys`.
+pub(crate) async fn create_api_key(
+    a: &AdminContext<'_>,
+    body: &[u8],
+) -> Result<AdminAnswer, Denial> {
+    let create = parse_create_api_key(body).map_err(Denial::BadIssueRequest)?;
+    answer(
+        grants::keys(a.env, &KeyCall::from(create))
+            .await
+            .map_err(internal)?,
+    )
+}
+
+/// `GET <prefix>/api-keys`.
+pub(crate) async fn list_api_keys(a: &AdminContext<'_>) -> Result<AdminAnswer, Denial> {
+    answer(
+        grants::keys(a.env, &KeyCall::List)
+            .await
+            .map_err(internal)?,
+    )
+}
+
+/// `POST <prefix>/api-keys/revoke {"id": …}`.
+pub(crate) async fn revoke_api_key(
+    a: &AdminContext<'_>,
+    body: &[u8],
+) -> Result<AdminAnswer, Denial> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Id {
+        id: String,
+    }
+    let id: Id = serde_json::from_slice(body)
+        .map_err(|_| Denial::BadIssueRequest(IssueRequestError::Malformed))?;
+    answer(
+        grants::keys(a.env, &KeyCall::Revoke { id: id.id })
+            .await
+            .map_err(internal)?,
+    )
+}

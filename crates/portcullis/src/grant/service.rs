@@ -1,0 +1,474 @@
+//! What the two stores do with one call, decided here so that the Durable Objects are glue:
+//! each object reads its record, hands it to [`serve_grant`] or [`serve_keys`] with `now`
+//! and fresh random bytes, writes back the record returned, and relays the [`StoreReply`].
+//!
+//! A grant object holds one [`Grant`]; the key store holds every [`ApiKeyRecord`]. Both mint
+//! the access token in the same step that changes the record, so a refresh is one Durable
+//! Object request and the `jti` it issued is recorded before anyone sees the token.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::access::mint_access;
+use super::apikey::ApiKeyRecord;
+use super::oauth::{OAuthError, TokenAnswer};
+use super::requests::{key_error, refresh_error, CreateApiKey};
+use super::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
+use super::state::{Grant, Issued, OpenGrant, RefreshRefusal, RevokeReason, Secret};
+use crate::config::GateConfig;
+
+/// A call to a grant object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GrantCall {
+    /// Open the grant (the object is named by its id).
+    Open {
+        /// The subject.
+        sub: String,
+        /// The scope.
+        scope: String,
+        /// The client.
+        client_id: Option<String>,
+        /// Lifetimes.
+        lifetimes: super::state::Lifetimes,
+    },
+    /// Refresh with a presented token.
+    Refresh {
+        /// The refresh token as presented.
+        refresh_token: String,
+        /// `client_id`, if given.
+        client_id: Option<String>,
+        /// `scope`, if asked.
+        scope: Option<String>,
+    },
+    /// Revoke the grant (log out the session).
+    Revoke,
+}
+
+/// A call to the API key store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeyCall {
+    /// Create a key.
+    Create {
+        /// The subject.
+        sub: String,
+        /// The scope.
+        scope: String,
+        /// A label.
+        name: Option<String>,
+        /// Lifetime from now, if it expires.
+        expires_in_s: Option<u64>,
+    },
+    /// Exchange a key for an access token.
+    Exchange {
+        /// The key as presented.
+        key: String,
+        /// `scope`, if asked.
+        scope: Option<String>,
+    },
+    /// List keys.
+    List,
+    /// Revoke a key.
+    Revoke {
+        /// The key id.
+        id: String,
+    },
+}
+
+impl From<CreateApiKey> for KeyCall {
+    fn from(c: CreateApiKey) -> KeyCall {
+        KeyCall::Create {
+            sub: c.sub,
+            scope: c.scope,
+            name: c.name,
+            expires_in_s: c.expires_in_s,
+        }
+    }
+}
+
+/// What a store answers: the HTTP answer, the audit reason and detail, and the access
+/// tokens to revoke by `jti` (a grant revoked by reuse or by `sid`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreReply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Value,
+    /// Whether to add a `WWW-Authenticate: Basic` challenge (`invalid_client`).
+    pub basic_challenge: bool,
+    /// Audit reason code.
+    pub reason: String,
+    /// Audit detail (never a secret).
+    pub detail: Option<String>,
+    /// Access tokens to revoke now.
+    pub revoke: Vec<Issued>,
+    /// The subject concerned, for the audit log.
+    pub sub: Option<String>,
+}
+
+impl StoreReply {
+    fn ok(status: u16, body: Value, reason: &str, sub: Option<&str>) -> StoreReply {
+        StoreReply {
+            status,
+            body,
+            basic_challenge: false,
+            reason: reason.to_owned(),
+            detail: None,
+            revoke: Vec::new(),
+            sub: sub.map(str::to_owned),
+        }
+    }
+
+    fn oauth(e: &OAuthError, sub: Option<&str>) -> StoreReply {
+        StoreReply {
+            status: e.status(),
+            body: e.body(),
+            basic_challenge: e.basic_challenge(),
+            reason: e.reason.to_owned(),
+            detail: None,
+            revoke: Vec::new(),
+            sub: sub.map(str::to_owned),
+        }
+    }
+
+    fn fault(reason: &str) -> StoreReply {
+        StoreReply::ok(500, json!({ "error": "server_error" }), reason, None)
+    }
+}
+
+/// Every audit reason a store reply can carry, so the front can log it as a stable code.
+const REASONS: &[&str] = &[
+    "grant_opened",
+    "grant_exists",
+    "grant_revoked",
+    "grant_not_found",
+    "grant_record_unreadable",
+    "grant_id_malformed",
+    "grant_expired",
+    "grant_idle_expired",
+    "refresh_rotated",
+    "refresh_retry_in_grace",
+    "refresh_token_unknown",
+    "refresh_token_wrong_grant",
+    "refresh_token_wrong_client",
+    "refresh_token_reused",
+    "scope_widened",
+    "too_many_live_access_tokens",
+    "api_key_created",
+    "api_keys_listed",
+    "api_key_revoked",
+    "api_key_not_found",
+    "api_key_exchanged",
+    "api_key_unknown",
+    "api_key_expired",
+    "mint_failed",
+    "misconfigured",
+];
+
+/// `reason` as a stable code: itself if it is one a store gives, else `store_reply`.
+pub fn static_reason(reason: &str) -> &'static str {
+    REASONS
+        .iter()
+        .copied()
+        .find(|r| *r == reason)
+        .unwrap_or("store_reply")
+}
+
+/// Fresh random bytes for one call (the core reads no CSPRNG itself).
+#[derive(Debug, Clone, Copy)]
+pub struct Fresh {
+    /// A new refresh token's or key's secret.
+    pub secret: Secret,
+    /// A new key's id.
+    pub key_id: [u8; 12],
+}
+
+/// One call to the grant object named `sid`, holding `stored` (its record, if any). Returns
+/// the record to store (`None`: unchanged) and the reply.
+pub fn serve_grant(
+    sid: &str,
+    stored: Option<&str>,
+    call: GrantCall,
+    fresh: Fresh,
+    config: &GateConfig,
+    now: i64,
+) -> (Option<String>, StoreReply) {
+    let grant = match stored.map(Grant::from_json) {
+        Some(Some(g)) => Some(g),
+        Some(None) => return (None, StoreReply::fault("grant_record_unreadable")),
+        None => None,
+    };
+    match (call, grant) {
+        (
+            GrantCall::Open {
+                sub,
+                scope,
+                client_id,
+                lifetimes,
+            },
+            None,
+        ) => {
+            let Some(id) = grant_id_of(sid) else {
+                return (None, StoreReply::fault("grant_id_malformed"));
+            };
+            let req = OpenGrant {
+                sub,
+                scope,
+                client_id,
+                lifetimes,
+            };
+            let (mut grant, refresh_token) = Grant::open(req, id, fresh.secret, now);
+            let (scope, sub) = (grant.scope.clone(), grant.sub.clone());
+            match issue(&mut grant, config, &scope, Some(refresh_token), now) {
+                Ok(body) => {
+                    let mut reply = StoreReply::ok(200, body, "grant_opened", Some(&sub));
+                    reply.detail = Some(format!("sid {sid}"));
+                    (Some(grant.to_json()), reply)
+                }
+                Err(reply) => (None, *reply),
+            }
+        }
+        (GrantCall::Open { .. }, Some(_)) => (None, StoreReply::fault("grant_exists")),
+        (
+            GrantCall::Refresh {
+                refresh_token,
+                client_id,
+                scope,
+            },
+            Some(mut grant),
+        ) => {
+            let Ok(presented) = RefreshToken::parse(&refresh_token) else {
+                let e = refresh_error(&RefreshRefusal::UnknownToken);
+                return (None, StoreReply::oauth(&e, None));
+            };
+            let sub = grant.sub.clone();
+            match grant.refresh(
+                &presented,
+                client_id.as_deref(),
+                scope.as_deref(),
+                fresh.secret,
+                now,
+            ) {
+                Ok(done) => match issue(
+                    &mut grant,
+                    config,
+                    &done.scope,
+                    Some(done.refresh_token),
+                    now,
+                ) {
+                    Ok(body) => {
+                        let reason = if done.retry {
+                            "refresh_retry_in_grace"
+                        } else {
+                            "refresh_rotated"
+                        };
+                        let mut reply = StoreReply::ok(200, body, reason, Some(&sub));
+                        reply.detail = Some(format!(
+                            "sid {sid} generation {} -> {}",
+                            presented.generation, grant.generation
+                        ));
+                        (Some(grant.to_json()), reply)
+                    }
+                    Err(reply) => (None, *reply),
+                },
+                Err(refusal) => {
+                    let mut reply = StoreReply::oauth(&refresh_error(&refusal), Some(&sub));
+                    if let RefreshRefusal::Reuse {
+                        presented,
+                        current,
+                        live,
+                    } = refusal
+                    {
+                        reply.detail = Some(format!(
+                            "sid {sid} revoked: generation {presented} presented, current {current}"
+                        ));
+                        reply.revoke = live;
+                    }
+                    (Some(grant.to_json()), reply)
+                }
+            }
+        }
+        (GrantCall::Revoke, Some(mut grant)) => {
+            let live = grant.revoke(RevokeReason::Revoked, now);
+            let mut reply = StoreReply::ok(
+                200,
+                json!({ "sid": sid, "revoked": true, "access_tokens_revoked": live.len() }),
+                "grant_revoked",
+                Some(&grant.sub),
+            );
+            reply.detail = Some(format!("sid {sid}"));
+            reply.revoke = live;
+            (Some(grant.to_json()), reply)
+        }
+        (GrantCall::Refresh { .. }, None) => {
+            let e = refresh_error(&RefreshRefusal::UnknownToken);
+            (None, StoreReply::oauth(&e, None))
+        }
+        (GrantCall::Revoke, None) => (
+            None,
+            StoreReply::ok(
+                404,
+                json!({ "error": "not_found", "sid": sid }),
+                "grant_not_found",
+                None,
+            ),
+        ),
+    }
+}
+
+fn grant_id_of(sid: &str) -> Option<GrantId> {
+    GrantId::from_text(sid)
+}
+
+/// Mints the access token for a grant step and records its `jti` in the grant.
+fn issue(
+    grant: &mut Grant,
+    config: &GateConfig,
+    scope: &str,
+    refresh_token: Option<String>,
+    now: i64,
+) -> Result<Value, Box<StoreReply>> {
+    let access = mint_access(config, &grant.sub, scope, Some(&grant.sid), now).map_err(|e| {
+        let mut r = StoreReply::fault("mint_failed");
+        r.detail = Some(e.to_string());
+        Box::new(r)
+    })?;
+    grant.record_issued(access.issued, now);
+    Ok(TokenAnswer {
+        access_token: access.token,
+        expires_in: access.expires_in,
+        refresh_token,
+        scope: scope.to_owned(),
+    }
+    .body())
+}
+
+/// One call to the API key store, holding `stored` (every record, by id). Returns the
+/// records to write (id, JSON) and the reply.
+pub fn serve_keys(
+    stored: &[ApiKeyRecord],
+    call: KeyCall,
+    fresh: Fresh,
+    config: &GateConfig,
+    now: i64,
+) -> (Vec<ApiKeyRecord>, StoreReply) {
+    match call {
+        KeyCall::Create {
+            sub,
+            scope,
+            name,
+            expires_in_s,
+        } => {
+            let key = ApiKey {
+                id: ApiKeyId(fresh.key_id),
+                secret: fresh.secret,
+            };
+            let expires_at = expires_in_s.map(|s| now.saturating_add(s as i64));
+            let record = ApiKeyRecord::new(&key, sub, scope, name, expires_at, now);
+            let mut body = record.public();
+            // The one time the secret is shown.
+            body["key"] = json!(key.encode());
+            let mut reply = StoreReply::ok(201, body, "api_key_created", Some(&record.sub));
+            reply.detail = Some(format!("key {}", record.id));
+            (vec![record], reply)
+        }
+        KeyCall::List => {
+            let keys: Vec<Value> = stored.iter().map(ApiKeyRecord::public).collect();
+            (
+                Vec::new(),
+                StoreReply::ok(200, json!({ "api_keys": keys }), "api_keys_listed", None),
+            )
+        }
+        KeyCall::Revoke { id } => match stored.iter().find(|r| r.id == id) {
+            Some(record) => {
+                let mut record = record.clone();
+                record.revoke(now);
+                let mut reply =
+                    StoreReply::ok(200, record.public(), "api_key_revoked", Some(&record.sub));
+                reply.detail = Some(format!("key {id}"));
+                (vec![record], reply)
+            }
+            None => (
+                Vec::new(),
+                StoreReply::ok(
+                    404,
+                    json!({ "error": "not_found" }),
+                    "api_key_not_found",
+                    None,
+                ),
+            ),
+        },
+        KeyCall::Exchange { key, scope } => {
+            let unknown =
+                || StoreReply::oauth(&key_error(&super::apikey::KeyRefusal::Unknown), None);
+            let Ok(presented) = ApiKey::parse(&key) else {
+                return (Vec::new(), unknown());
+            };
+            let id = presented.id.to_text();
+            let Some(record) = stored.iter().find(|r| r.id == id) else {
+                return (Vec::new(), unknown());
+            };
+            let mut record = record.clone();
+            match record.exchange(&presented, scope.as_deref(), now) {
+                Ok(scope) => match mint_access(config, &record.sub, &scope, None, now) {
+                    Ok(access) => {
+                        let body = TokenAnswer {
+                            access_token: access.token,
+                            expires_in: access.expires_in,
+                            refresh_token: None,
+                            scope,
+                        }
+                        .body();
+                        let mut reply =
+                            StoreReply::ok(200, body, "api_key_exchanged", Some(&record.sub));
+                        reply.detail = Some(format!("key {id}"));
+                        (vec![record], reply)
+                    }
+                    Err(e) => {
+                        let mut r = StoreReply::fault("mint_failed");
+                        r.detail = Some(e.to_string());
+                        (Vec::new(), r)
+                    }
+                },
+                Err(refusal) => {
+                    let mut reply = StoreReply::oauth(&key_error(&refusal), Some(&record.sub));
+                    reply.detail = Some(format!("key {id}"));
+                    (Vec::new(), reply)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::apikey::KeyRefusal;
+
+    #[test]
+    fn every_refusal_code_is_a_known_reason() {
+        let codes = [
+            RefreshRefusal::Revoked(RevokeReason::Reuse).code(),
+            RefreshRefusal::Expired { at: 0 }.code(),
+            RefreshRefusal::Idle { at: 0 }.code(),
+            RefreshRefusal::UnknownToken.code(),
+            RefreshRefusal::WrongGrant.code(),
+            RefreshRefusal::WrongClient.code(),
+            RefreshRefusal::TooManyLive.code(),
+            RefreshRefusal::Reuse {
+                presented: 0,
+                current: 0,
+                live: vec![],
+            }
+            .code(),
+            KeyRefusal::Unknown.code(),
+            KeyRefusal::Revoked.code(),
+            KeyRefusal::Expired.code(),
+        ];
+        for code in codes {
+            assert_eq!(static_reason(code), code);
+        }
+        assert_eq!(static_reason("anything else"), "store_reply");
+    }
+}

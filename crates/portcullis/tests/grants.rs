@@ -1,0 +1,222 @@
+//! Grants and API keys end to end in the core: what a grant object and the key store answer
+//! (the Durable Objects only store what these functions return), checked against the gate's
+//! own verifier.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use portcullis::config::{self, GateConfig};
+use portcullis::grant::apikey::ApiKeyRecord;
+use portcullis::grant::secrets::GrantId;
+use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
+use portcullis::grant::state::Lifetimes;
+use portcullis::jwt::verify::verify;
+use serde_json::{json, Value};
+
+const NOW: i64 = 1_800_000_000;
+
+fn config() -> GateConfig {
+    let key = common::key(Some("k1"), portcullis::jwt::keyring::Alg::HS256, 1);
+    let origin = common::key(None, portcullis::jwt::keyring::Alg::HS256, 2);
+    let keys = json!({ "keys": [key.to_jwk()] }).to_string();
+    let origin = origin.to_jwk().to_string();
+    config::load(|name| match name {
+        config::names::KEYS => Some(Value::String(keys.clone())),
+        config::names::ORIGIN_KEY => Some(Value::String(origin.clone())),
+        config::names::AUDIENCE => Some(json!("api")),
+        config::names::ROUTES => Some(json!([{ "match": "GET /*", "scopes": ["a"] }])),
+        _ => None,
+    })
+    .unwrap()
+}
+
+fn fresh(n: u8) -> Fresh {
+    Fresh {
+        secret: [n; 20],
+        key_id: [n; 12],
+    }
+}
+
+struct Obj {
+    sid: String,
+    stored: Option<String>,
+}
+
+impl Obj {
+    fn call(&mut self, call: GrantCall, n: u8, now: i64) -> StoreReply {
+        let (store, reply) = serve_grant(
+            &self.sid,
+            self.stored.as_deref(),
+            call,
+            fresh(n),
+            &config(),
+            now,
+        );
+        if let Some(s) = store {
+            self.stored = Some(s);
+        }
+        reply
+    }
+}
+
+fn refresh(token: &Value, scope: Option<&str>) -> GrantCall {
+    GrantCall::Refresh {
+        refresh_token: token.as_str().unwrap().to_owned(),
+        client_id: None,
+        scope: scope.map(str::to_owned),
+    }
+}
+
+fn open(grace_s: u64) -> (Obj, StoreReply) {
+    let mut obj = Obj {
+        sid: GrantId([4; 16]).to_text(),
+        stored: None,
+    };
+    let reply = obj.call(
+        GrantCall::Open {
+            sub: "alice".into(),
+            scope: "a b".into(),
+            client_id: None,
+            lifetimes: Lifetimes {
+                grace_s,
+                ..Lifetimes::DEFAULT
+            },
+        },
+        1,
+        NOW,
+    );
+    (obj, reply)
+}
+
+#[test]
+fn an_opened_grant_answers_rfc_6749_and_its_access_token_verifies_with_sid() {
+    let (obj, reply) = open(30);
+    assert_eq!(reply.status, 200);
+    let b = &reply.body;
+    assert_eq!(b["token_type"], "Bearer");
+    assert_eq!(b["scope"], "a b");
+    assert!(b["refresh_token"].as_str().unwrap().starts_with("pcrt_"));
+    let cfg = config();
+    let token = verify(
+        b["access_token"].as_str().unwrap(),
+        &cfg.keyring,
+        &cfg.verify,
+        NOW + 1,
+    )
+    .unwrap();
+    assert_eq!(token.claims.extra["sid"], json!(obj.sid));
+    assert_eq!(token.claims.sub.as_deref(), Some("alice"));
+    assert_eq!(
+        reply.response("r").header("cache-control"),
+        Some("no-store")
+    );
+}
+
+#[test]
+fn reuse_after_grace_revokes_every_access_token_the_grant_issued() {
+    let (mut obj, first) = open(30);
+    let rt0 = first.body["refresh_token"].clone();
+    let second = obj.call(refresh(&rt0, Some("a")), 2, NOW + 5);
+    assert_eq!(
+        (second.status, second.body["scope"].clone()),
+        (200, json!("a"))
+    );
+    let retry = obj.call(refresh(&rt0, None), 3, NOW + 20);
+    assert_eq!(retry.body["refresh_token"], second.body["refresh_token"]);
+    assert_eq!(retry.reason, "refresh_retry_in_grace");
+    let reuse = obj.call(refresh(&rt0, None), 4, NOW + 40);
+    assert_eq!(reuse.status, 400);
+    assert_eq!(reuse.body["error"], "invalid_grant");
+    assert_eq!(reuse.reason, "refresh_token_reused");
+    assert!(reuse
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("generation 0 presented, current 1"));
+    // Three access tokens were issued (open, rotation, retry), all live: all revoked.
+    assert_eq!(reuse.revoke.len(), 3);
+    let after = obj.call(refresh(&second.body["refresh_token"], None), 5, NOW + 41);
+    assert_eq!(after.body["error"], "invalid_grant");
+}
+
+#[test]
+fn widening_is_invalid_scope_and_changes_nothing() {
+    let (mut obj, first) = open(30);
+    let rt0 = first.body["refresh_token"].clone();
+    let wide = obj.call(refresh(&rt0, Some("a c")), 2, NOW + 1);
+    assert_eq!(
+        (wide.status, wide.body["error"].clone()),
+        (400, json!("invalid_scope"))
+    );
+    let ok = obj.call(refresh(&rt0, None), 3, NOW + 2);
+    assert_eq!(ok.status, 200);
+}
+
+#[test]
+fn revoking_by_sid_returns_live_tokens_and_ends_the_grant() {
+    let (mut obj, first) = open(30);
+    let revoked = obj.call(GrantCall::Revoke, 2, NOW + 1);
+    assert_eq!(revoked.status, 200);
+    assert_eq!(revoked.revoke.len(), 1);
+    let r = obj.call(refresh(&first.body["refresh_token"], None), 3, NOW + 2);
+    assert_eq!(r.body["error"], "invalid_grant");
+}
+
+#[test]
+fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
+    let cfg = config();
+    let mut store: Vec<ApiKeyRecord> = Vec::new();
+    let call = |store: &mut Vec<ApiKeyRecord>, c: KeyCall, now: i64| {
+        let (writes, reply) = serve_keys(store, c, fresh(9), &cfg, now);
+        for w in writes {
+            store.retain(|r| r.id != w.id);
+            store.push(w);
+        }
+        reply
+    };
+    let created = call(
+        &mut store,
+        KeyCall::Create {
+            sub: "svc".into(),
+            scope: "a b".into(),
+            name: Some("ci".into()),
+            expires_in_s: Some(100),
+        },
+        NOW,
+    );
+    assert_eq!(created.status, 201);
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("pcak_"));
+    assert!(!store[0].to_json().contains(&key));
+    let ok = call(
+        &mut store,
+        KeyCall::Exchange {
+            key: key.clone(),
+            scope: Some("a".into()),
+        },
+        NOW + 1,
+    );
+    assert_eq!((ok.status, ok.body["scope"].clone()), (200, json!("a")));
+    assert!(ok.body.get("refresh_token").is_none());
+    let listed = call(&mut store, KeyCall::List, NOW + 2);
+    assert_eq!(listed.body["api_keys"][0]["last_used_at"], json!(NOW + 1));
+    assert!(!listed.body.to_string().contains(&key));
+    let expired = call(
+        &mut store,
+        KeyCall::Exchange {
+            key: key.clone(),
+            scope: None,
+        },
+        NOW + 100,
+    );
+    assert_eq!(
+        (expired.status, expired.body["error"].clone()),
+        (401, json!("invalid_client"))
+    );
+    assert!(expired.basic_challenge);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    call(&mut store, KeyCall::Revoke { id }, NOW + 3);
+    let revoked = call(&mut store, KeyCall::Exchange { key, scope: None }, NOW + 4);
+    assert_eq!(revoked.reason, "api_key_revoked");
+    assert_eq!(revoked.body, expired.body, "the client cannot tell why");
+}
