@@ -100,6 +100,10 @@ runs=8; idle=20; quick && { runs=2; idle=5; }
   done
   echo "}}"; } > "$out/freshness.json"
 
+step "leak scanner: portcullis scan vs detect-secrets (PyPI) on one generated corpus"
+# detect-secrets measured ~0.1 MiB/s here under load, so it gets a 4 MiB subset (2 in quick).
+if quick; then node bench/js/scan-bench.mjs --mb 24 --subset-mb 2 --rounds 1 > "$out/scan.json"
+else node bench/js/scan-bench.mjs --mb 200 --subset-mb 4 --rounds 2 > "$out/scan.json"; fi
 step "DPoP: cost per request in workerd (bearer vs ES256 vs EdDSA proofs), wasm size before/after"
 if quick; then node bench/js/dpop-bench.mjs --rounds 2 --requests 50 > "$out/dpop.json"
 else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; fi

@@ -118,7 +118,7 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 19] = [
+const PLAIN: [&str; 20] = [
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -135,6 +135,7 @@ const PLAIN: [&str; 19] = [
     names::REVOCATION_CACHE,
     names::ORIGIN_TIMEOUT_MS,
     names::AUDIT_ALLOWED_ONE_IN,
+    names::LEAK_REPORTER_KEYS,
     names::DPOP_IAT_WINDOW_S,
     names::DPOP_NONCE_S,
     names::ADMIN_RATE_LIMIT,

@@ -82,6 +82,18 @@ pub enum Failure {
         /// The problem document's `detail`, if there was one.
         detail: Option<String>,
     },
+    /// `scan`: live credentials were found (and maybe revoked by the scan). Exit 1.
+    LiveCredentials {
+        /// Live findings.
+        count: usize,
+        /// How many of them this scan revoked.
+        revoked: usize,
+    },
+    /// `scan`: some files could not be read, so the scan is incomplete. Exit 2.
+    ScanIncomplete {
+        /// Files not read.
+        unreadable: usize,
+    },
     /// The gate could not be reached, or answered something unreadable. Exit 2.
     Http {
         /// The URL called.
@@ -99,7 +111,8 @@ impl Failure {
             | Failure::Undecodable(_)
             | Failure::Config(_)
             | Failure::ConfigFile { .. }
-            | Failure::Refused { .. } => 1,
+            | Failure::Refused { .. }
+            | Failure::LiveCredentials { .. } => 1,
             Failure::KeyFileIo { .. }
             | Failure::KeyFile { .. }
             | Failure::KeySetEdit { .. }
@@ -110,7 +123,8 @@ impl Failure {
             | Failure::Serialize(_)
             | Failure::Usage(_)
             | Failure::Random
-            | Failure::Http { .. } => 2,
+            | Failure::Http { .. }
+            | Failure::ScanIncomplete { .. } => 2,
         }
     }
 }
@@ -172,6 +186,16 @@ impl fmt::Display for Failure {
                 }
             }
             Failure::Http { url, reason } => write!(f, "cannot call {url}: {reason}"),
+            Failure::LiveCredentials { count, revoked } => {
+                write!(f, "{count} live credential finding(s)")?;
+                if *revoked > 0 {
+                    write!(f, "; {revoked} credential(s) revoked with reason leaked")?;
+                }
+                Ok(())
+            }
+            Failure::ScanIncomplete { unreadable } => {
+                write!(f, "{unreadable} file(s) could not be read; the scan is incomplete")
+            }
         }
     }
 }

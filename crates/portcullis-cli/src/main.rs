@@ -9,7 +9,8 @@
 //! | 0    | success (`--help` too)                                                    |
 //! | 1    | the token was rejected (`verify`), cannot be decoded (`inspect`), the     |
 //! |      | configuration is invalid (`check-config`), or the gate refused an admin   |
-//! |      | call (`revoke`, `revocations`, `grant`, `apikey`, `token`)                |
+//! |      | call (`revoke`, `revocations`, `grant`, `apikey`, `token`), or a live     |
+//! |      | credential was found (`scan`)                                             |
 //! | 2    | usage or configuration error: bad flag, unreadable or invalid key file,   |
 //! |      | gate unreachable...                                                       |
 //!
@@ -32,6 +33,7 @@ mod keygen;
 mod keys;
 mod mint;
 mod revoke;
+mod scan;
 mod verify;
 
 use std::process::ExitCode;
@@ -47,7 +49,8 @@ pub use failure::Failure;
 EXIT STATUS:
   0  success
   1  token rejected (verify), not decodable (inspect), configuration invalid (check-config),
-     or refused by the gate (revoke, revocations, grant, apikey, token)
+     or refused by the gate (revoke, revocations, grant, apikey, token), or a live credential
+     found (scan)
   2  usage or configuration error (bad flag, unreadable/invalid key file, gate unreachable, ...)
 
 EXAMPLES:
@@ -56,7 +59,8 @@ EXAMPLES:
   portcullis verify --keys keys.json --audience api \"$TOKEN\"
   portcullis inspect \"$TOKEN\"
   portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars
-  PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com")]
+  PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com
+  git log -p | portcullis scan --keys keys.json -")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -85,6 +89,9 @@ enum Command {
     Revoke(revoke::RevokeArgs),
     /// List the gate's active revocations.
     Revocations(revoke::ListArgs),
+    /// Find this gate's credentials in files or standard input: live, expired, revoked or
+    /// unverified; optionally revoke the live ones.
+    Scan(scan::Args),
     /// Open a grant (session with rotating refresh tokens) through the gate.
     Grant(grants::GrantArgs),
     /// Create, list and revoke API keys (exchanged for short-lived access tokens).
@@ -103,6 +110,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::Revoke(args) => revoke::run_revoke(args),
         Command::Revocations(args) => revoke::run_list(args),
+        Command::Scan(args) => scan::run(args),
         Command::Grant(args) => grants::run_grant(args),
         Command::Apikey(args) => grants::run_apikey(args),
         Command::Token(args) => grants::run_token(args),

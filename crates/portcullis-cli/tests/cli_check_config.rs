@@ -236,6 +236,24 @@ fn a_route_rule_with_a_duplicate_member_in_dev_vars_is_rejected() {
 }
 
 #[test]
+fn leak_reporter_keys_that_are_not_p256_keys_in_githubs_shape_are_rejected() {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let base = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
+    // An RSA-sized blob where a P-256 key belongs.
+    let keys = r#"{"public_keys":[{"key_identifier":"a","key":"-----BEGIN PUBLIC KEY-----\nMAwwCgYIKoZIzj0DAQc=\n-----END PUBLIC KEY-----","is_current":true}]}"#;
+    dir.write(
+        ".dev.vars",
+        &format!("{base}PORTCULLIS_LEAK_REPORTER_KEYS='{keys}'\n"),
+    );
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_LEAK_REPORTER_KEYS");
+    assert_eq!(
+        err.trim_end(),
+        "portcullis: PORTCULLIS_LEAK_REPORTER_KEYS: public_keys[0].key is not an ECDSA P-256 public key"
+    );
+}
+
+#[test]
 fn a_missing_secret_says_how_to_provide_it() {
     let dir = Scratch::new();
     dir.write("wrangler.toml", WRANGLER);

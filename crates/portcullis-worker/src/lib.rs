@@ -25,6 +25,7 @@ mod console;
 mod forward;
 mod grants;
 mod interop;
+mod leaks;
 mod revocations;
 mod sender;
 mod token;

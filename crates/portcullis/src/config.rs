@@ -18,6 +18,7 @@ pub use crate::http::audit::AuditPolicy;
 use crate::jwt::error::KeyringError;
 use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
+use crate::leaks::partner::{ReporterKeys, ReporterKeysError};
 use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{RouteConfigError, RouteTable};
 use crate::sender::dpop::DpopSettings;
@@ -63,6 +64,9 @@ pub mod names {
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
     /// and security events are always recorded.
     pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
+    /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
+    /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
+    pub const LEAK_REPORTER_KEYS: &str = "PORTCULLIS_LEAK_REPORTER_KEYS";
     /// Var: how far a DPoP proof's `iat` may be from now, seconds.
     pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
     /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
@@ -162,6 +166,8 @@ pub enum ConfigError {
     Realm,
     /// `PORTCULLIS_ADMIN_PREFIX` is not a normalized path below the root.
     AdminPrefix,
+    /// `PORTCULLIS_LEAK_REPORTER_KEYS` is not a list of P-256 keys in GitHub's shape.
+    LeakReporterKeys(ReporterKeysError),
     /// `PORTCULLIS_ADMIN_RATE_LIMIT` is not a rate limit by `ip` (the admin is limited before
     /// its token is read).
     AdminRateLimit(Option<RateLimitConfigError>),
@@ -184,6 +190,7 @@ impl ConfigError {
             ConfigError::CookieName => COOKIE,
             ConfigError::Realm => REALM,
             ConfigError::AdminPrefix => ADMIN_PREFIX,
+            ConfigError::LeakReporterKeys(_) => LEAK_REPORTER_KEYS,
             ConfigError::AdminRateLimit(_) => ADMIN_RATE_LIMIT,
         }
     }
@@ -231,6 +238,7 @@ impl fmt::Display for ConfigError {
             ConfigError::AdminPrefix => {
                 write!(f, "{setting}: must be a normalized path like /_portcullis")
             }
+            ConfigError::LeakReporterKeys(e) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(None) => {
                 write!(f, "{setting}: the admin API is limited by ip only")
@@ -244,6 +252,7 @@ impl std::error::Error for ConfigError {
         match self {
             ConfigError::Keys(e) | ConfigError::OriginKey(e) => Some(e),
             ConfigError::Routes(e) => Some(e),
+            ConfigError::LeakReporterKeys(e) => Some(e),
             _ => None,
         }
     }
@@ -289,6 +298,8 @@ pub struct GateConfig {
     pub origin_timeout_ms: u64,
     /// Which decisions get an audit line.
     pub audit: AuditPolicy,
+    /// Keys that sign secret-scanning leak reports; `None` turns the endpoint off.
+    pub leak_reporters: Option<ReporterKeys>,
     /// How DPoP proofs are checked.
     pub dpop: DpopSettings,
     /// The admin API's rate limit, by client address.
@@ -493,6 +504,13 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         )?,
     };
 
+    let leak_reporters = match json_setting(&get, LEAK_REPORTER_KEYS) {
+        None => None,
+        Some(JsonSetting::Text(text)) => Some(ReporterKeys::from_json(&text)),
+        Some(JsonSetting::Value(value)) => Some(ReporterKeys::from_value(&value)),
+    }
+    .transpose()
+    .map_err(ConfigError::LeakReporterKeys)?;
     let dpop = DpopSettings {
         iat_window_s: seconds_setting(
             &get,
@@ -547,6 +565,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         },
         origin_timeout_ms,
         audit,
+        leak_reporters,
         dpop,
         admin_rate_limit,
     })
@@ -706,6 +725,29 @@ mod tests {
         assert_eq!(
             load_map(&m).unwrap_err(),
             ConfigError::OriginKey(KeyringError::Json(JsonProblem::DuplicateMember))
+        );
+    }
+
+    #[test]
+    fn leak_reporter_keys_are_optional_and_checked_when_set() {
+        assert!(load_map(&base()).unwrap().leak_reporters.is_none());
+        let mut m = base();
+        let pem = crate::leaks::partner::tests_support_pem();
+        m.insert(
+            names::LEAK_REPORTER_KEYS,
+            Value::String(
+                json!({"public_keys":[{"key_identifier":"k","key":pem,"is_current":true}]})
+                    .to_string(),
+            ),
+        );
+        let keys = load_map(&m).unwrap().leak_reporters.unwrap();
+        assert_eq!(keys.keys()[0].id, "k");
+        m.insert(names::LEAK_REPORTER_KEYS, json!({"public_keys": []}));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err.setting(), names::LEAK_REPORTER_KEYS);
+        assert_eq!(
+            err.to_string(),
+            "PORTCULLIS_LEAK_REPORTER_KEYS: public_keys must list 1 to 32 keys, not 0"
         );
     }
 

@@ -21,6 +21,7 @@ pub mod config;
 pub mod grant;
 pub mod http;
 pub mod jwt;
+pub mod leaks;
 pub mod ratelimit;
 pub mod revocation;
 pub mod routes;

@@ -13,6 +13,7 @@ use crate::grant::requests::IssueRequestError;
 use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
+use crate::leaks::partner::LeakReportError;
 use crate::ratelimit::RateLimit;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
@@ -138,6 +139,9 @@ pub enum Denial {
     UnsupportedMediaType,
     /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
     KeyRevocationRefused(KeyRevocationRefusal),
+    /// A secret-scanning leak report refused before anything was revoked: no keys
+    /// configured, a bad signature or key identifier, an oversized or malformed body.
+    LeakReportRefused(LeakReportError),
     /// A token endpoint refusal: answered in RFC 6749 section 5.2's shape, not RFC 9457's.
     OAuth(OAuthError),
     /// A `POST /grants` or `/api-keys` body that cannot be accepted (400, nothing changes).
@@ -177,6 +181,7 @@ impl Denial {
             RevocationUnavailable { .. } => 503,
             OriginTimeout => 504,
             LoopDetected => 508,
+            LeakReportRefused(e) => e.status(),
         }
     }
 
@@ -211,6 +216,7 @@ impl Denial {
             UnsupportedMediaType => "unsupported_media_type",
             KeyRevocationRefused(refusal) => refusal.code(),
             Internal { .. } => "internal_error",
+            LeakReportRefused(e) => e.code(),
         }
     }
 
@@ -252,6 +258,7 @@ impl Denial {
             OAuth(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
+            LeakReportRefused(e) => Some(e.to_string()),
             _ => None,
         }
     }
@@ -359,6 +366,10 @@ impl Denial {
                 "this admin endpoint takes a body of Content-Type application/json".into(),
             ),
             KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
+            LeakReportRefused(LeakReportError::NotConfigured) => {
+                ("Not found", "no such admin endpoint".into())
+            }
+            LeakReportRefused(e) => ("Leak report refused", e.to_string()),
             Internal { .. } => (
                 "Internal error",
                 "the gate could not complete the request; see the Worker's logs".into(),

@@ -39,6 +39,8 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /leaks`: a secret-scanning partner's signed leak report (no admin token).
+    Leaks,
     /// `POST /grants`: open a grant (scope `portcullis:issue`).
     OpenGrant,
     /// `POST /token`: the OAuth token endpoint (no bearer token: the client presents a
@@ -85,6 +87,12 @@ impl Endpoint {
                 | Endpoint::RevokeApiKey
         )
     }
+
+    /// Whether the endpoint authenticates its caller by a signature over the body instead
+    /// of an admin token.
+    pub fn signed_by_reporter(self) -> bool {
+        self == Endpoint::Leaks
+    }
 }
 
 /// The endpoint for `method` on `endpoint` (the path after the admin prefix):
@@ -100,6 +108,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
         ("/keys" | "/stats", _) => ("GET", None),
+        ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
+        ("/leaks", _) => ("POST", None),
         ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
         ("/grants", _) => ("POST", None),
         ("/token", "POST") => ("POST", Some(Endpoint::Token)),

@@ -16,6 +16,7 @@
 
 mod answers;
 mod error;
+mod leaks;
 
 pub use answers::{
     admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
@@ -23,6 +24,7 @@ pub use answers::{
     revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
 pub use error::AdminError;
+pub use leaks::{check_report_len, leak_findings, leak_signature, leaks_answer, parse_leak_report};
 
 use serde_json::{json, Value};
 
