@@ -26,7 +26,7 @@ const ROUTES = [
   { match: "GET /target/url", auth: "akamai_edgeauth2", signed: { mode: "url" } },
   { match: "GET /akc/**", auth: "akamai_edgeauth2", signed: { location: "cookie" } },
   { match: "GET /akh/**", auth: "akamai_edgeauth2", signed: { location: "header", token_name: "x-edge-token" } },
-  { match: "* /echo/**" },
+  { match: "* /echo/**", scopes: [] },
 ];
 
 /** Asserts a 403 signed-link refusal with exactly this code; returns the problem. */
