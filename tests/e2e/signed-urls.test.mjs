@@ -240,7 +240,7 @@ describe("akamai_edgeauth2 with PORTCULLIS_AKAMAI_ALGORITHM = sha1 (opt-in legac
   after(async () => gate?.stop());
   const get = (path) => rawRequest(gate.worker.url, { path });
 
-  test("HMAC-SHA1 tokens open their ACL, SHA-256 ones do not, and the gate warns once", async () => {
+  test("HMAC-SHA1 and SHA-256 tokens open their ACL, MD5 ones do not, and the gate warns once", async () => {
     const st = nowS() - 10;
     const fields = [`st=${st}`, `exp=${st + 600}`, "acl=/akamai/*"];
     const sha1 = akamaiToken(fields, { alg: "sha1" });
@@ -250,7 +250,11 @@ describe("akamai_edgeauth2 with PORTCULLIS_AKAMAI_ALGORITHM = sha1 (opt-in legac
     assert.equal(received[0].url, "/akamai/a.ts");
     assert.equal((await get(`/akamai/b.ts?__token__=${encodeURIComponent(sha1)}`)).status, 200);
     const sha256 = akamaiToken(fields);
-    assertRefused(await get(`/akamai/a.ts?__token__=${encodeURIComponent(sha256)}`), "signature_mismatch");
+    assert.equal((await get(`/akamai/a.ts?__token__=${encodeURIComponent(sha256)}`)).status, 200);
+    const md5 = akamaiToken(fields, { alg: "md5" });
+    assertRefused(await get(`/akamai/a.ts?__token__=${encodeURIComponent(md5)}`), "signature_mismatch");
+    const sha1Elsewhere = akamaiToken([`st=${st}`, `exp=${st + 600}`, "acl=/other/*"], { alg: "sha1" });
+    assertRefused(await get(`/akamai/a.ts?__token__=${encodeURIComponent(sha1Elsewhere)}`), "signed_for_another_path");
     const warnings = gate.logs().split("\n").filter((l) => l.includes('"event":"config_warning"'));
     assert.equal(warnings.length, 1, gate.logs());
     assert.match(warnings[0], /"setting":"PORTCULLIS_AKAMAI_ALGORITHM"/);

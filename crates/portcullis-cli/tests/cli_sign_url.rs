@@ -281,8 +281,8 @@ fn akamai_links_round_trip_in_acl_and_url_mode() {
     );
 }
 
-/// `PORTCULLIS_AKAMAI_ALGORITHM=sha1|md5` signs and verifies with that MAC, says the weakness
-/// on stderr, and a link of one algorithm fails under another.
+/// `PORTCULLIS_AKAMAI_ALGORITHM=sha1|md5` signs with that MAC and verifies it besides SHA-256,
+/// says the weakness on stderr; a legacy link fails without the opt-in or under the other one.
 #[test]
 fn akamai_legacy_algorithms_are_opt_in_and_warned() {
     let with = |algorithm: &str, args: &[&str]| {
@@ -318,12 +318,18 @@ fn akamai_legacy_algorithms_are_opt_in_and_warned() {
         assert_eq!(mac.len(), hex_len, "{link}");
         let verify = ["verify-url", "--format", "akamai_edgeauth2", link.as_str()];
         ok(&with(algorithm, &verify));
-        // The default (sha256) and the other legacy algorithm refuse it.
+        // The default (sha256) and the other legacy algorithm refuse it; a sha256 link still
+        // verifies under the opt-in.
         assert_eq!(rejected(&run(&verify)), "signature_mismatch");
         let other = if algorithm == "sha1" { "md5" } else { "sha1" };
         let out = with(other, &verify);
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stderr).contains("(signature_mismatch)"));
+        let modern = ok(&run(&sign));
+        ok(&with(
+            algorithm,
+            &["verify-url", "--format", "akamai_edgeauth2", &modern],
+        ));
     }
     let out = with("sha512", &["sign-url", "--format", "akamai_edgeauth2", url]);
     assert_eq!(out.status.code(), Some(2), "a usage error");

@@ -136,10 +136,11 @@ fn akamai_edgeauth2_vectors() {
 
 /// The opt-in legacy algorithms: tokens minted by Akamai's reference generator under SHA-1 and
 /// MD5 (`akamai_edgeauth2_weak.json`, see `gen_akamai_weak.py`), each checked by a gate
-/// configured for `verify_algorithm`; a token under another algorithm than the gate's fails.
+/// configured for `verify_algorithm`. The opt-in adds an algorithm: SHA-256 tokens still pass,
+/// a token of the other legacy algorithm (or any legacy one under plain SHA-256) fails.
 #[test]
 fn akamai_edgeauth2_sha1_and_md5_vectors() {
-    let mut valid = [0; 2];
+    let mut valid = [0; 3];
     for case in load("akamai_edgeauth2_weak.json") {
         let name = case["name"].as_str().unwrap();
         let algorithm = |field: &str| AkamaiAlgorithm::parse(case[field].as_str().unwrap());
@@ -166,7 +167,11 @@ fn akamai_edgeauth2_sha1_and_md5_vectors() {
         let result = akamai::verify(keys, &options, token, path, ip.as_deref(), now);
         match (case["expect"].as_str().unwrap(), result) {
             ("ok", Ok(fields)) => {
-                valid[usize::from(signed_by == AkamaiAlgorithm::Md5)] += 1;
+                valid[match signed_by {
+                    AkamaiAlgorithm::Sha1 => 0,
+                    AkamaiAlgorithm::Md5 => 1,
+                    AkamaiAlgorithm::Sha256 => 2,
+                }] += 1;
                 let url = case["url"].as_str();
                 let resigned = akamai::sign(signed_by, &key, &options, &fields, url, salt);
                 assert_eq!(resigned, token, "{name}: re-signed");
@@ -176,7 +181,11 @@ fn akamai_edgeauth2_sha1_and_md5_vectors() {
             (expect, result) => panic!("{name}: expected {expect}, got {result:?}"),
         }
     }
-    assert_eq!(valid, [3, 3], "valid sha1 and md5 cases");
+    assert_eq!(
+        valid,
+        [3, 3, 2],
+        "valid sha1, md5, and sha256-under-opt-in cases"
+    );
 }
 
 #[test]

@@ -77,12 +77,17 @@ def main():
         t["hmac_input"] = c["hmac_input"].replace("acl=/*", "acl=/x/*")
         t["valid"], t["expect"] = False, "tampered"
         cases.append(t)
-    # The SHA-256 reference vector checked by a gate opted into SHA-1 or MD5: refused.
+    # The SHA-256 reference vector checked by a gate opted into SHA-1 or MD5: still accepted
+    # (the opt-in adds an algorithm, so generators can move to SHA-256 one at a time).
     sha256 = EdgeAuth(key=KEY, start_time=ST, end_time=EXP).generate_acl_token("/*")
     assert sha256.endswith("57cef6aa3c30939b3f599ee7b1bda3bd63c58937ff713d605d5139e449e09a3c")
     for alg in ("sha1", "md5"):
-        c = case(f"sha256-token-under-{alg}", "sha256", sha256, expect="tampered", verify_as=alg)
-        cases.append(c)
+        cases.append(case(f"sha256-token-under-{alg}", "sha256", sha256, verify_as=alg))
+    # A token of one legacy algorithm checked by a gate opted into the other: refused.
+    for alg, other in (("sha1", "md5"), ("md5", "sha1")):
+        token = EdgeAuth(key=KEY, algorithm=alg, start_time=ST, end_time=EXP).generate_acl_token("/*")
+        cases.append(case(f"{alg}-token-under-{other}", alg, token, expect="tampered",
+                          verify_as=other))
     doc = {
         "format": "Akamai EdgeAuth / Auth Token 2.0, HMAC-SHA1 and HMAC-MD5 (opt-in)",
         "provenance": "minted by PyPI akamai-edgeauth 0.3.2 (Akamai's reference generator, "

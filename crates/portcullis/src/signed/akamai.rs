@@ -3,8 +3,8 @@
 //! `[ip=…~][st=…~]exp=…~[acl=…~][id=…~][data=…~]hmac=<hex>` (the field delimiter is `~`
 //! unless configured). The key is hex; the MAC input is the token's fields before `hmac`,
 //! then `url=<path>` in URL mode (not carried in the token) and `salt=<salt>` when configured
-//! (never carried), joined by the delimiter; HMAC-SHA256, or HMAC-SHA1 / HMAC-MD5 when the
-//! operator opts in ([`AkamaiAlgorithm`]). ACLs are joined by `!` and take
+//! (never carried), joined by the delimiter; HMAC-SHA256, and also HMAC-SHA1 or HMAC-MD5 when
+//! the operator opts in ([`AkamaiAlgorithm`]). ACLs are joined by `!` and take
 //! `*` (any run of characters, `/` included) and `?` (one character). Valid iff the MAC
 //! matches (the transition key is tried second), `ip`, when present, is the client's
 //! address, and `st <= now < exp`.
@@ -52,6 +52,15 @@ impl AkamaiAlgorithm {
         }
     }
 
+    /// The MAC's length in bytes (what tells the algorithms' tokens apart).
+    fn tag_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha1 => 20,
+            Self::Md5 => 16,
+        }
+    }
+
     /// Why an operator should move off this algorithm, if they should: said by
     /// `check-config` and logged once by the gate at configuration load.
     pub fn weakness(self) -> Option<&'static str> {
@@ -74,7 +83,7 @@ impl AkamaiAlgorithm {
 /// The gate's Akamai secrets.
 #[derive(Clone, Copy)]
 pub struct AkamaiKeys<'a> {
-    /// The MAC's hash.
+    /// The legacy hash accepted besides SHA-256, if opted in (`Sha256`: SHA-256 only).
     pub algorithm: AkamaiAlgorithm,
     /// The key, hex-decoded.
     pub key: &'a [u8],
@@ -250,7 +259,16 @@ pub fn verify(
     };
     let tag = hex_decode(hex).ok_or(malformed("the hmac is not hex"))?;
     let input = mac_input(signed, d, url, keys.salt);
-    let check = |key: &[u8]| mac_matches(keys.algorithm, key, &input, &tag);
+    // SHA-256 always; the opted-in legacy algorithm too, so its generators can move to
+    // SHA-256 without a flag day. The MAC's length says which one a token claims.
+    let algorithm = if tag.len() == AkamaiAlgorithm::Sha256.tag_len() {
+        AkamaiAlgorithm::Sha256
+    } else if tag.len() == keys.algorithm.tag_len() {
+        keys.algorithm
+    } else {
+        return Err(SignedUrlError::Tampered);
+    };
+    let check = |key: &[u8]| mac_matches(algorithm, key, &input, &tag);
     if !check(keys.key) && !keys.transition.is_some_and(check) {
         return Err(SignedUrlError::Tampered);
     }

@@ -34,7 +34,8 @@ pub struct EdgeKeys {
     pub akamai_transition: Option<Zeroizing<Vec<u8>>>,
     /// The Akamai salt.
     pub akamai_salt: Option<Zeroizing<String>>,
-    /// The Akamai MAC's hash (`PORTCULLIS_AKAMAI_ALGORITHM`; not a secret).
+    /// The Akamai MAC's hash (`PORTCULLIS_AKAMAI_ALGORITHM`; not a secret): signing uses it,
+    /// verifying accepts it and SHA-256.
     pub akamai_algorithm: akamai::AkamaiAlgorithm,
 }
 
