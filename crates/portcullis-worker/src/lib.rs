@@ -107,6 +107,17 @@ pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
                     config::load_checked(names.iter().map(String::as_str), |name| {
                         setting(env, name)
                     });
+                // Once per isolate, as the configuration loads: a legacy Akamai MAC the
+                // operator opted into (names the setting and the algorithm, never a key).
+                if let Ok(c) = &loaded {
+                    let algorithm = c.edge.akamai_algorithm;
+                    if let Some(weakness) = algorithm.weakness() {
+                        worker::console_warn!(
+                            "{}",
+                            serde_json::json!({"event": "config_warning", "setting": config::names::AKAMAI_ALGORITHM, "algorithm": algorithm.name(), "warning": weakness})
+                        );
+                    }
+                }
                 if let Err(e) = &loaded {
                     // Names the setting and the rule; config errors never carry values.
                     worker::console_error!(
