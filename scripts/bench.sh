@@ -53,6 +53,10 @@ if command -v valgrind >/dev/null; then
   } > "$out/native-ir.json"
 fi
 
+step "native: signed-link verification beside token verification, alternated"
+signed_bin="$CARGO_TARGET_DIR/bench-native/signed_urls"
+if quick; then "$signed_bin" --rounds 3 --iters 5000 > "$out/signed-urls.json"; else "$signed_bin" --rounds 9 --iters 20000 > "$out/signed-urls.json"; fi
+
 step "wasm: build bench/wasm and its JS glue (wasm-bindgen --target web)"
 cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown
 "$WASM_BINDGEN_BIN" --target web --out-dir bench/wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"
@@ -101,6 +105,10 @@ else
   node bench/js/freshness-min.mjs --refresh-s 1,5 --runs "$runs" > "$out/freshness.json"
 fi
 
+step "leak scanner: portcullis scan vs detect-secrets (PyPI) on one generated corpus"
+# detect-secrets measured ~0.1 MiB/s here under load, so it gets a 4 MiB subset (2 in quick).
+if quick; then node bench/js/scan-bench.mjs --mb 24 --subset-mb 2 --rounds 1 > "$out/scan.json"
+else node bench/js/scan-bench.mjs --mb 200 --subset-mb 4 --rounds 2 > "$out/scan.json"; fi
 step "DPoP: cost per request in workerd (bearer vs ES256 vs EdDSA proofs), wasm size before/after"
 if quick; then node bench/js/dpop-bench.mjs --rounds 2 --requests 50 > "$out/dpop.json"
 else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; fi

@@ -15,6 +15,8 @@ use portcullis::jwt::error::{KeyringError, MintError, TokenError};
 pub enum Failure {
     /// `verify`: the token was rejected. Exit 1.
     Rejected(TokenError),
+    /// `verify-url`: the signed link was rejected. Exit 1.
+    LinkRejected(portcullis::signed::SignedUrlError),
     /// `inspect`: the token cannot be decoded at all. Exit 1.
     Undecodable(TokenError),
     /// A key file could not be read or written.
@@ -82,6 +84,18 @@ pub enum Failure {
         /// The problem document's `detail`, if there was one.
         detail: Option<String>,
     },
+    /// `scan`: live credentials were found (and maybe revoked by the scan). Exit 1.
+    LiveCredentials {
+        /// Live findings.
+        count: usize,
+        /// How many of them this scan revoked.
+        revoked: usize,
+    },
+    /// `scan`: some files could not be read, so the scan is incomplete. Exit 2.
+    ScanIncomplete {
+        /// Files not read.
+        unreadable: usize,
+    },
     /// The gate could not be reached, or answered something unreadable. Exit 2.
     Http {
         /// The URL called.
@@ -96,10 +110,12 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Rejected(_)
+            | Failure::LinkRejected(_)
             | Failure::Undecodable(_)
             | Failure::Config(_)
             | Failure::ConfigFile { .. }
-            | Failure::Refused { .. } => 1,
+            | Failure::Refused { .. }
+            | Failure::LiveCredentials { .. } => 1,
             Failure::KeyFileIo { .. }
             | Failure::KeyFile { .. }
             | Failure::KeySetEdit { .. }
@@ -110,7 +126,8 @@ impl Failure {
             | Failure::Serialize(_)
             | Failure::Usage(_)
             | Failure::Random
-            | Failure::Http { .. } => 2,
+            | Failure::Http { .. }
+            | Failure::ScanIncomplete { .. } => 2,
         }
     }
 }
@@ -119,6 +136,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Rejected(e) => write!(f, "rejected: {e} ({})", e.code()),
+            Failure::LinkRejected(e) => write!(f, "rejected: {e} ({})", e.code()),
             Failure::Undecodable(e) => write!(f, "cannot decode token: {e} ({})", e.code()),
             Failure::KeyFileIo {
                 path,
@@ -172,13 +190,31 @@ impl fmt::Display for Failure {
                 }
             }
             Failure::Http { url, reason } => write!(f, "cannot call {url}: {reason}"),
+            Failure::LiveCredentials { count, revoked } => {
+                write!(f, "{count} live credential finding(s)")?;
+                if *revoked > 0 {
+                    write!(f, "; {revoked} credential(s) revoked with reason leaked")?;
+                }
+                Ok(())
+            }
+            Failure::ScanIncomplete { unreadable } => {
+                write!(f, "{unreadable} file(s) could not be read; the scan is incomplete")
+            }
         }
     }
 }
 
 /// Settings that belong in `wrangler secret put`, not in wrangler.toml.
 fn is_secret(name: &str) -> bool {
-    name == names::KEYS || name == names::ORIGIN_KEY
+    [
+        names::KEYS,
+        names::ORIGIN_KEY,
+        names::CLOUDFLARE_HMAC_KEY,
+        names::AKAMAI_KEY,
+        names::AKAMAI_TRANSITION_KEY,
+        names::AKAMAI_SALT,
+    ]
+    .contains(&name)
 }
 
 impl From<MintError> for Failure {

@@ -22,7 +22,7 @@ const MAX_ANSWER: u64 = 1024 * 1024;
 
 /// Where the gate is.
 #[derive(Debug, clap::Args)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The gate's base URL (the help text below names examples; rustdoc refuses bare URLs).
     #[arg(
         long,
@@ -111,7 +111,13 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     if args.reason != RevocationReason::Admin {
         body["reason"] = json!(args.reason.as_str());
     }
-    let answer = call(&args.endpoint, "POST", &admin_token, Some(body))?;
+    let answer = call(
+        &args.endpoint,
+        "revocations",
+        "POST",
+        &admin_token,
+        Some(body),
+    )?;
     let entry = answer.get("entry").unwrap_or(&answer);
     input::print_json(entry)
 }
@@ -119,11 +125,11 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
 /// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
 pub fn run_list(args: ListArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
-    let answer = call(&args.endpoint, "GET", &admin_token, None)?;
+    let answer = call(&args.endpoint, "revocations", "GET", &admin_token, None)?;
     input::print_json(&answer)
 }
 
-fn admin_token() -> Result<String, Failure> {
+pub(crate) fn admin_token() -> Result<String, Failure> {
     match std::env::var(ADMIN_TOKEN_ENV) {
         Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
         _ => Err(Failure::Usage(format!(
@@ -132,14 +138,16 @@ fn admin_token() -> Result<String, Failure> {
     }
 }
 
-/// One admin call; a 2xx answer's JSON, or the gate's refusal.
-fn call(
+/// One admin call to `resource` (`revocations`, `introspect`); a 2xx answer's JSON, or the
+/// gate's refusal.
+pub(crate) fn call(
     endpoint: &Endpoint,
+    resource: &str,
     method: &str,
     admin_token: &str,
     body: Option<Value>,
 ) -> Result<Value, Failure> {
-    let url = url::admin_url(&endpoint.endpoint, &endpoint.prefix, "revocations");
+    let url = url::admin_url(&endpoint.endpoint, &endpoint.prefix, resource);
     let network = |e: ureq::Error| Failure::Http {
         url: url.clone(),
         reason: e.to_string(),

@@ -62,6 +62,10 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Ok(e) => e,
         Err(denial) => return reject(a, None, denial),
     };
+    // A secret-scanning partner signs its report instead of presenting an admin token.
+    if endpoint.signed_by_reporter() {
+        return super::leaks::handle(req, a).await;
+    }
     let headers = req.headers();
     let authorization = headers.get("authorization")?;
     let cookie = headers.get("cookie")?;
@@ -125,6 +129,9 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Endpoint::Introspect => introspect(env, ctx, config, &body, content_type.as_deref()).await,
         Endpoint::Keys => Ok(core::keys_answer(&config.keyring)),
         Endpoint::Stats => Ok(stats()),
+        Endpoint::CheckUrl => check_url(env, ctx, config, &body).await,
+        // Answered above, before authentication; never reached.
+        Endpoint::Leaks => Err(Denial::AdminNotFound),
     };
     match result {
         Ok(answer) => {
@@ -248,6 +255,23 @@ async fn introspect(
         Err(_) => None,
     };
     core::introspection_answer(outcome, revocations::state(snapshot.as_deref(), config))
+}
+
+/// The console's link checker: the core decides; the revocation list is read only for a
+/// ring-keyed link that verified.
+async fn check_url(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+    body: &[u8],
+) -> Result<AdminAnswer, Denial> {
+    let request = core::check_url_request(body)?;
+    let checked = core::check_url(config, &request, now_s());
+    let snapshot = match &checked {
+        core::CheckedUrl::NeedsRevocations { .. } => revocations::current(env, ctx, config).await,
+        core::CheckedUrl::Answer(_) => None,
+    };
+    Ok(checked.finish(revocations::state(snapshot.as_deref(), config)))
 }
 
 fn stats() -> AdminAnswer {

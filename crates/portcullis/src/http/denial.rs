@@ -13,10 +13,12 @@ use crate::grant::requests::IssueRequestError;
 use crate::http::admin::AdminError;
 use crate::jwt::error::TokenError;
 use crate::jwt::verify::VerifiedToken;
+use crate::leaks::partner::LeakReportError;
 use crate::ratelimit::RateLimit;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
 use crate::sender::BindingError;
+use crate::signed::SignedUrlError;
 
 /// Who a verified token speaks for, for denials that happen after verification.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -84,6 +86,9 @@ pub enum Denial {
     },
     /// The token failed verification.
     InvalidToken(TokenError),
+    /// A signed link (URL, cookie or compatibility token) is refused: a 403 with the
+    /// error's own code.
+    SignedUrl(SignedUrlError),
     /// The token is valid but revoked.
     Revoked {
         /// Which revocation covers it.
@@ -138,6 +143,9 @@ pub enum Denial {
     UnsupportedMediaType,
     /// A key revocation the core refused ([`crate::revocation::check_key_revocation`]).
     KeyRevocationRefused(KeyRevocationRefusal),
+    /// A secret-scanning leak report refused before anything was revoked: no keys
+    /// configured, a bad signature or key identifier, an oversized or malformed body.
+    LeakReportRefused(LeakReportError),
     /// A token endpoint refusal: answered in RFC 6749 section 5.2's shape, not RFC 9457's.
     OAuth(OAuthError),
     /// A `POST /grants` or `/api-keys` body that cannot be accepted (400, nothing changes).
@@ -168,7 +176,7 @@ impl Denial {
             CredentialNotInHeader => 401,
             KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
             KeyRevocationRefused(_) => 409,
-            NoRoute | InsufficientScope { .. } | CrossSiteRequest => 403,
+            NoRoute | InsufficientScope { .. } | CrossSiteRequest | SignedUrl(_) => 403,
             UnsupportedMediaType => 415,
             AdminNotFound => 404,
             AdminMethodNotAllowed { .. } => 405,
@@ -177,6 +185,7 @@ impl Denial {
             RevocationUnavailable { .. } => 503,
             OriginTimeout => 504,
             LoopDetected => 508,
+            LeakReportRefused(e) => e.status(),
         }
     }
 
@@ -191,6 +200,7 @@ impl Denial {
             NoRoute => "no_route",
             MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
+            SignedUrl(e) => e.code(),
             Revoked { .. } => "revoked",
             Binding(b) => b.error.code(),
             RateLimited(_) => "rate_limited",
@@ -211,6 +221,7 @@ impl Denial {
             UnsupportedMediaType => "unsupported_media_type",
             KeyRevocationRefused(refusal) => refusal.code(),
             Internal { .. } => "internal_error",
+            LeakReportRefused(e) => e.code(),
         }
     }
 
@@ -229,6 +240,7 @@ impl Denial {
         match self {
             BadPath(e) => Some(e.to_string()),
             InvalidToken(e) => Some(e.to_string()),
+            SignedUrl(e) => Some(e.to_string()),
             Revoked { by, .. } => Some(match by {
                 RevokedBy::Token => "revoked by its jti".to_owned(),
                 RevokedBy::Subject { before } => {
@@ -252,6 +264,7 @@ impl Denial {
             OAuth(e) => Some(e.to_string()),
             Internal { error } => Some(error.clone()),
             KeyRevocationRefused(refusal) => Some(refusal.to_string()),
+            LeakReportRefused(e) => Some(e.to_string()),
             _ => None,
         }
     }
@@ -266,6 +279,12 @@ impl Denial {
             Denial::RateLimited(r) => r.principal.as_ref(),
             _ => None,
         }
+    }
+
+    /// The `detail` a client is shown (the problem document's), for answers that describe a
+    /// refusal without making it (the console's link checker).
+    pub fn client_detail(&self) -> String {
+        self.title_and_detail().1
     }
 
     fn title_and_detail(&self) -> (&'static str, String) {
@@ -296,6 +315,7 @@ impl Denial {
             ),
             // Never the Display: that names the server's clock, leeway and limits.
             InvalidToken(e) => ("Invalid token", e.client_detail().into()),
+            SignedUrl(e) => ("Signed link refused", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
             Binding(b) if b.error.is_proof_error() => {
                 ("Invalid DPoP proof", b.error.client_detail().into())
@@ -359,6 +379,10 @@ impl Denial {
                 "this admin endpoint takes a body of Content-Type application/json".into(),
             ),
             KeyRevocationRefused(refusal) => ("Key revocation refused", refusal.to_string()),
+            LeakReportRefused(LeakReportError::NotConfigured) => {
+                ("Not found", "no such admin endpoint".into())
+            }
+            LeakReportRefused(e) => ("Leak report refused", e.to_string()),
             Internal { .. } => (
                 "Internal error",
                 "the gate could not complete the request; see the Worker's logs".into(),

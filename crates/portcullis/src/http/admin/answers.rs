@@ -39,6 +39,11 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /check-url`: which rule and format a URL meets, and the gate's verdict on its
+    /// signed link (the console's link checker).
+    CheckUrl,
+    /// `POST /leaks`: a secret-scanning partner's signed leak report (no admin token).
+    Leaks,
     /// `POST /grants`: open a grant (scope `portcullis:issue`).
     OpenGrant,
     /// `POST /token`: the OAuth token endpoint (no bearer token: the client presents a
@@ -83,7 +88,14 @@ impl Endpoint {
                 | Endpoint::Token
                 | Endpoint::CreateApiKey
                 | Endpoint::RevokeApiKey
+                | Endpoint::CheckUrl
         )
+    }
+
+    /// Whether the endpoint authenticates its caller by a signature over the body instead
+    /// of an admin token.
+    pub fn signed_by_reporter(self) -> bool {
+        self == Endpoint::Leaks
     }
 }
 
@@ -99,7 +111,11 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/introspect", _) => ("POST", None),
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
+        ("/check-url", "POST") => ("POST", Some(Endpoint::CheckUrl)),
+        ("/check-url", _) => ("POST", None),
         ("/keys" | "/stats", _) => ("GET", None),
+        ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
+        ("/leaks", _) => ("POST", None),
         ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
         ("/grants", _) => ("POST", None),
         ("/token", "POST") => ("POST", Some(Endpoint::Token)),

@@ -15,14 +15,18 @@
 //!   nothing, and the two rules above already keep it out of a cross-site page's reach.
 
 mod answers;
+mod check_url;
 mod error;
+mod leaks;
 
 pub use answers::{
     admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
     introspected_token, introspection_answer, keys_answer, list_answer, owns, revocation_entry,
     revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
+pub use check_url::{check_url, check_url_request, CheckedUrl};
 pub use error::AdminError;
+pub use leaks::{check_report_len, leak_findings, leak_signature, leaks_answer, parse_leak_report};
 
 use serde_json::{json, Value};
 

@@ -1,0 +1,151 @@
+//! `POST <admin prefix>/leaks`: a secret-scanning partner's signed leak report. The core
+//! selects the key, converts the signature and decides ([`portcullis::http::admin`]); here
+//! the body is read, the signature verified with WebCrypto (ECDSA P-256 / SHA-256, which
+//! costs the wasm no elliptic-curve code), the revocations written and the audit lines sent.
+//! Any refusal happens before a revocation is written.
+
+use serde_json::json;
+use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Request, Response};
+
+use super::admin::{reject, AdminContext};
+use super::revocations;
+use super::{now_s, send, AuditContext};
+use portcullis::http::admin as core;
+use portcullis::http::{AuditRecord, Denial, Principal};
+use portcullis::leaks::partner::{LeakReportError, KEY_ID_HEADER, SIGNATURE_HEADER};
+use portcullis::revocation::RevocationReason;
+
+pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Response> {
+    let config = a.config;
+    let headers = req.headers();
+    let key_id = headers.get(KEY_ID_HEADER)?;
+    let signature = headers.get(SIGNATURE_HEADER)?;
+    let declared = headers
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok());
+    let signed =
+        match core::leak_signature(config, key_id.as_deref(), signature.as_deref(), declared) {
+            Ok(s) => s,
+            Err(denial) => return reject(a, None, denial),
+        };
+    let body = match req.bytes().await {
+        Ok(b) => b,
+        Err(_) => {
+            return reject(
+                a,
+                None,
+                Denial::LeakReportRefused(LeakReportError::InvalidJson),
+            )
+        }
+    };
+    if let Err(denial) = core::check_report_len(body.len()) {
+        return reject(a, None, denial);
+    }
+    match verify_p256(&signed.key.point, &signed.signature, &body).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return reject(
+                a,
+                None,
+                Denial::LeakReportRefused(LeakReportError::BadSignature),
+            )
+        }
+        Err(e) => {
+            // WebCrypto refused the key itself (not on the curve): a configuration problem,
+            // and still no proof the report is genuine.
+            worker::console_error!(
+                "{}",
+                json!({"event": "leak_key_unusable", "key_identifier": signed.key.id, "error": format!("{e:?}")})
+            );
+            return reject(
+                a,
+                None,
+                Denial::LeakReportRefused(LeakReportError::BadSignature),
+            );
+        }
+    }
+    let reports = match core::parse_leak_report(&body) {
+        Ok(r) => r,
+        Err(denial) => return reject(a, None, denial),
+    };
+    let now = now_s();
+    let findings = core::leak_findings(config, &reports, now);
+    let mut last_written = None;
+    for entry in findings.iter().filter_map(|f| f.revoke.as_ref()) {
+        if let Err(e) = revocations::record(a.env, entry, now).await {
+            worker::console_error!(
+                "{}",
+                json!({"event": "revocation_write_failed", "error": e})
+            );
+            // The reporter retries; every write is idempotent (one key per revocation).
+            return reject(a, None, Denial::RevocationUnavailable { retry_after_s: 5 });
+        }
+        last_written = Some(entry);
+    }
+    if last_written.is_some() {
+        if let Err(e) = revocations::rebuild(a.env, config, last_written).await {
+            worker::console_warn!(
+                "{}",
+                json!({"event": "snapshot_rebuild_deferred", "error": e})
+            );
+        }
+        revocations::invalidate();
+    }
+    let request = a.audit.request();
+    for finding in &findings {
+        let facts = finding.assessment.facts();
+        let who = Principal {
+            sub: facts.and_then(|f| f.sub.clone()),
+            jti: facts.and_then(|f| f.jti.clone()),
+            kid: facts.and_then(|f| f.kid.clone()),
+        };
+        let record = AuditRecord::allow("admin", &request, None, "leak_reported", 200, Some(&who))
+            .with_detail(Some(finding.audit_detail()))
+            .with_revocation_reason(finding.revoke.as_ref().map(|_| RevocationReason::Leaked));
+        AuditContext::write(&record);
+    }
+    let answer = core::leaks_answer(&findings);
+    let record = AuditRecord::allow("admin", &request, None, answer.reason, answer.status, None)
+        .with_detail(answer.detail.clone());
+    AuditContext::write(&record);
+    send(answer.response())
+}
+
+/// Verifies an ECDSA P-256 / SHA-256 signature (`r || s`) over `message` with WebCrypto.
+/// `Err` when the runtime refuses the key.
+async fn verify_p256(
+    point: &[u8; 65],
+    signature: &[u8; 64],
+    message: &[u8],
+) -> Result<bool, JsValue> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let subtle = Reflect::get(&crypto, &"subtle".into())?;
+    let call = |name: &str, args: Array| -> Result<JsFuture, JsValue> {
+        let f: Function = Reflect::get(&subtle, &name.into())?.dyn_into()?;
+        let promise: Promise = f.apply(&subtle, &args)?.dyn_into()?;
+        Ok(JsFuture::from(promise))
+    };
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"ECDSA".into())?;
+    Reflect::set(&algorithm, &"namedCurve".into(), &"P-256".into())?;
+    let usages = Array::of1(&"verify".into());
+    let import = Array::of5(
+        &"raw".into(),
+        &Uint8Array::from(&point[..]),
+        &algorithm,
+        &JsValue::FALSE,
+        &usages,
+    );
+    let key = call("importKey", import)?.await?;
+    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into())?;
+    let verify = Array::of4(
+        &algorithm,
+        &key,
+        &Uint8Array::from(&signature[..]),
+        &Uint8Array::from(message),
+    );
+    Ok(call("verify", verify)?.await?.as_bool() == Some(true))
+}

@@ -1,0 +1,84 @@
+// `portcullis scan --endpoint --revoke` against the REAL gate in workerd: a generated tree with
+// live tokens of this gate, one already revoked, an expired one and a foreign one. The scan
+// reports the revoked one as revoked (introspection), revokes every live one with reason
+// `leaked`, and the gate then refuses each of them; a second scan finds nothing live.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { nowS, portcullisCli, problemOf, startGate } from "./revocation-fixtures.mjs";
+
+describe("portcullis scan --revoke against the gate", () => {
+  let gate, cli, dir;
+  const tokens = {};
+  before(async () => {
+    gate = await startGate();
+    cli = await portcullisCli();
+    dir = mkdtempSync(join(tmpdir(), "portcullis-scan-e2e-"));
+    tokens.source = await gate.mint({ sub: "scan-src", jti: "scan-live-1" });
+    tokens.log = await gate.mint({ sub: "scan-log", jti: "scan-live-2", key: gate.keys.k2 });
+    tokens.before = await gate.mint({ sub: "scan-old", jti: "scan-revoked-1" });
+    tokens.expired = await gate.mint({ sub: "scan-exp", jti: "scan-expired-1", iat: nowS() - 4000, exp: nowS() - 3000 });
+    tokens.foreign = await gate.mint({ sub: "scan-x", jti: "scan-foreign-1", key: { kid: "k1", secret: Buffer.alloc(32, 9) } });
+    assert.equal((await gate.admin("POST", "/revocations", { jti: "scan-revoked-1" })).status, 201);
+    const write = (name, text) => {
+      mkdirSync(join(dir, name, ".."), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    };
+    write("keys.json", JSON.stringify({ keys: [gate.keys.k1.jwk, gate.keys.k2.jwk] }));
+    write("tree/app/config.js", `export const token = "${tokens.source}";\n`);
+    write("tree/logs/gate.log", `GET /orders/1 200\nGET /orders/2 authorization=Bearer ${tokens.log}\n`);
+    write("tree/notes.md", `old: ${tokens.before}\nexpired: ${tokens.expired}\nother: ${tokens.foreign}\n`);
+  });
+  after(async () => {
+    await gate?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scan = (...extra) =>
+    cli(["scan", "--keys", join(dir, "keys.json"), "--format", "json", "--endpoint", gate.worker.url, ...extra, join(dir, "tree")], {
+      PORTCULLIS_ADMIN_TOKEN: gate.adminToken,
+    });
+
+  test("reports revoked ones as revoked, revokes the live ones as leaked, and the gate refuses them", async () => {
+    for (const t of [tokens.source, tokens.log]) assert.equal((await gate.get("/orders/1", t)).status, 200);
+    const out = await scan("--revoke");
+    assert.equal(out.code, 1, out.stderr);
+    const { findings, summary } = JSON.parse(out.stdout);
+    const bySub = Object.fromEntries(findings.map((f) => [f.sub ?? "(foreign)", [f.status, f.revoked_now]]));
+    assert.deepEqual(bySub, {
+      "scan-src": ["live", true],
+      "scan-log": ["live", true],
+      "scan-old": ["revoked", false],
+      "scan-exp": ["expired", false],
+      "(foreign)": ["unverified", false],
+    });
+    assert.equal(summary.revoked_now, 2);
+    for (const t of Object.values(tokens)) assert.ok(!out.stdout.includes(t), "no whole token printed");
+    for (const t of [tokens.source, tokens.log]) {
+      const res = await gate.get("/orders/1", t);
+      assert.equal(res.status, 401);
+      assert.equal((await problemOf(res)).type, "urn:portcullis:problem:revoked");
+    }
+    const listed = (await (await gate.admin("GET", "/revocations")).json()).revocations;
+    const reasons = Object.fromEntries(listed.filter((e) => e.jti?.startsWith("scan-")).map((e) => [e.jti, e.reason]));
+    assert.deepEqual(reasons, { "scan-live-1": "leaked", "scan-live-2": "leaked", "scan-revoked-1": "admin" });
+  });
+
+  test("a second scan finds nothing live: exit 0", async () => {
+    const out = await scan();
+    assert.equal(out.code, 0, out.stderr);
+    const { summary } = JSON.parse(out.stdout);
+    assert.deepEqual([summary.live, summary.revoked, summary.expired, summary.unverified], [0, 3, 1, 1]);
+  });
+
+  test("a refused admin token is an error of the scan (exit 2), not a finding", async () => {
+    const out = await cli(
+      ["scan", "--keys", join(dir, "keys.json"), "--endpoint", gate.worker.url, join(dir, "tree")],
+      { PORTCULLIS_ADMIN_TOKEN: await gate.mint({ sub: "not-admin" }) },
+    );
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /Insufficient scope/);
+  });
+});
