@@ -241,7 +241,9 @@ if (firstReq) {
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
 const abDir = join(ROOT, "bench", "ab");
-const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) })) : [];
+const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
+  // Only throughput runs belong here; the size-variants run is read in section 6.
+  .filter((ab) => ab.result?.contenders) : [];
 if (abs.length) {
   L.push("## 3b. The latency tail, and the A/B runs behind the changes", "");
   L.push("Each table is one run of bench/js/throughput-bench.mjs with extra builds as contenders (`PORTCULLIS_BASE_BUILD`, `PORTCULLIS_VARIANTS=name=dir,...`), all alternated; the raw output is the file named. These are not rerun by `make bench` (the variant builds are not kept); the p99 and p99.9 columns of section 3 are what `make bench` keeps measuring, so a stall that comes back shows there and in the p99 goals.", "");
