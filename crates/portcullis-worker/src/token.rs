@@ -8,7 +8,9 @@ use super::admin::{reject, AdminContext};
 use super::grants;
 use super::{now_s, revocations, send, AuditContext};
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
-use portcullis::grant::requests::{parse_create_api_key, parse_open_grant, IssueRequestError};
+use portcullis::grant::requests::{
+    parse_create_api_key, parse_open_grant, IssueRequestError, SidRevocation,
+};
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
 use portcullis::http::admin::{grant_revocation_entries, AdminAnswer};
 use portcullis::http::{AuditRecord, Denial, Principal};
@@ -163,21 +165,22 @@ pub(crate) async fn open_grant(a: &AdminContext<'_>, body: &[u8]) -> Result<Admi
     answer(reply)
 }
 
-/// `POST <prefix>/revocations {"sid": …}`: logs one session out.
+/// `POST <prefix>/revocations {"sid": …, "reason"?: …}`: ends one session (a logout, or a
+/// leaked refresh token of it).
 pub(crate) async fn revoke_sid(
     a: &AdminContext<'_>,
-    sid: Result<String, IssueRequestError>,
+    request: Result<SidRevocation, IssueRequestError>,
 ) -> Result<AdminAnswer, Denial> {
-    let sid = sid.map_err(Denial::BadIssueRequest)?;
+    let SidRevocation { sid, reason } = request.map_err(Denial::BadIssueRequest)?;
     let reply = grants::grant(a.env, &sid, &GrantCall::Revoke)
         .await
         .map_err(internal)?;
     if reply.status == 404 {
-        return Err(Denial::BadIssueRequest(IssueRequestError::BadLabel("sid")));
+        return Err(Denial::GrantNotFound);
     }
-    revoke_issued(a, &reply, RevocationReason::Logout).await?;
+    revoke_issued(a, &reply, reason).await?;
     answer(reply).map(|ok| AdminAnswer {
-        revocation_reason: Some(RevocationReason::Logout),
+        revocation_reason: Some(reason),
         ..ok
     })
 }

@@ -158,8 +158,12 @@ fn revoking_by_sid_returns_live_tokens_and_ends_the_grant() {
     let revoked = obj.call(GrantCall::Revoke, 2, NOW + 1);
     assert_eq!(revoked.status, 200);
     assert_eq!(revoked.revoke.len(), 1);
+    assert_eq!(revoked.body["already_revoked"], false);
     let r = obj.call(refresh(&first.body["refresh_token"], None), 3, NOW + 2);
     assert_eq!(r.body["error"], "invalid_grant");
+    let again = obj.call(GrantCall::Revoke, 4, NOW + 3);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["already_revoked"], true);
 }
 
 #[test]

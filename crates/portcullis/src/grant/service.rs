@@ -290,10 +290,13 @@ pub fn serve_grant(
             }
         }
         (GrantCall::Revoke, Some(mut grant)) => {
+            // Whether it was already revoked: a scanner reports such a leak as `revoked`.
+            let already = grant.revoked.is_some();
             let live = grant.revoke(RevokeReason::Revoked, now);
             let mut reply = StoreReply::ok(
                 200,
-                json!({ "sid": sid, "revoked": true, "access_tokens_revoked": live.len() }),
+                json!({ "sid": sid, "revoked": true, "already_revoked": already,
+                        "access_tokens_revoked": live.len() }),
                 "grant_revoked",
                 Some(&grant.sub),
             );
