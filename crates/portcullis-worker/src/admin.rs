@@ -20,6 +20,7 @@ use portcullis::http::admin::{
 };
 use portcullis::http::{AuditRecord, Denial, Principal, RequestHead};
 use portcullis::jwt::verify::VerifiedToken;
+use portcullis::leaks::issued_target;
 
 /// What the admin API needs besides the request.
 pub(crate) struct AdminContext<'a> {
@@ -126,7 +127,19 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Endpoint::RevokeApiKey => token::revoke_api_key(a, &body).await,
         Endpoint::Token => Err(Denial::AdminNotFound),
         Endpoint::ListRevocations => list(env).await,
-        Endpoint::Introspect => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+        Endpoint::Introspect => {
+            // A refresh token or API key is asked of its store; a JWT of the key ring.
+            let presented =
+                portcullis::revocation::parse_introspect_request(&body, content_type.as_deref())
+                    .ok();
+            match presented.as_deref().and_then(issued_target) {
+                Some((kind, target)) => {
+                    let presented = presented.as_deref().unwrap_or_default();
+                    token::introspect_issued(a, kind, &target, presented).await
+                }
+                None => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+            }
+        }
         Endpoint::Keys => Ok(core::keys_answer(&config.keyring)),
         Endpoint::Stats => Ok(stats()),
         // Answered above, before authentication; never reached.

@@ -7,13 +7,15 @@ use worker::Response;
 use super::admin::{reject, AdminContext};
 use super::grants;
 use super::{now_s, revocations, send, AuditContext};
+use portcullis::grant::credential::CredentialKind;
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
 use portcullis::grant::requests::{
     parse_create_api_key, parse_open_grant, IssueRequestError, SidRevocation,
 };
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
-use portcullis::http::admin::{grant_revocation_entries, AdminAnswer};
+use portcullis::http::admin::{grant_revocation_entries, issued_introspection_answer, AdminAnswer};
 use portcullis::http::{AuditRecord, Denial, Principal};
+use portcullis::leaks::IssuedTarget;
 use portcullis::revocation::RevocationReason;
 
 fn internal(e: worker::Error) -> Denial {
@@ -25,7 +27,7 @@ fn internal(e: worker::Error) -> Denial {
 /// Revokes, by `jti`, the access tokens a revoked grant issued, through the revocation
 /// admin path (one KV write each, then one snapshot rebuild). When the revocation store
 /// gains a `sid` kind (issue 13), this becomes one `sid` entry.
-async fn revoke_issued(
+pub(crate) async fn revoke_issued(
     a: &AdminContext<'_>,
     reply: &StoreReply,
     reason: RevocationReason,
@@ -224,4 +226,37 @@ pub(crate) async fn revoke_api_key(
             .await
             .map_err(internal)?,
     )
+}
+
+/// `POST <prefix>/introspect` for a refresh token or API key: its store's leak check,
+/// without revoking (`portcullis scan --endpoint` asks this before `--revoke`).
+pub(crate) async fn introspect_issued(
+    a: &AdminContext<'_>,
+    kind: CredentialKind,
+    target: &IssuedTarget,
+    presented: &str,
+) -> Result<AdminAnswer, Denial> {
+    let reply = match target {
+        IssuedTarget::Grant { sid, .. } => {
+            let call = GrantCall::Leak {
+                refresh_token: presented.to_owned(),
+                revoke: false,
+            };
+            grants::grant(a.env, sid, &call).await
+        }
+        IssuedTarget::ApiKey { .. } => {
+            let call = KeyCall::Leak {
+                key: presented.to_owned(),
+                revoke: false,
+            };
+            grants::keys(a.env, &call).await
+        }
+    }
+    .map_err(internal)?;
+    if reply.status >= 500 {
+        return Err(Denial::Internal {
+            error: format!("{} {}", reply.reason, reply.detail.unwrap_or_default()),
+        });
+    }
+    Ok(issued_introspection_answer(kind, &reply.body))
 }

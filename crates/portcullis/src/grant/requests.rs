@@ -189,14 +189,16 @@ pub fn sid_revocation(body: &[u8]) -> Option<Result<SidRevocation, IssueRequestE
         None => Some(RevocationReason::Logout),
         Some(name) => RevocationReason::parse(name).filter(|r| *r != RevocationReason::Reuse),
     };
-    Some(match (super::secrets::GrantId::from_text(&wire.sid), reason) {
-        (None, _) => Err(IssueRequestError::BadLabel("sid")),
-        (_, None) => Err(IssueRequestError::BadLabel("reason")),
-        (Some(_), Some(reason)) => Ok(SidRevocation {
-            sid: wire.sid,
-            reason,
-        }),
-    })
+    Some(
+        match (super::secrets::GrantId::from_text(&wire.sid), reason) {
+            (None, _) => Err(IssueRequestError::BadLabel("sid")),
+            (_, None) => Err(IssueRequestError::BadLabel("reason")),
+            (Some(_), Some(reason)) => Ok(SidRevocation {
+                sid: wire.sid,
+                reason,
+            }),
+        },
+    )
 }
 
 /// A refused refresh as the client sees it.

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::access::mint_access;
 use super::apikey::ApiKeyRecord;
+use super::leak::{grant_leak, key_leak, leak_reply};
 use super::oauth::{OAuthError, TokenAnswer};
 use super::requests::{key_error, refresh_error, CreateApiKey};
 use super::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
@@ -43,6 +44,14 @@ pub enum GrantCall {
     },
     /// Revoke the grant (log out the session).
     Revoke,
+    /// A leaked refresh token of this grant: its status, and with `revoke` the grant
+    /// revoked if live ([`super::leak`]).
+    Leak {
+        /// The refresh token as found.
+        refresh_token: String,
+        /// Whether to revoke a live grant.
+        revoke: bool,
+    },
 }
 
 /// A call to the API key store.
@@ -73,6 +82,13 @@ pub enum KeyCall {
     Revoke {
         /// The key id.
         id: String,
+    },
+    /// A leaked key: its status, and with `revoke` the key revoked if live.
+    Leak {
+        /// The key as found.
+        key: String,
+        /// Whether to revoke a live key.
+        revoke: bool,
     },
 }
 
@@ -108,7 +124,7 @@ pub struct StoreReply {
 }
 
 impl StoreReply {
-    fn ok(status: u16, body: Value, reason: &str, sub: Option<&str>) -> StoreReply {
+    pub(crate) fn ok(status: u16, body: Value, reason: &str, sub: Option<&str>) -> StoreReply {
         StoreReply {
             status,
             body,
@@ -164,6 +180,8 @@ const REASONS: &[&str] = &[
     "api_key_expired",
     "mint_failed",
     "misconfigured",
+    "leak_checked",
+    "leak_revoked",
 ];
 
 /// `reason` as a stable code: itself if it is one a store gives, else `store_reply`.
@@ -304,6 +322,19 @@ pub fn serve_grant(
             reply.revoke = live;
             (Some(grant.to_json()), reply)
         }
+        (
+            GrantCall::Leak {
+                refresh_token,
+                revoke,
+            },
+            mut grant,
+        ) => {
+            let (status, changed, live) = grant_leak(grant.as_mut(), &refresh_token, revoke, now);
+            let sub = grant.as_ref().map(|g| g.sub.clone());
+            let mut reply = leak_reply(status, changed, sub.as_deref(), &format!("sid {sid}"));
+            reply.revoke = live;
+            (grant.filter(|_| changed).map(|g| g.to_json()), reply)
+        }
         (GrantCall::Refresh { .. }, None) => {
             let e = refresh_error(&RefreshRefusal::UnknownToken);
             (None, StoreReply::oauth(&e, None))
@@ -402,6 +433,15 @@ pub fn serve_keys(
                 ),
             ),
         },
+        KeyCall::Leak { key, revoke } => {
+            let id = ApiKey::parse(&key).map(|k| k.id.to_text()).ok();
+            let record = stored.iter().find(|r| Some(&r.id) == id.as_ref());
+            let (status, write) = key_leak(record, &key, revoke, now);
+            let sub = record.map(|r| r.sub.as_str());
+            let target = format!("key {}", id.as_deref().unwrap_or("-"));
+            let reply = leak_reply(status, write.is_some(), sub, &target);
+            (write.into_iter().collect(), reply)
+        }
         KeyCall::Exchange { key, scope } => {
             let unknown =
                 || StoreReply::oauth(&key_error(&super::apikey::KeyRefusal::Unknown), None);

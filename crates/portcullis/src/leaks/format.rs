@@ -246,17 +246,27 @@ mod tests {
             let format = FORMATS.iter().find(|f| f.kind == kind).unwrap();
             assert!(token.starts_with(format.prefix));
             let text = format!("{token}\" rest");
-            assert_eq!(format.match_at(text.as_bytes()), Some(token.len()), "{kind}");
+            assert_eq!(
+                format.match_at(text.as_bytes()),
+                Some(token.len()),
+                "{kind}"
+            );
             // One character changed: the checksum no longer holds.
             let mut broken = token.as_bytes().to_vec();
             broken[9] = if broken[9] == b'a' { b'b' } else { b'a' };
             assert_eq!(format.match_at(&broken), None, "{kind} broken");
-            assert_eq!(format.match_at(format!("{token}x").as_bytes()), None, "longer");
+            assert_eq!(
+                format.match_at(format!("{token}x").as_bytes()),
+                None,
+                "longer"
+            );
             assert_eq!(format.match_at(&token.as_bytes()[..token.len() - 1]), None);
         }
         // A documentation example with the right shape and a made-up checksum.
         let fake = format!("pcak_{}", "A".repeat(49));
-        assert!(FORMATS.iter().all(|f| f.match_at(fake.as_bytes()).is_none()));
+        assert!(FORMATS
+            .iter()
+            .all(|f| f.match_at(fake.as_bytes()).is_none()));
     }
 
     #[test]

@@ -58,9 +58,7 @@ pub fn issued_target(token: &str) -> Option<(CredentialKind, IssuedTarget)> {
     ApiKey::parse(token).ok().map(|k| {
         (
             CredentialKind::ApiKey,
-            IssuedTarget::ApiKey {
-                id: k.id.to_text(),
-            },
+            IssuedTarget::ApiKey { id: k.id.to_text() },
         )
     })
 }

@@ -24,7 +24,10 @@ pub use answers::{
     revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
 pub use error::AdminError;
-pub use leaks::{check_report_len, leak_findings, leak_signature, leaks_answer, parse_leak_report};
+pub use leaks::{
+    check_report_len, issued_introspection_answer, leak_findings, leak_signature, leaks_answer,
+    parse_leak_report,
+};
 
 use serde_json::{json, Value};
 
