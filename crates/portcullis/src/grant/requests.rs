@@ -201,6 +201,37 @@ pub fn sid_revocation(body: &[u8]) -> Option<Result<SidRevocation, IssueRequestE
     )
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeKeyWire {
+    id: String,
+    reason: Option<String>,
+}
+
+/// A checked `POST /api-keys/revoke` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeApiKey {
+    /// The key id.
+    pub id: String,
+    /// Why: `admin` unless the body says `leaked` (`reuse` and `logout` are not a key's).
+    pub reason: RevocationReason,
+}
+
+/// `POST /api-keys/revoke`: `{"id", "reason"?}`.
+pub fn parse_revoke_api_key(body: &[u8]) -> Result<RevokeApiKey, IssueRequestError> {
+    let wire: RevokeKeyWire =
+        serde_json::from_slice(body).map_err(|_| IssueRequestError::Malformed)?;
+    let reason = match wire.reason.as_deref() {
+        None | Some("admin") => RevocationReason::Admin,
+        Some("leaked") => RevocationReason::Leaked,
+        Some(_) => return Err(IssueRequestError::BadLabel("reason")),
+    };
+    Ok(RevokeApiKey {
+        id: wire.id,
+        reason,
+    })
+}
+
 /// A refused refresh as the client sees it.
 pub fn refresh_error(refusal: &RefreshRefusal) -> OAuthError {
     let code = match refusal {
@@ -276,6 +307,29 @@ mod tests {
                 .unwrap_err()
                 .code(),
             "bad_lifetime"
+        );
+    }
+
+    #[test]
+    fn an_api_key_revocation_may_say_leaked() {
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k"}"#).unwrap().reason,
+            RevocationReason::Admin
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","reason":"leaked"}"#).unwrap(),
+            RevokeApiKey {
+                id: "k".into(),
+                reason: RevocationReason::Leaked
+            }
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","reason":"logout"}"#),
+            Err(IssueRequestError::BadLabel("reason"))
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","x":1}"#),
+            Err(IssueRequestError::Malformed)
         );
     }
 
