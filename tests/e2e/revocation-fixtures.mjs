@@ -85,10 +85,12 @@ export default function (env) { return new Wrapped(env); }
  * Starts a recording origin and a gate in front of it.
  * - `refreshS`, `maxAgeS`: PORTCULLIS_REVOCATION_REFRESH_S / _MAX_AGE_S.
  * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
+ * - `grants`: bind the grant objects and the API key store (Durable Objects on SQLite), and
+ *   give the returned object `openGrant(sub)` and `createApiKey(sub)`.
  * Returns { worker, origin, kv, kvCalls, keys, mint, adminToken, get, getDirect, events, admin,
  * cron, dispose }.
  */
-export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {} } = {}) {
+export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {}, grants = false } = {}) {
   const origin = await startOrigin();
   const k1 = hsKey("k1", ["sign", "verify"]);
   const k2 = hsKey("k2", ["verify"]);
@@ -113,6 +115,14 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         // same namespace (same id), for the test's own reads and writes.
         kvNamespaces: { RAW_KV: namespace },
         wrappedBindings: { REVOCATIONS: "kv-wrapper" },
+        ...(grants
+          ? {
+              durableObjects: {
+                GRANTS: { className: "GrantObject", useSQLite: true },
+                API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+              },
+            }
+          : {}),
       },
       extraWorkers: [
         {
@@ -187,6 +197,31 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     if (!res.ok) throw new Error(`cron: ${res.status}`);
   };
 
+  /** Opens a grant (`grants: true`): the RFC 6749 answer, with its refresh token. */
+  const openGrant = async (sub, scope = "orders:read") => {
+    const issuer = await mint({ sub: "login-app", scope: "portcullis:issue", ttl: 3000 });
+    const res = await admin("POST", "/grants", { sub, scope }, { token: issuer });
+    if (res.status !== 200) throw new Error(`open grant: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  /** Creates an API key (`grants: true`): `{ id, key, ... }`. */
+  const createApiKey = async (sub, scope = "orders:read") => {
+    const res = await admin("POST", "/api-keys", { sub, scope });
+    if (res.status !== 201) throw new Error(`create API key: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  /** `POST /_portcullis/token` with a form; returns { status, body }. */
+  const tokenRequest = async (form, headers = {}) => {
+    const res = await worker.fetch("/_portcullis/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  };
+
   return {
     worker,
     origin,
@@ -195,6 +230,9 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     keys: { k1, k2, originKey },
     mint,
     adminToken,
+    openGrant,
+    createApiKey,
+    tokenRequest,
     get,
     getDirect,
     events,

@@ -304,7 +304,13 @@ fn admin_call(
     admin_token: &str,
     body: serde_json::Value,
 ) -> Result<serde_json::Value, Failure> {
-    revoke::call(endpoint, resource, "POST", admin_token, Some(body)).map_err(|e| match e {
+    // `api-keys/revoke`: the directory joins the prefix, so the slash is not encoded.
+    let (dir, last) = resource.rsplit_once('/').unwrap_or(("", resource));
+    let endpoint = Endpoint {
+        endpoint: endpoint.endpoint.clone(),
+        prefix: format!("{}/{dir}", endpoint.prefix),
+    };
+    revoke::call(&endpoint, last, "POST", admin_token, Some(body)).map_err(|e| match e {
         Failure::Refused { .. } => Failure::Http {
             url: format!("the admin API ({resource})"),
             reason: e.to_string(),
