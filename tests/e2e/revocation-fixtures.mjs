@@ -87,10 +87,11 @@ export default function (env) { return new Wrapped(env); }
  * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
  * - `grants`: bind the grant objects and the API key store (Durable Objects on SQLite), and
  *   give the returned object `openGrant(sub)` and `createApiKey(sub)`.
+ * - `options`: more Miniflare options for the gate (e.g. `ratelimits`).
  * Returns { worker, origin, kv, kvCalls, keys, mint, adminToken, get, getDirect, events, admin,
  * cron, dispose }.
  */
-export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {}, grants = false } = {}) {
+export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {}, grants = false, options = {} } = {}) {
   const origin = await startOrigin();
   const k1 = hsKey("k1", ["sign", "verify"]);
   const k2 = hsKey("k2", ["verify"]);
@@ -123,6 +124,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
               },
             }
           : {}),
+        ...options,
       },
       extraWorkers: [
         {

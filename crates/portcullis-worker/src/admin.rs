@@ -75,11 +75,17 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
     // The token endpoint's client authenticates with the credential it presents (a refresh
     // token, or an API key in the body or HTTP Basic), not with a bearer token.
     if endpoint == Endpoint::Token {
+        let dpop = headers.get("dpop")?;
         let body = match read_body(&mut req).await {
             Ok(b) => b,
             Err(denial) => return reject(a, None, denial),
         };
-        return token::serve(a, content_type.as_deref(), authorization.as_deref(), &body).await;
+        let presented = token::Presented {
+            content_type: content_type.as_deref(),
+            authorization: authorization.as_deref(),
+            dpop: dpop.as_deref(),
+        };
+        return token::serve(a, presented, &body).await;
     }
     let head = RequestHead {
         authorization: authorization.as_deref(),

@@ -6,7 +6,7 @@ use worker::Response;
 
 use super::admin::{reject, AdminContext};
 use super::grants;
-use super::{now_s, revocations, send, AuditContext};
+use super::{now_s, revocations, send, sender, AuditContext};
 use portcullis::grant::credential::CredentialKind;
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
 use portcullis::grant::requests::{
@@ -14,6 +14,7 @@ use portcullis::grant::requests::{
 };
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
 use portcullis::http::admin::{grant_revocation_entries, issued_introspection_answer, AdminAnswer};
+use portcullis::http::token::{finish_token_proof, token_request_proof, TokenProofRefusal};
 use portcullis::http::{AuditRecord, Denial, Principal};
 use portcullis::leaks::IssuedTarget;
 use portcullis::revocation::RevocationReason;
@@ -73,16 +74,54 @@ fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>
     AuditContext::write(&record);
 }
 
+/// The headers a token request is read with.
+pub(crate) struct Presented<'h> {
+    pub content_type: Option<&'h str>,
+    pub authorization: Option<&'h str>,
+    /// The `DPoP` proof (RFC 9449 section 5), if any.
+    pub dpop: Option<&'h str>,
+}
+
+/// The request's DPoP proof, checked like the gate's (WebCrypto for the signature, this
+/// isolate's replay cache): the thumbprint to bind the access token to, `None` without one.
+async fn proven_key(
+    a: &AdminContext<'_>,
+    dpop: Option<&str>,
+) -> Result<Option<String>, TokenProofRefusal> {
+    let now = now_s();
+    // `htu` is the token endpoint as the gate normalized its URL.
+    let htu = format!("{}{}", a.own_origin, a.path);
+    let Some(proof) = token_request_proof(a.config, dpop, &htu, now)? else {
+        return Ok(None);
+    };
+    let holds = sender::proof_signature_holds(&proof).await;
+    sender::with_replay_cache(|cache| finish_token_proof(a.config, proof, holds, cache, now))
+        .map(Some)
+}
+
+/// A refused DPoP proof: audited like any token endpoint refusal, answered with the RFC 6749
+/// error and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
+fn refuse_proof(a: &AdminContext<'_>, refusal: &TokenProofRefusal) -> worker::Result<Response> {
+    let request = a.audit.request();
+    let denial = Denial::OAuth(refusal.error.clone());
+    AuditContext::write(&AuditRecord::deny("admin", &request, None, &denial));
+    send(refusal.response(&a.config.realm))
+}
+
 /// `POST <prefix>/token`.
 pub(crate) async fn serve(
     a: &AdminContext<'_>,
-    content_type: Option<&str>,
-    authorization: Option<&str>,
+    presented: Presented<'_>,
     body: &[u8],
 ) -> worker::Result<Response> {
-    let request = match parse_token_request(content_type, authorization, body) {
+    let request = match parse_token_request(presented.content_type, presented.authorization, body) {
         Ok(r) => r,
         Err(e) => return reject(a, None, Denial::OAuth(e)),
+    };
+    // Checked before any store is asked: a bad proof changes nothing.
+    let jkt = match proven_key(a, presented.dpop).await {
+        Ok(jkt) => jkt,
+        Err(refusal) => return refuse_proof(a, &refusal),
     };
     let reply = match &request {
         TokenRequest::Refresh {
@@ -94,6 +133,7 @@ pub(crate) async fn serve(
                 refresh_token: token.encode(),
                 client_id: client_id.clone(),
                 scope: scope.clone(),
+                jkt,
             };
             grants::grant(a.env, &token.grant.to_text(), &call).await
         }
@@ -101,6 +141,7 @@ pub(crate) async fn serve(
             let call = KeyCall::Exchange {
                 key: key.encode(),
                 scope: scope.clone(),
+                jkt,
             };
             grants::keys(a.env, &call).await
         }

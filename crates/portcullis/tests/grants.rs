@@ -64,6 +64,7 @@ fn refresh(token: &Value, scope: Option<&str>) -> GrantCall {
         refresh_token: token.as_str().unwrap().to_owned(),
         client_id: None,
         scope: scope.map(str::to_owned),
+        jkt: None,
     }
 }
 
@@ -197,6 +198,7 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
         KeyCall::Exchange {
             key: key.clone(),
             scope: Some("a".into()),
+            jkt: None,
         },
         NOW + 1,
     );
@@ -210,6 +212,7 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
         KeyCall::Exchange {
             key: key.clone(),
             scope: None,
+            jkt: None,
         },
         NOW + 100,
     );
@@ -220,7 +223,15 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
     assert!(expired.basic_challenge);
     let id = created.body["id"].as_str().unwrap().to_owned();
     call(&mut store, KeyCall::Revoke { id }, NOW + 3);
-    let revoked = call(&mut store, KeyCall::Exchange { key, scope: None }, NOW + 4);
+    let revoked = call(
+        &mut store,
+        KeyCall::Exchange {
+            key,
+            scope: None,
+            jkt: None,
+        },
+        NOW + 4,
+    );
     assert_eq!(revoked.reason, "api_key_revoked");
     assert_eq!(revoked.body, expired.body, "the client cannot tell why");
 }
@@ -330,6 +341,7 @@ fn a_leaked_api_key_is_checked_by_its_secret_and_revoked_when_live() {
         KeyCall::Exchange {
             key: key.clone(),
             scope: None,
+            jkt: None,
         },
         NOW + 3,
     );
@@ -339,4 +351,30 @@ fn a_leaked_api_key_is_checked_by_its_secret_and_revoked_when_live() {
         (r.body["status"].clone(), r.body["revoked_now"].clone()),
         (json!("revoked"), json!(false))
     );
+}
+
+#[test]
+fn a_token_request_that_proved_a_dpop_key_gets_an_access_token_bound_to_it() {
+    let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    let (mut obj, first) = open(30);
+    assert_eq!(first.body["token_type"], "Bearer");
+    let call = GrantCall::Refresh {
+        refresh_token: first.body["refresh_token"].as_str().unwrap().to_owned(),
+        client_id: None,
+        scope: None,
+        jkt: Some(jkt.into()),
+    };
+    let bound = obj.call(call, 2, NOW + 1);
+    assert_eq!(bound.status, 200);
+    assert_eq!(bound.body["token_type"], "DPoP");
+    let cfg = config();
+    let at = bound.body["access_token"].as_str().unwrap();
+    let verified = verify(at, &cfg.keyring, &cfg.verify, NOW + 1).unwrap();
+    assert_eq!(verified.claims.extra["cnf"], json!({ "jkt": jkt }));
+    // A later refresh without a proof gets a bearer token again: the binding is the request's.
+    let next = obj.call(refresh(&bound.body["refresh_token"], None), 3, NOW + 2);
+    assert_eq!(next.body["token_type"], "Bearer");
+    let at = next.body["access_token"].as_str().unwrap();
+    let verified = verify(at, &cfg.keyring, &cfg.verify, NOW + 2).unwrap();
+    assert!(verified.claims.extra.get("cnf").is_none());
 }

@@ -41,6 +41,9 @@ pub enum GrantCall {
         client_id: Option<String>,
         /// `scope`, if asked.
         scope: Option<String>,
+        /// The DPoP key the new access token is bound to, if the request proved one.
+        #[serde(default)]
+        jkt: Option<String>,
     },
     /// Revoke the grant (log out the session).
     Revoke,
@@ -75,6 +78,9 @@ pub enum KeyCall {
         key: String,
         /// `scope`, if asked.
         scope: Option<String>,
+        /// The DPoP key the access token is bound to, if the request proved one.
+        #[serde(default)]
+        jkt: Option<String>,
     },
     /// List keys.
     List,
@@ -238,7 +244,7 @@ pub fn serve_grant(
             };
             let (mut grant, refresh_token) = Grant::open(req, id, fresh.secret, now);
             let (scope, sub) = (grant.scope.clone(), grant.sub.clone());
-            match issue(&mut grant, config, &scope, Some(refresh_token), now) {
+            match issue(&mut grant, config, &scope, Some(refresh_token), None, now) {
                 Ok(body) => {
                     let mut reply = StoreReply::ok(200, body, "grant_opened", Some(&sub));
                     reply.detail = Some(format!("sid {sid}"));
@@ -253,6 +259,7 @@ pub fn serve_grant(
                 refresh_token,
                 client_id,
                 scope,
+                jkt,
             },
             Some(mut grant),
         ) => {
@@ -273,6 +280,7 @@ pub fn serve_grant(
                     config,
                     &done.scope,
                     Some(done.refresh_token),
+                    jkt.as_deref(),
                     now,
                 ) {
                     Ok(body) => {
@@ -361,19 +369,22 @@ fn issue(
     config: &GateConfig,
     scope: &str,
     refresh_token: Option<String>,
+    jkt: Option<&str>,
     now: i64,
 ) -> Result<Value, Box<StoreReply>> {
-    let access = mint_access(config, &grant.sub, scope, Some(&grant.sid), now).map_err(|e| {
-        let mut r = StoreReply::fault("mint_failed");
-        r.detail = Some(e.to_string());
-        Box::new(r)
-    })?;
+    let access =
+        mint_access(config, &grant.sub, scope, Some(&grant.sid), jkt, now).map_err(|e| {
+            let mut r = StoreReply::fault("mint_failed");
+            r.detail = Some(e.to_string());
+            Box::new(r)
+        })?;
     grant.record_issued(access.issued, now);
     Ok(TokenAnswer {
         access_token: access.token,
         expires_in: access.expires_in,
         refresh_token,
         scope: scope.to_owned(),
+        dpop: jkt.is_some(),
     }
     .body())
 }
@@ -442,7 +453,7 @@ pub fn serve_keys(
             let reply = leak_reply(status, write.is_some(), sub, &target);
             (write.into_iter().collect(), reply)
         }
-        KeyCall::Exchange { key, scope } => {
+        KeyCall::Exchange { key, scope, jkt } => {
             let unknown =
                 || StoreReply::oauth(&key_error(&super::apikey::KeyRefusal::Unknown), None);
             let Ok(presented) = ApiKey::parse(&key) else {
@@ -454,26 +465,29 @@ pub fn serve_keys(
             };
             let mut record = record.clone();
             match record.exchange(&presented, scope.as_deref(), now) {
-                Ok(scope) => match mint_access(config, &record.sub, &scope, None, now) {
-                    Ok(access) => {
-                        let body = TokenAnswer {
-                            access_token: access.token,
-                            expires_in: access.expires_in,
-                            refresh_token: None,
-                            scope,
+                Ok(scope) => {
+                    match mint_access(config, &record.sub, &scope, None, jkt.as_deref(), now) {
+                        Ok(access) => {
+                            let body = TokenAnswer {
+                                access_token: access.token,
+                                expires_in: access.expires_in,
+                                refresh_token: None,
+                                scope,
+                                dpop: jkt.is_some(),
+                            }
+                            .body();
+                            let mut reply =
+                                StoreReply::ok(200, body, "api_key_exchanged", Some(&record.sub));
+                            reply.detail = Some(format!("key {id}"));
+                            (vec![record], reply)
                         }
-                        .body();
-                        let mut reply =
-                            StoreReply::ok(200, body, "api_key_exchanged", Some(&record.sub));
-                        reply.detail = Some(format!("key {id}"));
-                        (vec![record], reply)
+                        Err(e) => {
+                            let mut r = StoreReply::fault("mint_failed");
+                            r.detail = Some(e.to_string());
+                            (Vec::new(), r)
+                        }
                     }
-                    Err(e) => {
-                        let mut r = StoreReply::fault("mint_failed");
-                        r.detail = Some(e.to_string());
-                        (Vec::new(), r)
-                    }
-                },
+                }
                 Err(refusal) => {
                     let mut reply = StoreReply::oauth(&key_error(&refusal), Some(&record.sub));
                     reply.detail = Some(format!("key {id}"));
