@@ -53,6 +53,10 @@ if command -v valgrind >/dev/null; then
   } > "$out/native-ir.json"
 fi
 
+step "native: signed-link verification beside token verification, alternated"
+signed_bin="$CARGO_TARGET_DIR/bench-native/signed_urls"
+if quick; then "$signed_bin" --rounds 3 --iters 5000 > "$out/signed-urls.json"; else "$signed_bin" --rounds 9 --iters 20000 > "$out/signed-urls.json"; fi
+
 step "wasm: build bench/wasm and its JS glue (wasm-bindgen --target web)"
 cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown
 "$WASM_BINDGEN_BIN" --target web --out-dir bench/wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"

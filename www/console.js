@@ -126,7 +126,7 @@ function explain(err) {
   return `${err.problem.title || `HTTP ${err.status}`}: ${err.problem.detail || "no detail"}`;
 }
 
-async function api(method, endpoint, body, token = adminToken) {
+export async function api(method, endpoint, body, token = adminToken) {
   const res = await fetch(PREFIX + endpoint, {
     method,
     headers: {

@@ -115,10 +115,18 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
 }
 
 /// Settings whose values are never printed, only whether they are set.
-const SECRETS: [&str; 2] = [names::KEYS, names::ORIGIN_KEY];
+const SECRETS: [&str; 6] = [
+    names::KEYS,
+    names::ORIGIN_KEY,
+    names::CLOUDFLARE_HMAC_KEY,
+    names::AKAMAI_KEY,
+    names::AKAMAI_TRANSITION_KEY,
+    names::AKAMAI_SALT,
+];
 
 /// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 17] = [
+const PLAIN: [&str; 18] = [
+    names::AKAMAI_ALGORITHM,
     names::ORIGIN_URL,
     names::AUDIENCE,
     names::ISSUER,
@@ -150,6 +158,29 @@ fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
              answers 508 loop_detected. Set {url} to where authorized requests go",
             url = names::ORIGIN_URL
         ));
+    }
+    if config
+        .edge
+        .cloudflare
+        .as_ref()
+        .is_some_and(|k| k.len() < 32)
+    {
+        out.push(format!(
+            "{} is shorter than 32 bytes: Cloudflare accepts it, but a short HMAC key can be \
+             guessed offline from one signed link; use a long random string",
+            names::CLOUDFLARE_HMAC_KEY
+        ));
+    }
+    for (setting, key) in [
+        (names::AKAMAI_KEY, &config.edge.akamai),
+        (names::AKAMAI_TRANSITION_KEY, &config.edge.akamai_transition),
+    ] {
+        if key.as_ref().is_some_and(|k| k.len() < 32) {
+            out.push(format!(
+                "{setting} is shorter than 32 bytes (64 hex digits): a short HMAC key can be \
+                 guessed offline from one token"
+            ));
+        }
     }
     // A rate limit names a binding and repeats its limit and period (for the 429's headers):
     // a missing binding fails every request on that route, a mismatch makes the headers lie.

@@ -15,6 +15,8 @@ use portcullis::jwt::error::{KeyringError, MintError, TokenError};
 pub enum Failure {
     /// `verify`: the token was rejected. Exit 1.
     Rejected(TokenError),
+    /// `verify-url`: the signed link was rejected. Exit 1.
+    LinkRejected(portcullis::signed::SignedUrlError),
     /// `inspect`: the token cannot be decoded at all. Exit 1.
     Undecodable(TokenError),
     /// A key file could not be read or written.
@@ -110,6 +112,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Rejected(_)
+            | Failure::LinkRejected(_)
             | Failure::Undecodable(_)
             | Failure::Config(_)
             | Failure::ConfigFile { .. }
@@ -135,6 +138,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Rejected(e) => write!(f, "rejected: {e} ({})", e.code()),
+            Failure::LinkRejected(e) => write!(f, "rejected: {e} ({})", e.code()),
             Failure::Undecodable(e) => write!(f, "cannot decode token: {e} ({})", e.code()),
             Failure::KeyFileIo {
                 path,
@@ -214,7 +218,15 @@ impl fmt::Display for Failure {
 
 /// Settings that belong in `wrangler secret put`, not in wrangler.toml.
 fn is_secret(name: &str) -> bool {
-    name == names::KEYS || name == names::ORIGIN_KEY
+    [
+        names::KEYS,
+        names::ORIGIN_KEY,
+        names::CLOUDFLARE_HMAC_KEY,
+        names::AKAMAI_KEY,
+        names::AKAMAI_TRANSITION_KEY,
+        names::AKAMAI_SALT,
+    ]
+    .contains(&name)
 }
 
 impl From<MintError> for Failure {

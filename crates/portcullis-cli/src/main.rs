@@ -7,7 +7,7 @@
 //! | exit | meaning                                                                   |
 //! |------|---------------------------------------------------------------------------|
 //! | 0    | success (`--help` too)                                                    |
-//! | 1    | the token was rejected (`verify`), cannot be decoded (`inspect`), the     |
+//! | 1    | the token or link was rejected (`verify`, `verify-url`), cannot be decoded (`inspect`), the     |
 //! |      | configuration is invalid (`check-config`), or the gate refused an admin   |
 //! |      | call (`revoke`, `revocations`, `grant`, `apikey`, `token`), or a live     |
 //! |      | credential was found (`scan`)                                             |
@@ -34,6 +34,7 @@ mod keys;
 mod mint;
 mod revoke;
 mod scan;
+mod sign_url;
 mod verify;
 
 use std::process::ExitCode;
@@ -60,6 +61,7 @@ EXAMPLES:
   portcullis inspect \"$TOKEN\"
   portcullis check-config --wrangler wrangler.toml --dev-vars .dev.vars
   PORTCULLIS_ADMIN_TOKEN=... portcullis revoke --jti 7f3c --endpoint https://api.example.com
+  portcullis sign-url --keys keys.json --ttl 10m https://cdn.example/media/a.mp4
   git log -p | portcullis scan --keys keys.json -")]
 struct Cli {
     #[command(subcommand)]
@@ -89,6 +91,10 @@ enum Command {
     Revoke(revoke::RevokeArgs),
     /// List the gate's active revocations.
     Revocations(revoke::ListArgs),
+    /// Sign a URL (Portcullis signed URL or cookie link, or a compatibility format).
+    SignUrl(sign_url::SignArgs),
+    /// Check a signed URL as the gate would; prints what it opens as JSON.
+    VerifyUrl(sign_url::VerifyArgs),
     /// Find this gate's credentials in files or standard input: live, expired, revoked or
     /// unverified; optionally revoke the live ones.
     Scan(scan::Args),
@@ -110,6 +116,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::Revoke(args) => revoke::run_revoke(args),
         Command::Revocations(args) => revoke::run_list(args),
+        Command::SignUrl(args) => sign_url::run_sign(args),
+        Command::VerifyUrl(args) => sign_url::run_verify(args),
         Command::Scan(args) => scan::run(args),
         Command::Grant(args) => grants::run_grant(args),
         Command::Apikey(args) => grants::run_apikey(args),

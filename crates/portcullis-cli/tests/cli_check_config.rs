@@ -447,7 +447,9 @@ fn check_config_json_gives_settings_and_config_but_secrets_only_as_set() {
     assert_eq!(doc["settings"]["ORIGIN_URL"], "http://***@127.0.0.1:8788");
     assert_eq!(
         doc["secrets"],
-        json!({"PORTCULLIS_KEYS": true, "PORTCULLIS_ORIGIN_KEY": true})
+        json!({"PORTCULLIS_KEYS": true, "PORTCULLIS_ORIGIN_KEY": true,
+               "PORTCULLIS_CLOUDFLARE_HMAC_KEY": false, "PORTCULLIS_AKAMAI_KEY": false,
+               "PORTCULLIS_AKAMAI_TRANSITION_KEY": false, "PORTCULLIS_AKAMAI_SALT": false})
     );
     assert_eq!(
         doc["other"],
@@ -554,4 +556,63 @@ fn mint_with_dev_vars_refuses_a_file_without_a_key_ring() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Signed-link rules: each compatibility format needs its key setting, Akamai keys are hex,
+/// only SHA-256 is built, a short key is a warning, and no key appears in any output.
+#[test]
+fn signed_link_rules_need_their_own_secrets() {
+    let dir = Scratch::new();
+    let wrangler = format!(
+        "{WRANGLER}\n[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /tokenauth/*\"\nauth = \"cloudflare_hmac_v0\"\nsigned = {{ ttl_s = 60 }}\n\n[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /vod/**\"\nauth = \"akamai_edgeauth2\"\n\n[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /media/**\"\nauth = \"signed_url\"\n"
+    );
+    dir.write("wrangler.toml", &wrangler);
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    let base = dev_vars(&keys, &jwk("origin", 2));
+    dir.write(".dev.vars", &base);
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_CLOUDFLARE_HMAC_KEY");
+    assert!(err.contains("rule 2 needs it"), "{err}");
+
+    dir.write(
+        ".dev.vars",
+        &format!("{base}PORTCULLIS_CLOUDFLARE_HMAC_KEY=cloudflare\n"),
+    );
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_AKAMAI_KEY");
+    assert!(err.contains("rule 3 needs it"), "{err}");
+
+    dir.write(
+        ".dev.vars",
+        &format!(
+            "{base}PORTCULLIS_CLOUDFLARE_HMAC_KEY=cloudflare\nPORTCULLIS_AKAMAI_KEY=not-hex\n"
+        ),
+    );
+    assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_AKAMAI_KEY");
+
+    let akamai = "7a5c2be9f42a1f32cd889d1cf775f05d0cd162bd2871d00fe705ab28c9bba5a5";
+    let good = format!(
+        "{base}PORTCULLIS_CLOUDFLARE_HMAC_KEY=cloudflare\nPORTCULLIS_AKAMAI_KEY={akamai}\n"
+    );
+    dir.write(
+        ".dev.vars",
+        &format!("{good}PORTCULLIS_AKAMAI_ALGORITHM=sha1\n"),
+    );
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_AKAMAI_ALGORITHM");
+    assert!(err.contains("only sha256"), "{err}");
+
+    dir.write(".dev.vars", &good);
+    let out = dir.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("PORTCULLIS_CLOUDFLARE_HMAC_KEY is shorter than 32 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains("PORTCULLIS_AKAMAI_KEY is shorter"), "{err}");
+    let json_out = stdout(&dir.check(&["--json"]));
+    for shown in [stdout(&out), err, json_out] {
+        assert!(
+            !shown.contains(akamai) && !shown.contains("=cloudflare"),
+            "{shown}"
+        );
+    }
 }

@@ -148,6 +148,7 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         }
         Endpoint::Keys => Ok(core::keys_answer(&config.keyring)),
         Endpoint::Stats => Ok(stats()),
+        Endpoint::CheckUrl => check_url(env, ctx, config, &body).await,
         // Answered above, before authentication; never reached.
         Endpoint::Leaks => Err(Denial::AdminNotFound),
     };
@@ -273,6 +274,23 @@ async fn introspect(
         Err(_) => None,
     };
     core::introspection_answer(outcome, revocations::state(snapshot.as_deref(), config))
+}
+
+/// The console's link checker: the core decides; the revocation list is read only for a
+/// ring-keyed link that verified.
+async fn check_url(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+    body: &[u8],
+) -> Result<AdminAnswer, Denial> {
+    let request = core::check_url_request(body)?;
+    let checked = core::check_url(config, &request, now_s());
+    let snapshot = match &checked {
+        core::CheckedUrl::NeedsRevocations { .. } => revocations::current(env, ctx, config).await,
+        core::CheckedUrl::Answer(_) => None,
+    };
+    Ok(checked.finish(revocations::state(snapshot.as_deref(), config)))
 }
 
 fn stats() -> AdminAnswer {

@@ -35,6 +35,9 @@ pub(crate) struct Incoming<'a> {
     pub with_body: bool,
     /// The request headers that may have carried the credential (empty: none was read).
     pub credential_headers: Vec<&'static str>,
+    /// The signed link that let the request through, if one did: its query, the cookie or
+    /// header that carried it, and the assertion's claims.
+    pub signed: Option<&'a http::signed::SignedGrant>,
 }
 
 /// The header plan for the origin, as the two `\n`-joined lists [`interop::fetch_origin`]
@@ -63,14 +66,23 @@ fn outbound_plan(
             hop,
         },
     );
-    let remove = plan.delete.join("\n");
+    let mut remove = plan.delete.join("\n");
+    // The header that carried a signed link stays at the gate.
+    if let Some(name) = incoming.signed.and_then(|g| g.strip_header.as_deref()) {
+        remove.push('\n');
+        remove.push_str(name);
+    }
     let mut set = String::with_capacity(512);
     interop::push_pairs(&mut set, plan.set.iter().map(|(n, v)| (*n, v.as_str())));
     if let (Some(cookie), true) = (incoming.cookie, plan.keep_cookie) {
-        let kept = match &config.cookie {
+        let mut kept = match &config.cookie {
             Some(name) => http::cookie_without(cookie, name),
             None => Some(cookie.to_owned()),
         };
+        // So does the cookie that carried a signed link.
+        if let Some(name) = incoming.signed.and_then(|g| g.strip_cookie.as_deref()) {
+            kept = kept.and_then(|c| http::cookie_without(&c, name));
+        }
         if let Some(kept) = &kept {
             interop::push_pairs(&mut set, [("cookie", kept.as_str())]);
         }
@@ -88,17 +100,26 @@ pub(crate) async fn forward(
     token: Option<&VerifiedToken>,
     now_s: i64,
 ) -> Result<web_sys::Response, Denial> {
+    // A signed link's parameters never reach the origin.
+    let query = match incoming.signed {
+        Some(grant) => grant.forward_query.as_deref(),
+        None => query,
+    };
     let target = match query {
         Some(q) => format!("{htu}?{q}"),
         None => htu.to_owned(),
     };
 
     let hop = forwarding::hop_marker(&config.origin_key, incoming.method, htu);
-    let identity = match token {
-        Some(token) => {
+    let identity = match (token, incoming.signed) {
+        (Some(token), _) => {
             http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s)
         }
-        None => Vec::new(),
+        (None, Some(grant)) => vec![(
+            "x-portcullis-assertion",
+            forwarding::signed_assertion(&config.origin_key, grant, incoming.method, htu, now_s),
+        )],
+        (None, None) => Vec::new(),
     };
     let (remove, set) = outbound_plan(&incoming, config, &hop, &identity);
 

@@ -279,7 +279,39 @@ async fn gate(
     };
     let rule = Some(routed.rule.index());
     let now_s = now_s();
+    let mut signed = None;
     let (reason, token) = match &routed.access {
+        Admission::Signed => {
+            let grant = match signed_grant(
+                env,
+                ctx,
+                config,
+                &routed,
+                &headers,
+                audit,
+                raw_path,
+                query,
+                cookie.as_deref(),
+                now_s,
+            )
+            .await?
+            {
+                Ok(grant) => grant,
+                Err(denial) => return audit.deny(&config.realm, rule, denial),
+            };
+            if let Some(redirect) = http::signed::cookie_redirect(&grant, &routed.path) {
+                audit.allow(
+                    &config.audit,
+                    "signed_cookie_set",
+                    redirect.status,
+                    rule,
+                    None,
+                );
+                return send(redirect).map(Into::into);
+            }
+            signed = Some(grant);
+            ("signed_url_valid", None)
+        }
         Admission::Token(token) => {
             let snapshot = revocations::current(env, ctx, config).await;
             let state = revocations::state(snapshot.as_deref(), config);
@@ -336,7 +368,14 @@ async fn gate(
             return audit.deny(&config.realm, rule, denial);
         }
     }
-    let principal = token.as_ref().map(Principal::of);
+    let principal = match (&token, &signed) {
+        (Some(t), _) => Some(Principal::of(t)),
+        (None, Some(g)) => Some(Principal {
+            kid: g.key_id.clone(),
+            ..Principal::default()
+        }),
+        (None, None) => None,
+    };
     let credential_headers = portcullis::http::forwarding::credential_headers(
         token.is_some(),
         authorization.as_deref(),
@@ -352,6 +391,7 @@ async fn gate(
         own_origin,
         with_body: routed.access != Admission::Preflight,
         credential_headers,
+        signed: signed.as_ref(),
     };
     // Routing succeeded, so the path normalized and `htu` is already set.
     let htu = htu.unwrap_or_else(|| {
@@ -374,6 +414,56 @@ async fn gate(
         }
         Err(denial) => audit.deny(&config.realm, rule, denial),
     }
+}
+
+/// A request on a signed-link rule: the core verifies the link; a ring-keyed link is then
+/// checked against the revocation snapshot (its `kid` may be revoked). The outer `Result` is
+/// the runtime's, the inner the gate's decision.
+#[allow(clippy::too_many_arguments)]
+async fn signed_grant(
+    env: &Env,
+    ctx: &Context,
+    config: &GateConfig,
+    routed: &http::Routed<'_>,
+    headers: &web_sys::Headers,
+    audit: &AuditContext,
+    raw_path: &str,
+    query: Option<&str>,
+    cookie: Option<&str>,
+    now_s: i64,
+) -> worker::Result<Result<http::signed::SignedGrant, Denial>> {
+    let portcullis::routes::Access::Signed(format) = routed.rule.access() else {
+        return Ok(Err(Denial::Misconfigured {
+            setting: config::names::ROUTES,
+        }));
+    };
+    let header = match http::signed::token_header(format) {
+        Some(name) => headers.get(name)?,
+        None => None,
+    };
+    let request = http::signed::SignedRequest {
+        method: &audit.method,
+        raw_path,
+        query,
+        path: &routed.path,
+        cookie,
+        header: header.as_deref(),
+        client_ip: audit.client_ip.as_deref(),
+    };
+    let grant = match http::signed::verify_signed(config, format, &request, now_s) {
+        Ok(grant) => grant,
+        Err(denial) => return Ok(Err(denial)),
+    };
+    if grant.needs_revocation_check() {
+        let snapshot = revocations::current(env, ctx, config).await;
+        let state = revocations::state(snapshot.as_deref(), config);
+        if let Err(denial) =
+            http::signed::check_signed_revocation(&grant, routed.rule.fail_open(), state)
+        {
+            return Ok(Err(denial));
+        }
+    }
+    Ok(Ok(grant))
 }
 
 /// The refusal when `key` is over `limit` (or the binding fails: a 500, audited), else none.

@@ -20,9 +20,10 @@ use crate::jwt::keyring::{Alg, Key, Keyring};
 use crate::jwt::verify::VerifyPolicy;
 use crate::leaks::partner::{ReporterKeys, ReporterKeysError};
 use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
-use crate::routes::{RouteConfigError, RouteTable};
+use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
 use crate::sender::dpop::DpopSettings;
 use crate::sender::nonce::NonceIssuer;
+use crate::signed::EdgeKeys;
 
 /// Setting names. Users write these in their config; they are stable.
 pub mod names {
@@ -57,6 +58,16 @@ pub mod names {
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
     /// and security events are always recorded.
     pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
+    /// Secret: the key string of `cloudflare_hmac_v0` rules.
+    pub const CLOUDFLARE_HMAC_KEY: &str = "PORTCULLIS_CLOUDFLARE_HMAC_KEY";
+    /// Secret: the hex key of `akamai_edgeauth2` rules.
+    pub const AKAMAI_KEY: &str = "PORTCULLIS_AKAMAI_KEY";
+    /// Secret: a second hex key `akamai_edgeauth2` rules accept during a rotation.
+    pub const AKAMAI_TRANSITION_KEY: &str = "PORTCULLIS_AKAMAI_TRANSITION_KEY";
+    /// Secret: the salt of `akamai_edgeauth2` tokens, if the issuer uses one.
+    pub const AKAMAI_SALT: &str = "PORTCULLIS_AKAMAI_SALT";
+    /// Var: the Akamai token algorithm; only `sha256` is built.
+    pub const AKAMAI_ALGORITHM: &str = "PORTCULLIS_AKAMAI_ALGORITHM";
     /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
     /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
     pub const LEAK_REPORTER_KEYS: &str = "PORTCULLIS_LEAK_REPORTER_KEYS";
@@ -151,6 +162,20 @@ pub enum ConfigError {
     Realm,
     /// `PORTCULLIS_ADMIN_PREFIX` is not a normalized path below the root.
     AdminPrefix,
+    /// A rule uses a compatibility format whose key setting is unset.
+    SignedKeyMissing {
+        /// The key's setting.
+        setting: &'static str,
+        /// The first rule that needs it.
+        rule: usize,
+    },
+    /// An Akamai key setting is not hex.
+    SignedKeyNotHex {
+        /// The setting.
+        setting: &'static str,
+    },
+    /// `PORTCULLIS_AKAMAI_ALGORITHM` is not `sha256` (SHA-1 and MD5 are not built).
+    AkamaiAlgorithm,
     /// `PORTCULLIS_LEAK_REPORTER_KEYS` is not a list of P-256 keys in GitHub's shape.
     LeakReporterKeys(ReporterKeysError),
     /// `PORTCULLIS_ADMIN_RATE_LIMIT` is not a rate limit by `ip` (the admin is limited before
@@ -175,6 +200,9 @@ impl ConfigError {
             ConfigError::CookieName => COOKIE,
             ConfigError::Realm => REALM,
             ConfigError::AdminPrefix => ADMIN_PREFIX,
+            ConfigError::SignedKeyMissing { setting, .. }
+            | ConfigError::SignedKeyNotHex { setting } => setting,
+            ConfigError::AkamaiAlgorithm => AKAMAI_ALGORITHM,
             ConfigError::LeakReporterKeys(_) => LEAK_REPORTER_KEYS,
             ConfigError::AdminRateLimit(_) => ADMIN_RATE_LIMIT,
         }
@@ -223,6 +251,16 @@ impl fmt::Display for ConfigError {
             ConfigError::AdminPrefix => {
                 write!(f, "{setting}: must be a normalized path like /_portcullis")
             }
+            ConfigError::SignedKeyMissing { rule, .. } => {
+                write!(f, "{setting}: not set, and rule {rule} needs it (a secret)")
+            }
+            ConfigError::SignedKeyNotHex { .. } => {
+                write!(f, "{setting}: must be a hex string (Akamai keys are hex)")
+            }
+            ConfigError::AkamaiAlgorithm => write!(
+                f,
+                "{setting}: only sha256 is supported (SHA-1 and MD5 tokens are not built)"
+            ),
             ConfigError::LeakReporterKeys(e) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(None) => {
@@ -277,6 +315,8 @@ pub struct GateConfig {
     pub origin_timeout_ms: u64,
     /// Which decisions get an audit line.
     pub audit: AuditPolicy,
+    /// The compatibility formats' secrets.
+    pub edge: EdgeKeys,
     /// Keys that sign secret-scanning leak reports; `None` turns the endpoint off.
     pub leak_reporters: Option<ReporterKeys>,
     /// How DPoP proofs are checked.
@@ -469,6 +509,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         )?,
     };
 
+    let edge = edge_keys(&get, &routes)?;
     let leak_reporters = match json_setting(&get, LEAK_REPORTER_KEYS) {
         None => None,
         Some(JsonSetting::Text(text)) => Some(ReporterKeys::from_json(&text)),
@@ -527,10 +568,55 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         },
         origin_timeout_ms,
         audit,
+        edge,
         leak_reporters,
         dpop,
         admin_rate_limit,
     })
+}
+
+/// The compatibility formats' secrets, each required once a rule uses its format.
+fn edge_keys(
+    get: &impl Fn(&str) -> Option<Value>,
+    routes: &RouteTable,
+) -> Result<EdgeKeys, ConfigError> {
+    use names::*;
+    use zeroize::Zeroizing;
+    let first = |akamai: bool| {
+        routes.rules().iter().position(|r| match r.access() {
+            Access::Signed(SignedFormat::CloudflareHmacV0(_)) => !akamai,
+            Access::Signed(SignedFormat::AkamaiEdgeAuth2(_)) => akamai,
+            _ => false,
+        })
+    };
+    let secret = |name| string_setting(get, name).map(|s| s.map(Zeroizing::new));
+    let hex = |name| -> Result<Option<Zeroizing<Vec<u8>>>, ConfigError> {
+        match secret(name)? {
+            None => Ok(None),
+            Some(text) => crate::signed::akamai::decode_key(&text)
+                .map(|k| Some(Zeroizing::new(k)))
+                .ok_or(ConfigError::SignedKeyNotHex { setting: name }),
+        }
+    };
+    let keys = EdgeKeys {
+        cloudflare: secret(CLOUDFLARE_HMAC_KEY)?.map(|k| Zeroizing::new(k.as_bytes().to_vec())),
+        akamai: hex(AKAMAI_KEY)?,
+        akamai_transition: hex(AKAMAI_TRANSITION_KEY)?,
+        akamai_salt: secret(AKAMAI_SALT)?,
+    };
+    match string_setting(get, AKAMAI_ALGORITHM)?.as_deref() {
+        None | Some("sha256") => {}
+        Some(_) => return Err(ConfigError::AkamaiAlgorithm),
+    }
+    for (akamai, setting, set) in [
+        (false, CLOUDFLARE_HMAC_KEY, keys.cloudflare.is_some()),
+        (true, AKAMAI_KEY, keys.akamai.is_some()),
+    ] {
+        if let (Some(rule), false) = (first(akamai), set) {
+            return Err(ConfigError::SignedKeyMissing { setting, rule });
+        }
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`jwt`]: the key ring, token parsing, claims, verification and minting;
 //! - [`routes`]: path normalization and the route table;
 //! - [`revocation`]: revocation entries, the snapshot isolates hold, admin request parsing;
+//! - [`signed`]: signed URLs and cookies, and the CDN formats users migrate from;
 //! - [`ratelimit`]: per-subject rate limits (the rule model and the 429's headers);
 //! - [`sender`]: sender-constrained tokens (mTLS and DPoP bindings), decided purely;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
@@ -26,3 +27,4 @@ pub mod ratelimit;
 pub mod revocation;
 pub mod routes;
 pub mod sender;
+pub mod signed;

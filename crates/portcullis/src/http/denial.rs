@@ -18,6 +18,7 @@ use crate::ratelimit::RateLimit;
 use crate::revocation::{KeyRevocationRefusal, RevokedBy};
 use crate::routes::PathError;
 use crate::sender::BindingError;
+use crate::signed::SignedUrlError;
 
 /// Who a verified token speaks for, for denials that happen after verification.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -85,6 +86,9 @@ pub enum Denial {
     },
     /// The token failed verification.
     InvalidToken(TokenError),
+    /// A signed link (URL, cookie or compatibility token) is refused: a 403 with the
+    /// error's own code.
+    SignedUrl(SignedUrlError),
     /// The token is valid but revoked.
     Revoked {
         /// Which revocation covers it.
@@ -174,7 +178,7 @@ impl Denial {
             CredentialNotInHeader => 401,
             KeyRevocationRefused(KeyRevocationRefusal::NotInRing) => 400,
             KeyRevocationRefused(_) => 409,
-            NoRoute | InsufficientScope { .. } | CrossSiteRequest => 403,
+            NoRoute | InsufficientScope { .. } | CrossSiteRequest | SignedUrl(_) => 403,
             UnsupportedMediaType => 415,
             AdminNotFound => 404,
             AdminMethodNotAllowed { .. } => 405,
@@ -198,6 +202,7 @@ impl Denial {
             NoRoute => "no_route",
             MissingToken { .. } => "missing_token",
             InvalidToken(e) => e.code(),
+            SignedUrl(e) => e.code(),
             Revoked { .. } => "revoked",
             Binding(b) => b.error.code(),
             RateLimited(_) => "rate_limited",
@@ -238,6 +243,7 @@ impl Denial {
         match self {
             BadPath(e) => Some(e.to_string()),
             InvalidToken(e) => Some(e.to_string()),
+            SignedUrl(e) => Some(e.to_string()),
             Revoked { by, .. } => Some(match by {
                 RevokedBy::Token => "revoked by its jti".to_owned(),
                 RevokedBy::Subject { before } => {
@@ -278,6 +284,12 @@ impl Denial {
         }
     }
 
+    /// The `detail` a client is shown (the problem document's), for answers that describe a
+    /// refusal without making it (the console's link checker).
+    pub fn client_detail(&self) -> String {
+        self.title_and_detail().1
+    }
+
     fn title_and_detail(&self) -> (&'static str, String) {
         use Denial::*;
         match self {
@@ -306,6 +318,7 @@ impl Denial {
             ),
             // Never the Display: that names the server's clock, leeway and limits.
             InvalidToken(e) => ("Invalid token", e.client_detail().into()),
+            SignedUrl(e) => ("Signed link refused", e.client_detail().into()),
             Revoked { .. } => ("Token revoked", "the token has been revoked".into()),
             Binding(b) if b.error.is_proof_error() => {
                 ("Invalid DPoP proof", b.error.client_detail().into())

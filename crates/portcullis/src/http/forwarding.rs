@@ -357,6 +357,35 @@ pub fn identity_assertion(
     sign_compact(origin_key, &header, &payload)
 }
 
+/// The identity assertion for a request a signed link let through: as
+/// [`identity_assertion`], binding `htm` and `htu`, and naming the link's format (`auth`),
+/// its key (`kid`, ring keys only) and its expiry (`link_exp`) instead of a caller.
+pub fn signed_assertion(
+    origin_key: &Key,
+    grant: &crate::http::signed::SignedGrant,
+    method: &str,
+    htu: &str,
+    now: i64,
+) -> String {
+    let mut header = json!({ "alg": "HS256", "typ": "JWT" });
+    if let Some(kid) = origin_key.kid() {
+        header["kid"] = json!(kid);
+    }
+    let mut payload = json!({
+        "iss": "portcullis",
+        "htm": method,
+        "htu": htu,
+        "iat": now,
+        "exp": now + ASSERTION_TTL,
+        "auth": grant.format,
+        "link_exp": grant.expires,
+    });
+    if let Some(kid) = &grant.key_id {
+        payload["kid"] = json!(kid);
+    }
+    sign_compact(origin_key, &header, &payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ pub enum Admission {
     Preflight,
     /// A token is required; here it is.
     Token(String),
+    /// A signed link is required ([`crate::http::signed::verify_signed`] checks it).
+    Signed,
 }
 
 impl Admission {
@@ -33,6 +35,7 @@ impl Admission {
             Admission::Public => "public",
             Admission::Preflight => "preflight",
             Admission::Token(_) => "authorized",
+            Admission::Signed => "signed_url_valid",
         }
     }
 }
@@ -81,6 +84,7 @@ pub fn route<'c>(
         .ok_or(Denial::NoRoute)?;
     let access = match rule.access() {
         Access::Public => Admission::Public,
+        Access::Signed(_) => Admission::Signed,
         Access::Token { .. } => Admission::Token(
             token
                 .ok_or(Denial::MissingToken {

@@ -4,6 +4,7 @@
 //! - [`request`]: the request head and its hygiene (credential, query, cookies).
 //! - [`gate`]: [`route`] then [`authorize`], the two phases of a gate decision.
 //! - [`denial`]: every refusal, and its status, headers and problem document.
+//! - [`signed`]: the decision for a request on a signed-link rule.
 //! - [`forwarding`]: what reaches the origin (header plan, identity headers, hop marker).
 //! - [`admin`]: the admin API's decisions (endpoints, CSRF rules, answers); [`console`]: the
 //!   operator console's paths and headers.
@@ -18,6 +19,7 @@ pub mod denial;
 pub mod forwarding;
 pub mod gate;
 pub mod request;
+pub mod signed;
 pub mod token;
 pub mod url;
 
@@ -32,6 +34,6 @@ pub use gate::{
     rate_limit_key, rate_limited, route, Admission, Authorized, Revocations, Routed,
 };
 pub use request::{
-    cookie_without, credential, preflight_method, presented_credential, query_names_token,
-    reads_as_name, screen, RequestHead, TOKEN_QUERY_PARAMETER,
+    cookie_values, cookie_without, credential, preflight_method, presented_credential,
+    query_names_token, reads_as_name, screen, RequestHead, TOKEN_QUERY_PARAMETER,
 };

@@ -233,7 +233,7 @@ fn cookie_name_value(pair: &str) -> (&str, Option<&str>) {
 
 /// Values of every token cookie (a name that [`reads_as_name`] `name`) in a `Cookie` header,
 /// in every field the platform joined into it.
-fn cookie_values<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = &'h str> + 'h {
+pub fn cookie_values<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = &'h str> + 'h {
     cookie_pairs(header).filter_map(move |(_, pair)| match cookie_name_value(pair) {
         (n, Some(v)) if reads_as_name(n, name) => Some(v),
         _ => None,

@@ -43,6 +43,8 @@
 //! - `fail_open` (default false): pass requests on this rule if the revocation list is
 //!   unavailable.
 //! - `allow_preflight` (default false): see [`RouteTable::find_preflight`].
+//! - `auth` and `signed`: a signed link instead of a bearer token (`auth` module,
+//!   [`SignedFormat`]).
 //!
 //! Unknown fields, wrong types and rules after a catch-all (`*` or `* /**`, which could never
 //! match) are errors, so a typo cannot quietly open a route.
@@ -50,12 +52,15 @@
 //! # Layout
 //! - `path`: [`normalize_path`] and the [`NormalizedPath`] it produces;
 //! - `rule`: the rule model ([`Access`], [`Rule`], [`RouteTable`]) and matching;
-//! - `parse`: the configuration above read into a [`RouteTable`] ([`RouteConfigError`]).
+//! - `parse`: the configuration above read into a [`RouteTable`] ([`RouteConfigError`]);
+//! - `auth`: the signed-link fields of a rule ([`SignedFormat`] and its options).
 
+mod auth;
 mod parse;
 mod path;
 mod rule;
 
+pub use auth::{AkamaiMode, AkamaiOptions, CloudflareOptions, SignedFormat, TokenLocation};
 pub use parse::RouteConfigError;
 pub use path::{normalize_path, NormalizedPath, PathError, MAX_PATH_LEN};
 pub use rule::{is_valid_method, is_valid_scope, Access, RouteTable, Rule};

@@ -16,12 +16,15 @@ use crate::ratelimit::{RateLimit, RateLimitConfigError};
 use crate::sender::Requirement;
 
 /// The members a rule may have; any other is refused as a likely typo.
-const KNOWN_FIELDS: [&str; 7] = [
+const KNOWN_FIELDS: [&str; 9] = [
     "match",
     "scopes",
     "public",
     "fail_open",
     "allow_preflight",
+    // Signed links (`super::auth`).
+    "auth",
+    "signed",
     "binding",
     "rate_limit",
 ];
@@ -159,6 +162,29 @@ pub enum RouteConfigError {
         /// The rule.
         index: usize,
     },
+    /// `auth` names no format this version knows.
+    UnknownAuth {
+        /// The rule.
+        index: usize,
+        /// The `auth` text.
+        auth: String,
+    },
+    /// A signed-link `auth` together with `public = true` or `scopes`: a link grants its
+    /// path, not scopes.
+    AuthWithScopes {
+        /// The rule.
+        index: usize,
+    },
+    /// A member of `signed` is unknown, of the wrong type or out of range (or `signed` is
+    /// given for a format that takes no options).
+    InvalidSignedOption {
+        /// The rule.
+        index: usize,
+        /// The option's name.
+        option: String,
+        /// What it should be.
+        expected: &'static str,
+    },
     /// `binding` is not one of `any`, `bound`, `mtls`, `dpop`, or asks a public rule for
     /// a bound token.
     InvalidBinding {
@@ -231,6 +257,17 @@ impl fmt::Display for RouteConfigError {
                 f,
                 "rule {index}: `public = true` cannot be combined with `scopes`"
             ),
+            Self::UnknownAuth { index, auth } => write!(
+                f,
+                "rule {index}: unknown auth `{auth}` (token, signed_url, cloudflare_hmac_v0 or akamai_edgeauth2)"
+            ),
+            Self::AuthWithScopes { index } => write!(
+                f,
+                "rule {index}: a signed-link `auth` cannot be combined with `public` or `scopes`"
+            ),
+            Self::InvalidSignedOption { index, option, expected } => {
+                write!(f, "rule {index}: signed option `{option}`: expected {expected}")
+            }
             Self::InvalidBinding { index } => write!(
                 f,
                 "rule {index}: `binding` must be any, bound, mtls or dpop (only any on a public rule)"
@@ -305,7 +342,13 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     let public = bool_field(index, object, "public")?;
     let fail_open = bool_field(index, object, "fail_open")?;
     let allow_preflight = bool_field(index, object, "allow_preflight")?;
-    let access = if public {
+    let signed = super::auth::parse_auth(index, object)?;
+    let access = if let Some(format) = signed {
+        if public || !scopes.is_empty() {
+            return Err(RouteConfigError::AuthWithScopes { index });
+        }
+        Access::Signed(format)
+    } else if public {
         if !scopes.is_empty() {
             return Err(RouteConfigError::PublicWithScopes { index });
         }
@@ -313,7 +356,10 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     } else {
         Access::Token { scopes }
     };
-    let (binding, rate_limit) = parse_sender_fields(index, object, public)?;
+    // A signed-link rule reads no token: like a public rule, it can be bound to nothing and
+    // rate-limited by ip only.
+    let tokenless = !matches!(access, Access::Token { .. });
+    let (binding, rate_limit) = parse_sender_fields(index, object, tokenless)?;
     Ok(Rule {
         index,
         pattern,

@@ -5,6 +5,7 @@
 //! configuration parser (`super::parse`), which refuses any rule that could silently fail to
 //! match.
 
+use super::auth::SignedFormat;
 use super::path::NormalizedPath;
 
 /// Whether `method` is an HTTP method token (RFC 9110 `token`: one or more of
@@ -51,6 +52,8 @@ pub enum Access {
         /// Required scopes, in configuration order, without duplicates.
         scopes: Vec<String>,
     },
+    /// A signed link (or signed cookie) in this format instead of a bearer token.
+    Signed(SignedFormat),
 }
 
 impl Access {
@@ -62,7 +65,7 @@ impl Access {
     /// The scopes a token must have; empty for [`Access::Public`].
     pub fn required_scopes(&self) -> &[String] {
         match self {
-            Self::Public => &[],
+            Self::Public | Self::Signed(_) => &[],
             Self::Token { scopes } => scopes,
         }
     }

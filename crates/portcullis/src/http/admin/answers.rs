@@ -39,6 +39,9 @@ pub enum Endpoint {
     Keys,
     /// `GET /stats`: KV operation counts and the cached snapshot's age.
     Stats,
+    /// `POST /check-url`: which rule and format a URL meets, and the gate's verdict on its
+    /// signed link (the console's link checker).
+    CheckUrl,
     /// `POST /leaks`: a secret-scanning partner's signed leak report (no admin token).
     Leaks,
     /// `POST /grants`: open a grant (scope `portcullis:issue`).
@@ -85,6 +88,7 @@ impl Endpoint {
                 | Endpoint::Token
                 | Endpoint::CreateApiKey
                 | Endpoint::RevokeApiKey
+                | Endpoint::CheckUrl
         )
     }
 
@@ -107,6 +111,8 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/introspect", _) => ("POST", None),
         ("/keys", "GET") => ("GET", Some(Endpoint::Keys)),
         ("/stats", "GET") => ("GET", Some(Endpoint::Stats)),
+        ("/check-url", "POST") => ("POST", Some(Endpoint::CheckUrl)),
+        ("/check-url", _) => ("POST", None),
         ("/keys" | "/stats", _) => ("GET", None),
         ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
         ("/leaks", _) => ("POST", None),

@@ -22,6 +22,11 @@ pub enum AdminError {
     TokenWithoutJti,
     /// The revocation cannot be stored (its KV key or metadata would be over KV's limits).
     Unstorable(RevocationError),
+    /// A link-check body is not `{"url": "…", "method": "…"}`.
+    CheckUrlBody {
+        /// What is wrong.
+        what: &'static str,
+    },
 }
 
 /// A body parser error as a client may see it: the parser's own `Display` (written to be
@@ -47,6 +52,7 @@ impl AdminError {
             AdminError::TokenClaimsUnreadable => "token_claims_unreadable",
             AdminError::TokenWithoutJti => "token_without_jti",
             AdminError::Unstorable(_) => "unstorable_revocation",
+            AdminError::CheckUrlBody { .. } => "bad_check_url_body",
         }
     }
 
@@ -63,6 +69,7 @@ impl AdminError {
                 "the token has no jti; revoke its subject instead".to_owned()
             }
             AdminError::Unstorable(_) => "the identifier is too long to store".to_owned(),
+            AdminError::CheckUrlBody { what } => (*what).to_owned(),
         }
     }
 }

@@ -15,6 +15,7 @@
 //!   nothing, and the two rules above already keep it out of a cross-site page's reach.
 
 mod answers;
+mod check_url;
 mod error;
 mod leaks;
 
@@ -23,6 +24,7 @@ pub use answers::{
     introspected_token, introspection_answer, keys_answer, list_answer, owns, revocation_entry,
     revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
+pub use check_url::{check_url, check_url_request, CheckedUrl};
 pub use error::AdminError;
 pub use leaks::{
     check_report_len, issued_introspection_answer, leak_findings, leak_signature, leaks_answer,
