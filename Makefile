@@ -2,8 +2,9 @@
 #   make setup   install the toolchain (idempotent; every other target runs it first)
 #   make test    everything CI runs (lint first)
 # Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
-# front of a demo origin, with tokens and curl lines to try it), make check-config
-# (wrangler.toml's gate settings, checked with throwaway secrets), make bench (benchmarks ->
+# front of a demo origin, with tokens and curl lines built from your routes), make check-config
+# (wrangler.toml + .dev.vars as the Worker reads them; throwaway secrets when there is no
+# .dev.vars), make bench (benchmarks ->
 # BENCHMARKS.md + bench/results.json; see scripts/bench.sh), make fuzz (each fuzz target
 # FUZZ_SECONDS, default 60), make soak (SOAK_SECONDS, default 60).
 # The logic lives in scripts/; this file only orders the steps.
@@ -33,6 +34,7 @@ lint: setup
 test: export CI := true
 test: setup lint
 	cargo test --all-targets
+	scripts/install-check.sh
 	tests/interop/run.sh
 	scripts/check-config.sh
 	cargo build -p portcullis --target wasm32-unknown-unknown

@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Check wrangler.toml's gate configuration with `portcullis check-config`, as CI can: the
-# secrets (PORTCULLIS_KEYS, PORTCULLIS_ORIGIN_KEY) are generated afresh into a throwaway
-# .dev.vars-like file (nothing else: wrangler.toml's own ORIGIN_URL and limits are what is
-# checked), so this needs no real secret and never reads your own .dev.vars.
+# `make check-config`: check the gate's configuration with `portcullis check-config`, the way
+# the Worker reads it. Usage: scripts/check-config.sh [DIR] (DIR holds wrangler.toml; default
+# the repository).
+#   - DIR/.dev.vars exists (e.g. after `make dev`): wrangler.toml + .dev.vars, exactly what
+#     wrangler dev binds; a removed secret or a bad value there is an error.
+#   - no .dev.vars (CI, a fresh clone): the secrets are generated afresh into a throwaway file
+#     (nothing else: wrangler.toml's own settings are what is checked), so no real secret is
+#     needed. Deployed secrets (`wrangler secret put`) are never visible here.
+# PORTCULLIS names the CLI binary to use (default: `cargo run`).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(cd "${1:-$root}" && pwd)
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-scripts/dev-vars.sh "$work/dev.vars"
-cargo run -q --bin portcullis -- check-config --wrangler wrangler.toml --dev-vars "$work/dev.vars"
+portcullis() {
+  if [ -n "${PORTCULLIS:-}" ]; then command "$PORTCULLIS" "$@"
+  else cargo run -q --manifest-path "$root/Cargo.toml" --bin portcullis -- "$@"; fi
+}
+
+if [ -e "$dir/.dev.vars" ]; then
+  portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$dir/.dev.vars"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  "$root/scripts/dev-vars.sh" "$work/dev.vars"
+  echo "check-config: no $dir/.dev.vars; checking wrangler.toml with throwaway secrets" >&2
+  portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$work/dev.vars"
+fi

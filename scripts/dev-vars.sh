@@ -17,7 +17,10 @@ umask 077
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-portcullis() { cargo run -q --bin portcullis -- "$@"; }
+# PORTCULLIS names the CLI binary to use (default: `cargo run`).
+portcullis() {
+  if [ -n "${PORTCULLIS:-}" ]; then command "$PORTCULLIS" "$@"; else cargo run -q --bin portcullis -- "$@"; fi
+}
 # One line of JSON, as a dotenv value must be.
 compact() { node -e 'const fs = require("fs"); process.stdout.write(JSON.stringify(JSON.parse(fs.readFileSync(process.argv[1], "utf8"))))' "$1"; }
 

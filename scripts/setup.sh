@@ -62,4 +62,15 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 fi
 
+# 6. Go and golang-jwt for the Go examples (examples/go), from Debian: there is no Go module
+#    proxy here. Best effort: where they cannot install, tests/e2e/examples.test.mjs reports the
+#    Go cases as SKIPPED with the reason, and the Node and Python examples still run.
+if ! have go || [ ! -d /usr/share/gocode/src/github.com/golang-jwt/jwt ]; then
+  step "apt-get install golang golang-github-golang-jwt-jwt-dev (Go examples)"
+  if ! { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive \
+         apt-get install -y golang golang-github-golang-jwt-jwt-dev; }; then
+    echo "setup: Go could not be installed; the Go examples will be skipped (and say so)" >&2
+  fi
+fi
+
 step "setup ok"

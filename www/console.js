@@ -4,6 +4,9 @@
 // cookies or the URL. Reloading the page or signing out forgets it. The API prefix comes
 // from the page's own location (<prefix>/console/...), so a custom admin prefix just works.
 
+import { span, utc } from "./time.js";
+import { startLive, stopLive } from "./live.js";
+
 const PREFIX = location.pathname.replace(/\/console(\/[^/]*)?$/, "");
 const REFRESH_MS = 10_000;
 
@@ -38,31 +41,16 @@ function message(node, text, kind = "error") {
   show(node, Boolean(text));
 }
 
-/** "2m 10s", "3h", "1d 4h": the two largest non-zero units. */
-export function duration(seconds) {
-  let s = Math.round(Math.abs(seconds));
-  if (s === 0) return "0s";
-  const parts = [];
-  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {
-    const n = Math.floor(s / size);
-    s -= n * size;
-    if (n > 0) parts.push(`${n}${unit}`);
-  }
-  return parts.slice(0, 2).join(" ");
-}
-
 const nowS = () => Math.floor(Date.now() / 1000);
 
-/** A NumericDate as words relative to now, for a claim's meaning (see `phrases`). */
+/** A NumericDate as words relative to now, for a claim's meaning (see `phrases`): the same
+ * spans as the core's formatter (www/time.js). */
 function relative(epoch, phrases) {
   const d = epoch - nowS();
-  return d > 0 ? `${phrases[0]} in ${duration(d)}` : d < 0 ? `${phrases[1]} ${duration(d)} ago` : `${phrases[1]} now`;
+  return d > 0 ? `${phrases[0]} in ${span(d)}` : d < 0 ? `${phrases[1]} ${span(d)} ago` : `${phrases[1]} now`;
 }
 
-function isoDate(epoch) {
-  const d = new Date(epoch * 1000);
-  return Number.isNaN(d.getTime()) ? String(epoch) : d.toISOString().replace(".000Z", "Z");
-}
+const isoDate = (epoch) => utc(epoch) ?? String(epoch);
 
 /** A <time> whose relative text the clock keeps current. */
 function timeNode(epoch, phrases) {
@@ -174,6 +162,7 @@ async function signIn(event) {
     renderKeys(keys);
     refreshRevocations();
     refreshTimer = setInterval(refreshRevocations, REFRESH_MS);
+    startLive(api, explain);
     $("inspect-token").focus();
   } catch (err) {
     message(msg, explain(err));
@@ -188,6 +177,7 @@ function signOut(why = "") {
   revocationList = [];
   clearInterval(refreshTimer);
   refreshTimer = null;
+  stopLive();
   $("inspect-token").value = "";
   show($("inspect-result"), false);
   message($("inspect-msg"), "");
@@ -388,7 +378,7 @@ async function refreshRevocations() {
     ),
   );
   if (!entries.length) body.append(el("tr", {}, el("td", { colSpan: 5, class: "empty", textContent: "nothing revoked" })));
-  status.textContent = `${entries.length} active · updated ${new Date().toLocaleTimeString()}`;
+  status.replaceChildren(`${entries.length} active · `, timeNode(nowS(), ["updated", "updated"]));
 }
 
 function renderKeys(data) {

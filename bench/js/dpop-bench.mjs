@@ -60,7 +60,7 @@ const worker = await startWorker({
   bindings: {
     PORTCULLIS_KEYS: JSON.stringify(KEYS),
     PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_KEY),
-    PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /api/*" }]),
+    PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /api/*", scopes: [] }]),
     PORTCULLIS_AUDIENCE: "api",
     PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0",
     PORTCULLIS_DPOP_IAT_WINDOW_S: "600",

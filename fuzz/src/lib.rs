@@ -42,8 +42,8 @@ pub const ROUTES: &str = r#"[
  {"match":"* /admin/**","scopes":["admin"]},
  {"match":"GET,HEAD /health","public":true},
  {"match":"GET /orders/*","scopes":["orders:read"],"allow_preflight":true},
- {"match":"* /a/*/b"},
- {"match":"POST /upload/"}
+ {"match":"* /a/*/b","scopes":[]},
+ {"match":"POST /upload/","scopes":[]}
 ]"#;
 
 const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "DELETE", "OPTIONS", "get"];

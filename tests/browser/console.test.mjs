@@ -328,3 +328,72 @@ describe("operator console on a narrow screen, under a custom admin prefix", () 
     assert.ok(outline.width >= 2, JSON.stringify(outline));
   });
 });
+
+describe("operator console, live counters panel", () => {
+  let origin, worker, browser, page, problems;
+
+  before(async () => {
+    origin = await startOrigin();
+    worker = await startWorker({ bindings: bindings(origin.url), assets: true });
+    browser = await launch();
+    page = await browser.context.newPage();
+    problems = watch(page);
+    await page.goto(new URL("/_portcullis/console/", worker.url).href);
+    await signIn(page, await mint({ sub: "operator", scope: "portcullis:admin" }));
+    await page.locator("#signed-in").waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  const gate = async (path, token) => {
+    const res = await fetch(new URL(path, worker.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  const refresh = async () => {
+    const before = await page.locator("#live-status").textContent();
+    await page.locator("#live-refresh").click();
+    await page.waitForFunction((b) => document.getElementById("live-status").textContent !== b, before);
+  };
+
+  test("shows the gate's allowed and denied counts by reason, the list version, and a chart", async () => {
+    await page.locator("#live-status").getByText("this isolate").waitFor();
+    await refresh(); // a first sample, so the next poll draws a bar
+    const reader = await mint({ sub: "carol", scope: "orders:read" });
+    const statuses = [await gate("/orders/1", reader), await gate("/orders/2", reader), await gate("/orders/3", reader), await gate("/orders/1"), await gate("/elsewhere", reader)];
+    assert.deepEqual(statuses, [200, 200, 200, 401, 403]);
+    await new Promise((r) => setTimeout(r, 1100)); // a fresh updated-at time for the status line
+    await refresh();
+
+    assert.equal(await page.locator("#live-allowed").textContent(), "3");
+    assert.equal(await page.locator("#live-denied").textContent(), "2");
+    const row = (reason) => page.locator(`#live-body tr[data-reason="${reason}"]`);
+    assert.match(await row("authorized").textContent(), /allowed\s*authorized\s*3/);
+    assert.match(await row("missing_token").textContent(), /denied\s*missing_token\s*1/);
+    assert.match(await row("no_route").textContent(), /denied\s*no_route\s*1/);
+    // The token checks loaded the revocation list: its version is its build time.
+    assert.match(await page.locator("#live-list").textContent(), /^version \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(built .* ago\), 0 entries, copy loaded .* ago$/);
+    // One bar for the interval: 3 allowed under 2 denied, in proportion.
+    const bars = await page.evaluate(() =>
+      [...document.querySelectorAll("#live-chart rect")].map((r) => ({ cls: r.getAttribute("class"), h: Number(r.getAttribute("height")) })),
+    );
+    const allowed = bars.filter((b) => b.cls === "allowed");
+    const denied = bars.filter((b) => b.cls === "denied");
+    assert.equal(allowed.length, 1, JSON.stringify(bars));
+    assert.equal(denied.length, 1, JSON.stringify(bars));
+    assert.ok(Math.abs(allowed[0].h / denied[0].h - 1.5) < 0.01, JSON.stringify(bars));
+    await page.locator("#live").screenshot({ path: join(SHOTS, "live-counters.png") });
+    assert.deepEqual(problems, []);
+  });
+
+  test("signing out stops the panel and clears it", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#sign-in").waitFor();
+    assert.equal(await page.locator("#live-body tr").count(), 0);
+    assert.equal(await page.locator("#live-chart rect").count(), 0);
+  });
+});

@@ -5,7 +5,7 @@ Usage: check_assertion.py  < {"jwk": {...origin key...}, "assertion": "...",
                               "expect": {"htm": ..., "htu": ..., "sub": ..., "scope": ..., "jti": ...}}
 
 Everything comes on stdin (secrets stay off the command line). Exits 0 and prints the claims
-when the assertion verifies exactly as the README's origin recipe does it (HS256 only, issuer
+when the assertion verifies as examples/python/origin.py does it (HS256 only, issuer
 "portcullis", exp, iat, htm and htu required) and binds exactly the expected values, where a
 null expectation means the claim must be absent (a token without sub, scope or jti), with a
 lifetime of at most 60 seconds; exits 1 naming the first mismatch otherwise.
@@ -31,7 +31,7 @@ def main() -> int:
             key,
             algorithms=["HS256"],
             issuer="portcullis",
-            options={"require": ["exp", "iat", "htm", "htu"]},  # as the README's origin example
+            options={"require": ["exp", "iat", "htm", "htu"]},  # as examples/python/origin.py
         )
     except jwt.PyJWTError as e:
         print(f"assertion rejected: {type(e).__name__}: {e}", file=sys.stderr)

@@ -55,7 +55,7 @@ describe("console assets", () => {
   });
 
   test("serves the script and the stylesheet with their types", async () => {
-    for (const [file, type] of [["console.js", /javascript/], ["console.css", /^text\/css/]]) {
+    for (const [file, type] of [["console.js", /javascript/], ["time.js", /javascript/], ["console.css", /^text\/css/]]) {
       const res = await worker.fetch(`/_portcullis/console/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(res.headers.get("content-type"), type);

@@ -41,7 +41,7 @@ export const ROUTES = [
   { match: "GET /orders/*", scopes: ["orders:read"], allow_preflight: true },
   { match: "POST,PUT /orders/**", scopes: ["orders:write"] },
   { match: "GET /reports/*", scopes: ["reports:read"] },
-  { match: "* /echo/**" },
+  { match: "* /echo/**", scopes: [] },
 ];
 
 /** Bindings for a working gate in front of `originUrl`; `overrides` replace or add. */
@@ -186,7 +186,7 @@ export async function mintWithPyJWT(claimSet, key = KEYS.current) {
 
 /**
  * Runs tests/e2e/check_assertion.py: PyJWT verifies `assertion` with the origin key as the
- * README's recipe does and checks it binds `expect` ({ htm, htu, sub, scope, jti }; a claim
+ * origin example (examples/python/origin.py) does and checks it binds `expect` ({ htm, htu, sub, scope, jti }; a claim
  * left undefined or null must be absent). Resolves to { ok, out }.
  */
 export async function checkAssertion(assertion, expect, jwk = KEYS.origin.jwk) {

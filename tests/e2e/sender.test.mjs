@@ -18,10 +18,10 @@ const BASE = "http://localhost";
 const ROUTES = [
   { match: "GET,HEAD /health", public: true },
   { match: "GET /open/*", public: true, rate_limit: { limiter: "PER_IP", key: "ip", limit: 2, period: 10 } },
-  { match: "* /mtls/**", binding: "mtls" },
-  { match: "* /dpop/**", binding: "dpop" },
-  { match: "GET /limited/**", rate_limit: { limiter: "PER_SUB", key: "sub", limit: 3, period: 60 } },
-  { match: "* /echo/**" },
+  { match: "* /mtls/**", scopes: [], binding: "mtls" },
+  { match: "* /dpop/**", scopes: [], binding: "dpop" },
+  { match: "GET /limited/**", scopes: [], rate_limit: { limiter: "PER_SUB", key: "sub", limit: 3, period: 60 } },
+  { match: "* /echo/**", scopes: [] },
 ];
 
 /** Installs jwcrypto with pip if it is missing (as the interop suite does with PyJWT). */

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use portcullis::config::{self, names, GateConfig};
+use portcullis::schema::{self, SettingKind};
 use serde_json::{json, Map, Value};
 
 use crate::url::without_userinfo;
@@ -36,8 +37,9 @@ exit 1. An unreadable file or unknown environment exits 2.
 --json: one JSON document on stdout whatever the outcome, same exit status: {ok, sources,
 settings (the gate's non-secret settings by name; ORIGIN_URL without userinfo), secrets
 (PORTCULLIS_KEYS, PORTCULLIS_ORIGIN_KEY: set or not, never a value), other (names only),
-config (key count, kids, signing kid, routes, origin, audience, issuer, leeway_s, max_ttl_s,
-admin_prefix, cookie; null when invalid), warnings, errors}.
+config (key count, kids, signing kid, routes, rules (index, match, public, scopes, and an
+example {method, path} that reaches the rule), origin, audience, issuer, leeway_s, max_ttl_s,
+admin_prefix, cookie, origin_keys, origin_signing_kid; null when invalid), warnings, errors}.
 
 EXAMPLES:
   portcullis check-config
@@ -64,8 +66,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Failure> {
     // The settings (file errors), then the configuration they make (config errors).
     let checked = load_settings(&args).map(|loaded| {
-        let config =
-            config::load(|name| loaded.settings.get(name).cloned()).map_err(Failure::Config);
+        // Every name given, sorted so the first bad one is the same on every run; the
+        // Worker checks the names it is bound to the same way.
+        let mut names: Vec<&str> = loaded.settings.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let config = config::load_checked(names, |name| loaded.settings.get(name).cloned())
+            .map_err(Failure::Config);
         (loaded, config)
     });
     if args.json {
@@ -91,8 +97,7 @@ struct Loaded {
 
 fn load_settings(args: &Args) -> Result<Loaded, Failure> {
     let (mut settings, ratelimits) = wrangler_vars(&args.wrangler, args.env.as_deref())?;
-    let in_wrangler: Vec<&'static str> = SECRETS
-        .into_iter()
+    let in_wrangler: Vec<&'static str> = secret_names()
         .filter(|name| settings.contains_key(*name))
         .collect();
     let dev_vars = match &args.dev_vars {
@@ -114,37 +119,19 @@ fn load_settings(args: &Args) -> Result<Loaded, Failure> {
     })
 }
 
-/// Settings whose values are never printed, only whether they are set.
-const SECRETS: [&str; 6] = [
-    names::KEYS,
-    names::ORIGIN_KEY,
-    names::CLOUDFLARE_HMAC_KEY,
-    names::AKAMAI_KEY,
-    names::AKAMAI_TRANSITION_KEY,
-    names::AKAMAI_SALT,
-];
+/// Settings whose values are never printed, only whether they are set: the schema's secrets.
+fn secret_names() -> impl Iterator<Item = &'static str> {
+    schema::SETTINGS
+        .iter()
+        .filter(|s| s.kind == SettingKind::Secret)
+        .map(|s| s.name)
+}
 
-/// The gate's settings whose values may be printed (`ORIGIN_URL` without its userinfo).
-const PLAIN: [&str; 18] = [
-    names::AKAMAI_ALGORITHM,
-    names::ORIGIN_URL,
-    names::AUDIENCE,
-    names::ISSUER,
-    names::LEEWAY_S,
-    names::MAX_TTL_S,
-    names::ROUTES,
-    names::COOKIE,
-    names::REALM,
-    names::ADMIN_PREFIX,
-    names::REVOCATION_REFRESH_S,
-    names::REVOCATION_MAX_AGE_S,
-    names::ORIGIN_TIMEOUT_MS,
-    names::AUDIT_ALLOWED_ONE_IN,
-    names::LEAK_REPORTER_KEYS,
-    names::DPOP_IAT_WINDOW_S,
-    names::DPOP_NONCE_S,
-    names::ADMIN_RATE_LIMIT,
-];
+/// Whether `name` is a gate setting whose value may be printed (`ORIGIN_URL` without its
+/// userinfo): the schema's plain vars.
+fn is_plain(name: &str) -> bool {
+    schema::setting(name).is_some_and(|s| s.kind == SettingKind::Var)
+}
 
 fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
     let mut out = Vec::new();
@@ -245,20 +232,20 @@ fn print_json(
         names.sort();
         for name in names {
             let value = &l.settings[name];
-            if SECRETS.contains(&name.as_str()) {
+            if schema::setting(name).is_some_and(|s| s.kind == SettingKind::Secret) {
                 continue;
             } else if name == names::ORIGIN_URL {
                 let shown = value
                     .as_str()
                     .map_or(Value::Null, |u| without_userinfo(u).into());
                 settings.insert(name.clone(), shown);
-            } else if PLAIN.contains(&name.as_str()) {
+            } else if is_plain(name) {
                 settings.insert(name.clone(), value.clone());
             } else {
                 other.push(name.clone());
             }
         }
-        for name in SECRETS {
+        for name in secret_names() {
             secrets.insert(name.into(), l.settings.contains_key(name).into());
         }
     }
@@ -280,6 +267,9 @@ fn print_json(
     failure.map_or(Ok(()), Err)
 }
 
+/// The path the `make dev` banner tries for "no rule matches".
+const UNROUTED: &str = "/portcullis-dev-no-such-route";
+
 /// What the Worker will do, for a script: counts, kids and plain values, never key material.
 fn config_json(c: &GateConfig) -> Value {
     let keys = c.keyring.keys();
@@ -290,6 +280,22 @@ fn config_json(c: &GateConfig) -> Value {
         "signing_kid": c.keyring.signing_key().and_then(|k| k.kid()),
         "verify_only": c.keyring.signing_key().is_none(),
         "routes": rules.len(),
+        // Each rule with a request that reaches it (the `make dev` banner's curl lines).
+        "rules": rules.iter().map(|r| {
+            let example = c.routes.example_request(r.index());
+            json!({
+                "index": r.index(),
+                "match": r.pattern(),
+                "public": r.access().is_public(),
+                "scopes": r.access().required_scopes(),
+                "example": example.map(|(method, path)| json!({"method": method, "path": path})),
+            })
+        }).collect::<Vec<_>>(),
+        // A path no rule matches (403 no_route), or null when a rule matches everything.
+        "unrouted_example": portcullis::routes::normalize_path(UNROUTED)
+            .ok()
+            .filter(|p| ["GET", "POST"].iter().all(|m| c.routes.find(m, p).is_none()))
+            .map(|p| p.as_str().to_owned()),
         "public_routes": rules.iter().filter(|r| r.access().is_public()).count(),
         "origin": c.origin_url.as_deref().map(without_userinfo),
         "audience": c.verify.audience,
@@ -298,6 +304,8 @@ fn config_json(c: &GateConfig) -> Value {
         "max_ttl_s": c.verify.max_ttl.unwrap_or(config::defaults::MAX_TTL_S),
         "admin_prefix": c.admin_prefix,
         "cookie": c.cookie,
+        "origin_keys": c.origin_keys.keys().len(),
+        "origin_signing_kid": c.origin_key.kid(),
     })
 }
 
@@ -442,6 +450,13 @@ fn summary(c: &GateConfig, sources: &str) -> String {
         format!("  issuer:    {}", or_any(&c.verify.issuer, names::ISSUER)),
         format!("  leeway:    {} s; max ttl: {max_ttl} s", c.verify.leeway),
         format!("  admin API: {} (scope portcullis:admin)", c.admin_prefix),
+        format!(
+            "  origin key: {}; {} signs assertions",
+            plural(c.origin_keys.keys().len(), "key", "keys"),
+            c.origin_key
+                .kid()
+                .map_or("the key without kid".to_owned(), |kid| format!("{kid:?}"))
+        ),
     ];
     if let Some(cookie) = &c.cookie {
         lines.push(format!("  cookie:    {cookie}"));

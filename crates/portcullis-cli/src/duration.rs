@@ -29,22 +29,6 @@ pub fn parse(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too long a duration"))
 }
 
-/// Seconds in human terms, the two largest units: `45s`, `4m 10s`, `3h 2m`, `12d 5h`.
-pub fn human(seconds: u64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds / 3_600 % 24,
-        seconds / 60 % 60,
-        seconds % 60,
-    );
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,14 +59,5 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn human_shows_the_two_largest_units() {
-        assert_eq!(human(0), "0s");
-        assert_eq!(human(45), "45s");
-        assert_eq!(human(250), "4m 10s");
-        assert_eq!(human(3 * 3600 + 2 * 60 + 9), "3h 2m");
-        assert_eq!(human(12 * 86_400 + 5 * 3600 + 7), "12d 5h");
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use portcullis::config::{names, ConfigError};
+use portcullis::config::ConfigError;
 use portcullis::jwt::error::{KeyringError, MintError, TokenError};
 
 /// Why a command did not succeed.
@@ -218,15 +218,8 @@ impl fmt::Display for Failure {
 
 /// Settings that belong in `wrangler secret put`, not in wrangler.toml.
 fn is_secret(name: &str) -> bool {
-    [
-        names::KEYS,
-        names::ORIGIN_KEY,
-        names::CLOUDFLARE_HMAC_KEY,
-        names::AKAMAI_KEY,
-        names::AKAMAI_TRANSITION_KEY,
-        names::AKAMAI_SALT,
-    ]
-    .contains(&name)
+    portcullis::schema::setting(name)
+        .is_some_and(|s| s.kind == portcullis::schema::SettingKind::Secret)
 }
 
 impl From<MintError> for Failure {

@@ -3,7 +3,7 @@
 use portcullis::jwt::token::decode_unverified;
 use serde_json::{Map, Value};
 
-use crate::{duration, input, time, Failure};
+use crate::{input, time, Failure};
 
 /// Arguments of `portcullis inspect`.
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ fn describe_time(name: &str, value: Option<&Value>, now: i64) -> String {
     let Some(date) = time::utc(t) else {
         return format!("{t} (out of range)");
     };
-    let ago = duration::human(now.abs_diff(t));
+    let ago = time::span(now.abs_diff(t));
     let relative = match (name, t <= now) {
         ("exp", true) => format!("expired {ago} ago"),
         ("exp", false) => format!("expires in {ago}"),

@@ -9,7 +9,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use portcullis::revocation::RevocationReason;
 use serde_json::{json, Value};
 
-use crate::{input, url, Failure};
+use crate::{input, time, url, Failure};
 
 /// Where the admin token is read from.
 pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
@@ -40,7 +40,8 @@ pub(crate) struct Endpoint {
 #[command(after_help = "\
 The admin token (scope portcullis:admin) is read from $PORTCULLIS_ADMIN_TOKEN, never from a flag.
 
-OUTPUT: the created revocation entry as JSON on stdout (exit 0). A refusal by the gate prints
+OUTPUT: the created revocation entry as JSON on stdout (exit 0), and when it was made and when
+it lapses, in ISO 8601 and relative to now, on stderr. A refusal by the gate prints
 its problem title and detail on stderr (exit 1); a usage or network error exits 2.
 
 EXAMPLES:
@@ -119,7 +120,22 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
         Some(body),
     )?;
     let entry = answer.get("entry").unwrap_or(&answer);
-    input::print_json(entry)
+    input::print_json(entry)?;
+    if let Some(note) = when_note(entry, time::now()) {
+        eprintln!("portcullis: {note}");
+    }
+    Ok(())
+}
+
+/// The entry's times for a person (stdout keeps the JSON for scripts): `revoked
+/// 2026-11-30T14:40:00Z (now); lapses 2026-11-30T15:40:30Z (in 1h 30s)`.
+fn when_note(entry: &Value, now: i64) -> Option<String> {
+    let at = entry.get("at").and_then(Value::as_i64)?;
+    let lapses = match entry.get("exp").and_then(Value::as_i64) {
+        Some(exp) => format!("lapses {}", time::human(exp, now)),
+        None => "never lapses".to_owned(),
+    };
+    Some(format!("revoked {}; {lapses}", time::human(at, now)))
 }
 
 /// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
@@ -199,4 +215,25 @@ pub(crate) fn call(
         url,
         reason: format!("the answer ({status}) is not JSON"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_gives_iso_and_relative_times() {
+        let now = 1_700_000_000;
+        let entry = json!({"v": 1, "kind": "jti", "jti": "x", "at": now, "exp": now + 3630});
+        assert_eq!(
+            when_note(&entry, now).unwrap(),
+            "revoked 2023-11-14T22:13:20Z (now); lapses 2023-11-14T23:13:50Z (in 1h)"
+        );
+        let key = json!({"v": 1, "kind": "kid", "kid": "k1", "at": now - 180});
+        assert_eq!(
+            when_note(&key, now).unwrap(),
+            "revoked 2023-11-14T22:10:20Z (3m ago); never lapses"
+        );
+        assert_eq!(when_note(&json!({}), now), None);
+    }
 }

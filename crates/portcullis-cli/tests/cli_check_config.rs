@@ -210,7 +210,7 @@ fn a_route_rule_with_an_unknown_field_is_rejected() {
     // The setting named once, then the rule (no `PORTCULLIS_ROUTES: PORTCULLIS_ROUTES[1]`).
     assert_eq!(
         err.trim_end(),
-        "portcullis: PORTCULLIS_ROUTES: rule 1: unknown field `scope`"
+        "portcullis: PORTCULLIS_ROUTES: rule 1: unknown field `scope`; did you mean `scopes`?"
     );
 }
 
@@ -277,7 +277,7 @@ fn a_missing_secret_says_how_to_provide_it() {
 fn dev_vars_override_wrangler_vars_and_env_vars_are_not_inherited() {
     let dir = Scratch::new();
     let toml = format!(
-        "{WRANGLER}\n[env.staging.vars]\nPORTCULLIS_AUDIENCE = \"staging-api\"\nPORTCULLIS_ROUTES = '[{{\"match\":\"*\"}}]'\n"
+        "{WRANGLER}\n[env.staging.vars]\nPORTCULLIS_AUDIENCE = \"staging-api\"\nPORTCULLIS_ROUTES = '[{{\"match\":\"*\",\"scopes\":[]}}]'\n"
     );
     dir.write("wrangler.toml", &toml);
     let secrets = dev_vars(&json!({"keys": [jwk("k1", 1)]}), &jwk("origin", 2));
@@ -379,6 +379,7 @@ fn a_rate_limit_without_its_binding_or_with_other_numbers_is_a_warning() {
     let rule = r#"
 [[vars.PORTCULLIS_ROUTES]]
 match = "GET /limited/*"
+scopes = []
 rate_limit = { limiter = "PER_SUB", key = "sub", limit = 100, period = 60 }
 "#;
     let cases = [
@@ -615,4 +616,148 @@ fn signed_link_rules_need_their_own_secrets() {
             "{shown}"
         );
     }
+}
+
+// --- Issue 18: the check tells the truth about .dev.vars, typos and rules ---------------------
+
+/// A valid scratch config: the project-like wrangler.toml and a complete .dev.vars.
+fn valid_dir() -> Scratch {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    dir.write(".dev.vars", &dev_vars(&keys, &jwk("origin", 2)));
+    assert_eq!(
+        dir.check(&[]).status.code(),
+        Some(0),
+        "the base config passes"
+    );
+    dir
+}
+
+/// The base .dev.vars with `line` appended (a later line for the same name wins).
+fn with_dev_vars_line(dir: &Scratch, line: &str) {
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    dir.write(
+        ".dev.vars",
+        &format!("{}{line}\n", dev_vars(&keys, &jwk("origin", 2))),
+    );
+}
+
+#[test]
+fn a_misspelt_setting_in_wrangler_toml_is_an_error_with_did_you_mean() {
+    let dir = valid_dir();
+    let toml = WRANGLER.replace(
+        "[vars]\n",
+        "[vars]\nPORTCULIS_ISSUER = \"https://issuer.example\"\n",
+    );
+    dir.write("wrangler.toml", &toml);
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULIS_ISSUER");
+    assert!(err.contains("did you mean PORTCULLIS_ISSUER?"), "{err}");
+}
+
+#[test]
+fn a_misspelt_setting_in_dev_vars_is_an_error_with_did_you_mean() {
+    let dir = valid_dir();
+    with_dev_vars_line(&dir, "PORTCULLIS_AUDIENCES=api");
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_AUDIENCES");
+    assert!(err.contains("did you mean PORTCULLIS_AUDIENCE?"), "{err}");
+    // The JSON report says the same, and other people's names are left alone.
+    with_dev_vars_line(&dir, "MY_APP_DEBUG=1");
+    let out = dir.check(&["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_removed_secret_in_dev_vars_is_an_error() {
+    let dir = valid_dir();
+    let keys = json!({"keys": [jwk("k1", 1)]});
+    dir.write(
+        ".dev.vars",
+        &format!("PORTCULLIS_KEYS='{keys}'\nORIGIN_URL=http://127.0.0.1:8788\n"),
+    );
+    assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ORIGIN_KEY");
+}
+
+#[test]
+fn an_origin_url_without_a_scheme_in_dev_vars_is_an_error() {
+    let dir = valid_dir();
+    with_dev_vars_line(&dir, "ORIGIN_URL=127.0.0.1:8788");
+    let err = assert_config_error(&dir.check(&[]), 1, "ORIGIN_URL");
+    assert!(err.contains("http:// or https://"), "{err}");
+}
+
+#[test]
+fn a_16_byte_origin_key_in_dev_vars_is_an_error_that_never_shows_it() {
+    let dir = valid_dir();
+    let short = portcullis::codec::b64::encode([7u8; 16]);
+    let key = json!({"kty": "oct", "kid": "origin", "alg": "HS256", "k": short});
+    with_dev_vars_line(&dir, &format!("PORTCULLIS_ORIGIN_KEY='{key}'"));
+    let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ORIGIN_KEY");
+    assert!(!err.contains(&short), "{err}");
+}
+
+/// wrangler.toml with `rules` (TOML `[[vars.PORTCULLIS_ROUTES]]` tables) as the routes.
+fn with_routes(dir: &Scratch, rules: &str) {
+    let head = WRANGLER.split("[[vars.PORTCULLIS_ROUTES]]").next().unwrap();
+    dir.write("wrangler.toml", &format!("{head}{rules}"));
+}
+
+#[test]
+fn route_rules_that_would_misbehave_are_errors() {
+    let dir = valid_dir();
+    let cases = [
+        // Neither public nor scopes: would have let any valid token through.
+        (
+            "[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/*\"\n",
+            "rule 0: needs `public = true` or `scopes`",
+        ),
+        (
+            "[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GETT /orders/*\"\nscopes = []\n",
+            "unknown method `GETT`; did you mean `GET`?",
+        ),
+        (
+            "[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/*\"\npubilc = true\n",
+            "unknown field `pubilc`; did you mean `public`?",
+        ),
+        (
+            "[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/*\"\nscopes = [\"orders:read\"]\n\n\
+             [[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/export\"\nscopes = [\"orders:export\"]\n",
+            "rule 1: `GET /orders/export` is unreachable: rule 0 `GET /orders/*` comes first",
+        ),
+    ];
+    for (rules, expected) in cases {
+        with_routes(&dir, rules);
+        let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_ROUTES");
+        assert!(err.contains(expected), "{rules}\n=> {err}");
+    }
+    // The specific rule first is fine.
+    with_routes(
+        &dir,
+        "[[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/export\"\nscopes = [\"orders:export\"]\n\n\
+         [[vars.PORTCULLIS_ROUTES]]\nmatch = \"GET /orders/*\"\nscopes = [\"orders:read\"]\n",
+    );
+    assert_eq!(dir.check(&[]).status.code(), Some(0));
+}
+
+/// `scripts/check-config.sh DIR` (what `make check-config` runs), with this build's binary.
+fn check_config_script(dir: &Scratch) -> Output {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(root.join("scripts/check-config.sh"))
+        .arg(&dir.0)
+        .env("PORTCULLIS", BIN)
+        .output()
+        .expect("the script runs")
+}
+
+#[test]
+fn make_check_config_reads_the_users_dev_vars_when_there_is_one() {
+    let dir = valid_dir();
+    let out = check_config_script(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(".dev.vars"), "{}", stdout(&out));
+
+    with_dev_vars_line(&dir, "ORIGIN_URL=127.0.0.1:8788");
+    let out = check_config_script(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("ORIGIN_URL"), "{}", stderr(&out));
 }

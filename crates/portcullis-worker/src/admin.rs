@@ -165,7 +165,7 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
             )
             .with_detail(answer.detail.clone())
             .with_revocation_reason(answer.revocation_reason);
-            AuditContext::write(&record);
+            a.audit.write(&record);
             send(answer.response())
         }
         Err(denial) => reject(a, Some(&who), denial),
@@ -184,7 +184,7 @@ pub(crate) fn reject(
         (record.sub, record.jti, record.kid) =
             (p.sub.as_deref(), p.jti.as_deref(), p.kid.as_deref());
     }
-    AuditContext::write(&record);
+    a.audit.write(&record);
     send(denial.response(&a.config.realm))
 }
 
@@ -300,5 +300,9 @@ fn stats() -> AdminAnswer {
         lists: k.lists.get(),
         deletes: k.deletes.get(),
     });
-    core::stats_answer(kv, revocations::cached_status())
+    core::stats_answer(
+        kv,
+        revocations::cached_status(),
+        &super::decision_counters(),
+    )
 }

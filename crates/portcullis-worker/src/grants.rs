@@ -21,9 +21,9 @@ use portcullis::grant::secrets::ApiKey;
 use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
 
 /// The binding of the grant objects.
-pub(crate) const GRANTS: &str = "GRANTS";
+pub(crate) const GRANTS: &str = portcullis::schema::names::GRANTS;
 /// The binding of the API key store.
-pub(crate) const API_KEYS: &str = "API_KEYS";
+pub(crate) const API_KEYS: &str = portcullis::schema::names::API_KEYS;
 /// The name of the one key store object.
 const KEY_STORE_NAME: &str = "api-keys";
 

@@ -13,7 +13,7 @@ use worker::{Request, Response};
 use super::admin::{reject, AdminContext};
 use super::revocations;
 use super::{grants, token};
-use super::{now_s, send, AuditContext};
+use super::{now_s, send};
 use portcullis::grant::leak::LeakStatus;
 use portcullis::grant::service::{GrantCall, KeyCall};
 use portcullis::http::admin as core;
@@ -120,12 +120,12 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
                 (finding.revoke.is_some() || finding.issued_revoked_now)
                     .then_some(RevocationReason::Leaked),
             );
-        AuditContext::write(&record);
+        a.audit.write(&record);
     }
     let answer = core::leaks_answer(&findings);
     let record = AuditRecord::allow("admin", &request, None, answer.reason, answer.status, None)
         .with_detail(answer.detail.clone());
-    AuditContext::write(&record);
+    a.audit.write(&record);
     send(answer.response())
 }
 

@@ -16,6 +16,7 @@ use worker::{Context, Env, KvStore};
 
 use super::{now_ms, now_s};
 use portcullis::config::GateConfig;
+use portcullis::http::telemetry::SnapshotStatus;
 use portcullis::http::Revocations;
 use portcullis::revocation::{
     self, KvOperation, RevocationEntry, RevocationError, RevocationSnapshot, SnapshotAction,
@@ -153,13 +154,15 @@ pub(crate) fn invalidate() {
     CACHE.with(|c| *c.borrow_mut() = None);
 }
 
-/// Age of this isolate's copy in milliseconds and its entry count, if it has one.
-pub(crate) fn cached_status() -> Option<(u64, usize)> {
+/// Age of this isolate's copy in milliseconds, its entry count and version, if it has one.
+pub(crate) fn cached_status() -> Option<SnapshotStatus> {
     let now = now_ms();
     CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|c| (now.saturating_sub(c.loaded_ms), c.snapshot.len()))
+        c.borrow().as_ref().map(|c| SnapshotStatus {
+            age_ms: now.saturating_sub(c.loaded_ms),
+            entries: c.snapshot.len(),
+            built_at: c.snapshot.built_at(),
+        })
     })
 }
 

@@ -6,7 +6,7 @@ use worker::Response;
 
 use super::admin::{reject, AdminContext};
 use super::grants;
-use super::{now_s, revocations, send, sender, AuditContext};
+use super::{now_s, revocations, send, sender};
 use portcullis::grant::credential::CredentialKind;
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
 use portcullis::grant::requests::{
@@ -71,7 +71,7 @@ fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>
         ..record
     }
     .with_detail(reply.detail.clone());
-    AuditContext::write(&record);
+    a.audit.write(&record);
 }
 
 /// The headers a token request is read with.
@@ -104,7 +104,8 @@ async fn proven_key(
 fn refuse_proof(a: &AdminContext<'_>, refusal: &TokenProofRefusal) -> worker::Result<Response> {
     let request = a.audit.request();
     let denial = Denial::OAuth(refusal.error.clone());
-    AuditContext::write(&AuditRecord::deny("admin", &request, None, &denial));
+    a.audit
+        .write(&AuditRecord::deny("admin", &request, None, &denial));
     send(refusal.response(&a.config.realm))
 }
 

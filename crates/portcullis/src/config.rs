@@ -21,63 +21,12 @@ use crate::jwt::verify::VerifyPolicy;
 use crate::leaks::partner::{ReporterKeys, ReporterKeysError};
 use crate::ratelimit::{RateKey, RateLimit, RateLimitConfigError};
 use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
+use crate::schema::{self, UnknownSetting};
 use crate::sender::dpop::DpopSettings;
 use crate::sender::nonce::NonceIssuer;
 use crate::signed::EdgeKeys;
 
-/// Setting names. Users write these in their config; they are stable.
-pub mod names {
-    /// Secret: the JWK Set of verification keys.
-    pub const KEYS: &str = "PORTCULLIS_KEYS";
-    /// Secret: the HS256 JWK that signs identity assertions for the origin.
-    pub const ORIGIN_KEY: &str = "PORTCULLIS_ORIGIN_KEY";
-    /// Var: where authorized requests go; unset, they go on to their own URL.
-    pub const ORIGIN_URL: &str = "ORIGIN_URL";
-    /// Var: the audience tokens must be for.
-    pub const AUDIENCE: &str = "PORTCULLIS_AUDIENCE";
-    /// Var: the issuer tokens must come from.
-    pub const ISSUER: &str = "PORTCULLIS_ISSUER";
-    /// Var: allowed clock skew, seconds.
-    pub const LEEWAY_S: &str = "PORTCULLIS_LEEWAY_S";
-    /// Var: longest token lifetime accepted, seconds.
-    pub const MAX_TTL_S: &str = "PORTCULLIS_MAX_TTL_S";
-    /// Var: the ordered route rules.
-    pub const ROUTES: &str = "PORTCULLIS_ROUTES";
-    /// Var: a cookie to read the token from.
-    pub const COOKIE: &str = "PORTCULLIS_COOKIE";
-    /// Var: the realm in `WWW-Authenticate`.
-    pub const REALM: &str = "PORTCULLIS_REALM";
-    /// Var: the path prefix of the admin API and console.
-    pub const ADMIN_PREFIX: &str = "PORTCULLIS_ADMIN_PREFIX";
-    /// Var: how often an isolate refreshes its revocation snapshot, seconds.
-    pub const REVOCATION_REFRESH_S: &str = "PORTCULLIS_REVOCATION_REFRESH_S";
-    /// Var: the oldest snapshot an isolate may decide with, seconds.
-    pub const REVOCATION_MAX_AGE_S: &str = "PORTCULLIS_REVOCATION_MAX_AGE_S";
-    /// Var: how long to wait for the origin, milliseconds.
-    pub const ORIGIN_TIMEOUT_MS: &str = "PORTCULLIS_ORIGIN_TIMEOUT_MS";
-    /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials
-    /// and security events are always recorded.
-    pub const AUDIT_ALLOWED_ONE_IN: &str = "PORTCULLIS_AUDIT_ALLOWED_ONE_IN";
-    /// Secret: the key string of `cloudflare_hmac_v0` rules.
-    pub const CLOUDFLARE_HMAC_KEY: &str = "PORTCULLIS_CLOUDFLARE_HMAC_KEY";
-    /// Secret: the hex key of `akamai_edgeauth2` rules.
-    pub const AKAMAI_KEY: &str = "PORTCULLIS_AKAMAI_KEY";
-    /// Secret: a second hex key `akamai_edgeauth2` rules accept during a rotation.
-    pub const AKAMAI_TRANSITION_KEY: &str = "PORTCULLIS_AKAMAI_TRANSITION_KEY";
-    /// Secret: the salt of `akamai_edgeauth2` tokens, if the issuer uses one.
-    pub const AKAMAI_SALT: &str = "PORTCULLIS_AKAMAI_SALT";
-    /// Var: the Akamai token algorithm; only `sha256` is built.
-    pub const AKAMAI_ALGORITHM: &str = "PORTCULLIS_AKAMAI_ALGORITHM";
-    /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
-    /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).
-    pub const LEAK_REPORTER_KEYS: &str = "PORTCULLIS_LEAK_REPORTER_KEYS";
-    /// Var: how far a DPoP proof's `iat` may be from now, seconds.
-    pub const DPOP_IAT_WINDOW_S: &str = "PORTCULLIS_DPOP_IAT_WINDOW_S";
-    /// Var: DPoP server nonces' lifetime in seconds (0: no nonces).
-    pub const DPOP_NONCE_S: &str = "PORTCULLIS_DPOP_NONCE_S";
-    /// Var: the admin API's rate limit, `{"limiter", "key": "ip", "limit", "period"}`.
-    pub const ADMIN_RATE_LIMIT: &str = "PORTCULLIS_ADMIN_RATE_LIMIT";
-}
+pub use crate::schema::names;
 
 /// Defaults for the optional settings.
 pub mod defaults {
@@ -108,16 +57,25 @@ pub mod defaults {
 pub enum ConfigError {
     /// A required setting is absent.
     Missing(&'static str),
+    /// A name that looks like one of the gate's settings (`PORTCULLIS_ISSUER` with one L,
+    /// `PORTCULLIS_AUDIENCES`) but is none of them: the setting meant is not applied, so the
+    /// configuration is refused rather than silently weaker.
+    UnknownSetting(UnknownSetting),
     /// `PORTCULLIS_KEYS` is not a usable JWK Set.
     Keys(KeyringError),
-    /// `PORTCULLIS_ORIGIN_KEY` is not a usable JWK.
+    /// `PORTCULLIS_ORIGIN_KEY` is neither a usable JWK nor a usable JWK Set.
     OriginKey(KeyringError),
-    /// `PORTCULLIS_ORIGIN_KEY` is a valid key, but not for HS256, the identity assertion's
-    /// algorithm.
+    /// A key of `PORTCULLIS_ORIGIN_KEY` is valid, but not for HS256, the identity
+    /// assertion's algorithm.
     OriginKeyNotHs256 {
         /// The key's algorithm.
         alg: Alg,
+        /// The key's `kid`, when it has one (a kid is a name, never secret).
+        kid: Option<String>,
     },
+    /// `PORTCULLIS_ORIGIN_KEY` is a ring in which no key signs: the gate could not sign an
+    /// assertion.
+    OriginKeyNoSigner,
     /// `PORTCULLIS_ROUTES` is not a valid list of route rules.
     Routes(RouteConfigError),
     /// A setting that must be a string is another JSON type (a number, a table ...).
@@ -184,16 +142,20 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The setting this error is about.
-    pub fn setting(&self) -> &'static str {
+    /// The setting this error is about (for an unknown one, the name as given: a name is
+    /// never a secret).
+    pub fn setting(&self) -> &str {
         use names::*;
         match self {
+            ConfigError::UnknownSetting(unknown) => &unknown.name,
             ConfigError::Missing(s)
             | ConfigError::NotAString { setting: s }
             | ConfigError::NotANumber { setting: s, .. }
             | ConfigError::OutOfRange { setting: s, .. } => s,
             ConfigError::Keys(_) => KEYS,
-            ConfigError::OriginKey(_) | ConfigError::OriginKeyNotHs256 { .. } => ORIGIN_KEY,
+            ConfigError::OriginKey(_)
+            | ConfigError::OriginKeyNotHs256 { .. }
+            | ConfigError::OriginKeyNoSigner => ORIGIN_KEY,
             ConfigError::Routes(_) => ROUTES,
             ConfigError::MaxAgeBelowRefresh { .. } => REVOCATION_MAX_AGE_S,
             ConfigError::OriginUrl => ORIGIN_URL,
@@ -215,10 +177,29 @@ impl fmt::Display for ConfigError {
         let setting = self.setting();
         match self {
             ConfigError::Missing(_) => write!(f, "{setting} is not set"),
+            ConfigError::UnknownSetting(UnknownSetting { suggestion, .. }) => {
+                write!(f, "{setting}: is not a setting the gate knows")?;
+                match suggestion {
+                    Some(known) => write!(f, "; did you mean {known}?"),
+                    None => write!(f, " (see the settings in the README)"),
+                }
+            }
             ConfigError::Keys(e) | ConfigError::OriginKey(e) => write!(f, "{setting}: {e}"),
-            ConfigError::OriginKeyNotHs256 { alg } => write!(
+            ConfigError::OriginKeyNotHs256 { alg, kid: None } => write!(
                 f,
                 "{setting}: must be an HS256 key (the identity assertion is HS256), not {alg}"
+            ),
+            ConfigError::OriginKeyNotHs256 {
+                alg,
+                kid: Some(kid),
+            } => write!(
+                f,
+                "{setting}: key {kid:?} must be HS256 (the identity assertion is HS256), not {alg}"
+            ),
+            ConfigError::OriginKeyNoSigner => write!(
+                f,
+                "{setting}: no key signs; promote one (`portcullis keys promote`) so the gate \
+                 can sign assertions"
             ),
             ConfigError::Routes(e) => write!(f, "{setting}: {e}"),
             ConfigError::NotAString { .. } => write!(f, "{setting}: must be a string"),
@@ -301,8 +282,12 @@ pub struct GateConfig {
     pub routes: RouteTable,
     /// The origin, if not the request's own URL. No trailing slash.
     pub origin_url: Option<String>,
-    /// The key of the identity assertion (HS256).
+    /// The key that signs identity assertions and hop markers (HS256): the signing key of
+    /// `origin_keys`.
     pub origin_key: Key,
+    /// Every origin key (HS256), the signing one included: a hop marker made with any of
+    /// them is this gate's, so a loop is caught while a rotation rolls out.
+    pub origin_keys: Keyring,
     /// The cookie the token may come in.
     pub cookie: Option<String>,
     /// The realm named in `WWW-Authenticate`.
@@ -390,12 +375,32 @@ fn seconds_setting(
     }
 }
 
+/// Whether a JSON text is a JWK Set (an object with a top-level `keys` member) rather than
+/// one JWK. Only the shape is looked at here; the key ring's strict parser reads it.
+fn is_key_set_text(text: &str) -> bool {
+    crate::codec::json::parse_object(text.as_bytes()).is_ok_and(|doc| doc.contains_key("keys"))
+}
+
 /// Whether `name` is a valid cookie name (an RFC 6265 token).
 fn is_cookie_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// Loads and validates the gate's configuration from every name the Worker is given
+/// (`names`: vars, secrets and bindings): first refuses a name that looks like a setting but
+/// is not one ([`schema::unknown_setting`]), then [`load`]s. The Worker and `portcullis
+/// check-config` both load this way, so they agree on every name.
+pub fn load_checked<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    get: impl Fn(&str) -> Option<Value>,
+) -> Result<GateConfig, ConfigError> {
+    if let Some(unknown) = schema::unknown_setting(names) {
+        return Err(ConfigError::UnknownSetting(unknown));
+    }
+    load(get)
 }
 
 /// Loads and validates the gate's configuration. `get` returns a setting by name: a string
@@ -409,19 +414,28 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
     }
     .map_err(ConfigError::Keys)?;
 
-    let origin_key =
+    // A JWK Set is a ring rotated like PORTCULLIS_KEYS; a lone JWK (the form before rings)
+    // is a one-key ring and keeps working unchanged.
+    let origin_keys =
         match json_setting(&get, ORIGIN_KEY).ok_or(ConfigError::Missing(ORIGIN_KEY))? {
+            JsonSetting::Text(text) if is_key_set_text(&text) => Keyring::from_jwks(&text),
             JsonSetting::Text(text) => Keyring::from_jwk(&text),
+            JsonSetting::Value(Value::Object(doc)) if doc.contains_key("keys") => {
+                Keyring::from_jwks_value(&doc)
+            }
             JsonSetting::Value(value) => Keyring::from_jwk(&value.to_string()),
         }
-        .map_err(ConfigError::OriginKey)?
-        .keys()[0]
-            .clone();
-    if origin_key.alg() != Alg::HS256 {
+        .map_err(ConfigError::OriginKey)?;
+    if let Some(k) = origin_keys.keys().iter().find(|k| k.alg() != Alg::HS256) {
         return Err(ConfigError::OriginKeyNotHs256 {
-            alg: origin_key.alg(),
+            alg: k.alg(),
+            kid: k.kid().map(str::to_owned),
         });
     }
+    let origin_key = origin_keys
+        .signing_key()
+        .ok_or(ConfigError::OriginKeyNoSigner)?
+        .clone();
 
     let routes = match json_setting(&get, ROUTES).ok_or(ConfigError::Missing(ROUTES))? {
         JsonSetting::Text(text) => RouteTable::from_json_str(&text),
@@ -559,6 +573,7 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         routes,
         origin_url,
         origin_key,
+        origin_keys,
         cookie,
         realm,
         admin_prefix,
@@ -701,7 +716,7 @@ mod tests {
             (
                 names::ROUTES,
                 json!([{"match":"GET /x","scope":["a"]}]),
-                "PORTCULLIS_ROUTES: rule 0: unknown field `scope`",
+                "PORTCULLIS_ROUTES: rule 0: unknown field `scope`; did you mean `scopes`?",
             ),
             (
                 names::ROUTES,
@@ -824,12 +839,117 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_setting_is_refused_and_named_with_a_suggestion() {
+        let mut m = base();
+        m.insert("PORTCULIS_ISSUER", json!("https://issuer.example"));
+        let err = load_checked(m.keys().copied(), |name| m.get(name).cloned()).unwrap_err();
+        assert_eq!(err.setting(), "PORTCULIS_ISSUER");
+        assert_eq!(
+            err.to_string(),
+            "PORTCULIS_ISSUER: is not a setting the gate knows; did you mean PORTCULLIS_ISSUER?"
+        );
+        // Without the typo the same settings load.
+        m.remove("PORTCULIS_ISSUER");
+        m.insert(names::ISSUER, json!("https://issuer.example"));
+        assert!(load_checked(m.keys().copied(), |name| m.get(name).cloned()).is_ok());
+    }
+
+    #[test]
     fn origin_key_must_be_hs256() {
         let mut m = base();
         let k = json!({"kty":"oct","alg":"HS512","k":crate::codec::b64::encode([3u8; 64])});
         m.insert(names::ORIGIN_KEY, Value::String(k.to_string()));
         let err = load_map(&m).unwrap_err();
         assert_eq!(err.setting(), names::ORIGIN_KEY);
-        assert_eq!(err, ConfigError::OriginKeyNotHs256 { alg: Alg::HS512 });
+        assert_eq!(
+            err,
+            ConfigError::OriginKeyNotHs256 {
+                alg: Alg::HS512,
+                kid: None
+            }
+        );
+    }
+
+    fn origin_ring(keys: &[Value]) -> Value {
+        json!({ "keys": keys })
+    }
+
+    fn with_ops(mut key: Value, ops: &[&str]) -> Value {
+        key["key_ops"] = json!(ops);
+        key
+    }
+
+    #[test]
+    fn a_single_origin_jwk_is_a_one_key_ring_that_signs() {
+        let c = load_map(&base()).unwrap();
+        assert_eq!(c.origin_keys.keys().len(), 1);
+        assert_eq!(c.origin_key.kid(), Some("origin"));
+    }
+
+    #[test]
+    fn an_origin_key_set_signs_with_its_signing_key_and_keeps_the_others() {
+        for as_text in [true, false] {
+            let mut m = base();
+            let ring = origin_ring(&[
+                with_ops(jwk("origin-1", 2), &["sign", "verify"]),
+                with_ops(jwk("origin-2", 4), &["verify"]),
+            ]);
+            let setting = if as_text {
+                Value::String(ring.to_string())
+            } else {
+                ring
+            };
+            m.insert(names::ORIGIN_KEY, setting);
+            let c = load_map(&m).unwrap();
+            assert_eq!(c.origin_key.kid(), Some("origin-1"));
+            let kids: Vec<_> = c.origin_keys.keys().iter().map(|k| k.kid()).collect();
+            assert_eq!(kids, [Some("origin-1"), Some("origin-2")]);
+        }
+    }
+
+    #[test]
+    fn an_origin_ring_without_a_signing_key_is_refused() {
+        let mut m = base();
+        let ring = origin_ring(&[
+            with_ops(jwk("origin-1", 2), &["verify"]),
+            with_ops(jwk("origin-2", 4), &["verify"]),
+        ]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(err, ConfigError::OriginKeyNoSigner);
+        assert_eq!(err.setting(), names::ORIGIN_KEY);
+        assert!(err.to_string().contains("keys promote"), "{err}");
+    }
+
+    #[test]
+    fn every_key_of_an_origin_ring_must_be_hs256_and_the_error_names_its_kid() {
+        let mut m = base();
+        let strong = json!({"kty":"oct","kid":"big","alg":"HS512",
+            "k":crate::codec::b64::encode([3u8; 64]),"key_ops":["verify"]});
+        let ring = origin_ring(&[with_ops(jwk("origin-1", 2), &["sign", "verify"]), strong]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::OriginKeyNotHs256 {
+                alg: Alg::HS512,
+                kid: Some("big".into())
+            }
+        );
+        assert!(err.to_string().contains("\"big\""), "{err}");
+    }
+
+    #[test]
+    fn an_origin_ring_with_two_keys_needs_kids_and_reports_the_ring_error() {
+        let mut m = base();
+        let mut anonymous = jwk("x", 4);
+        anonymous.as_object_mut().unwrap().remove("kid");
+        let ring = origin_ring(&[jwk("origin-1", 2), anonymous]);
+        m.insert(names::ORIGIN_KEY, Value::String(ring.to_string()));
+        let err = load_map(&m).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::OriginKey(KeyringError::MissingKeyId { index: 1 })
+        );
     }
 }

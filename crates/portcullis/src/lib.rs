@@ -11,7 +11,9 @@
 //! - [`ratelimit`]: per-subject rate limits (the rule model and the 429's headers);
 //! - [`sender`]: sender-constrained tokens (mTLS and DPoP bindings), decided purely;
 //! - [`http`]: the gate's decisions for one request and the one decision-to-HTTP map;
-//! - [`config`]: the gate's settings, loaded and checked.
+//! - [`schema`]: the one table of setting names and rule keys, and "did you mean";
+//! - [`config`]: the gate's settings, loaded and checked;
+//! - [`time`]: times for people (ISO 8601 and "in 4m 12s" / "3m ago", `now` passed in).
 //!
 //! Two fronts use it: `portcullis-worker` (the Cloudflare Worker: bindings and I/O in, core
 //! decisions out) and `portcullis-cli` (the `portcullis` command).
@@ -26,5 +28,7 @@ pub mod leaks;
 pub mod ratelimit;
 pub mod revocation;
 pub mod routes;
+pub mod schema;
 pub mod sender;
 pub mod signed;
+pub mod time;

@@ -116,8 +116,8 @@ pub enum Denial {
     },
     /// The configuration is unusable; names the setting only.
     Misconfigured {
-        /// The setting at fault.
-        setting: &'static str,
+        /// The setting at fault (a name, never its value).
+        setting: String,
     },
     /// The origin could not be reached.
     OriginUnreachable,
@@ -247,7 +247,8 @@ impl Denial {
             Revoked { by, .. } => Some(match by {
                 RevokedBy::Token => "revoked by its jti".to_owned(),
                 RevokedBy::Subject { before } => {
-                    format!("revoked by its subject (tokens issued before {before})")
+                    let when = crate::time::utc(*before).unwrap_or_else(|| before.to_string());
+                    format!("revoked by its subject (tokens issued before {when})")
                 }
                 RevokedBy::Key => "revoked by its key".to_owned(),
             }),
@@ -342,9 +343,12 @@ impl Denial {
                 "Insufficient scope",
                 format!("this route requires the scopes: {}", required.join(" ")),
             ),
-            RevocationUnavailable { .. } => (
+            RevocationUnavailable { retry_after_s } => (
                 "Revocation list unavailable",
-                "the gate cannot confirm the token is not revoked; retry shortly".into(),
+                format!(
+                    "the gate cannot confirm the token is not revoked; retry in {}",
+                    crate::time::span(*retry_after_s)
+                ),
             ),
             Misconfigured { setting } => (
                 "Gate misconfigured",
@@ -555,7 +559,11 @@ mod tests {
             ..AuditRequest::default()
         };
         let record = AuditRecord::deny("gate", &request, Some(2), &expired);
-        assert!(record.detail.as_deref().unwrap().contains("now 1700000100"));
+        assert!(record
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("ago), leeway 30s"));
         let too_long = Denial::BadPath(PathError::TooLong {
             len: 9000,
             max: 4096,
@@ -614,6 +622,7 @@ mod tests {
         );
         let down = Denial::RevocationUnavailable { retry_after_s: 7 }.response("r");
         assert_eq!((down.status, down.header("retry-after")), (503, Some("7")));
+        assert!(down.body.contains("retry in 7s"), "{}", down.body);
     }
 
     #[test]
@@ -654,7 +663,10 @@ mod tests {
             .body
             .contains("urn:portcullis:problem:before_in_future"));
         assert!(!response.body.contains("1700000000"), "{}", response.body);
-        assert!(future.audit_detail().unwrap().contains("1700000000"));
+        assert_eq!(
+            future.audit_detail().unwrap(),
+            "\"before\" (1700003600, 2023-11-14T23:13:20Z (in 1h)) is later than now"
+        );
         let no_jti = Denial::BadAdminRequest(AdminError::TokenWithoutJti).response("r");
         assert!(no_jti
             .body

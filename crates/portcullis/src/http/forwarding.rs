@@ -224,15 +224,26 @@ pub fn hop_marker(origin_key: &Key, method: &str, htu: &str) -> String {
 
 /// Whether `received` (the incoming [`HOP_HEADER`], repeated fields joined with `,`) holds
 /// the marker this gate would set when forwarding `method` to `htu`: the request is one this
-/// gate already forwarded, and forwarding it again would loop.
-pub fn is_loop(origin_key: &Key, method: &str, htu: &str, received: Option<&str>) -> bool {
+/// gate already forwarded, and forwarding it again would loop. `origin_keys` is the whole
+/// origin key ring: while a new signing key rolls out, a marker set by an isolate that still
+/// signs with the old key is this gate's too.
+pub fn is_loop<'k>(
+    origin_keys: impl IntoIterator<Item = &'k Key> + Clone,
+    method: &str,
+    htu: &str,
+    received: Option<&str>,
+) -> bool {
     let Some(received) = received else {
         return false;
     };
     let input = hop_input(method, htu);
     received.split(',').any(|value| {
-        b64::decode(value.trim())
-            .is_ok_and(|tag| origin_key.verify_tag(input.as_bytes(), &tag).is_ok())
+        b64::decode(value.trim()).is_ok_and(|tag| {
+            origin_keys
+                .clone()
+                .into_iter()
+                .any(|k| k.verify_tag(input.as_bytes(), &tag).is_ok())
+        })
     })
 }
 
@@ -554,21 +565,29 @@ mod tests {
     }
 
     #[test]
+    fn a_marker_made_with_any_key_of_the_origin_ring_is_a_loop() {
+        let (old, new) = (key(1), key(2));
+        let marker = hop_marker(&old, "GET", "http://gate/a");
+        assert!(is_loop([&new, &old], "GET", "http://gate/a", Some(&marker)));
+        assert!(!is_loop([&new], "GET", "http://gate/a", Some(&marker)));
+    }
+
+    #[test]
     fn a_gate_recognizes_only_its_own_marker_for_the_same_request() {
         let k = key(1);
         let marker = hop_marker(&k, "GET", "http://gate/a");
-        assert!(is_loop(&k, "GET", "http://gate/a", Some(&marker)));
+        assert!(is_loop([&k], "GET", "http://gate/a", Some(&marker)));
         assert!(is_loop(
-            &k,
+            [&k],
             "GET",
             "http://gate/a",
             Some(&format!("x, {marker}"))
         ));
-        assert!(!is_loop(&k, "GET", "http://gate/a", None));
-        assert!(!is_loop(&k, "POST", "http://gate/a", Some(&marker)));
-        assert!(!is_loop(&k, "GET", "http://gate/b", Some(&marker)));
-        assert!(!is_loop(&key(2), "GET", "http://gate/a", Some(&marker)));
-        assert!(!is_loop(&k, "GET", "http://gate/a", Some("not base64 ~")));
+        assert!(!is_loop([&k], "GET", "http://gate/a", None));
+        assert!(!is_loop([&k], "POST", "http://gate/a", Some(&marker)));
+        assert!(!is_loop([&k], "GET", "http://gate/b", Some(&marker)));
+        assert!(!is_loop([&key(2)], "GET", "http://gate/a", Some(&marker)));
+        assert!(!is_loop([&k], "GET", "http://gate/a", Some("not base64 ~")));
     }
 
     #[test]

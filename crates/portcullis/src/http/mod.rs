@@ -8,7 +8,8 @@
 //! - [`forwarding`]: what reaches the origin (header plan, identity headers, hop marker).
 //! - [`admin`]: the admin API's decisions (endpoints, CSRF rules, answers); [`console`]: the
 //!   operator console's paths and headers.
-//! - [`audit`]: the audit record of every decision.
+//! - [`audit`]: the audit record of every decision; [`telemetry`]: the decision counters
+//!   and the Analytics Engine data point built from it.
 //! - [`url`]: the incoming URL split into origin, path and query.
 //! - [`token`]: the token endpoint's and the grant stores' answers (RFC 6749).
 
@@ -20,6 +21,7 @@ pub mod forwarding;
 pub mod gate;
 pub mod request;
 pub mod signed;
+pub mod telemetry;
 pub mod token;
 pub mod url;
 

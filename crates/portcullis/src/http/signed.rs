@@ -118,7 +118,7 @@ pub fn verify_signed(
                 .cloudflare
                 .as_deref()
                 .ok_or(Denial::Misconfigured {
-                    setting: crate::config::names::CLOUDFLARE_HMAC_KEY,
+                    setting: crate::config::names::CLOUDFLARE_HMAC_KEY.to_owned(),
                 })?;
             let uri = match request.query {
                 Some(q) => format!("{}?{q}", request.raw_path),
@@ -136,7 +136,7 @@ pub fn verify_signed(
         }
         SignedFormat::AkamaiEdgeAuth2(options) => {
             let key = config.edge.akamai.as_deref().ok_or(Denial::Misconfigured {
-                setting: crate::config::names::AKAMAI_KEY,
+                setting: crate::config::names::AKAMAI_KEY.to_owned(),
             })?;
             let keys = AkamaiKeys {
                 key,

@@ -12,6 +12,7 @@ pub use crate::codec::b64::EncodingProblem;
 pub use crate::codec::json::JsonProblem;
 use crate::jwt::alg::Alg;
 use crate::jwt::identifier::IdentifierProblem;
+use crate::time;
 
 /// Which of the three compact-serialization segments a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,21 +297,21 @@ impl fmt::Display for TokenError {
                 write!(f, "claim `{c}` is a string; it must be a JSON number")
             }
             NumericClaimOutOfRange(c) => write!(f, "claim `{c}` is out of range"),
-            Expired { exp, now, leeway } => {
-                write!(f, "token expired at {exp} (now {now}, leeway {leeway}s)")
-            }
-            NotYetValid { nbf, now, leeway } => {
-                write!(
-                    f,
-                    "token not valid before {nbf} (now {now}, leeway {leeway}s)"
-                )
-            }
-            IssuedInFuture { iat, now, leeway } => {
-                write!(
-                    f,
-                    "token issued in the future at {iat} (now {now}, leeway {leeway}s)"
-                )
-            }
+            Expired { exp, now, leeway } => write!(
+                f,
+                "token expired at {}, leeway {leeway}s",
+                time::human(*exp, *now)
+            ),
+            NotYetValid { nbf, now, leeway } => write!(
+                f,
+                "token not valid before {}, leeway {leeway}s",
+                time::human(*nbf, *now)
+            ),
+            IssuedInFuture { iat, now, leeway } => write!(
+                f,
+                "token issued in the future at {}, leeway {leeway}s",
+                time::human(*iat, *now)
+            ),
             AudienceNotConfigured => {
                 f.write_str("token has an audience but this verifier has none configured")
             }
@@ -633,7 +634,7 @@ mod tests {
         };
         assert_eq!(
             expired.to_string(),
-            "token expired at 1700000000 (now 1700000100, leeway 30s)"
+            "token expired at 2023-11-14T22:13:20Z (1m 40s ago), leeway 30s"
         );
         assert_eq!(expired.client_detail(), "the token has expired");
     }

@@ -221,7 +221,11 @@ impl fmt::Display for AdminRequestError {
             }
             AdminRequestError::NegativeBefore => f.write_str("\"before\" must not be negative"),
             AdminRequestError::BeforeInFuture { before, now } => {
-                write!(f, "\"before\" ({before}) is later than now ({now})")
+                write!(
+                    f,
+                    "\"before\" ({before}, {}) is later than now",
+                    crate::time::human(*before, *now)
+                )
             }
             AdminRequestError::UnknownReason => {
                 f.write_str("\"reason\" must be one of ")?;

@@ -19,13 +19,14 @@
 //!   { "match": "GET,HEAD /health", "public": true },
 //!   { "match": "GET /orders/*", "scopes": ["orders:read"], "allow_preflight": true },
 //!   { "match": "* /admin/**", "scopes": ["admin"] },
-//!   { "match": "*" }
+//!   { "match": "*", "scopes": [] }
 //! ]
 //! ```
 //!
 //! - `match` (required): `*` alone (any method, any path), or `<METHODS> <PATTERN>` with one
-//!   space between. `METHODS` is `*` or a comma-separated list of methods written in
-//!   uppercase (`A-Z`, `-`, `_`). Methods compare exactly; `GET` does not imply `HEAD`.
+//!   space between. `METHODS` is `*` or a comma-separated list of methods from
+//!   [`crate::schema::METHODS`] (RFC 9110's and `PATCH`, uppercase). Methods compare
+//!   exactly; `GET` does not imply `HEAD`.
 //! - `PATTERN` is a canonical path (it must equal its own [`normalize_path`] result, so it can
 //!   never silently fail to match) whose segments are literals, compared case-sensitively, or:
 //!   - `*` as a middle segment: exactly one non-empty segment;
@@ -37,25 +38,30 @@
 //!   Any other segment containing `*` is an error; there is no escape for a literal `*`.
 //!   A trailing slash is significant: `/orders/` and `/orders` are different paths, and a
 //!   literal pattern matches exactly as written.
-//! - `scopes` (array of RFC 6749 scope tokens, default empty): all are required. Empty means
-//!   any valid token.
-//! - `public` (default false): no token needed; cannot be combined with `scopes`.
+//! - `scopes` (array of RFC 6749 scope tokens): all are required. `[]` means any valid token.
+//! - `public` (default false): no token needed; cannot be combined with `scopes`. A rule must
+//!   say one of the two: one that says neither is an error, so a forgotten `scopes` never
+//!   opens a route to every valid token.
 //! - `fail_open` (default false): pass requests on this rule if the revocation list is
 //!   unavailable.
 //! - `allow_preflight` (default false): see [`RouteTable::find_preflight`].
 //! - `auth` and `signed`: a signed link instead of a bearer token (`auth` module,
 //!   [`SignedFormat`]).
 //!
-//! Unknown fields, wrong types and rules after a catch-all (`*` or `* /**`, which could never
-//! match) are errors, so a typo cannot quietly open a route.
+//! Unknown fields (with a "did you mean"; the keys are [`crate::schema::RULE_KEYS`]), wrong
+//! types, unknown methods and shadowed rules (every request the rule matches is matched by an
+//! earlier rule: anything after `*`, `GET /orders/1` after `GET /orders/*`) are errors, so a
+//! typo cannot quietly open a route or leave a rule dead.
 //!
 //! # Layout
 //! - `path`: [`normalize_path`] and the [`NormalizedPath`] it produces;
 //! - `rule`: the rule model ([`Access`], [`Rule`], [`RouteTable`]) and matching;
 //! - `parse`: the configuration above read into a [`RouteTable`] ([`RouteConfigError`]);
-//! - `auth`: the signed-link fields of a rule ([`SignedFormat`] and its options).
+//! - `auth`: the signed-link fields of a rule ([`SignedFormat`] and its options);
+//! - `example`: a concrete request that reaches a rule ([`RouteTable::example_request`]).
 
 mod auth;
+mod example;
 mod parse;
 mod path;
 mod rule;

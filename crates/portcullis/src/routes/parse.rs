@@ -7,6 +7,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::codec::json::{self, JsonProblem};
+use crate::schema::{self, METHODS, RULE_KEYS};
 
 use super::path::{normalize_path, PathError};
 use super::rule::{
@@ -14,20 +15,6 @@ use super::rule::{
 };
 use crate::ratelimit::{RateLimit, RateLimitConfigError};
 use crate::sender::Requirement;
-
-/// The members a rule may have; any other is refused as a likely typo.
-const KNOWN_FIELDS: [&str; 9] = [
-    "match",
-    "scopes",
-    "public",
-    "fail_open",
-    "allow_preflight",
-    // Signed links (`super::auth`).
-    "auth",
-    "signed",
-    "binding",
-    "rate_limit",
-];
 
 impl RouteTable {
     /// Parses the configuration text (a JSON array of rule objects) with the strict JSON layer
@@ -44,13 +31,18 @@ impl RouteTable {
         let items = value.as_array().ok_or(RouteConfigError::NotAnArray)?;
         let mut rules: Vec<Rule> = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            if let Some(catch_all) = rules.iter().find(|r| r.is_catch_all()) {
-                return Err(RouteConfigError::RuleAfterCatchAll {
+            let rule = parse_rule(index, item)?;
+            // First match wins: a rule every request of which an earlier rule already takes
+            // is dead configuration, and usually a mistake in the order.
+            if let Some(earlier) = rules.iter().find(|r| r.covers(&rule)) {
+                return Err(RouteConfigError::Shadowed {
                     index,
-                    catch_all_index: catch_all.index,
+                    pattern: rule.pattern,
+                    by: earlier.index,
+                    by_pattern: earlier.pattern.clone(),
                 });
             }
-            rules.push(parse_rule(index, item)?);
+            rules.push(rule);
         }
         Ok(RouteTable { rules })
     }
@@ -83,6 +75,8 @@ pub enum RouteConfigError {
         index: usize,
         /// The field's name.
         field: String,
+        /// The known field it is closest to.
+        suggestion: Option<&'static str>,
     },
     /// A required field is absent.
     MissingField {
@@ -115,6 +109,8 @@ pub enum RouteConfigError {
         pattern: String,
         /// The offending method.
         method: String,
+        /// The known method it is closest to.
+        suggestion: Option<&'static str>,
     },
     /// The path pattern is not a valid path (e.g. no leading `/`, `%2F`, `..` above root).
     InvalidPatternPath {
@@ -198,12 +194,23 @@ pub enum RouteConfigError {
         /// What is wrong; `None`: a token key on a public rule.
         problem: Option<RateLimitConfigError>,
     },
-    /// A rule follows a catch-all (`*` or `* /**`) and could never match.
-    RuleAfterCatchAll {
+    /// A rule says neither `public = true` nor `scopes`. Any valid token is `scopes = []`,
+    /// written out, so a rule that forgot its scopes is not silently open to every token.
+    NoAccess {
+        /// The rule.
+        index: usize,
+    },
+    /// Every request a rule matches is matched by an earlier rule (first match wins), so the
+    /// rule could never apply: `GET /orders/1` after `GET /orders/*`, anything after `*`.
+    Shadowed {
         /// The unreachable rule.
         index: usize,
-        /// The catch-all rule before it.
-        catch_all_index: usize,
+        /// Its `match` text.
+        pattern: String,
+        /// The earlier rule that takes its requests.
+        by: usize,
+        /// That rule's `match` text.
+        by_pattern: String,
     },
 }
 
@@ -218,8 +225,9 @@ impl fmt::Display for RouteConfigError {
             Self::RuleNotAnObject { index } => {
                 write!(f, "rule {index}: expected a table (JSON object)")
             }
-            Self::UnknownField { index, field } => {
-                write!(f, "rule {index}: unknown field `{field}`")
+            Self::UnknownField { index, field, suggestion } => {
+                write!(f, "rule {index}: unknown field `{field}`")?;
+                did_you_mean(f, *suggestion)
             }
             Self::MissingField { index, field } => {
                 write!(f, "rule {index}: missing field `{field}`")
@@ -231,10 +239,13 @@ impl fmt::Display for RouteConfigError {
                 f,
                 "rule {index}: match `{pattern}` is not `*` or `<METHODS> <PATH>`"
             ),
-            Self::InvalidMethod { index, pattern, method } => write!(
-                f,
-                "rule {index}: match `{pattern}`: invalid method `{method}` (uppercase, e.g. GET)"
-            ),
+            Self::InvalidMethod { index, pattern, method, suggestion } => {
+                write!(f, "rule {index}: match `{pattern}`: unknown method `{method}`")?;
+                match suggestion {
+                    Some(_) => did_you_mean(f, *suggestion),
+                    None => write!(f, " (one of {})", METHODS.join(", ")),
+                }
+            }
             Self::InvalidPatternPath { index, pattern, reason } => {
                 write!(f, "rule {index}: match `{pattern}`: {reason}")
             }
@@ -279,9 +290,14 @@ impl fmt::Display for RouteConfigError {
                 f,
                 "rule {index}: a public rule can only rate-limit by ip (it reads no token)"
             ),
-            Self::RuleAfterCatchAll { index, catch_all_index } => write!(
+            Self::NoAccess { index } => write!(
                 f,
-                "rule {index}: unreachable, rule {catch_all_index} already matches every request"
+                "rule {index}: needs `public = true` or `scopes` (`scopes = []` for any valid token)"
+            ),
+            Self::Shadowed { index, pattern, by, by_pattern } => write!(
+                f,
+                "rule {index}: `{pattern}` is unreachable: rule {by} `{by_pattern}` comes first \
+                 and matches every request it would; put the specific rule first"
             ),
         }
     }
@@ -294,6 +310,14 @@ impl std::error::Error for RouteConfigError {
             Self::InvalidPatternPath { reason, .. } => Some(reason),
             _ => None,
         }
+    }
+}
+
+/// "; did you mean `x`?" when there is a likely intent.
+fn did_you_mean(f: &mut fmt::Formatter<'_>, suggestion: Option<&str>) -> fmt::Result {
+    match suggestion {
+        Some(known) => write!(f, "; did you mean `{known}`?"),
+        None => Ok(()),
     }
 }
 
@@ -315,10 +339,11 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
     let object = value
         .as_object()
         .ok_or(RouteConfigError::RuleNotAnObject { index })?;
-    if let Some(field) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+    if let Some(field) = object.keys().find(|k| !RULE_KEYS.contains(&k.as_str())) {
         return Err(RouteConfigError::UnknownField {
             index,
             field: field.clone(),
+            suggestion: schema::suggest(field, RULE_KEYS.iter().copied()),
         });
     }
     let pattern = match object.get("match") {
@@ -353,8 +378,10 @@ fn parse_rule(index: usize, value: &Value) -> Result<Rule, RouteConfigError> {
             return Err(RouteConfigError::PublicWithScopes { index });
         }
         Access::Public
-    } else {
+    } else if object.contains_key("scopes") {
         Access::Token { scopes }
+    } else {
+        return Err(RouteConfigError::NoAccess { index });
     };
     // A signed-link rule reads no token: like a public rule, it can be bound to nothing and
     // rate-limited by ip only.
@@ -464,13 +491,11 @@ fn parse_scopes(
     Ok(scopes)
 }
 
-/// A method as configuration may name it: uppercase letters, `-` and `_`. Stricter than
-/// [`is_valid_method`](super::rule::is_valid_method) so that `get` (which would never match `GET`) is caught as a typo.
+/// A method as configuration may name it: one of [`METHODS`], exactly. Stricter than
+/// [`is_valid_method`](super::rule::is_valid_method) so that `get` (which would never match
+/// `GET`) or `GTE` is caught as a typo.
 fn is_config_method(method: &str) -> bool {
-    !method.is_empty()
-        && method
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+    METHODS.contains(&method)
 }
 
 /// Reads a `match` text: `*`, or `<METHODS> <PATTERN>` with a canonical path pattern.
@@ -507,6 +532,7 @@ fn parse_match(index: usize, text: &str) -> Result<(Methods, PathPattern), Route
                     index,
                     pattern: text.to_owned(),
                     method: method.to_owned(),
+                    suggestion: schema::suggest(method, METHODS.iter().copied()),
                 });
             }
             list.push(method.to_owned());
@@ -617,7 +643,7 @@ mod tests {
     #[test]
     fn non_object_rule_is_rejected() {
         assert_eq!(
-            config_error(json!([{ "match": "GET /a" }, "GET /x"])),
+            config_error(json!([{ "match": "GET /a", "scopes": [] }, "GET /x"])),
             RouteConfigError::RuleNotAnObject { index: 1 }
         );
     }
@@ -625,18 +651,24 @@ mod tests {
     #[test]
     fn unknown_field_is_rejected() {
         let error = config_error(json!([
-            { "match": "GET /a" },
-            { "match": "GET /b" },
+            { "match": "GET /a", "scopes": [] },
+            { "match": "GET /b", "scopes": [] },
             { "match": "GET /c", "scope": ["admin"] },
         ]));
         assert_eq!(
             error,
             RouteConfigError::UnknownField {
                 index: 2,
-                field: "scope".into()
+                field: "scope".into(),
+                suggestion: Some("scopes"),
             }
         );
-        assert_eq!(error.to_string(), "rule 2: unknown field `scope`");
+        assert_eq!(
+            error.to_string(),
+            "rule 2: unknown field `scope`; did you mean `scopes`?"
+        );
+        let error = config_error(json!([{ "match": "GET /c", "owner": "x" }]));
+        assert_eq!(error.to_string(), "rule 0: unknown field `owner`");
     }
 
     #[test]
@@ -711,24 +743,40 @@ mod tests {
 
     #[test]
     fn invalid_method_is_rejected() {
-        for (text, method) in [
-            ("get /a", "get"),
-            ("GET, /a", ""),
-            ("GET,,HEAD /a", ""),
-            ("GET,* /a", "*"),
-            ("G?T /a", "G?T"),
-            ("GET;HEAD /a", "GET;HEAD"),
+        for (text, method, suggestion) in [
+            ("get /a", "get", Some("GET")),
+            ("GET, /a", "", None),
+            ("GET,,HEAD /a", "", None),
+            ("GET,* /a", "*", None),
+            ("G?T /a", "G?T", Some("GET")),
+            ("GET;HEAD /a", "GET;HEAD", None),
+            ("GETT /a", "GETT", Some("GET")),
+            ("DELET /a", "DELET", Some("DELETE")),
+            ("FETCH /a", "FETCH", None),
         ] {
             assert_eq!(
-                config_error(json!([{ "match": text }])),
+                config_error(json!([{ "match": text, "scopes": [] }])),
                 RouteConfigError::InvalidMethod {
                     index: 0,
                     pattern: text.into(),
-                    method: method.into()
+                    method: method.into(),
+                    suggestion,
                 },
                 "{text:?}"
             );
         }
+        let error = config_error(json!([{ "match": "GETT /a", "scopes": [] }]));
+        assert_eq!(
+            error.to_string(),
+            "rule 0: match `GETT /a`: unknown method `GETT`; did you mean `GET`?"
+        );
+        let error = config_error(json!([{ "match": "FETCH /a", "scopes": [] }]));
+        assert!(
+            error
+                .to_string()
+                .ends_with("(one of GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH)"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -838,33 +886,118 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_with_neither_public_nor_scopes_is_rejected() {
+        for rule in [
+            json!({ "match": "GET /a" }),
+            json!({ "match": "GET /a", "public": false }),
+        ] {
+            assert_eq!(
+                config_error(json!([rule])),
+                RouteConfigError::NoAccess { index: 0 }
+            );
+        }
+        assert_eq!(
+            RouteConfigError::NoAccess { index: 0 }.to_string(),
+            "rule 0: needs `public = true` or `scopes` (`scopes = []` for any valid token)"
+        );
+        // Any valid token, said out loud.
+        let table = table(json!([{ "match": "GET /a", "scopes": [] }]));
+        assert_eq!(
+            table.rules()[0].access().required_scopes(),
+            &[] as &[String]
+        );
+    }
+
+    #[test]
     fn rule_after_catch_all_is_rejected() {
         for catch_all in ["*", "* /**"] {
             assert_eq!(
                 config_error(json!([
-                    { "match": "GET /a" },
-                    { "match": catch_all },
+                    { "match": "GET /a", "scopes": [] },
+                    { "match": catch_all, "scopes": [] },
                     { "match": "GET /b", "public": true },
                 ])),
-                RouteConfigError::RuleAfterCatchAll {
+                RouteConfigError::Shadowed {
                     index: 2,
-                    catch_all_index: 1
+                    pattern: "GET /b".into(),
+                    by: 1,
+                    by_pattern: catch_all.into(),
                 },
                 "{catch_all:?}"
             );
         }
         // Catch-alls restricted by method or path do not shadow later rules.
-        table(json!([{ "match": "GET /**" }, { "match": "* /a/**" }, { "match": "*" }]));
+        table(json!([
+            { "match": "GET /**", "scopes": [] },
+            { "match": "* /a/**", "scopes": [] },
+            { "match": "*", "scopes": [] },
+        ]));
+    }
+
+    #[test]
+    fn a_specific_rule_after_a_wildcard_that_takes_its_requests_is_rejected() {
+        // (earlier, later): the later rule is unreachable.
+        for (earlier, later) in [
+            ("GET /orders/*", "GET /orders/1"),
+            ("GET /orders/**", "GET /orders"),
+            ("GET /orders/**", "GET /orders/*/items/*"),
+            ("GET,POST /orders/*", "POST /orders/1"),
+            ("* /orders/*", "GET,DELETE /orders/1"),
+            ("GET /*/items", "GET /orders/items"),
+            ("GET /**", "GET /orders/*"),
+            ("GET /a", "GET /a"),
+            ("GET /orders/*", "GET /orders/*/**"),
+            // A final `*` is one or more segments.
+            ("GET /orders/*", "GET /orders/*/items"),
+        ] {
+            assert_eq!(
+                config_error(json!([
+                    { "match": earlier, "scopes": ["a"] },
+                    { "match": later, "public": true },
+                ])),
+                RouteConfigError::Shadowed {
+                    index: 1,
+                    pattern: later.into(),
+                    by: 0,
+                    by_pattern: earlier.into(),
+                },
+                "{earlier} then {later}"
+            );
+        }
+        // Specific first, or only overlapping: both reachable.
+        for (first, second) in [
+            ("GET /orders/1", "GET /orders/*"),
+            ("GET /orders/*", "POST /orders/1"),
+            ("GET /orders/*", "GET /orders"),
+            ("GET /*/items", "GET /orders/*/items"),
+            ("GET /orders/*", "GET /orders/**"),
+            ("GET /*/items", "GET /orders/*"),
+            ("GET /orders", "* /orders"),
+        ] {
+            table(json!([
+                { "match": first, "scopes": ["a"] },
+                { "match": second, "public": true },
+            ]));
+        }
+        assert_eq!(
+            config_error(json!([
+                { "match": "GET /orders/*", "scopes": [] },
+                { "match": "GET /orders/1", "public": true },
+            ]))
+            .to_string(),
+            "rule 1: `GET /orders/1` is unreachable: rule 0 `GET /orders/*` comes first and \
+             matches every request it would; put the specific rule first"
+        );
     }
 
     #[test]
     fn binding_and_rate_limit_fields_are_read_and_checked() {
         let t = table(json!([
-            { "match": "GET /a", "binding": "dpop",
+            { "match": "GET /a", "binding": "dpop", "scopes": [],
               "rate_limit": { "limiter": "PER_SUB", "key": "sub", "limit": 5, "period": 60 } },
             { "match": "GET /b", "public": true,
               "rate_limit": { "limiter": "PER_IP", "key": "ip", "limit": 5, "period": 10 } },
-            { "match": "GET /c" }
+            { "match": "GET /c", "scopes": [] }
         ]));
         let rules: Vec<_> = t.rules().iter().collect();
         assert_eq!(rules[0].binding(), crate::sender::Requirement::Dpop);
@@ -875,11 +1008,11 @@ mod tests {
         assert_eq!(rules[2].binding(), crate::sender::Requirement::Any);
         assert_eq!(rules[2].rate_limit(), None);
         for bad in [
-            json!([{ "match": "GET /a", "binding": "tls" }]),
+            json!([{ "match": "GET /a", "scopes": [], "binding": "tls" }]),
             json!([{ "match": "GET /a", "public": true, "binding": "mtls" }]),
             json!([{ "match": "GET /a", "public": true,
                      "rate_limit": { "limiter": "L", "key": "sub", "limit": 5, "period": 60 } }]),
-            json!([{ "match": "GET /a", "rate_limit": { "limiter": "L", "key": "sub" } }]),
+            json!([{ "match": "GET /a", "scopes": [], "rate_limit": { "limiter": "L", "key": "sub" } }]),
         ] {
             let e = config_error(bad.clone());
             assert!(
@@ -893,7 +1026,7 @@ mod tests {
             assert!(e.to_string().starts_with("rule 0:"), "{e}");
         }
         assert!(matches!(
-            config_error(json!([{ "match": "GET /a", "binding": true }])),
+            config_error(json!([{ "match": "GET /a", "scopes": [], "binding": true }])),
             RouteConfigError::WrongType {
                 field: "binding",
                 ..

@@ -91,6 +91,15 @@ pub(super) enum Methods {
 }
 
 impl Methods {
+    /// Whether every method `other` covers is covered here.
+    fn covers(&self, other: &Methods) -> bool {
+        match (self, other) {
+            (Self::Any, _) => true,
+            (Self::List(_), Self::Any) => false,
+            (Self::List(mine), Self::List(theirs)) => theirs.iter().all(|m| mine.contains(m)),
+        }
+    }
+
     fn contains(&self, method: &str) -> bool {
         match self {
             Self::Any => true,
@@ -126,9 +135,66 @@ pub(super) struct PathPattern {
     pub(super) tail: Tail,
 }
 
+/// What a pattern allows in one segment position, for comparing patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SegmentSet<'a> {
+    /// Exactly this text.
+    Literal(&'a str),
+    /// Any non-empty segment.
+    NonEmpty,
+    /// Any segment.
+    Any,
+}
+
+impl SegmentSet<'_> {
+    fn contains(self, other: SegmentSet<'_>) -> bool {
+        match (self, other) {
+            (Self::Any, _) => true,
+            (Self::NonEmpty, SegmentSet::NonEmpty) => true,
+            (Self::NonEmpty, SegmentSet::Literal(s)) => !s.is_empty(),
+            (Self::Literal(a), SegmentSet::Literal(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl PathPattern {
-    fn is_match_all(&self) -> bool {
-        self.prefix.is_empty() && self.tail == Tail::ZeroOrMore
+    /// The segment counts this pattern matches: from `.0`, up to `.1` (`None`: no limit).
+    fn lengths(&self) -> (usize, Option<usize>) {
+        let n = self.prefix.len();
+        match self.tail {
+            Tail::Exact => (n, Some(n)),
+            Tail::OneOrMore => (n + 1, None),
+            Tail::ZeroOrMore => (n, None),
+        }
+    }
+
+    /// What segment `position` may be, for a path long enough to have it.
+    fn segment_set(&self, position: usize) -> SegmentSet<'_> {
+        match self.prefix.get(position) {
+            Some(SegmentPattern::Literal(s)) => SegmentSet::Literal(s),
+            Some(SegmentPattern::AnyOne) => SegmentSet::NonEmpty,
+            None if position == self.prefix.len() && self.tail == Tail::OneOrMore => {
+                SegmentSet::NonEmpty
+            }
+            None => SegmentSet::Any,
+        }
+    }
+
+    /// Whether every path `other` matches is matched by this pattern: its segment counts are
+    /// among ours and, position by position, its segments are among ours. Past both
+    /// prefixes (and a `*` tail's first segment) both allow any segment, so comparing one
+    /// position further than the longer prefix decides every length.
+    fn covers(&self, other: &PathPattern) -> bool {
+        let ((min, max), (other_min, other_max)) = (self.lengths(), other.lengths());
+        let lengths_ok = other_min >= min
+            && match (max, other_max) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(max), Some(other_max)) => other_max <= max,
+            };
+        let last = other_max.unwrap_or(self.prefix.len().max(other.prefix.len()) + 1);
+        lengths_ok && (0..last).all(|i| self.segment_set(i).contains(other.segment_set(i)))
     }
 
     fn matches(&self, path: &NormalizedPath) -> bool {
@@ -208,9 +274,10 @@ impl Rule {
         self.methods.contains(method) && self.path.matches(path)
     }
 
-    /// Whether this rule matches every request (`*` or `* /**`), so no later rule can.
-    pub(super) fn is_catch_all(&self) -> bool {
-        self.methods == Methods::Any && self.path.is_match_all()
+    /// Whether every request `later` matches is matched by this rule: placed after this
+    /// one, `later` could never apply (first match wins).
+    pub(super) fn covers(&self, later: &Rule) -> bool {
+        self.methods.covers(&later.methods) && self.path.covers(&later.path)
     }
 }
 
@@ -255,7 +322,6 @@ mod tests {
         let table = table(json!([
             { "match": "GET /orders/special", "public": true },
             { "match": "GET /orders/*", "scopes": ["orders:read"] },
-            { "match": "GET /orders/special", "scopes": ["never"] },
         ]));
         assert_eq!(found(&table, "GET", "/orders/special"), Some(0));
         assert_eq!(found(&table, "GET", "/orders/other"), Some(1));
@@ -265,7 +331,7 @@ mod tests {
     fn methods_are_matched_exactly() {
         let table = table(json!([
             { "match": "GET,HEAD /health", "public": true },
-            { "match": "* /any" },
+            { "match": "* /any", "scopes": [] },
         ]));
         assert_eq!(found(&table, "GET", "/health"), Some(0));
         assert_eq!(found(&table, "HEAD", "/health"), Some(0));
@@ -290,7 +356,7 @@ mod tests {
 
     #[test]
     fn single_star_matches_exactly_one_segment() {
-        let table = table(json!([{ "match": "GET /users/*/orders" }]));
+        let table = table(json!([{ "match": "GET /users/*/orders", "scopes": [] }]));
         assert_eq!(found(&table, "GET", "/users/7/orders"), Some(0));
         assert_eq!(found(&table, "GET", "/users/orders"), None);
         assert_eq!(found(&table, "GET", "/users/7/8/orders"), None);
@@ -300,7 +366,7 @@ mod tests {
 
     #[test]
     fn middle_star_needs_a_non_empty_segment_before_double_star() {
-        let table = table(json!([{ "match": "GET /users/*/**" }]));
+        let table = table(json!([{ "match": "GET /users/*/**", "scopes": [] }]));
         assert_eq!(found(&table, "GET", "/users/7"), Some(0));
         assert_eq!(found(&table, "GET", "/users/7/orders"), Some(0));
         assert_eq!(found(&table, "GET", "/users/"), None);
@@ -309,7 +375,7 @@ mod tests {
 
     #[test]
     fn trailing_star_matches_one_or_more_segments() {
-        let table = table(json!([{ "match": "GET /orders/*" }]));
+        let table = table(json!([{ "match": "GET /orders/*", "scopes": [] }]));
         assert_eq!(found(&table, "GET", "/orders/1"), Some(0));
         assert_eq!(found(&table, "GET", "/orders/1/items"), Some(0));
         assert_eq!(found(&table, "GET", "/orders/1/"), Some(0));
@@ -320,7 +386,7 @@ mod tests {
 
     #[test]
     fn trailing_double_star_matches_zero_or_more_segments() {
-        let table = table(json!([{ "match": "GET /orders/**" }]));
+        let table = table(json!([{ "match": "GET /orders/**", "scopes": [] }]));
         assert_eq!(found(&table, "GET", "/orders"), Some(0));
         assert_eq!(found(&table, "GET", "/orders/"), Some(0));
         assert_eq!(found(&table, "GET", "/orders/1"), Some(0));
@@ -337,7 +403,7 @@ mod tests {
         ]));
         assert_eq!(found(&table, "GET", "/"), Some(0));
         assert_eq!(found(&table, "GET", "/x"), Some(1));
-        let everything = self::table(json!([{ "match": "GET /**" }]));
+        let everything = self::table(json!([{ "match": "GET /**", "scopes": [] }]));
         assert_eq!(found(&everything, "GET", "/"), Some(0));
         assert_eq!(found(&everything, "GET", "/x/y"), Some(0));
     }
@@ -345,7 +411,7 @@ mod tests {
     #[test]
     fn literal_patterns_match_exactly_including_trailing_slash() {
         let table = table(json!([
-            { "match": "GET /orders" },
+            { "match": "GET /orders", "scopes": [] },
             { "match": "GET /orders/", "public": true },
         ]));
         assert_eq!(found(&table, "GET", "/orders"), Some(0));
@@ -363,7 +429,7 @@ mod tests {
 
     #[test]
     fn patterns_with_escapes_match_the_canonical_request_path() {
-        let table = table(json!([{ "match": "GET /caf%C3%A9/*" }]));
+        let table = table(json!([{ "match": "GET /caf%C3%A9/*", "scopes": [] }]));
         assert_eq!(found(&table, "GET", "/café/1"), Some(0));
         assert_eq!(found(&table, "GET", "/caf%c3%a9/1"), Some(0));
     }
@@ -373,7 +439,7 @@ mod tests {
         let table = table(json!([
             { "match": "GET /orders/*", "scopes": ["orders:read"], "allow_preflight": true },
             { "match": "DELETE /orders/*", "scopes": ["orders:write"] },
-            { "match": "* /orders/**", "allow_preflight": true },
+            { "match": "* /orders/**", "scopes": [], "allow_preflight": true },
         ]));
         let p = path("/orders/1");
         assert_eq!(table.find_preflight("GET", &p).map(Rule::index), Some(0));
@@ -390,7 +456,7 @@ mod tests {
     fn missing_scopes_lists_required_scopes_not_granted() {
         let table = table(json!([
             { "match": "GET /a", "scopes": ["orders:read", "orders:write", "orders:read"] },
-            { "match": "GET /b" },
+            { "match": "GET /b", "scopes": [] },
             { "match": "GET /c", "public": true },
         ]));
         let access = table.rules()[0].access();
@@ -418,8 +484,8 @@ mod tests {
     #[test]
     fn rule_accessors_report_configuration() {
         let table = RouteTable::from_json_str(
-            r#"[{"match":"GET /a"},
-                {"match":"POST /b/*","fail_open":true,"allow_preflight":true,"public":false}]"#,
+            r#"[{"match":"GET /a", "scopes": []},
+                {"match":"POST /b/*","fail_open":true,"allow_preflight":true,"public":false,"scopes":[]}]"#,
         )
         .expect("valid");
         let rule = &table.rules()[1];

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::config::{self, GateConfig};
 use crate::http::admin::{introspection, AdminError, BodyTypes, ADMIN_SCOPE};
+use crate::http::telemetry::{DecisionCounters, SnapshotStatus};
 use crate::http::{check_revocation, check_scopes, Denial, HttpResponse, Revocations};
 use crate::jwt::claims::Claims;
 use crate::jwt::keyring::Keyring;
@@ -359,12 +360,17 @@ pub struct KvCounts {
     pub deletes: u64,
 }
 
-/// The isolate's KV counts and its cached snapshot (age in ms, entries), if any.
-pub fn stats_answer(kv: KvCounts, snapshot: Option<(u64, usize)>) -> AdminAnswer {
-    let snapshot = snapshot.map(|(age_ms, entries)| json!({"age_ms": age_ms, "entries": entries}));
+/// The isolate's KV counts, its cached snapshot (age since loaded, entries, `built_at`: the
+/// list's version), if any, and the decisions it made by reason.
+pub fn stats_answer(
+    kv: KvCounts,
+    snapshot: Option<SnapshotStatus>,
+    decisions: &DecisionCounters,
+) -> AdminAnswer {
     let body = json!({
         "kv": { "reads": kv.reads, "writes": kv.writes, "lists": kv.lists, "deletes": kv.deletes },
         "snapshot": snapshot,
+        "decisions": decisions.to_json(),
     });
     AdminAnswer::ok(200, body, "stats_read")
 }
@@ -596,13 +602,25 @@ mod tests {
             lists: 3,
             deletes: 4,
         };
-        let stats = stats_answer(kv, Some((50, 7)));
+        let snapshot = SnapshotStatus {
+            age_ms: 50,
+            entries: 7,
+            built_at: 1_800_000_000,
+        };
+        let mut decisions = DecisionCounters::default();
+        decisions.record("deny", "expired");
+        let stats = stats_answer(kv, Some(snapshot), &decisions);
         assert_eq!(
             stats.body,
             json!({"kv": {"reads": 1, "writes": 2, "lists": 3, "deletes": 4},
-                   "snapshot": {"age_ms": 50, "entries": 7}})
+                   "snapshot": {"age_ms": 50, "entries": 7, "built_at": 1_800_000_000},
+                   "decisions": {"allowed": {}, "denied": {"expired": 1},
+                                 "allowed_total": 0, "denied_total": 1}})
         );
-        assert_eq!(stats_answer(kv, None).body["snapshot"], Value::Null);
+        assert_eq!(
+            stats_answer(kv, None, &decisions).body["snapshot"],
+            Value::Null
+        );
         let response = stats.response();
         assert_eq!(response.header("cache-control"), Some("no-store"));
     }

@@ -114,7 +114,7 @@ mod tests {
             now: 1_700_000_000,
         });
         assert_eq!(future.client_detail(), "\"before\" is later than now");
-        assert!(future.to_string().contains("1700000000"));
+        assert!(future.to_string().contains("2023-11-14T23:13:20Z (in 1h)"));
         let expired = AdminError::TokenNotRevocable(TokenError::Expired {
             exp: 100,
             now: 1_700_000_000,
@@ -124,7 +124,9 @@ mod tests {
         assert!(expired
             .client_detail()
             .starts_with("the token cannot be revoked: "));
-        assert!(expired.to_string().contains("1700000000"));
+        assert!(expired
+            .to_string()
+            .contains("1970-01-01T00:01:40Z (19675d 22h ago)"));
         let large = AdminError::Request(AdminRequestError::BodyTooLarge {
             len: 9000,
             max: 8192,
