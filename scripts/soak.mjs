@@ -356,6 +356,8 @@ async function main() {
               ],
             }),
         compatibilityDate: compatibilityDate(),
+        // The revocation writer (Durable Object), as wrangler.toml binds it.
+        ...(BASELINE ? {} : { durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } }),
         bindings: {
           PORTCULLIS_KEYS: KEYS,
           PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,

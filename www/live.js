@@ -111,9 +111,10 @@ function render(stats) {
   if (!s) {
     list.textContent = "not loaded on this isolate yet (it loads with the first token check)";
   } else {
+    // The writer's version counts changes; built_at says when the snapshot was published.
     const built = new Date(s.built_at * 1000);
-    const version = Number.isNaN(built.getTime()) ? String(s.built_at) : built.toISOString().replace(".000Z", "Z");
-    list.textContent = `version ${version} (built ${ago(Date.now() - s.built_at * 1000)} ago), ${s.entries} entries, copy loaded ${ago(s.age_ms)} ago`;
+    const when = Number.isNaN(built.getTime()) ? String(s.built_at) : built.toISOString().replace(".000Z", "Z");
+    list.textContent = `version ${s.version} (built ${when}, ${ago(Date.now() - s.built_at * 1000)} ago), ${s.entries} entries, copy confirmed current ${ago(s.age_ms)} ago`;
   }
   drawChart(document.getElementById("live-chart"));
 }

@@ -1,5 +1,6 @@
 // Start the throughput contenders, each in its own workerd (one Miniflare each), in front
 // of one origin. Shared by the throughput and freshness runs.
+import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,6 +50,10 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
       ...common,
       scriptPath: join(dir, "index.js"),
       unsafeTriggerHandlers: true,
+      // The revocation writer (Durable Object) of builds that export it, as wrangler.toml binds it.
+      ...(readFileSync(join(dir, "index.js"), "utf8").includes("RevocationWriter")
+        ? { durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } }
+        : {}),
       bindings: {
         PORTCULLIS_KEYS: JSON.stringify(JWKS),
         PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),

@@ -375,8 +375,8 @@ describe("operator console, live counters panel", () => {
     assert.match(await row("authorized").textContent(), /allowed\s*authorized\s*3/);
     assert.match(await row("missing_token").textContent(), /denied\s*missing_token\s*1/);
     assert.match(await row("no_route").textContent(), /denied\s*no_route\s*1/);
-    // The token checks loaded the revocation list: its version is its build time.
-    assert.match(await page.locator("#live-list").textContent(), /^version \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(built .* ago\), 0 entries, copy loaded .* ago$/);
+    // The token checks loaded the revocation list: the writer's version and when it was built.
+    assert.match(await page.locator("#live-list").textContent(), /^version \d+ \(built \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, .* ago\), 0 entries, copy confirmed current .* ago$/);
     // One bar for the interval: 3 allowed under 2 denied, in proportion.
     const bars = await page.evaluate(() =>
       [...document.querySelectorAll("#live-chart rect")].map((r) => ({ cls: r.getAttribute("class"), h: Number(r.getAttribute("height")) })),

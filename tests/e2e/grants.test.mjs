@@ -54,6 +54,7 @@ before(async () => {
     durableObjects: {
       GRANTS: { className: "GrantObject", scriptName: "portcullis", useSQLite: true },
       API_KEYS: { className: "ApiKeyStore", scriptName: "portcullis", useSQLite: true },
+      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: "portcullis", useSQLite: true },
     },
   };
   worker = await startWorker({ bindings: bindings(), options: { durableObjects }, extraWorkers: [other], captureLogs: true });

@@ -22,6 +22,10 @@ import { Miniflare } from "miniflare";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ENTRY = join(ROOT, "build", "index.js");
 
+/** The Durable Object binding and class of the revocation writer, as in wrangler.toml. */
+export const WRITER_BINDING = "REVOCATION_WRITER";
+export const WRITER_CLASS = "RevocationWriter";
+
 /**
  * A vector file from tests/vectors/ (the tables the Rust tests generate and check; see its
  * README). A missing file throws: a test never passes without its vectors.
@@ -79,8 +83,17 @@ export async function startWorker({ bindings = {}, assets = false, options = {},
     ],
     compatibilityDate: compatibilityDate(),
     kvNamespaces: ["REVOCATIONS"],
+    // The revocation list's single writer, a SQLite Durable Object exported by the same
+    // script (wrangler.toml's [[durable_objects.bindings]] + new_sqlite_classes).
     bindings,
     ...options,
+    // Merged with the caller's; a binding given as null is left out.
+    durableObjects: Object.fromEntries(
+      Object.entries({
+        [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
+        ...(options.durableObjects ?? {}),
+      }).filter(([, v]) => v !== null),
+    ),
   };
   // unsafeTriggerHandlers lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
   const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true };

@@ -18,7 +18,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
-import { ROOT, startOrigin, startWorker } from "./harness.mjs";
+import { ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
 
 const run = promisify(execFile);
 
@@ -81,22 +81,47 @@ class Wrapped {
 export default function (env) { return new Wrapped(env); }
 `;
 
+// The same for the gate's REVOCATION_WRITER binding (the single writer, a Durable Object):
+// every request to the writer is reported to Node first, and fails in "broken" mode, as an
+// unreachable Durable Object would. The class name is what workers-rs checks a Durable
+// Object namespace binding by.
+const WRITER_WRAPPER = `
+class DurableObjectNamespace {
+  constructor(env) { this.env = env; }
+  getByName(name) {
+    const stub = this.env.DO.getByName(name);
+    const env = this.env;
+    return {
+      async fetch(...a) {
+        const res = await env.COUNTER.fetch("http://counter/writer");
+        if (res.status !== 204) throw new Error("Durable Object unreachable (test wrapper)");
+        return stub.fetch(...a);
+      },
+    };
+  }
+}
+export default function (env) { return new DurableObjectNamespace(env); }
+`;
+
 /**
  * Starts a recording origin and a gate in front of it.
  * - `refreshS`, `maxAgeS`: PORTCULLIS_REVOCATION_REFRESH_S / _MAX_AGE_S.
  * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
+ * - `writer.broken`: set while running, every request to the single writer fails.
  * - `grants`: bind the grant objects and the API key store (Durable Objects on SQLite), and
- *   give the returned object `openGrant(sub)` and `createApiKey(sub)`.
+ *   give the returned object `openGrant(sub)`, `createApiKey(sub)` and `tokenRequest(form)`.
  * - `options`: more Miniflare options for the gate (e.g. `ratelimits`).
- * Returns { worker, origin, kv, kvCalls, keys, mint, adminToken, get, getDirect, events, admin,
- * cron, dispose }.
+ * Returns { worker, origin, kv, kvCalls, writerCalls, writer, keys, mint, adminToken, get,
+ * getDirect, events, admin, recorded, cron, dispose }.
  */
-export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, extra = {}, grants = false, options = {} } = {}) {
+export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, writer = {}, extra = {}, grants = false, options = {} } = {}) {
   const origin = await startOrigin();
   const k1 = hsKey("k1", ["sign", "verify"]);
   const k2 = hsKey("k2", ["verify"]);
   const originKey = hsKey("origin");
   const kvCalls = { get: 0, getWithMetadata: 0, put: 0, list: 0, delete: 0 };
+  // `writer.broken` may be flipped while the gate runs: the writer becomes unreachable.
+  const writerCalls = { count: 0 };
   const namespace = `rev-${randomBytes(6).toString("hex")}`;
   let worker;
   try {
@@ -115,15 +140,19 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         // The harness's plain in-memory REVOCATIONS is replaced by the wrapper; RAW_KV is the
         // same namespace (same id), for the test's own reads and writes.
         kvNamespaces: { RAW_KV: namespace },
-        wrappedBindings: { REVOCATIONS: "kv-wrapper" },
-        ...(grants
-          ? {
-              durableObjects: {
+        // The class is defined here (the gate's script exports it); the gate reaches it only
+        // through the counting wrapper.
+        durableObjects: {
+          [WRITER_BINDING]: null,
+          WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true },
+          ...(grants
+            ? {
                 GRANTS: { className: "GrantObject", useSQLite: true },
                 API_KEYS: { className: "ApiKeyStore", useSQLite: true },
-              },
-            }
-          : {}),
+              }
+            : {}),
+        },
+        wrappedBindings: { REVOCATIONS: "kv-wrapper", [WRITER_BINDING]: "writer-wrapper" },
         ...options,
       },
       extraWorkers: [
@@ -137,6 +166,18 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
               const op = new URL(request.url).pathname.slice(1);
               kvCalls[op] = (kvCalls[op] ?? 0) + 1;
               return new Response(null, { status: kvBroken ? 503 : 204 });
+            },
+          },
+        },
+        {
+          name: "writer-wrapper",
+          modules: true,
+          script: WRITER_WRAPPER,
+          durableObjects: { DO: { className: WRITER_CLASS, scriptName: "portcullis", useSQLite: true } },
+          serviceBindings: {
+            COUNTER() {
+              writerCalls.count += 1;
+              return new Response(null, { status: writer.broken ? 503 : 204 });
             },
           },
         },
@@ -192,7 +233,15 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     return worker.fetch(`/_portcullis${endpoint}`, { method, headers: h, body: payload });
   };
 
-  /** Fires the Cron Trigger (the snapshot rebuild) and waits for it to finish. */
+  /** What the single writer holds, as `kind:target` strings sorted, via the admin listing. */
+  const recorded = async () => {
+    const res = await admin("GET", "/revocations");
+    if (res.status !== 200) throw new Error(`listing: ${res.status}`);
+    const { revocations } = await res.json();
+    return revocations.map((e) => `${e.kind}:${e.target}`).sort();
+  };
+
+  /** Fires the Cron Trigger (the writer's tick) and waits for it to finish. */
   const cron = async () => {
     const res = await worker.fetch("/cdn-cgi/mf/scheduled");
     await res.arrayBuffer();
@@ -229,6 +278,8 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     origin,
     kv,
     kvCalls,
+    writerCalls,
+    writer,
     keys: { k1, k2, originKey },
     mint,
     adminToken,
@@ -239,6 +290,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     getDirect,
     events,
     admin,
+    recorded,
     cron,
     dispose: async () => {
       await worker.dispose();

@@ -1,6 +1,6 @@
 //! The admin API under the admin prefix: the I/O around the core's admin decisions
 //! ([`portcullis::http::admin`]): read the head and body, fetch the revocation snapshot,
-//! write and list revocations in KV, send the core's answer, write its audit line.
+//! record and list revocations through the single writer, send the core's answer, write its audit line.
 //!
 //! Every endpoint needs a token with the `portcullis:admin` scope, verified by the same core
 //! and checked against the revocation list (fail closed). Bad input gets a 400 problem
@@ -197,10 +197,10 @@ async fn authenticate(
     scope: &str,
 ) -> Result<VerifiedToken, Denial> {
     let verified = core::verify_admin(config, token, now_s())?;
-    let snapshot = revocations::current(env, ctx, config).await;
+    let held = revocations::current(env, ctx, config).await;
     core::admit_with_scope(
         &verified,
-        revocations::state(snapshot.as_deref(), config),
+        revocations::state(held.as_deref(), config),
         scope,
     )?;
     Ok(verified)
@@ -233,23 +233,18 @@ pub(crate) async fn revoke(
 ) -> Result<AdminAnswer, Denial> {
     let now = now_s();
     let entry = core::revocation_entry(config, body, caller_kid, now)?;
-    revocations::record(env, &entry, now).await.map_err(|e| {
-        worker::console_error!(
-            "{}",
-            json!({"event": "revocation_write_failed", "error": e})
-        );
-        Denial::RevocationUnavailable { retry_after_s: 5 }
-    })?;
-    // Publish at once rather than waiting for the cron; the cron still converges if two
-    // admins' rebuilds race, because every revocation lives under its own key.
-    if let Err(e) = revocations::rebuild(env, config, Some(&entry)).await {
-        worker::console_warn!(
-            "{}",
-            json!({"event": "snapshot_rebuild_deferred", "error": e})
-        );
-    }
-    revocations::invalidate();
-    Ok(core::revoked_answer(&entry, now))
+    // The single writer gives it a version; its answer also brings this location's cache
+    // and this isolate's copy up to that version, so the revocation holds here at once.
+    let version = revocations::record(env, config, &entry)
+        .await
+        .map_err(|e| {
+            worker::console_error!(
+                "{}",
+                json!({"event": "revocation_write_failed", "error": e})
+            );
+            Denial::RevocationUnavailable { retry_after_s: 5 }
+        })?;
+    Ok(core::revoked_answer(&entry, version))
 }
 
 async fn list(env: &Env) -> Result<AdminAnswer, Denial> {
@@ -269,11 +264,11 @@ async fn introspect(
 ) -> Result<AdminAnswer, Denial> {
     let outcome = core::introspected_token(config, body, content_type, now_s())?;
     // Only a token that verified needs the revocation list.
-    let snapshot = match outcome {
+    let held = match outcome {
         Ok(_) => revocations::current(env, ctx, config).await,
         Err(_) => None,
     };
-    core::introspection_answer(outcome, revocations::state(snapshot.as_deref(), config))
+    core::introspection_answer(outcome, revocations::state(held.as_deref(), config))
 }
 
 /// The console's link checker: the core decides; the revocation list is read only for a
@@ -300,8 +295,10 @@ fn stats() -> AdminAnswer {
         lists: k.lists.get(),
         deletes: k.deletes.get(),
     });
+    let writer = KV_OPS.with(|k| k.writer.get());
     core::stats_answer(
         kv,
+        writer,
         revocations::cached_status(),
         &super::decision_counters(),
     )

@@ -98,6 +98,7 @@ pub(crate) async fn forward(
     htu: &str,
     query: Option<&str>,
     token: Option<&VerifiedToken>,
+    list: Option<http::ListStamp>,
     now_s: i64,
 ) -> Result<web_sys::Response, Denial> {
     // A signed link's parameters never reach the origin.
@@ -113,7 +114,7 @@ pub(crate) async fn forward(
     let hop = forwarding::hop_marker(&config.origin_key, incoming.method, htu);
     let identity = match (token, incoming.signed) {
         (Some(token), _) => {
-            http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s)
+            http::identity_headers(&config.origin_key, token, incoming.method, htu, now_s, list)
         }
         (None, Some(grant)) => vec![(
             "x-portcullis-assertion",

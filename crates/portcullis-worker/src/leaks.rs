@@ -83,26 +83,16 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
             return reject(a, None, denial);
         }
     }
-    let mut last_written = None;
     for entry in findings.iter().filter_map(|f| f.revoke.as_ref()) {
-        if let Err(e) = revocations::record(a.env, entry, now).await {
+        if let Err(e) = revocations::record(a.env, config, entry).await {
             worker::console_error!(
                 "{}",
                 json!({"event": "revocation_write_failed", "error": e})
             );
-            // The reporter retries; every write is idempotent (one key per revocation).
+            // The reporter retries; revoking the same thing again is harmless (the listing
+            // keeps the latest change per revocation).
             return reject(a, None, Denial::RevocationUnavailable { retry_after_s: 5 });
         }
-        last_written = Some(entry);
-    }
-    if last_written.is_some() {
-        if let Err(e) = revocations::rebuild(a.env, config, last_written).await {
-            worker::console_warn!(
-                "{}",
-                json!({"event": "snapshot_rebuild_deferred", "error": e})
-            );
-        }
-        revocations::invalidate();
     }
     let request = a.audit.request();
     for finding in &findings {

@@ -31,6 +31,7 @@ mod leaks;
 mod revocations;
 mod sender;
 mod token;
+mod writer;
 
 thread_local! {
     // Settings cannot change under a running isolate, so they are read and checked once.
@@ -353,6 +354,8 @@ async fn gate(
     let rule = Some(routed.rule.index());
     let now_s = now_s();
     let mut signed = None;
+    // The list the decision was made with, reported to the origin in the assertion.
+    let mut list = None;
     let (reason, token) = match &routed.access {
         Admission::Signed => {
             let grant = match signed_grant(
@@ -386,8 +389,9 @@ async fn gate(
             ("signed_url_valid", None)
         }
         Admission::Token(token) => {
-            let snapshot = revocations::current(env, ctx, config).await;
-            let state = revocations::state(snapshot.as_deref(), config);
+            let held = revocations::current(env, ctx, config).await;
+            list = held.as_ref().map(|h| h.stamp());
+            let state = revocations::state(held.as_deref(), config);
             match http::authorize(config, routed.rule, token, state, now_s) {
                 Ok(a) => {
                     if !a.revocation_checked {
@@ -474,7 +478,7 @@ async fn gate(
             &routed.path,
         )
     });
-    match forward::forward(incoming, config, &htu, query, token.as_ref(), now_s).await {
+    match forward::forward(incoming, config, &htu, query, token.as_ref(), list, now_s).await {
         Ok(response) => {
             audit.allow(
                 &config.audit,
@@ -555,16 +559,16 @@ async fn over_limit(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let config = load_config(&env);
-    let Ok(config) = config.as_ref() else { return };
-    match revocations::rebuild(&env, config, None).await {
+    // The writer drains any keys of the KV-only layout and publishes if it is behind; the
+    // cron no longer lists or rebuilds anything itself.
+    match revocations::tick(&env).await {
         Ok(summary) => worker::console_log!(
             "{}",
-            serde_json::json!({"event": "snapshot_rebuilt", "summary": summary})
+            serde_json::json!({"event": "revocation_tick", "summary": summary})
         ),
         Err(e) => worker::console_error!(
             "{}",
-            serde_json::json!({"event": "snapshot_rebuild_failed", "error": e})
+            serde_json::json!({"event": "revocation_tick_failed", "error": e})
         ),
     }
 }

@@ -1,60 +1,99 @@
-//! The revocation list in Workers KV, and each isolate's in-memory copy of its snapshot.
+//! Each isolate's copy of the revocation list, kept current from the single writer's feed.
 //!
-//! Storage: one KV key per revocation (`rev/...`, the source of truth, written once, never
-//! read-modified-written) carrying its entry as metadata, plus a compacted snapshot key that
-//! the Cron Trigger (and each admin write) rebuilds from a `list` of those keys.
+//! - The writer (a Durable Object, [`super::writer`]) records changes and publishes the full
+//!   snapshot to KV.
+//! - A location caches the writer's feed (head version + recent changes) in the Cache API
+//!   for `feed_ttl_s`; an isolate whose copy is older than `refresh_s` reads that cache in
+//!   the background, filling it from the writer on a miss, and applies the changes after
+//!   the version it holds. It reloads the snapshot from KV only when it has no copy or fell
+//!   behind the feed's window. So the writer sees about one request per location per TTL,
+//!   KV about none, whatever the traffic.
+//! - Writer unreachable: the isolate reloads the KV snapshot instead (the writer's last
+//!   publication) and logs `revocation_writer_unreachable`; the rule's fail-open setting
+//!   still decides when there is no copy at all.
 //!
-//! Hot path: a request reads the isolate's copy. The core's [`SnapshotFreshness`] decides
-//! whether that copy decides as is, decides while a background refresh runs, or must be
-//! loaded first; this module performs the KV calls the decision asks for.
+//! The hot path reads the isolate's copy; the core's [`SnapshotFreshness`] says when it must
+//! wait for a sync and when one runs in the background.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use serde_json::{json, Value};
-use worker::{Context, Env, KvStore};
+use serde_json::json;
+use std::time::Duration;
 
-use super::{now_ms, now_s};
+use worker::{Cache, Context, Delay, Env, Headers, Method, Request, RequestInit, Response};
+
+use super::now_ms;
+use super::writer::{VERSION_HEADER, WRITER_BINDING, WRITER_NAME};
 use portcullis::config::GateConfig;
 use portcullis::http::telemetry::SnapshotStatus;
-use portcullis::http::Revocations;
+use portcullis::http::{ListStamp, Revocations};
 use portcullis::revocation::{
-    self, KvOperation, RevocationEntry, RevocationError, RevocationSnapshot, SnapshotAction,
-    SnapshotFreshness, StoreError, SNAPSHOT_KEY,
+    plan_sync, Feed, KvOperation, RevocationEntry, RevocationSnapshot, SnapshotAction,
+    SnapshotFreshness, StoreError, SyncStep, SNAPSHOT_KEY,
 };
 
 /// The KV namespace binding.
 pub(crate) const BINDING: &str = "REVOCATIONS";
 
-struct Cached {
-    snapshot: Rc<RevocationSnapshot>,
-    loaded_ms: u64,
+/// The feed's key in the location's cache: a URL that never leaves the Worker.
+const FEED_URL: &str = "https://revocations.portcullis.internal/feed";
+
+/// An isolate's copy: the list and when it was last confirmed to be the head.
+pub(crate) struct Held {
+    pub snapshot: Rc<RevocationSnapshot>,
+    pub checked_ms: u64,
 }
 
-/// KV operations made by this isolate, for the admin stats endpoint and the tests that
-/// prove the hot path makes none.
+impl Held {
+    /// The version and age the identity assertion reports.
+    pub(crate) fn stamp(&self) -> ListStamp {
+        ListStamp {
+            version: self.snapshot.version(),
+            age_s: now_ms().saturating_sub(self.checked_ms) / 1000,
+        }
+    }
+}
+
+/// KV operations and writer requests made by this isolate, for the admin stats endpoint.
 #[derive(Default)]
 pub(crate) struct KvCounters {
     pub reads: Cell<u64>,
     pub writes: Cell<u64>,
     pub lists: Cell<u64>,
     pub deletes: Cell<u64>,
+    /// Requests to the single writer.
+    pub writer: Cell<u64>,
+}
+
+/// A KV operation, for [`count_kv`].
+pub(crate) enum KvOp {
+    Read,
+    Write,
+    List,
+    Delete,
 }
 
 thread_local! {
-    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
-    static REFRESHING: Cell<bool> = const { Cell::new(false) };
+    static HELD: RefCell<Option<Rc<Held>>> = const { RefCell::new(None) };
+    static LOADING: Cell<bool> = const { Cell::new(false) };
+    static SYNCING: Cell<bool> = const { Cell::new(false) };
     pub(crate) static KV_OPS: KvCounters = KvCounters::default();
 }
 
-fn kv(env: &Env) -> Result<KvStore, StoreError> {
-    env.kv(BINDING).map_err(|e| StoreError::Binding {
-        binding: BINDING,
-        detail: e.to_string(),
-    })
+/// Counts one KV operation of this isolate (the writer's included).
+pub(crate) fn count_kv(op: KvOp) {
+    KV_OPS.with(|k| {
+        let cell = match op {
+            KvOp::Read => &k.reads,
+            KvOp::Write => &k.writes,
+            KvOp::List => &k.lists,
+            KvOp::Delete => &k.deletes,
+        };
+        cell.set(cell.get() + 1);
+    });
 }
 
-/// Wraps a runtime error from a KV call (`worker::Error` or `KvError`, by call).
 fn kv_failed<E: std::fmt::Display>(op: KvOperation) -> impl FnOnce(E) -> StoreError {
     move |e| StoreError::Kv {
         op,
@@ -62,46 +101,42 @@ fn kv_failed<E: std::fmt::Display>(op: KvOperation) -> impl FnOnce(E) -> StoreEr
     }
 }
 
-/// The core's freshness rules for this deployment's refresh settings.
+fn writer_failed<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Writer {
+        detail: e.to_string(),
+    }
+}
+
 fn freshness(config: &GateConfig) -> SnapshotFreshness {
     SnapshotFreshness::new(config.revocation.refresh_s, config.revocation.max_age_s)
 }
 
-/// The snapshot to decide with, or `None` when there is none young enough (fail closed).
-pub(crate) async fn current(
-    env: &Env,
-    ctx: &Context,
-    config: &GateConfig,
-) -> Option<Rc<RevocationSnapshot>> {
-    let held = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|c| (c.snapshot.clone(), c.loaded_ms))
-    });
+/// The copy to decide with, or `None` when there is none young enough (fail closed).
+pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Option<Rc<Held>> {
+    let held = HELD.with(|h| h.borrow().clone());
     let action = freshness(config).decide(
-        held.as_ref().map(|(_, loaded_ms)| *loaded_ms),
+        held.as_ref().map(|h| h.checked_ms),
         now_ms(),
-        REFRESHING.with(Cell::get),
+        SYNCING.with(Cell::get),
     );
     match (action, held) {
-        (SnapshotAction::Use, Some((snapshot, _))) => Some(snapshot),
-        (SnapshotAction::UseAndRefresh, Some((snapshot, _))) => {
-            REFRESHING.with(|r| r.set(true));
-            let env = env.clone();
+        (SnapshotAction::Use, Some(held)) => Some(held),
+        (SnapshotAction::UseAndRefresh, Some(held)) => {
+            SYNCING.with(|s| s.set(true));
+            let (env, config) = (env.clone(), config.clone());
             ctx.wait_until(async move {
-                if let Err(e) = refresh(&env).await {
+                if let Err(e) = sync(&env, &config).await {
                     worker::console_warn!(
                         "{}",
                         json!({"event": "snapshot_refresh_failed", "error": e})
                     );
                 }
-                REFRESHING.with(|r| r.set(false));
+                SYNCING.with(|s| s.set(false));
             });
-            Some(snapshot)
+            Some(held)
         }
-        // Load, or (never answered) a use without a copy.
-        _ => match refresh(env).await {
-            Ok(snapshot) => Some(snapshot),
+        _ => match load_once(env, config).await {
+            Ok(held) => Some(held),
             Err(e) => {
                 worker::console_error!("{}", json!({"event": "snapshot_unavailable", "error": e}));
                 None
@@ -110,154 +145,246 @@ pub(crate) async fn current(
     }
 }
 
-/// The gate's view of this isolate's snapshot: current, or what the core's freshness rules
-/// answer for a failed load.
-pub(crate) fn state<'a>(
-    snapshot: Option<&'a RevocationSnapshot>,
-    config: &GateConfig,
-) -> Revocations<'a> {
-    match snapshot {
-        Some(s) => Revocations::Current(s),
+/// How long a request with no copy waits for another request's load before loading itself.
+const LOAD_WAIT_MS: u64 = 2_000;
+const LOAD_POLL_MS: u64 = 10;
+
+/// [`sync`] for a request that has no copy to decide with. While another request's load
+/// runs, it waits for that one (a cold isolate hit by a burst makes one KV read and one
+/// feed fetch, not one per request). It polls on its own timer: workerd cancels a request
+/// that awaits I/O another request started.
+async fn load_once(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreError> {
+    let mut waited = 0;
+    while LOADING.with(Cell::get) && waited < LOAD_WAIT_MS {
+        Delay::from(Duration::from_millis(LOAD_POLL_MS)).await;
+        waited += LOAD_POLL_MS;
+    }
+    if waited > 0 {
+        if let Some(held) = HELD.with(|h| h.borrow().clone()) {
+            return Ok(held);
+        }
+    }
+    LOADING.with(|l| l.set(true));
+    let result = sync(env, config).await;
+    LOADING.with(|l| l.set(false));
+    result
+}
+
+/// The gate's view of this isolate's copy.
+pub(crate) fn state<'a>(held: Option<&'a Held>, config: &GateConfig) -> Revocations<'a> {
+    match held {
+        Some(h) => Revocations::Current(&h.snapshot),
         None => Revocations::Unavailable {
             retry_after_s: freshness(config).unavailable().retry_after_s,
         },
     }
 }
 
-/// Loads the snapshot from KV into this isolate. A missing key is an empty list (a fresh
-/// deployment); a malformed one is an error, never silently empty.
-pub(crate) async fn refresh(env: &Env) -> Result<Rc<RevocationSnapshot>, StoreError> {
-    let store = kv(env)?;
-    KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
+fn keep(snapshot: RevocationSnapshot, checked_ms: u64) -> Rc<Held> {
+    let held = Rc::new(Held {
+        snapshot: Rc::new(snapshot),
+        checked_ms,
+    });
+    HELD.with(|h| *h.borrow_mut() = Some(held.clone()));
+    held
+}
+
+/// Brings this isolate's copy to the head: from the location's feed, or (writer
+/// unreachable) from the KV snapshot.
+pub(crate) async fn sync(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreError> {
+    match location_feed(env, config).await {
+        Ok(feed) => apply_feed(env, &feed).await,
+        Err(e) => {
+            // The audit trail says the list now comes from KV alone, with KV's bound.
+            worker::console_warn!(
+                "{}",
+                json!({"event": "revocation_writer_unreachable", "fallback": "kv_snapshot", "error": e})
+            );
+            let checked = now_ms();
+            Ok(keep(load_snapshot(env).await?, checked))
+        }
+    }
+}
+
+/// Catches this isolate's copy up with `feed`, reloading from KV when behind its window.
+async fn apply_feed(env: &Env, feed: &Feed) -> Result<Rc<Held>, StoreError> {
+    let checked = now_ms();
+    let now_s = (checked / 1000) as i64;
+    // No await from here to `keep`: nothing else touches the copy meanwhile.
+    let held = HELD.with(|h| h.borrow_mut().take());
+    let step = held.as_ref().map(|h| plan_sync(h.snapshot.version(), feed));
+    match (step, held) {
+        (Some(SyncStep::UpToDate), Some(h)) => {
+            let held = Rc::new(Held {
+                snapshot: h.snapshot.clone(),
+                checked_ms: checked,
+            });
+            HELD.with(|slot| *slot.borrow_mut() = Some(held.clone()));
+            Ok(held)
+        }
+        (Some(SyncStep::Apply(changes)), Some(h)) => {
+            // Applied in place when no request holds the copy (the usual case).
+            let mut s = owned(h);
+            s.apply(&changes, now_s);
+            Ok(keep(s, checked))
+        }
+        (_, h) => {
+            // Put back what was held while KV answers: a failed load leaves it in place.
+            if let Some(h) = h {
+                HELD.with(|slot| *slot.borrow_mut() = Some(h));
+            }
+            let mut s = load_snapshot(env).await?;
+            match plan_sync(s.version(), feed) {
+                SyncStep::Apply(changes) => s.apply(&changes, now_s),
+                SyncStep::UpToDate => {}
+                // The published snapshot is itself behind the window (publication lags by
+                // about a second): decide with it, and say so; the next sync reloads.
+                SyncStep::Reload => worker::console_warn!(
+                    "{}",
+                    json!({"event": "snapshot_behind_feed", "snapshot": s.version(), "from": feed.from})
+                ),
+            }
+            Ok(keep(s, checked))
+        }
+    }
+}
+
+/// The snapshot out of its `Rc`s, cloned only if a request still holds it.
+fn owned(held: Rc<Held>) -> RevocationSnapshot {
+    match Rc::try_unwrap(held) {
+        Ok(h) => Rc::try_unwrap(h.snapshot).unwrap_or_else(|rc| (*rc).clone()),
+        Err(rc) => (*rc.snapshot).clone(),
+    }
+}
+
+/// The whole snapshot from KV. A missing key is an empty list (a fresh deployment); a
+/// malformed one is an error, never silently empty.
+async fn load_snapshot(env: &Env) -> Result<RevocationSnapshot, StoreError> {
+    let store = env.kv(BINDING).map_err(|e| StoreError::Binding {
+        binding: BINDING,
+        detail: e.to_string(),
+    })?;
+    count_kv(KvOp::Read);
     let text = store
         .get(SNAPSHOT_KEY)
         .text()
         .await
         .map_err(kv_failed(KvOperation::Get))?;
-    let now = now_ms();
-    let snapshot = match text {
-        None => RevocationSnapshot::empty((now / 1000) as i64),
-        Some(text) => RevocationSnapshot::from_json(&text)?,
-    };
-    let snapshot = Rc::new(snapshot);
-    CACHE.with(|c| {
-        *c.borrow_mut() = Some(Cached {
-            snapshot: snapshot.clone(),
-            loaded_ms: now,
-        })
-    });
-    Ok(snapshot)
+    match text {
+        None => Ok(RevocationSnapshot::empty((now_ms() / 1000) as i64)),
+        Some(text) => Ok(RevocationSnapshot::from_json(&text)?),
+    }
 }
 
-/// Forgets this isolate's copy, so its next request loads the newest snapshot.
-pub(crate) fn invalidate() {
-    CACHE.with(|c| *c.borrow_mut() = None);
+async fn feed_cache(config: &GateConfig) -> Cache {
+    Cache::open(config.revocation.cache.clone()).await
+}
+
+/// The location's feed: from its cache, or from the writer (then cached for the TTL).
+async fn location_feed(env: &Env, config: &GateConfig) -> Result<Feed, StoreError> {
+    let cache = feed_cache(config).await;
+    if let Ok(Some(mut hit)) = cache.get(FEED_URL, false).await {
+        if let Ok(text) = hit.text().await {
+            if let Ok(feed) = Feed::from_json(&text) {
+                return Ok(feed);
+            }
+        }
+    }
+    let text = writer_call(env, Method::Get, "/feed", None).await?.1;
+    let feed = Feed::from_json(&text)?;
+    cache_feed(config, &text).await;
+    Ok(feed)
+}
+
+/// Puts feed JSON in the location's cache for the TTL. A failure only costs a writer
+/// request next time, so it is logged, not returned.
+async fn cache_feed(config: &GateConfig, text: &str) {
+    let cache = feed_cache(config).await;
+    let put = async {
+        let headers = Headers::new();
+        headers.set(
+            "cache-control",
+            &format!("max-age={}", config.revocation.feed_ttl_s),
+        )?;
+        let response = Response::ok(text)?.with_headers(headers);
+        cache.put(FEED_URL, response).await
+    };
+    if let Err(e) = put.await {
+        worker::console_warn!(
+            "{}",
+            json!({"event": "feed_cache_failed", "error": e.to_string()})
+        );
+    }
+}
+
+/// One request to the writer; `(status-checked version header, body)`.
+async fn writer_call(
+    env: &Env,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<(Option<String>, String), StoreError> {
+    KV_OPS.with(|k| k.writer.set(k.writer.get() + 1));
+    let namespace = env.durable_object(WRITER_BINDING).map_err(writer_failed)?;
+    let stub = namespace.get_by_name(WRITER_NAME).map_err(writer_failed)?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let req =
+        Request::new_with_init(&format!("https://writer{path}"), &init).map_err(writer_failed)?;
+    let mut res = stub.fetch_with_request(req).await.map_err(writer_failed)?;
+    let text = res.text().await.map_err(writer_failed)?;
+    if !(200..300).contains(&res.status_code()) {
+        return Err(StoreError::Writer {
+            detail: format!("status {}", res.status_code()),
+        });
+    }
+    let version = res.headers().get(VERSION_HEADER).ok().flatten();
+    Ok((version, text))
+}
+
+/// Records a revocation through the writer; its version. The answer carries the new feed,
+/// which this location caches and this isolate applies at once.
+pub(crate) async fn record(
+    env: &Env,
+    config: &GateConfig,
+    entry: &RevocationEntry,
+) -> Result<u64, StoreError> {
+    let (version, text) = writer_call(env, Method::Post, "/changes", Some(entry.to_json())).await?;
+    let version = version
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| writer_failed("answer without a version"))?;
+    let feed = Feed::from_json(&text)?;
+    cache_feed(config, &text).await;
+    apply_feed(env, &feed).await?;
+    Ok(version)
+}
+
+/// Every live entry, from the writer.
+pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, StoreError> {
+    let text = writer_call(env, Method::Get, "/entries", None).await?.1;
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| RevocationEntry::from_json(l).map_err(StoreError::from))
+        .collect()
+}
+
+/// The cron's call: the writer drains any legacy `rev/…` keys and publishes if behind.
+pub(crate) async fn tick(env: &Env) -> Result<String, StoreError> {
+    Ok(writer_call(env, Method::Post, "/tick", None).await?.1)
 }
 
 /// Age of this isolate's copy in milliseconds, its entry count and version, if it has one.
 pub(crate) fn cached_status() -> Option<SnapshotStatus> {
     let now = now_ms();
-    CACHE.with(|c| {
-        c.borrow().as_ref().map(|c| SnapshotStatus {
-            age_ms: now.saturating_sub(c.loaded_ms),
-            entries: c.snapshot.len(),
-            built_at: c.snapshot.built_at(),
+    HELD.with(|h| {
+        h.borrow().as_ref().map(|h| SnapshotStatus {
+            age_ms: now.saturating_sub(h.checked_ms),
+            entries: h.snapshot.len(),
+            built_at: h.snapshot.built_at(),
+            version: h.snapshot.version(),
         })
     })
-}
-
-/// Writes one revocation under its own key. Idempotent: the key derives from the target.
-pub(crate) async fn record(
-    env: &Env,
-    entry: &RevocationEntry,
-    now_s: i64,
-) -> Result<(), StoreError> {
-    let key = entry.kv_key()?;
-    // The core just wrote this JSON, so it parses; a failure would be the entry's own.
-    let metadata: Value = serde_json::from_str(&entry.metadata_json()?)
-        .map_err(|e| RevocationError::MalformedEntry(e.into()))?;
-    let store = kv(env)?;
-    let mut put = store
-        .put(&key, entry.to_json())
-        .map_err(kv_failed(KvOperation::Put))?
-        .metadata(metadata)
-        .map_err(kv_failed(KvOperation::Put))?;
-    if let Some(expiration) = entry.kv_expiration(now_s) {
-        put = put.expiration(expiration as u64);
-    }
-    KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
-    put.execute().await.map_err(kv_failed(KvOperation::Put))
-}
-
-/// Every revocation entry, from the per-revocation keys (the source of truth).
-pub(crate) async fn list_entries(env: &Env) -> Result<Vec<RevocationEntry>, StoreError> {
-    let store = kv(env)?;
-    let mut entries = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut list = store.list().prefix(revocation::KEY_PREFIX.to_owned());
-        if let Some(c) = cursor.take() {
-            list = list.cursor(c);
-        }
-        KV_OPS.with(|k| k.lists.set(k.lists.get() + 1));
-        let page = list.execute().await.map_err(kv_failed(KvOperation::List))?;
-        for key in page.keys {
-            match key
-                .metadata
-                .as_ref()
-                .map(|m| RevocationEntry::from_json(&m.to_string()))
-            {
-                Some(Ok(entry)) => entries.push(entry),
-                // A key we cannot read is kept in KV and reported, never dropped silently.
-                _ => worker::console_error!(
-                    "{}",
-                    json!({"event": "unreadable_revocation", "key": key.name})
-                ),
-            }
-        }
-        match page.cursor {
-            Some(c) if !page.list_complete => cursor = Some(c),
-            _ => break,
-        }
-    }
-    Ok(entries)
-}
-
-/// Rebuilds the snapshot from the per-revocation keys (plus `just_written`, which KV's
-/// eventually consistent `list` may not show yet) as the core plans it: deletes the keys of
-/// moot entries (expired, superseded, or for a key no longer in the ring) and publishes the
-/// snapshot only if its entries changed, so an idle cron costs one read and one list a
-/// minute, no writes.
-pub(crate) async fn rebuild(
-    env: &Env,
-    config: &GateConfig,
-    just_written: Option<&RevocationEntry>,
-) -> Result<Value, StoreError> {
-    let listed = list_entries(env).await?;
-    let plan = revocation::plan_rebuild(listed, just_written, &config.keyring, now_s());
-    let store = kv(env)?;
-    for key in &plan.delete {
-        KV_OPS.with(|k| k.deletes.set(k.deletes.get() + 1));
-        store
-            .delete(key)
-            .await
-            .map_err(kv_failed(KvOperation::Delete))?;
-    }
-    KV_OPS.with(|k| k.reads.set(k.reads.get() + 1));
-    let published = store
-        .get(SNAPSHOT_KEY)
-        .text()
-        .await
-        .map_err(kv_failed(KvOperation::Get))?;
-    let publish = plan.should_publish(published.as_deref());
-    if publish {
-        KV_OPS.with(|k| k.writes.set(k.writes.get() + 1));
-        store
-            .put(SNAPSHOT_KEY, plan.snapshot.to_json())
-            .map_err(kv_failed(KvOperation::Put))?
-            .execute()
-            .await
-            .map_err(kv_failed(KvOperation::Put))?;
-    }
-    Ok(json!({"entries": plan.snapshot.len(), "pruned": plan.pruned, "published": publish}))
 }

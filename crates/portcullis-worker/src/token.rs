@@ -25,9 +25,8 @@ fn internal(e: worker::Error) -> Denial {
     }
 }
 
-/// Revokes, by `jti`, the access tokens a revoked grant issued, through the revocation
-/// admin path (one KV write each, then one snapshot rebuild). When the revocation store
-/// gains a `sid` kind (issue 13), this becomes one `sid` entry.
+/// Revokes, by `jti`, the access tokens a revoked grant issued, through the single writer
+/// (one change each, applied here at once). A `sid` kind would make this one change.
 pub(crate) async fn revoke_issued(
     a: &AdminContext<'_>,
     reply: &StoreReply,
@@ -36,22 +35,15 @@ pub(crate) async fn revoke_issued(
     let now = now_s();
     let entries = grant_revocation_entries(a.config, &reply.revoke, reason, now);
     for entry in &entries {
-        revocations::record(a.env, entry, now).await.map_err(|e| {
-            worker::console_error!(
-                "{}",
-                json!({"event": "revocation_write_failed", "error": e})
-            );
-            Denial::RevocationUnavailable { retry_after_s: 5 }
-        })?;
-    }
-    if let Some(last) = entries.last() {
-        if let Err(e) = revocations::rebuild(a.env, a.config, Some(last)).await {
-            worker::console_warn!(
-                "{}",
-                json!({"event": "snapshot_rebuild_deferred", "error": e})
-            );
-        }
-        revocations::invalidate();
+        revocations::record(a.env, a.config, entry)
+            .await
+            .map_err(|e| {
+                worker::console_error!(
+                    "{}",
+                    json!({"event": "revocation_write_failed", "error": e})
+                );
+                Denial::RevocationUnavailable { retry_after_s: 5 }
+            })?;
     }
     Ok(entries.len())
 }

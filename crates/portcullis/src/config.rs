@@ -32,8 +32,16 @@ pub use crate::schema::names;
 pub mod defaults {
     /// One hour: short-lived means short, and it bounds how long revocations are kept.
     pub const MAX_TTL_S: u64 = 3600;
-    /// Ten seconds between snapshot refreshes per isolate.
-    pub const REVOCATION_REFRESH_S: u64 = 10;
+    /// Two seconds between feed checks per isolate: with the feed TTL, the freshness bound
+    /// (refresh + TTL) is 4 s.
+    pub const REVOCATION_REFRESH_S: u64 = 2;
+    /// Two seconds of feed in a location's cache: the writer sees about one request per
+    /// location per two seconds.
+    pub const REVOCATION_FEED_TTL_S: u64 = 2;
+    /// 1,024 recent versions in the feed: an isolate further behind reloads the snapshot.
+    pub const REVOCATION_FEED_WINDOW: u64 = 1024;
+    /// The feed's cache name.
+    pub const REVOCATION_CACHE: &str = "portcullis-revocations";
     /// Five minutes: past this an isolate that cannot refresh fails closed.
     pub const REVOCATION_MAX_AGE_S: u64 = 300;
     /// Thirty seconds for the origin to start answering.
@@ -263,12 +271,18 @@ impl std::error::Error for ConfigError {
 }
 
 /// Revocation refresh settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationSettings {
     /// Seconds between refreshes of an isolate's snapshot.
     pub refresh_s: u64,
     /// Oldest snapshot an isolate may decide with.
     pub max_age_s: u64,
+    /// Seconds a location caches the writer's feed.
+    pub feed_ttl_s: u64,
+    /// Versions the writer's feed holds.
+    pub feed_window: u64,
+    /// The Cache API cache the feed is kept in.
+    pub cache: String,
 }
 
 /// Everything the gate needs, validated.
@@ -507,6 +521,20 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
             refresh_s,
         });
     }
+    let feed_ttl_s = seconds_setting(
+        &get,
+        REVOCATION_FEED_TTL_S,
+        defaults::REVOCATION_FEED_TTL_S,
+        1..=3600,
+    )?;
+    let feed_window = seconds_setting(
+        &get,
+        REVOCATION_FEED_WINDOW,
+        defaults::REVOCATION_FEED_WINDOW,
+        1..=100_000,
+    )?;
+    let cache = string_setting(&get, REVOCATION_CACHE)?
+        .unwrap_or_else(|| defaults::REVOCATION_CACHE.to_owned());
     let origin_timeout_ms = seconds_setting(
         &get,
         ORIGIN_TIMEOUT_MS,
@@ -580,6 +608,9 @@ pub fn load(get: impl Fn(&str) -> Option<Value>) -> Result<GateConfig, ConfigErr
         revocation: RevocationSettings {
             refresh_s,
             max_age_s,
+            feed_ttl_s,
+            feed_window,
+            cache,
         },
         origin_timeout_ms,
         audit,
@@ -745,9 +776,9 @@ mod tests {
             ),
             (
                 names::REVOCATION_MAX_AGE_S,
-                json!(5),
+                json!(1),
                 "PORTCULLIS_REVOCATION_MAX_AGE_S: must be at least \
-                 PORTCULLIS_REVOCATION_REFRESH_S (5 < 10)",
+                 PORTCULLIS_REVOCATION_REFRESH_S (1 < 2)",
             ),
             (
                 names::AUDIENCE,

@@ -311,6 +311,18 @@ pub fn header_value(text: &str) -> String {
     percent::encode_header_value(text)
 }
 
+/// The revocation list a gate decided with, as the identity assertion reports it to the
+/// origin (`rev_ver`, `rev_age`), so an origin can apply its own freshness rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListStamp {
+    /// The writer's version the list was complete up to (0: a list the writer never
+    /// stamped, e.g. before migration).
+    pub version: u64,
+    /// Seconds since the gate last confirmed that version was the head (from the writer's
+    /// feed, or from the KV snapshot when the writer was unreachable).
+    pub age_s: u64,
+}
+
 /// The identity headers for the origin (names lower case), assertion included. A header
 /// exists exactly when its claim does: a token without `sub`, `scope` or `jti` gives no
 /// header for it, never an empty one.
@@ -320,6 +332,7 @@ pub fn identity_headers(
     method: &str,
     htu: &str,
     now: i64,
+    list: Option<ListStamp>,
 ) -> Vec<(&'static str, String)> {
     let c = &token.claims;
     let claims = [
@@ -333,20 +346,22 @@ pub fn identity_headers(
         .collect();
     headers.push((
         "x-portcullis-assertion",
-        identity_assertion(origin_key, token, method, htu, now),
+        identity_assertion(origin_key, token, method, htu, now, list),
     ));
     headers
 }
 
 /// The identity assertion: an HS256 JWS the origin can check, binding the caller's `sub`,
 /// `scope` and `jti` to this method and URL (`htm`, `htu` as in DPoP, RFC 9449), living
-/// [`ASSERTION_TTL`] seconds. A claim the token lacks is left out, never `null`.
+/// [`ASSERTION_TTL`] seconds. A claim the token lacks is left out, never `null`; so are
+/// `rev_ver` and `rev_age` when no revocation list decided (a fail-open rule without one).
 pub fn identity_assertion(
     origin_key: &Key,
     token: &VerifiedToken,
     method: &str,
     htu: &str,
     now: i64,
+    list: Option<ListStamp>,
 ) -> String {
     let c = &token.claims;
     let mut header = json!({ "alg": "HS256", "typ": "JWT" });
@@ -364,6 +379,10 @@ pub fn identity_assertion(
         if let Some(value) = claim {
             payload[name] = json!(value);
         }
+    }
+    if let Some(list) = list {
+        payload["rev_ver"] = json!(list.version);
+        payload["rev_age"] = json!(list.age_s);
     }
     sign_compact(origin_key, &header, &payload)
 }
@@ -672,14 +691,14 @@ mod tests {
     fn identity_headers_exist_exactly_when_their_claims_do() {
         let key = Key::new(None, crate::jwt::keyring::Alg::HS256, &[7; 32]).unwrap();
         let names = |t: &VerifiedToken| -> Vec<&'static str> {
-            identity_headers(&key, t, "GET", "https://o/x", 1_000)
+            identity_headers(&key, t, "GET", "https://o/x", 1_000, None)
                 .into_iter()
                 .map(|(n, _)| n)
                 .collect()
         };
         let full = verified(Some(" bob "), Some("a b"), Some("j1"));
         assert_eq!(
-            identity_headers(&key, &full, "GET", "https://o/x", 1_000)[..3],
+            identity_headers(&key, &full, "GET", "https://o/x", 1_000, None)[..3],
             [
                 ("x-portcullis-subject", "%20bob%20".to_owned()),
                 ("x-portcullis-scopes", "a b".to_owned()),
@@ -690,7 +709,7 @@ mod tests {
         assert_eq!(names(&bare), ["x-portcullis-assertion"]);
 
         // The assertion leaves absent claims out instead of carrying null.
-        let assertion = identity_assertion(&key, &bare, "GET", "https://o/x", 1_000);
+        let assertion = identity_assertion(&key, &bare, "GET", "https://o/x", 1_000, None);
         let payload = assertion.split('.').nth(1).unwrap();
         let payload: serde_json::Value =
             serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
@@ -698,11 +717,19 @@ mod tests {
             payload,
             json!({"iss": "portcullis", "htm": "GET", "htu": "https://o/x", "iat": 1_000, "exp": 1_060})
         );
-        let assertion = identity_assertion(&key, &full, "GET", "https://o/x", 1_000);
+        let list = ListStamp {
+            version: 42,
+            age_s: 3,
+        };
+        let assertion = identity_assertion(&key, &full, "GET", "https://o/x", 1_000, Some(list));
         let payload = assertion.split('.').nth(1).unwrap();
         let payload: serde_json::Value =
             serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
         assert_eq!(payload["sub"], " bob ");
+        assert_eq!(
+            (payload["rev_ver"].clone(), payload["rev_age"].clone()),
+            (json!(42), json!(3))
+        );
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub use admin::ADMIN_SCOPE;
 pub use audit::{AuditRecord, AuditRequest};
 pub use denial::{Denial, HttpResponse, Principal};
 pub use forwarding::{
-    header_value, identity_assertion, identity_headers, ASSERTION_TTL, IDENTITY_HEADER_PREFIX,
+    header_value, identity_assertion, identity_headers, ListStamp, ASSERTION_TTL,
+    IDENTITY_HEADER_PREFIX,
 };
 pub use gate::{
     authorize, binding_denial, check_binding, check_revocation, check_scopes, finish_dpop,

@@ -17,6 +17,8 @@ pub struct SnapshotStatus {
     /// When the list was built (seconds since the epoch): its version. A later `built_at`
     /// is a newer list.
     pub built_at: i64,
+    /// The single writer's version of the list: strictly increasing with every change.
+    pub version: u64,
 }
 
 /// Decisions this isolate made since it started, by decision and reason code. Every
@@ -186,6 +188,7 @@ mod tests {
             age_ms: 1500,
             entries: 3,
             built_at: 1_800_000_000,
+            version: 4,
         };
         let p = DataPoint::of(&allowed, Some(snapshot));
         assert_eq!(p.index, "authorized");

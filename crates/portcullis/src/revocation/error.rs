@@ -115,6 +115,13 @@ pub enum RevocationError {
     MalformedEntry(DecodeError),
     /// Stored snapshot JSON could not be read.
     MalformedSnapshot(DecodeError),
+    /// The writer's feed JSON could not be read.
+    MalformedFeed(DecodeError),
+    /// A feed whose changes are not in strictly increasing version order within its range.
+    FeedOutOfOrder {
+        /// The first version out of place.
+        version: u64,
+    },
 }
 
 impl fmt::Display for RevocationError {
@@ -136,6 +143,10 @@ impl fmt::Display for RevocationError {
             RevocationError::MalformedSnapshot(e) => {
                 write!(f, "malformed revocation snapshot: {e}")
             }
+            RevocationError::MalformedFeed(e) => write!(f, "malformed revocation feed: {e}"),
+            RevocationError::FeedOutOfOrder { version } => {
+                write!(f, "revocation feed out of order at version {version}")
+            }
         }
     }
 }
@@ -143,7 +154,9 @@ impl fmt::Display for RevocationError {
 impl std::error::Error for RevocationError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            RevocationError::MalformedEntry(e) | RevocationError::MalformedSnapshot(e) => Some(e),
+            RevocationError::MalformedEntry(e)
+            | RevocationError::MalformedSnapshot(e)
+            | RevocationError::MalformedFeed(e) => Some(e),
             _ => None,
         }
     }
@@ -204,6 +217,11 @@ pub enum StoreError {
     /// What the store holds, or was about to be given, does not fit the revocation model: a
     /// malformed snapshot, or an entry over KV's limits.
     Revocation(RevocationError),
+    /// The single writer (the Durable Object) could not be reached or answered an error.
+    Writer {
+        /// What failed: the runtime's message or the writer's status.
+        detail: String,
+    },
 }
 
 impl From<RevocationError> for StoreError {
@@ -218,6 +236,7 @@ impl fmt::Display for StoreError {
             StoreError::Binding { binding, detail } => write!(f, "KV binding {binding}: {detail}"),
             StoreError::Kv { op, detail } => write!(f, "KV {op}: {detail}"),
             StoreError::Revocation(e) => e.fmt(f),
+            StoreError::Writer { detail } => write!(f, "revocation writer: {detail}"),
         }
     }
 }

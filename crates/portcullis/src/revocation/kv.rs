@@ -8,7 +8,7 @@ use base64::Engine as _;
 use super::entry::{Revocation, RevocationEntry};
 use super::error::RevocationError;
 
-/// Prefix of every per-revocation KV key; a rebuild lists this prefix.
+/// Prefix of every per-revocation KV key of the legacy layout; the writer drains it.
 pub const KEY_PREFIX: &str = "rev/";
 
 /// KV key of the compacted snapshot. Outside [`KEY_PREFIX`], so listing entries skips it.

@@ -13,23 +13,16 @@
 //!   not its header names the `kid` (a one-key ring accepts tokens that name none).
 //!
 //! # Storage design
-//! Nothing in a request handler reads, modifies and writes a shared KV key, so concurrent
-//! admins never lose a revocation:
-//! - **Source of truth**: one KV key per revocation ([`RevocationEntry::kv_key`]), written
-//!   with `put(key, entry.to_json(), { expiration: entry.kv_expiration(now), metadata })`
-//!   where `metadata` is [`RevocationEntry::metadata_json`]. Because the entry rides in the
-//!   metadata, a rebuild `list`s the [`KEY_PREFIX`] and gets every entry without a `get`
-//!   per key. Keys are deterministic, so two admins revoking the same thing write the same
-//!   key (idempotent). A subject key includes `before`, so two different cut-offs for one
-//!   subject are two keys and neither overwrites the other; the snapshot keeps the latest.
-//! - **Snapshot**: [`SNAPSHOT_KEY`] holds a compacted [`RevocationSnapshot`], rebuilt by a
-//!   Cron Trigger (and opportunistically after an admin write) from the listed entries after
-//!   [`prune`]. Isolates hold it in memory and refresh it every few seconds; a request's
-//!   check is a hash lookup ([`RevocationSnapshot::check`]).
-//!
-//! KV `list` is eventually consistent, so a rebuild right after a write may miss the new
-//! entry; the glue can [`RevocationSnapshot::insert`] it into the snapshot it just rebuilt.
-//! The next cron rebuild repairs anything a racing opportunistic rebuild dropped.
+//! - **Single writer**: a Durable Object (the Worker's `writer.rs`) records every revocation
+//!   as a [`Change`] with a strictly increasing version; nothing read-modify-writes a shared
+//!   KV key and nothing lists KV keys that grow with the entries.
+//! - **Replicated list**: the writer publishes the compacted [`RevocationSnapshot`], stamped
+//!   with its version, under [`SNAPSHOT_KEY`], at most once a second ([`publish_at`]).
+//! - **Deltas**: isolates follow the writer's [`Feed`] (head + recent changes, cached per
+//!   location) and catch up by [`plan_sync`]: apply the changes after the version they hold,
+//!   or reload the snapshot when they fell behind the feed's window.
+//! - **Legacy layout**: one KV key per revocation under [`KEY_PREFIX`] with its entry as
+//!   metadata ([`RevocationEntry::kv_key`]); the writer drains such keys once (migration).
 //!
 //! # Expiry
 //! An entry expires by itself once no token it covers can still be accepted
@@ -42,9 +35,9 @@
 //! - `reason`: why something was revoked ([`RevocationReason`]), stored with each entry;
 //! - `kind`: the three kinds ([`RevocationKind`]), named by the model and the errors alike;
 //! - `entry`: the model ([`Revocation`], [`RevocationEntry`], [`entry_for`]) and its JSON;
-//! - `kv`: the KV layout ([`KEY_PREFIX`], [`SNAPSHOT_KEY`]) and KV's limits;
+//! - `kv`: the KV layout ([`SNAPSHOT_KEY`], the legacy [`KEY_PREFIX`]) and KV's limits;
 //! - `prune`: which listed entries still matter ([`prune`]);
-//! - `rebuild`: what a rebuild deletes and whether it publishes ([`plan_rebuild`]);
+//! - `journal`: versioned changes, the feed, catching up ([`plan_sync`], [`Feed`]);
 //! - `snapshot`: the in-memory list and its lookups ([`RevocationSnapshot`]);
 //! - `freshness`: when an isolate's copy of the snapshot may decide ([`SnapshotFreshness`]);
 //! - `admin`: admin request bodies ([`parse_revoke_request`], [`parse_introspect_request`]);
@@ -54,11 +47,11 @@ mod admin;
 mod entry;
 mod error;
 mod freshness;
+mod journal;
 mod kind;
 mod kv;
 mod prune;
 mod reason;
-mod rebuild;
 mod snapshot;
 #[cfg(test)]
 mod test_support;
@@ -70,13 +63,15 @@ pub use admin::{
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
+pub use journal::{
+    latest_entries, plan_sync, publish_at, Change, Feed, SyncStep, PUBLISH_DEBOUNCE_MS,
+};
 pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
 };
 pub use prune::{prune, PruneReason, Pruned};
 pub use reason::RevocationReason;
-pub use rebuild::{plan_rebuild, RebuildPlan};
 pub use snapshot::{RevocationSnapshot, RevokedBy};
 
 // The identifier rule lives with the token profile, which enforces it; the store relies on it.

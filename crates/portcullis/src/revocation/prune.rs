@@ -1,4 +1,4 @@
-//! Pruning: which listed entries still matter, and which KV keys the rebuild may delete.
+//! Pruning: which entries still matter, and which the writer may delete.
 
 use std::collections::{HashMap, HashSet};
 

@@ -53,22 +53,32 @@ impl Stamp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationSnapshot {
     built_at: i64,
+    /// The writer's version this list is complete up to (0: not from the writer, e.g. a
+    /// snapshot of the KV-only layout).
+    version: u64,
     tokens: HashMap<String, Stamp>,
     /// Subject -> (latest cut-off, stamp).
     subjects: HashMap<String, (i64, Stamp)>,
     keys: HashMap<String, Stamp>,
 }
 
-/// Snapshot JSON: `{"v":1,"built_at":N,"jti":[[jti,at,exp]],"sub":[[sub,before,at,exp]],
+/// Snapshot JSON: `{"v":1,"built_at":N,"version":N,"jti":[[jti,at,exp]],"sub":[[sub,before,at,exp]],
 /// "kid":[[kid,at]]}`, each list sorted by target; `exp` is `null` for never.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SnapshotWire {
     v: u64,
     built_at: i64,
+    /// Absent in snapshots written before the single writer: version 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    version: u64,
     jti: Vec<(String, i64, Option<i64>)>,
     sub: Vec<(String, i64, i64, Option<i64>)>,
     kid: Vec<(String, i64)>,
+}
+
+fn is_zero(version: &u64) -> bool {
+    *version == 0
 }
 
 impl RevocationSnapshot {
@@ -76,6 +86,7 @@ impl RevocationSnapshot {
     pub fn empty(now: i64) -> RevocationSnapshot {
         RevocationSnapshot {
             built_at: now,
+            version: 0,
             tokens: HashMap::new(),
             subjects: HashMap::new(),
             keys: HashMap::new(),
@@ -136,6 +147,22 @@ impl RevocationSnapshot {
         self.built_at
     }
 
+    /// The writer's version this list holds every change up to (0 for a list the writer
+    /// never stamped).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(super) fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Stamps the list as complete up to `version` (the writer does, when it publishes).
+    pub fn with_version(mut self, version: u64) -> RevocationSnapshot {
+        self.version = version;
+        self
+    }
+
     /// Whether a token with these claims is revoked, and by what. `kid` is the kid of the
     /// key that verified it (not the header's); `iat` is rounded down
     /// ([`crate::jwt::claims::Claims::iat_floor`]), so a fractional `iat` just below a cut-off is
@@ -184,8 +211,8 @@ impl RevocationSnapshot {
                 revocation,
                 revoked_at: stamp.revoked_at,
                 expires_at: stamp.expires_at,
-                // The snapshot keeps what the gate checks, not why: the per-revocation KV
-                // entries, which the admin listing reads, keep the reason.
+                // The snapshot keeps what the gate checks, not why: the writer's changes,
+                // which the admin listing reads, keep the reason.
                 reason: RevocationReason::Admin,
             });
         };
@@ -219,6 +246,7 @@ impl RevocationSnapshot {
         let mut wire = SnapshotWire {
             v: SNAPSHOT_VERSION,
             built_at: self.built_at,
+            version: self.version,
             jti: self
                 .tokens
                 .iter()
@@ -253,7 +281,7 @@ impl RevocationSnapshot {
             serde_json::from_str(json).map_err(|e| RevocationError::MalformedSnapshot(e.into()))?;
         let duplicate =
             |kind| RevocationError::MalformedSnapshot(DecodeError::DuplicateTarget { kind });
-        let mut snapshot = RevocationSnapshot::empty(wire.built_at);
+        let mut snapshot = RevocationSnapshot::empty(wire.built_at).with_version(wire.version);
         for (jti, revoked_at, expires_at) in wire.jti {
             if snapshot
                 .tokens

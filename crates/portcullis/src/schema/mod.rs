@@ -77,6 +77,13 @@ settings! {
     REVOCATION_REFRESH_S = "PORTCULLIS_REVOCATION_REFRESH_S", Var;
     /// Var: the oldest snapshot an isolate may decide with, seconds.
     REVOCATION_MAX_AGE_S = "PORTCULLIS_REVOCATION_MAX_AGE_S", Var;
+    /// Var: how long a location's cached copy of the writer's feed lives, seconds.
+    REVOCATION_FEED_TTL_S = "PORTCULLIS_REVOCATION_FEED_TTL_S", Var;
+    /// Var: how many recent versions the writer's feed holds.
+    REVOCATION_FEED_WINDOW = "PORTCULLIS_REVOCATION_FEED_WINDOW", Var;
+    /// Var: the Cache API cache holding the feed (one per location in production; tests
+    /// give each simulated location its own).
+    REVOCATION_CACHE = "PORTCULLIS_REVOCATION_CACHE", Var;
     /// Var: how long to wait for the origin, milliseconds.
     ORIGIN_TIMEOUT_MS = "PORTCULLIS_ORIGIN_TIMEOUT_MS", Var;
     /// Var: one audit line per how many allowed requests (1 every one, 0 none); denials

@@ -313,9 +313,9 @@ fn entry_value(entry: &RevocationEntry) -> Value {
     v
 }
 
-/// The answer to a recorded revocation (201).
-pub fn revoked_answer(entry: &RevocationEntry, now: i64) -> AdminAnswer {
-    let body = json!({ "entry": entry_value(entry), "kv_expiration": entry.kv_expiration(now) });
+/// The answer to a recorded revocation (201), with the version the single writer gave it.
+pub fn revoked_answer(entry: &RevocationEntry, version: u64) -> AdminAnswer {
+    let body = json!({ "entry": entry_value(entry), "version": version });
     AdminAnswer {
         detail: Some(format!(
             "{} {}",
@@ -360,15 +360,18 @@ pub struct KvCounts {
     pub deletes: u64,
 }
 
-/// The isolate's KV counts, its cached snapshot (age since loaded, entries, `built_at`: the
-/// list's version), if any, and the decisions it made by reason.
+/// The isolate's KV counts, its requests to the single writer, its copy of the list (age in
+/// ms since it was last confirmed current, entries, `built_at`, the writer's version), if any,
+/// and the decisions it made by reason.
 pub fn stats_answer(
     kv: KvCounts,
+    writer_requests: u64,
     snapshot: Option<SnapshotStatus>,
     decisions: &DecisionCounters,
 ) -> AdminAnswer {
     let body = json!({
         "kv": { "reads": kv.reads, "writes": kv.writes, "lists": kv.lists, "deletes": kv.deletes },
+        "writer_requests": writer_requests,
         "snapshot": snapshot,
         "decisions": decisions.to_json(),
     });
@@ -550,9 +553,10 @@ mod tests {
     fn revoke_requests_are_parsed_and_answered() {
         let c = config();
         let entry = revocation_entry(&c, br#"{"jti":"j9"}"#, None, 1_000).unwrap();
-        let answer = revoked_answer(&entry, 1_000);
+        let answer = revoked_answer(&entry, 7);
         assert_eq!((answer.status, answer.reason), (201, "revocation_recorded"));
         assert_eq!(answer.body["entry"]["target"], "j9");
+        assert_eq!(answer.body["version"], 7);
         assert_eq!(answer.detail.as_deref(), Some("jti j9"));
         let bad = revocation_entry(&c, b"{}", None, 1_000).unwrap_err();
         assert_eq!((bad.status(), bad.code()), (400, "missing_target"));
@@ -606,19 +610,21 @@ mod tests {
             age_ms: 50,
             entries: 7,
             built_at: 1_800_000_000,
+            version: 9,
         };
         let mut decisions = DecisionCounters::default();
         decisions.record("deny", "expired");
-        let stats = stats_answer(kv, Some(snapshot), &decisions);
+        let stats = stats_answer(kv, 5, Some(snapshot), &decisions);
         assert_eq!(
             stats.body,
             json!({"kv": {"reads": 1, "writes": 2, "lists": 3, "deletes": 4},
-                   "snapshot": {"age_ms": 50, "entries": 7, "built_at": 1_800_000_000},
+                   "writer_requests": 5,
+                   "snapshot": {"age_ms": 50, "entries": 7, "built_at": 1_800_000_000, "version": 9},
                    "decisions": {"allowed": {}, "denied": {"expired": 1},
                                  "allowed_total": 0, "denied_total": 1}})
         );
         assert_eq!(
-            stats_answer(kv, None, &decisions).body["snapshot"],
+            stats_answer(kv, 0, None, &decisions).body["snapshot"],
             Value::Null
         );
         let response = stats.response();
