@@ -184,7 +184,12 @@ pub struct SidRevocation {
 /// that is not a grant id or a reason that is not `logout`, `leaked` or `admin` (`reuse` is
 /// the grant object's own finding, never an operator's claim).
 pub fn sid_revocation(body: &[u8]) -> Option<Result<SidRevocation, IssueRequestError>> {
-    let wire: SidWire = serde_json::from_slice(body).ok()?;
+    // An object only: serde would read `["jti", "a"]` as the two fields.
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if !value.is_object() {
+        return None;
+    }
+    let wire: SidWire = serde_json::from_value(value).ok()?;
     let reason = match wire.reason.as_deref() {
         None => Some(RevocationReason::Logout),
         Some(name) => RevocationReason::parse(name).filter(|r| *r != RevocationReason::Reuse),
@@ -219,8 +224,13 @@ pub struct RevokeApiKey {
 
 /// `POST /api-keys/revoke`: `{"id", "reason"?}`.
 pub fn parse_revoke_api_key(body: &[u8]) -> Result<RevokeApiKey, IssueRequestError> {
-    let wire: RevokeKeyWire =
+    let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| IssueRequestError::Malformed)?;
+    if !value.is_object() {
+        return Err(IssueRequestError::Malformed);
+    }
+    let wire: RevokeKeyWire =
+        serde_json::from_value(value).map_err(|_| IssueRequestError::Malformed)?;
     let reason = match wire.reason.as_deref() {
         None | Some("admin") => RevocationReason::Admin,
         Some("leaked") => RevocationReason::Leaked,
@@ -331,6 +341,10 @@ mod tests {
             parse_revoke_api_key(br#"{"id":"k","x":1}"#),
             Err(IssueRequestError::Malformed)
         );
+        assert_eq!(
+            parse_revoke_api_key(br#"["k","leaked"]"#),
+            Err(IssueRequestError::Malformed)
+        );
     }
 
     #[test]
@@ -362,6 +376,11 @@ mod tests {
             Some(Err(IssueRequestError::BadLabel("sid")))
         );
         assert_eq!(sid_revocation(br#"{"jti":"x"}"#), None);
+        assert_eq!(
+            sid_revocation(br#"["jti","a"]"#),
+            None,
+            "an array is not a sid body"
+        );
     }
 
     #[test]
