@@ -36,7 +36,7 @@ for name in ${VARIANTS:-o3 os oz oz-sha3 os-sha3}; do
   echo "==> variant $name: ${cfg[*]:-(Cargo.toml as is)}"
   mkdir -p "$dir"
   t0=$(date +%s)
-  "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release --no-opt -d "$dir/gate" . "${cfg[@]}"
+  "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release --no-opt -d "$PWD/$dir/gate" crates/portcullis-worker "${cfg[@]}"
   cp "$dir/gate/index_bg.wasm" "$dir/gate.wasm"
   cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown "${cfg[@]}"
   "$WASM_BINDGEN_BIN" --target web --out-dir "$dir/bench" "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"

@@ -60,10 +60,11 @@ if quick; then "$signed_bin" --rounds 3 --iters 5000 > "$out/signed-urls.json"; 
 step "wasm: build bench/wasm and its JS glue (wasm-bindgen --target web)"
 cargo build -q -p portcullis-bench-wasm --release --target wasm32-unknown-unknown
 "$WASM_BINDGEN_BIN" --target web --out-dir bench/wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm"
-# The same wasm-opt pass worker-build 0.8.7 gives the Worker, so both run the same code.
+# The same wasm-opt pass worker-build 0.8.7 gives the Worker (the level from
+# crates/portcullis-worker/Cargo.toml's wasm-pack metadata), so both run the same code.
 features=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory
   --enable-multivalue --enable-reference-types --enable-exception-handling)
-"$WASM_OPT_BIN" -O "${features[@]}" --debuginfo bench/wasm/pkg/portcullis_bench_wasm_bg.wasm -o bench/wasm/pkg/portcullis_bench_wasm_bg.wasm
+"$WASM_OPT_BIN" -O1 -s 2 "${features[@]}" --debuginfo bench/wasm/pkg/portcullis_bench_wasm_bg.wasm -o bench/wasm/pkg/portcullis_bench_wasm_bg.wasm
 node bench/js/build.mjs
 
 step "verify in workerd and Node"

@@ -2,7 +2,8 @@
 // expires, and why the gate would refuse it. The gate decides (POST <prefix>/check-url, the
 // same code and reason codes as its 403s); this page only shows the answer. The link is sent
 // in a POST body, never in a URL, and is not kept.
-import { api, duration } from "./console.js";
+import { api } from "./console.js";
+import { human } from "./time.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,10 +20,9 @@ function render(answer) {
   const lines = [];
   box.dataset.verdict = answer.verdict;
   if (answer.verdict === "accepted") {
-    const left = answer.expires - Math.floor(Date.now() / 1000);
     lines.push(line(`Accepted: ${answer.format}`, "strong"));
     lines.push(line(`${rule}; path ${answer.path}`, "detail"));
-    lines.push(line(`expires ${new Date(answer.expires * 1000).toISOString().replace(".000Z", "Z")} (in ${duration(left)})`, "detail"));
+    lines.push(line(`expires ${human(answer.expires, Math.floor(Date.now() / 1000))}`, "detail"));
     if (answer.kid) lines.push(line(`key ${answer.kid}`, "detail"));
     if (answer.sets_cookie) lines.push(line("sets a signed cookie for its prefix", "detail"));
     box.className = "verdict good";

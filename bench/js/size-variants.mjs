@@ -3,7 +3,7 @@
 // for every variant and wasm-opt level, the Worker's wasm size (raw, gzip -9) and the
 // per-call verify time of the same variant's bench wasm in workerd, all variants measured
 // alternately in one run, each also against crypto.subtle.verify in its own isolate.
-//   node bench/js/size-variants.mjs [--rounds 7] [--levels=-O,-Oz]   JSON on stdout
+//   node bench/js/size-variants.mjs [--rounds 7] [--levels="-O,-O1 -s 2"]   JSON on stdout (a level may hold several wasm-opt flags)
 // (-Oz was measured once: no smaller than worker-build's -O after gzip, so -O is the default.)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -31,11 +31,11 @@ for (const v of variants) {
       cpSync(join(root, v, "bench"), join(dir, "pkg"), { recursive: true });
       // The same invocation worker-build 0.8.7 makes: the level (-O by default), its
       // explicit feature list, and --debuginfo (it keeps the name section).
-      execFileSync(WASM_OPT, [level, ...FEATURES, "--debuginfo", join(root, v, "gate.wasm"), "-o", gate]);
+      execFileSync(WASM_OPT, [...level.split(" "), ...FEATURES, "--debuginfo", join(root, v, "gate.wasm"), "-o", gate]);
       // What the Worker would weigh without the name section (function names in traces).
       execFileSync(WASM_OPT, ["--strip-debug", ...FEATURES, gate, "-o", join(dir, "gate-stripped.wasm")]);
       const bw = join(dir, "pkg", "portcullis_bench_wasm_bg.wasm");
-      execFileSync(WASM_OPT, [level, ...FEATURES, "--debuginfo", join(root, v, "bench", "portcullis_bench_wasm_bg.wasm"), "-o", bw]);
+      execFileSync(WASM_OPT, [...level.split(" "), ...FEATURES, "--debuginfo", join(root, v, "bench", "portcullis_bench_wasm_bg.wasm"), "-o", bw]);
       await bundleVerifyWorker(join(dir, "pkg"), join(dir, "worker"));
     }
     rows.push({ variant: v, wasm_opt: level, gate: size(gate), stripped: size(join(dir, "gate-stripped.wasm")), dir, build_seconds: Number(readFileSync(join(root, v, "build_seconds"), "utf8")) });

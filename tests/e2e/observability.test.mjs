@@ -89,7 +89,7 @@ describe("audit lines and Analytics Engine data points", () => {
 
   test("every line the Worker writes conforms to docs/audit.schema.json", async () => {
     await traffic(gate);
-    await gate.worker.fetch("/cdn-cgi/mf/scheduled"); // the cron: snapshot_rebuilt
+    await gate.worker.fetch("/cdn-cgi/mf/scheduled"); // the cron: revocation_tick
     await new Promise((r) => setTimeout(r, 300));
     const lines = jsonLines(gate.worker.logs);
     const kinds = new Set();
@@ -97,7 +97,7 @@ describe("audit lines and Analytics Engine data points", () => {
       assert.deepEqual(validate(SCHEMA, line), [], JSON.stringify(line));
       kinds.add(`${line.event}/${line.decision ?? ""}`);
     }
-    for (const k of ["gate/allow", "gate/deny", "admin/allow", "admin/deny", "snapshot_rebuilt/"]) {
+    for (const k of ["gate/allow", "gate/deny", "admin/allow", "admin/deny", "revocation_tick/"]) {
       assert.ok(kinds.has(k), `no ${k} line among ${[...kinds].join(", ")}`);
     }
     const reasons = new Set(lines.map((l) => l.reason));

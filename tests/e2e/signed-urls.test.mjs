@@ -26,7 +26,7 @@ const ROUTES = [
   { match: "GET /target/url", auth: "akamai_edgeauth2", signed: { mode: "url" } },
   { match: "GET /akc/**", auth: "akamai_edgeauth2", signed: { location: "cookie" } },
   { match: "GET /akh/**", auth: "akamai_edgeauth2", signed: { location: "header", token_name: "x-edge-token" } },
-  { match: "* /echo/**" },
+  { match: "* /echo/**", scopes: [] },
 ];
 
 /** Asserts a 403 signed-link refusal with exactly this code; returns the problem. */
@@ -46,11 +46,12 @@ const pathOf = (url) => {
 
 const sigOf = (url) => new URL(url, "http://x").searchParams.get("pc_sig");
 
-/** An Akamai token per the vectors' grammar, built with node:crypto (hex key, SHA-256). */
-function akamaiToken(fields, { url, salt, d = "~" } = {}) {
+/** An Akamai token per the vectors' grammar, built with node:crypto (hex key, SHA-256 unless
+ * `alg` says sha1 or md5). */
+function akamaiToken(fields, { url, salt, d = "~", alg = "sha256" } = {}) {
   const signed = fields.join(d);
   const input = [signed, ...(url ? [`url=${url}`] : []), ...(salt ? [`salt=${salt}`] : [])].join(d);
-  const hmac = createHmac("sha256", Buffer.from(AKAMAI_KEY, "hex")).update(input).digest("hex");
+  const hmac = createHmac(alg, Buffer.from(AKAMAI_KEY, "hex")).update(input).digest("hex");
   return `${signed}${d}hmac=${hmac}`;
 }
 
@@ -222,5 +223,43 @@ describe("signed URLs on the wasm build", () => {
     assert.equal(h.status, 200, h.text);
     assert.equal(rh[0].headers["x-edge-token"], undefined, "the token header stays at the gate");
     assertRefused(await get("/akh/a"), "signature_missing");
+  });
+});
+
+describe("akamai_edgeauth2 with PORTCULLIS_AKAMAI_ALGORITHM = sha1 (opt-in legacy MAC)", () => {
+  let gate;
+  before(async () => {
+    gate = await startGate({
+      bindings: {
+        PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /akamai/**", auth: "akamai_edgeauth2" }]),
+        PORTCULLIS_AKAMAI_KEY: AKAMAI_KEY,
+        PORTCULLIS_AKAMAI_ALGORITHM: "sha1",
+      },
+    });
+  });
+  after(async () => gate?.stop());
+  const get = (path) => rawRequest(gate.worker.url, { path });
+
+  test("HMAC-SHA1 and SHA-256 tokens open their ACL, MD5 ones do not, and the gate warns once", async () => {
+    const st = nowS() - 10;
+    const fields = [`st=${st}`, `exp=${st + 600}`, "acl=/akamai/*"];
+    const sha1 = akamaiToken(fields, { alg: "sha1" });
+    assert.match(sha1, /~hmac=[0-9a-f]{40}$/);
+    const { result: res, received } = await gate.during(() => get(`/akamai/a.ts?__token__=${encodeURIComponent(sha1)}`));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(received[0].url, "/akamai/a.ts");
+    assert.equal((await get(`/akamai/b.ts?__token__=${encodeURIComponent(sha1)}`)).status, 200);
+    const sha256 = akamaiToken(fields);
+    assert.equal((await get(`/akamai/a.ts?__token__=${encodeURIComponent(sha256)}`)).status, 200);
+    const md5 = akamaiToken(fields, { alg: "md5" });
+    assertRefused(await get(`/akamai/a.ts?__token__=${encodeURIComponent(md5)}`), "signature_mismatch");
+    const sha1Elsewhere = akamaiToken([`st=${st}`, `exp=${st + 600}`, "acl=/other/*"], { alg: "sha1" });
+    assertRefused(await get(`/akamai/a.ts?__token__=${encodeURIComponent(sha1Elsewhere)}`), "signed_for_another_path");
+    const warnings = gate.logs().split("\n").filter((l) => l.includes('"event":"config_warning"'));
+    assert.equal(warnings.length, 1, gate.logs());
+    assert.match(warnings[0], /"setting":"PORTCULLIS_AKAMAI_ALGORITHM"/);
+    assert.match(warnings[0], /"algorithm":"sha1"/);
+    assert.match(warnings[0], /SHA-1 is broken for collisions/);
+    assert.ok(!gate.logs().includes(AKAMAI_KEY), "the key is never logged");
   });
 });

@@ -169,6 +169,14 @@ fn warnings(args: &Args, loaded: &Loaded, config: &GateConfig) -> Vec<String> {
             ));
         }
     }
+    let algorithm = config.edge.akamai_algorithm;
+    if let Some(weakness) = algorithm.weakness() {
+        out.push(format!(
+            "{} = {}: {weakness}",
+            names::AKAMAI_ALGORITHM,
+            algorithm.name()
+        ));
+    }
     // A rate limit names a binding and repeats its limit and period (for the 429's headers):
     // a missing binding fails every request on that route, a mismatch makes the headers lie.
     let limits = config

@@ -12,7 +12,7 @@ use portcullis::jwt::mint as core_mint;
 use portcullis::routes::{
     normalize_path, AkamaiMode, AkamaiOptions, CloudflareOptions, TokenLocation,
 };
-use portcullis::signed::akamai::{self, AkamaiFields, AkamaiKeys};
+use portcullis::signed::akamai::{self, AkamaiAlgorithm, AkamaiFields, AkamaiKeys};
 use portcullis::signed::portcullis::{self as link, LinkFields, LinkRequest, PathScope};
 use portcullis::signed::{cloudflare, query};
 use serde_json::json;
@@ -37,7 +37,8 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct CompatArgs {
     /// Read compatibility keys (PORTCULLIS_CLOUDFLARE_HMAC_KEY, PORTCULLIS_AKAMAI_KEY,
-    /// PORTCULLIS_AKAMAI_SALT) from this dotenv file instead of the environment.
+    /// PORTCULLIS_AKAMAI_SALT, and PORTCULLIS_AKAMAI_ALGORITHM) from this dotenv file instead
+    /// of the environment.
     #[arg(long = "dev-vars", value_name = "FILE")]
     dev_vars: Option<PathBuf>,
     /// cloudflare_hmac_v0: the `s` flag (URL-safe base64 MAC).
@@ -156,6 +157,23 @@ fn akamai_key(compat: &CompatArgs) -> Result<Vec<u8>, Failure> {
         .ok_or_else(|| Failure::Usage(format!("{} is not hex", names::AKAMAI_KEY)))
 }
 
+/// `PORTCULLIS_AKAMAI_ALGORITHM`, read like the keys; a legacy one is said on stderr.
+fn akamai_algorithm(compat: &CompatArgs) -> Result<AkamaiAlgorithm, Failure> {
+    let name = names::AKAMAI_ALGORITHM;
+    let algorithm = match secret(compat, name)? {
+        None => AkamaiAlgorithm::default(),
+        Some(text) => AkamaiAlgorithm::parse(&text)
+            .ok_or_else(|| Failure::Usage(format!("{name} must be sha256, sha1 or md5")))?,
+    };
+    if let Some(weakness) = algorithm.weakness() {
+        eprintln!(
+            "portcullis: warning: {name} = {}: {weakness}",
+            algorithm.name()
+        );
+    }
+    Ok(algorithm)
+}
+
 fn akamai_options(compat: &CompatArgs) -> AkamaiOptions {
     AkamaiOptions {
         mode: if compat.acl.is_empty() {
@@ -261,7 +279,8 @@ pub fn run_sign(args: SignArgs) -> Result<(), Failure> {
                 ..AkamaiFields::default()
             };
             let url = (options.mode == AkamaiMode::Url).then_some(path.as_str());
-            let token = akamai::sign(&key, &options, &fields, url, salt.as_deref());
+            let algorithm = akamai_algorithm(&args.compat)?;
+            let token = akamai::sign(algorithm, &key, &options, &fields, url, salt.as_deref());
             let encoded: String =
                 percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
                     .to_string();
@@ -343,6 +362,7 @@ pub fn run_verify(args: VerifyArgs) -> Result<(), Failure> {
                 ..options
             };
             let keys = AkamaiKeys {
+                algorithm: akamai_algorithm(&args.compat)?,
                 key: &key,
                 transition: None,
                 salt: salt.as_deref(),

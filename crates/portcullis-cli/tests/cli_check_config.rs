@@ -560,7 +560,8 @@ fn mint_with_dev_vars_refuses_a_file_without_a_key_ring() {
 }
 
 /// Signed-link rules: each compatibility format needs its key setting, Akamai keys are hex,
-/// only SHA-256 is built, a short key is a warning, and no key appears in any output.
+/// SHA-1 and MD5 pass with a warning and anything else fails, a short key is a warning, and no
+/// key appears in any output.
 #[test]
 fn signed_link_rules_need_their_own_secrets() {
     let dir = Scratch::new();
@@ -595,15 +596,43 @@ fn signed_link_rules_need_their_own_secrets() {
     );
     dir.write(
         ".dev.vars",
-        &format!("{good}PORTCULLIS_AKAMAI_ALGORITHM=sha1\n"),
+        &format!("{good}PORTCULLIS_AKAMAI_ALGORITHM=sha512\n"),
     );
     let err = assert_config_error(&dir.check(&[]), 1, "PORTCULLIS_AKAMAI_ALGORITHM");
-    assert!(err.contains("only sha256"), "{err}");
+    assert!(err.contains("sha256") && err.contains("md5"), "{err}");
+
+    // SHA-1 and MD5 are opt-in: accepted, with a warning naming the weakness (in --json too).
+    for (algorithm, weakness) in [
+        ("sha1", "SHA-1 is broken for collisions"),
+        ("md5", "MD5 has been broken for collisions"),
+    ] {
+        dir.write(
+            ".dev.vars",
+            &format!("{good}PORTCULLIS_AKAMAI_ALGORITHM={algorithm}\n"),
+        );
+        let out = dir.check(&[]);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        let err = stderr(&out);
+        let line = format!("warning: PORTCULLIS_AKAMAI_ALGORITHM = {algorithm}: HMAC-");
+        assert!(err.contains(&line) && err.contains(weakness), "{err}");
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout(&dir.check(&["--json"]))).unwrap();
+        let warned = report["warnings"].as_array().unwrap().iter().any(|w| {
+            w.as_str()
+                .is_some_and(|w| w.contains("PORTCULLIS_AKAMAI_ALGORITHM") && w.contains(weakness))
+        });
+        assert!(warned, "{report}");
+        assert!(!err.contains(akamai), "{err}");
+    }
 
     dir.write(".dev.vars", &good);
     let out = dir.check(&[]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let err = stderr(&out);
+    assert!(
+        !err.contains("AKAMAI_ALGORITHM"),
+        "sha256 does not warn: {err}"
+    );
     assert!(
         err.contains("PORTCULLIS_CLOUDFLARE_HMAC_KEY is shorter than 32 bytes"),
         "{err}"

@@ -16,6 +16,7 @@ fn run(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .env_remove("PORTCULLIS_AKAMAI_SALT")
+        .env_remove("PORTCULLIS_AKAMAI_ALGORITHM")
         .env("PORTCULLIS_CLOUDFLARE_HMAC_KEY", CF_KEY)
         .env("PORTCULLIS_AKAMAI_KEY", AKAMAI_KEY)
         .output()
@@ -277,5 +278,64 @@ fn akamai_links_round_trip_in_acl_and_url_mode() {
             &moved
         ])),
         "signature_mismatch"
+    );
+}
+
+/// `PORTCULLIS_AKAMAI_ALGORITHM=sha1|md5` signs with that MAC and verifies it besides SHA-256,
+/// says the weakness on stderr; a legacy link fails without the opt-in or under the other one.
+#[test]
+fn akamai_legacy_algorithms_are_opt_in_and_warned() {
+    let with = |algorithm: &str, args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env_remove("PORTCULLIS_AKAMAI_SALT")
+            .env("PORTCULLIS_AKAMAI_KEY", AKAMAI_KEY)
+            .env("PORTCULLIS_AKAMAI_ALGORITHM", algorithm)
+            .output()
+            .expect("the binary runs")
+    };
+    let url = "https://cdn.example/vod/a.ts";
+    for (algorithm, hex_len) in [("sha1", 40), ("md5", 32)] {
+        let sign = [
+            "sign-url",
+            "--format",
+            "akamai_edgeauth2",
+            "--acl",
+            "/vod/*",
+            url,
+        ];
+        let out = with(algorithm, &sign);
+        let link = ok(&out);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "warning: PORTCULLIS_AKAMAI_ALGORITHM = {algorithm}: HMAC-"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(AKAMAI_KEY), "{err}");
+        let mac = link.rsplit_once("hmac%3D").unwrap().1;
+        assert_eq!(mac.len(), hex_len, "{link}");
+        let verify = ["verify-url", "--format", "akamai_edgeauth2", link.as_str()];
+        ok(&with(algorithm, &verify));
+        // The default (sha256) and the other legacy algorithm refuse it; a sha256 link still
+        // verifies under the opt-in.
+        assert_eq!(rejected(&run(&verify)), "signature_mismatch");
+        let other = if algorithm == "sha1" { "md5" } else { "sha1" };
+        let out = with(other, &verify);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("(signature_mismatch)"));
+        let modern = ok(&run(&sign));
+        ok(&with(
+            algorithm,
+            &["verify-url", "--format", "akamai_edgeauth2", &modern],
+        ));
+    }
+    let out = with("sha512", &["sign-url", "--format", "akamai_edgeauth2", url]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PORTCULLIS_AKAMAI_ALGORITHM must be sha256, sha1 or md5"),
+        "{err}"
     );
 }

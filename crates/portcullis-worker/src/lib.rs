@@ -107,6 +107,17 @@ pub(crate) fn load_config(env: &Env) -> Rc<Result<GateConfig, ConfigError>> {
                     config::load_checked(names.iter().map(String::as_str), |name| {
                         setting(env, name)
                     });
+                // Once per isolate, as the configuration loads: a legacy Akamai MAC the
+                // operator opted into (names the setting and the algorithm, never a key).
+                if let Ok(c) = &loaded {
+                    let algorithm = c.edge.akamai_algorithm;
+                    if let Some(weakness) = algorithm.weakness() {
+                        worker::console_warn!(
+                            "{}",
+                            serde_json::json!({"event": "config_warning", "setting": config::names::AKAMAI_ALGORITHM, "algorithm": algorithm.name(), "warning": weakness})
+                        );
+                    }
+                }
                 if let Err(e) = &loaded {
                     // Names the setting and the rule; config errors never carry values.
                     worker::console_error!(
@@ -562,10 +573,17 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // The writer drains any keys of the KV-only layout and publishes if it is behind; the
     // cron no longer lists or rebuilds anything itself.
     match revocations::tick(&env).await {
-        Ok(summary) => worker::console_log!(
-            "{}",
-            serde_json::json!({"event": "revocation_tick", "summary": summary})
-        ),
+        // The writer answers JSON; logged as an object so the line stays one schema kind.
+        Ok(summary) => match serde_json::from_str::<serde_json::Value>(&summary) {
+            Ok(summary) => worker::console_log!(
+                "{}",
+                serde_json::json!({"event": "revocation_tick", "summary": summary})
+            ),
+            Err(e) => worker::console_error!(
+                "{}",
+                serde_json::json!({"event": "revocation_tick_failed", "error": e.to_string()})
+            ),
+        },
         Err(e) => worker::console_error!(
             "{}",
             serde_json::json!({"event": "revocation_tick_failed", "error": e})

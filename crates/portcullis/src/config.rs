@@ -24,6 +24,7 @@ use crate::routes::{Access, RouteConfigError, RouteTable, SignedFormat};
 use crate::schema::{self, UnknownSetting};
 use crate::sender::dpop::DpopSettings;
 use crate::sender::nonce::NonceIssuer;
+use crate::signed::akamai::AkamaiAlgorithm;
 use crate::signed::EdgeKeys;
 
 pub use crate::schema::names;
@@ -140,7 +141,7 @@ pub enum ConfigError {
         /// The setting.
         setting: &'static str,
     },
-    /// `PORTCULLIS_AKAMAI_ALGORITHM` is not `sha256` (SHA-1 and MD5 are not built).
+    /// `PORTCULLIS_AKAMAI_ALGORITHM` is not `sha256`, `sha1` or `md5`.
     AkamaiAlgorithm,
     /// `PORTCULLIS_LEAK_REPORTER_KEYS` is not a list of P-256 keys in GitHub's shape.
     LeakReporterKeys(ReporterKeysError),
@@ -248,7 +249,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::AkamaiAlgorithm => write!(
                 f,
-                "{setting}: only sha256 is supported (SHA-1 and MD5 tokens are not built)"
+                "{setting}: must be sha256 (the default), or sha1 or md5 for legacy links"
             ),
             ConfigError::LeakReporterKeys(e) => write!(f, "{setting}: {e}"),
             ConfigError::AdminRateLimit(Some(e)) => write!(f, "{setting}: {e}"),
@@ -649,11 +650,11 @@ fn edge_keys(
         akamai: hex(AKAMAI_KEY)?,
         akamai_transition: hex(AKAMAI_TRANSITION_KEY)?,
         akamai_salt: secret(AKAMAI_SALT)?,
+        akamai_algorithm: match string_setting(get, AKAMAI_ALGORITHM)? {
+            None => AkamaiAlgorithm::default(),
+            Some(text) => AkamaiAlgorithm::parse(&text).ok_or(ConfigError::AkamaiAlgorithm)?,
+        },
     };
-    match string_setting(get, AKAMAI_ALGORITHM)?.as_deref() {
-        None | Some("sha256") => {}
-        Some(_) => return Err(ConfigError::AkamaiAlgorithm),
-    }
     for (akamai, setting, set) in [
         (false, CLOUDFLARE_HMAC_KEY, keys.cloudflare.is_some()),
         (true, AKAMAI_KEY, keys.akamai.is_some()),
@@ -694,6 +695,25 @@ mod tests {
 
     fn load_map(m: &HashMap<&'static str, Value>) -> Result<GateConfig, ConfigError> {
         load(|name| m.get(name).cloned())
+    }
+
+    #[test]
+    fn akamai_algorithm_defaults_to_sha256_and_opts_into_sha1_or_md5() {
+        assert_eq!(
+            load_map(&base()).unwrap().edge.akamai_algorithm,
+            AkamaiAlgorithm::Sha256
+        );
+        for (text, algorithm) in [
+            ("sha1", AkamaiAlgorithm::Sha1),
+            ("md5", AkamaiAlgorithm::Md5),
+        ] {
+            let mut m = base();
+            m.insert(names::AKAMAI_ALGORITHM, json!(text));
+            assert_eq!(load_map(&m).unwrap().edge.akamai_algorithm, algorithm);
+        }
+        let mut m = base();
+        m.insert(names::AKAMAI_ALGORITHM, json!("sha512"));
+        assert_eq!(load_map(&m).unwrap_err(), ConfigError::AkamaiAlgorithm);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use portcullis::routes::{AkamaiMode, AkamaiOptions, CloudflareOptions, TokenLocation};
-use portcullis::signed::akamai::{self, AkamaiFields, AkamaiKeys};
+use portcullis::signed::akamai::{self, AkamaiAlgorithm, AkamaiFields, AkamaiKeys};
 use portcullis::signed::{cloudflare, SignedUrlError};
 use serde_json::Value;
 
@@ -97,6 +97,7 @@ fn akamai_edgeauth2_vectors() {
         let options = akamai_options(&case);
         let salt = case["salt"].as_str();
         let keys = AkamaiKeys {
+            algorithm: AkamaiAlgorithm::Sha256,
             key: &key,
             transition: None,
             salt,
@@ -119,7 +120,7 @@ fn akamai_edgeauth2_vectors() {
                 valid += 1;
                 let url = case["url"].as_str();
                 assert_eq!(
-                    akamai::sign(&key, &options, &fields, url, salt),
+                    akamai::sign(AkamaiAlgorithm::Sha256, &key, &options, &fields, url, salt),
                     token,
                     "{name}"
                 );
@@ -131,6 +132,60 @@ fn akamai_edgeauth2_vectors() {
         }
     }
     assert!(valid >= 5);
+}
+
+/// The opt-in legacy algorithms: tokens minted by Akamai's reference generator under SHA-1 and
+/// MD5 (`akamai_edgeauth2_weak.json`, see `gen_akamai_weak.py`), each checked by a gate
+/// configured for `verify_algorithm`. The opt-in adds an algorithm: SHA-256 tokens still pass,
+/// a token of the other legacy algorithm (or any legacy one under plain SHA-256) fails.
+#[test]
+fn akamai_edgeauth2_sha1_and_md5_vectors() {
+    let mut valid = [0; 3];
+    for case in load("akamai_edgeauth2_weak.json") {
+        let name = case["name"].as_str().unwrap();
+        let algorithm = |field: &str| AkamaiAlgorithm::parse(case[field].as_str().unwrap());
+        let (signed_by, verify_as) = (
+            algorithm("algorithm").unwrap(),
+            algorithm("verify_algorithm").unwrap(),
+        );
+        let key = akamai::decode_key(case["key_hex"].as_str().unwrap()).unwrap();
+        let token = case["token"].as_str().unwrap();
+        let options = akamai_options(&case);
+        let salt = case["salt"].as_str();
+        let keys = AkamaiKeys {
+            algorithm: verify_as,
+            key: &key,
+            transition: None,
+            salt,
+        };
+        let path = case["url"].as_str().unwrap_or("/path1");
+        let ip = token
+            .split('~')
+            .find_map(|f| f.strip_prefix("ip="))
+            .map(str::to_owned);
+        let now = case["now"].as_i64().unwrap();
+        let result = akamai::verify(keys, &options, token, path, ip.as_deref(), now);
+        match (case["expect"].as_str().unwrap(), result) {
+            ("ok", Ok(fields)) => {
+                valid[match signed_by {
+                    AkamaiAlgorithm::Sha1 => 0,
+                    AkamaiAlgorithm::Md5 => 1,
+                    AkamaiAlgorithm::Sha256 => 2,
+                }] += 1;
+                let url = case["url"].as_str();
+                let resigned = akamai::sign(signed_by, &key, &options, &fields, url, salt);
+                assert_eq!(resigned, token, "{name}: re-signed");
+            }
+            ("expired", Err(SignedUrlError::Expired { .. })) => {}
+            ("tampered", Err(SignedUrlError::Tampered)) => {}
+            (expect, result) => panic!("{name}: expected {expect}, got {result:?}"),
+        }
+    }
+    assert_eq!(
+        valid,
+        [3, 3, 2],
+        "valid sha1, md5, and sha256-under-opt-in cases"
+    );
 }
 
 #[test]
@@ -150,8 +205,9 @@ fn akamai_transition_key_ip_acl_and_url_binding() {
         acl: Some("/vod/*!/live/?/index.m3u8".into()),
         ..AkamaiFields::default()
     };
-    let by_old = akamai::sign(&old, &options, &fields, None, None);
+    let by_old = akamai::sign(AkamaiAlgorithm::Sha256, &old, &options, &fields, None, None);
     let keys = |transition| AkamaiKeys {
+        algorithm: AkamaiAlgorithm::Sha256,
         key: &key,
         transition,
         salt: None,
@@ -180,9 +236,17 @@ fn akamai_transition_key_ip_acl_and_url_binding() {
         exp: 2000,
         ..AkamaiFields::default()
     };
-    let token = akamai::sign(&key, &url_options, &plain, Some("/a.mp4"), Some("s"));
+    let token = akamai::sign(
+        AkamaiAlgorithm::Sha256,
+        &key,
+        &url_options,
+        &plain,
+        Some("/a.mp4"),
+        Some("s"),
+    );
     let check = |path, salt| {
         let keys = AkamaiKeys {
+            algorithm: AkamaiAlgorithm::Sha256,
             key: &key,
             transition: None,
             salt,

@@ -18,7 +18,7 @@ use portcullis::jwt::verify::{verify, VerifyPolicy};
 use portcullis::routes::{
     normalize_path, AkamaiMode, AkamaiOptions, CloudflareOptions, TokenLocation,
 };
-use portcullis::signed::akamai::{self, AkamaiFields, AkamaiKeys};
+use portcullis::signed::akamai::{self, AkamaiAlgorithm, AkamaiFields, AkamaiKeys};
 use portcullis::signed::cloudflare;
 use portcullis::signed::portcullis::{self as link, LinkFields, LinkRequest, PathScope};
 use sha2::Sha256;
@@ -142,10 +142,11 @@ fn contenders(now: i64) -> Vec<(&'static str, Check)> {
         acl: Some("/media/show/*".into()),
         ..AkamaiFields::default()
     };
-    let ak_token = akamai::sign(&SECRET, &ak, &fields, None, None);
+    let ak_token = akamai::sign(AkamaiAlgorithm::Sha256, &SECRET, &ak, &fields, None, None);
     let ak_path = path.as_str().to_owned();
     let ak_check = move || {
         let keys = AkamaiKeys {
+            algorithm: AkamaiAlgorithm::Sha256,
             key: &SECRET,
             transition: None,
             salt: None,

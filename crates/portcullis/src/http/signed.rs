@@ -139,6 +139,7 @@ pub fn verify_signed(
                 setting: crate::config::names::AKAMAI_KEY.to_owned(),
             })?;
             let keys = AkamaiKeys {
+                algorithm: config.edge.akamai_algorithm,
                 key,
                 transition: config.edge.akamai_transition.as_deref().map(|k| &k[..]),
                 salt: config.edge.akamai_salt.as_deref().map(String::as_str),

@@ -97,7 +97,7 @@ settings! {
     AKAMAI_TRANSITION_KEY = "PORTCULLIS_AKAMAI_TRANSITION_KEY", Secret;
     /// Secret: the salt of `akamai_edgeauth2` tokens, if the issuer uses one.
     AKAMAI_SALT = "PORTCULLIS_AKAMAI_SALT", Secret;
-    /// Var: the Akamai token algorithm; only `sha256` is built.
+    /// Var: the Akamai token MAC: `sha256` (default); `sha1` or `md5` opt in, with a warning.
     AKAMAI_ALGORITHM = "PORTCULLIS_AKAMAI_ALGORITHM", Var;
     /// Var: the public keys a secret-scanning partner (GitHub) signs leak reports with, in
     /// the shape GitHub publishes them; unset, `POST <admin>/leaks` is off (404).

@@ -3,23 +3,88 @@
 //! `[ip=…~][st=…~]exp=…~[acl=…~][id=…~][data=…~]hmac=<hex>` (the field delimiter is `~`
 //! unless configured). The key is hex; the MAC input is the token's fields before `hmac`,
 //! then `url=<path>` in URL mode (not carried in the token) and `salt=<salt>` when configured
-//! (never carried), joined by the delimiter; HMAC-SHA256. ACLs are joined by `!` and take
+//! (never carried), joined by the delimiter; HMAC-SHA256, and also HMAC-SHA1 or HMAC-MD5 when
+//! the operator opts in ([`AkamaiAlgorithm`]). ACLs are joined by `!` and take
 //! `*` (any run of characters, `/` included) and `?` (one character). Valid iff the MAC
 //! matches (the transition key is tried second), `ip`, when present, is the client's
 //! address, and `st <= now < exp`.
 //!
-//! SHA-1 and MD5 tokens are not accepted: see the README.
-
 use hmac::{Hmac, KeyInit, Mac};
+use md5::Md5;
+use sha1::Sha1;
 use sha2::Sha256;
 
 use crate::routes::{AkamaiMode, AkamaiOptions};
 
 use super::error::SignedUrlError;
 
+/// The token MAC's hash (`PORTCULLIS_AKAMAI_ALGORITHM`). EdgeAuth defines all three; SHA-1
+/// and MD5 exist for links minted by generators that cannot be changed yet, and are accepted
+/// only when the operator names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AkamaiAlgorithm {
+    /// HMAC-SHA256, the default.
+    #[default]
+    Sha256,
+    /// HMAC-SHA1 (opt-in).
+    Sha1,
+    /// HMAC-MD5 (opt-in).
+    Md5,
+}
+
+impl AkamaiAlgorithm {
+    /// Parses the setting's value as EdgeAuth's generators spell it (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sha256" => Some(Self::Sha256),
+            "sha1" => Some(Self::Sha1),
+            "md5" => Some(Self::Md5),
+            _ => None,
+        }
+    }
+
+    /// The setting's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Sha1 => "sha1",
+            Self::Md5 => "md5",
+        }
+    }
+
+    /// The MAC's length in bytes (what tells the algorithms' tokens apart).
+    fn tag_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha1 => 20,
+            Self::Md5 => 16,
+        }
+    }
+
+    /// Why an operator should move off this algorithm, if they should: said by
+    /// `check-config` and logged once by the gate at configuration load.
+    pub fn weakness(self) -> Option<&'static str> {
+        match self {
+            Self::Sha256 => None,
+            Self::Sha1 => Some(
+                "HMAC-SHA1 is a legacy algorithm: SHA-1 is broken for collisions (SHAttered, \
+                 2017) and being retired by NIST; HMAC keeps it unforged today, with no margin \
+                 left. Use it only for links from generators not yet moved to sha256",
+            ),
+            Self::Md5 => Some(
+                "HMAC-MD5 is a legacy algorithm: MD5 has been broken for collisions since 2004 \
+                 and RFC 6151 rules HMAC-MD5 out for new protocols. Use it only for links from \
+                 generators not yet moved to sha256",
+            ),
+        }
+    }
+}
+
 /// The gate's Akamai secrets.
 #[derive(Clone, Copy)]
 pub struct AkamaiKeys<'a> {
+    /// The legacy hash accepted besides SHA-256, if opted in (`Sha256`: SHA-256 only).
+    pub algorithm: AkamaiAlgorithm,
     /// The key, hex-decoded.
     pub key: &'a [u8],
     /// A second key accepted during a rotation.
@@ -47,9 +112,40 @@ pub struct AkamaiFields {
 
 const FIELDS: [&str; 6] = ["ip", "st", "exp", "acl", "id", "data"];
 
-fn new_mac(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+fn new_mac<M: Mac + KeyInit>(key: &[u8], input: &str) -> M {
+    let mut m = <M as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(input.as_bytes());
+    m
+}
+
+/// Whether `tag` is the MAC of `input` (constant time).
+fn mac_matches(algorithm: AkamaiAlgorithm, key: &[u8], input: &str, tag: &[u8]) -> bool {
+    match algorithm {
+        AkamaiAlgorithm::Sha256 => new_mac::<Hmac<Sha256>>(key, input).verify_slice(tag),
+        AkamaiAlgorithm::Sha1 => new_mac::<Hmac<Sha1>>(key, input).verify_slice(tag),
+        AkamaiAlgorithm::Md5 => new_mac::<Hmac<Md5>>(key, input).verify_slice(tag),
+    }
+    .is_ok()
+}
+
+/// The MAC of `input`, lowercase hex.
+fn mac_hex(algorithm: AkamaiAlgorithm, key: &[u8], input: &str) -> String {
+    let tag = match algorithm {
+        AkamaiAlgorithm::Sha256 => new_mac::<Hmac<Sha256>>(key, input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        AkamaiAlgorithm::Sha1 => new_mac::<Hmac<Sha1>>(key, input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        AkamaiAlgorithm::Md5 => new_mac::<Hmac<Md5>>(key, input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+    };
+    tag.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The MAC input: the token's fields, `url=` in URL mode, `salt=` when configured.
@@ -163,11 +259,16 @@ pub fn verify(
     };
     let tag = hex_decode(hex).ok_or(malformed("the hmac is not hex"))?;
     let input = mac_input(signed, d, url, keys.salt);
-    let check = |key: &[u8]| {
-        let mut m = new_mac(key);
-        m.update(input.as_bytes());
-        m.verify_slice(&tag).is_ok()
+    // SHA-256 always; the opted-in legacy algorithm too, so its generators can move to
+    // SHA-256 without a flag day. The MAC's length says which one a token claims.
+    let algorithm = if tag.len() == AkamaiAlgorithm::Sha256.tag_len() {
+        AkamaiAlgorithm::Sha256
+    } else if tag.len() == keys.algorithm.tag_len() {
+        keys.algorithm
+    } else {
+        return Err(SignedUrlError::Tampered);
     };
+    let check = |key: &[u8]| mac_matches(algorithm, key, &input, &tag);
     if !check(keys.key) && !keys.transition.is_some_and(check) {
         return Err(SignedUrlError::Tampered);
     }
@@ -196,6 +297,7 @@ pub fn verify(
 
 /// Signs a token. `url`: the path in URL mode, `None` in ACL mode.
 pub fn sign(
+    algorithm: AkamaiAlgorithm,
     key: &[u8],
     options: &AkamaiOptions,
     fields: &AkamaiFields,
@@ -221,14 +323,7 @@ pub fn sign(
         }
     }
     let signed = parts.join(&d.to_string());
-    let mut m = new_mac(key);
-    m.update(mac_input(&signed, d, url, salt).as_bytes());
-    let hex: String = m
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = mac_hex(algorithm, key, &mac_input(&signed, d, url, salt));
     format!("{signed}{d}hmac={hex}")
 }
 
@@ -252,6 +347,24 @@ mod tests {
         ] {
             assert_eq!(acl_matches(pattern, path), ok, "{pattern} {path}");
         }
+    }
+
+    #[test]
+    fn algorithms_parse_and_only_the_weak_ones_warn() {
+        for (text, alg) in [
+            ("sha256", AkamaiAlgorithm::Sha256),
+            ("SHA1", AkamaiAlgorithm::Sha1),
+            (" md5 ", AkamaiAlgorithm::Md5),
+        ] {
+            assert_eq!(AkamaiAlgorithm::parse(text), Some(alg));
+            assert_eq!(AkamaiAlgorithm::parse(alg.name()), Some(alg));
+        }
+        for bad in ["sha-1", "sha512", "", "md4"] {
+            assert_eq!(AkamaiAlgorithm::parse(bad), None, "{bad}");
+        }
+        assert_eq!(AkamaiAlgorithm::Sha256.weakness(), None);
+        assert!(AkamaiAlgorithm::Sha1.weakness().unwrap().contains("SHA-1"));
+        assert!(AkamaiAlgorithm::Md5.weakness().unwrap().contains("MD5"));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct EdgeKeys {
     pub akamai_transition: Option<Zeroizing<Vec<u8>>>,
     /// The Akamai salt.
     pub akamai_salt: Option<Zeroizing<String>>,
+    /// The Akamai MAC's hash (`PORTCULLIS_AKAMAI_ALGORITHM`; not a secret): signing uses it,
+    /// verifying accepts it and SHA-256.
+    pub akamai_algorithm: akamai::AkamaiAlgorithm,
 }
 
 impl fmt::Debug for EdgeKeys {
@@ -44,6 +47,7 @@ impl fmt::Debug for EdgeKeys {
             .field("akamai", &set(self.akamai.is_some()))
             .field("akamai_transition", &set(self.akamai_transition.is_some()))
             .field("akamai_salt", &set(self.akamai_salt.is_some()))
+            .field("akamai_algorithm", &self.akamai_algorithm)
             .finish()
     }
 }
