@@ -3,6 +3,9 @@
 // shape GitHub publishes (PORTCULLIS_LEAK_REPORTER_KEYS). A live token of ours is revoked with
 // reason `leaked` and the gate refuses it; a wrong signature, an unknown or unconfigured key, a
 // body changed by one byte, a malformed or oversized body each get a 4xx and revoke nothing.
+// A reported refresh token (`pcrt_`) or API key (`pcak_`) of ours is checked in its grant
+// object or the key store (Durable Objects) and revoked if live; one with a broken checksum is
+// a false positive decided without any storage read.
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -125,6 +128,91 @@ describe("POST /_portcullis/leaks", () => {
     const res = await gate.worker.fetch("/_portcullis/leaks", { method: "GET" });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "POST");
+  });
+});
+
+describe("POST /_portcullis/leaks with refresh tokens and API keys", () => {
+  let gate;
+  before(async () => {
+    gate = await startGate({ grants: true, extra: { PORTCULLIS_LEAK_REPORTER_KEYS: JSON.stringify(REPORTER_KEYS) } });
+  });
+  after(() => gate?.dispose());
+
+  const report = (tokens) => {
+    const body = JSON.stringify(
+      tokens.map(([token, type]) => ({ token, type, url: "https://github.com/octo/app/blob/main/ci.yml", source: "content" })),
+    );
+    return gate.worker.fetch("/_portcullis/leaks", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "github-public-key-identifier": "current-key",
+        "github-public-key-signature": signature(body, CURRENT),
+      },
+      body,
+    });
+  };
+  /** The same credential with one body character changed: the checksum no longer holds. */
+  const broken = (t) => `${t.slice(0, 10)}${t[10] === "A" ? "B" : "A"}${t.slice(11)}`;
+
+  test("ours and live: the grant and the key are revoked as leaked; a broken checksum is false without a store read", async () => {
+    const grant = await gate.openGrant("leaky-user");
+    const key = await gate.createApiKey("leaky-svc");
+    assert.equal((await gate.get("/orders/1", grant.access_token)).status, 200);
+    const res = await report([
+      [grant.refresh_token, "portcullis_refresh_token"],
+      [key.key, "portcullis_api_key"],
+      [broken(grant.refresh_token), "portcullis_refresh_token"],
+      [broken(key.key), "portcullis_api_key"],
+    ]);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const t of [grant.refresh_token, key.key]) assert.ok(!text.includes(t), "the answer never carries a credential");
+    assert.deepEqual(
+      JSON.parse(text).map((f) => [f.token_type, f.label]),
+      [
+        ["portcullis_refresh_token", "true_positive"],
+        ["portcullis_api_key", "true_positive"],
+        ["portcullis_refresh_token", "false_positive"],
+        ["portcullis_api_key", "false_positive"],
+      ],
+    );
+    // The grant is over: no refresh, and its access token is refused (revoked by jti, leaked).
+    const refresh = await gate.tokenRequest({ grant_type: "refresh_token", refresh_token: grant.refresh_token });
+    assert.equal(refresh.status, 400);
+    assert.equal(refresh.body.error, "invalid_grant");
+    const refused = await gate.get("/orders/1", grant.access_token);
+    assert.equal(refused.status, 401);
+    assert.equal((await problemOf(refused)).type, "urn:portcullis:problem:revoked");
+    const listed = (await (await gate.admin("GET", "/revocations")).json()).revocations;
+    assert.ok(listed.some((e) => e.reason === "leaked" && e.jti), "the grant's access token, revoked as leaked");
+    // The key no longer mints.
+    const exchange = await gate.tokenRequest({ grant_type: "client_credentials", client_id: key.id, client_secret: key.key });
+    assert.equal(exchange.status, 401);
+    assert.equal(exchange.body.error, "invalid_client");
+    const keys = (await (await gate.admin("GET", "/api-keys")).json()).api_keys;
+    assert.ok(keys.find((k) => k.id === key.id).revoked_at, "revoked in the key store");
+    // Audit: the store answered for ours; the broken ones were never asked ("unverified").
+    const audit = gate.events("admin").filter((r) => r.reason === "leak_reported");
+    assert.equal(audit.length, 4);
+    const revoked = audit.filter((r) => r.revocation_reason === "leaked");
+    assert.deepEqual(revoked.map((r) => r.sub).sort(), ["leaky-svc", "leaky-user"]);
+    assert.ok(revoked.some((r) => /^true_positive live revoked sid /.test(r.detail)));
+    assert.ok(revoked.some((r) => new RegExp(`^true_positive live revoked api_key ${key.id}`).test(r.detail)));
+    assert.equal(audit.filter((r) => /^false_positive unverified/.test(r.detail)).length, 2);
+    assert.ok(gate.worker.logs.every((l) => !l.includes(grant.refresh_token) && !l.includes(key.key)), "no log line holds a credential");
+  });
+
+  test("reported again: still ours (true_positive, status revoked), nothing revoked twice", async () => {
+    const key = await gate.createApiKey("twice-svc");
+    assert.equal((await (await report([[key.key, "portcullis_api_key"]])).json())[0].label, "true_positive");
+    const before = gate.events("admin").length;
+    const again = await report([[key.key, "portcullis_api_key"]]);
+    assert.equal((await again.json())[0].label, "true_positive");
+    const lines = gate.events("admin").slice(before).filter((r) => r.reason === "leak_reported");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0].detail, /^true_positive revoked; reported/);
+    assert.equal(lines[0].revocation_reason, undefined);
   });
 });
 

@@ -108,10 +108,13 @@ export default function (env) { return new DurableObjectNamespace(env); }
  * - `refreshS`, `maxAgeS`: PORTCULLIS_REVOCATION_REFRESH_S / _MAX_AGE_S.
  * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
  * - `writer.broken`: set while running, every request to the single writer fails.
+ * - `grants`: bind the grant objects and the API key store (Durable Objects on SQLite), and
+ *   give the returned object `openGrant(sub)`, `createApiKey(sub)` and `tokenRequest(form)`.
+ * - `options`: more Miniflare options for the gate (e.g. `ratelimits`).
  * Returns { worker, origin, kv, kvCalls, writerCalls, writer, keys, mint, adminToken, get,
  * getDirect, events, admin, recorded, cron, dispose }.
  */
-export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, writer = {}, extra = {} } = {}) {
+export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, writer = {}, extra = {}, grants = false, options = {} } = {}) {
   const origin = await startOrigin();
   const k1 = hsKey("k1", ["sign", "verify"]);
   const k2 = hsKey("k2", ["verify"]);
@@ -139,8 +142,18 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         kvNamespaces: { RAW_KV: namespace },
         // The class is defined here (the gate's script exports it); the gate reaches it only
         // through the counting wrapper.
-        durableObjects: { [WRITER_BINDING]: null, WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true } },
+        durableObjects: {
+          [WRITER_BINDING]: null,
+          WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true },
+          ...(grants
+            ? {
+                GRANTS: { className: "GrantObject", useSQLite: true },
+                API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+              }
+            : {}),
+        },
         wrappedBindings: { REVOCATIONS: "kv-wrapper", [WRITER_BINDING]: "writer-wrapper" },
+        ...options,
       },
       extraWorkers: [
         {
@@ -235,6 +248,31 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     if (!res.ok) throw new Error(`cron: ${res.status}`);
   };
 
+  /** Opens a grant (`grants: true`): the RFC 6749 answer, with its refresh token. */
+  const openGrant = async (sub, scope = "orders:read") => {
+    const issuer = await mint({ sub: "login-app", scope: "portcullis:issue", ttl: 3000 });
+    const res = await admin("POST", "/grants", { sub, scope }, { token: issuer });
+    if (res.status !== 200) throw new Error(`open grant: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  /** Creates an API key (`grants: true`): `{ id, key, ... }`. */
+  const createApiKey = async (sub, scope = "orders:read") => {
+    const res = await admin("POST", "/api-keys", { sub, scope });
+    if (res.status !== 201) throw new Error(`create API key: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  /** `POST /_portcullis/token` with a form; returns { status, body }. */
+  const tokenRequest = async (form, headers = {}) => {
+    const res = await worker.fetch("/_portcullis/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  };
+
   return {
     worker,
     origin,
@@ -245,6 +283,9 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     keys: { k1, k2, originKey },
     mint,
     adminToken,
+    openGrant,
+    createApiKey,
+    tokenRequest,
     get,
     getDirect,
     events,

@@ -82,3 +82,82 @@ describe("portcullis scan --revoke against the gate", () => {
     assert.match(out.stderr, /Insufficient scope/);
   });
 });
+
+// Refresh tokens and API keys: found by their checksum; offline `unchecked`; with --endpoint
+// the grant object or key store says live or revoked; --revoke ends the grant (by sid, reason
+// leaked, with the access tokens it issued) and revokes the key.
+describe("portcullis scan: refresh tokens and API keys against the gate", () => {
+  let gate, cli, dir, grant, key;
+  before(async () => {
+    gate = await startGate({ grants: true });
+    cli = await portcullisCli();
+    dir = mkdtempSync(join(tmpdir(), "portcullis-scan-opaque-"));
+    grant = await gate.openGrant("scan-user");
+    key = await gate.createApiKey("scan-svc");
+    const revokedKey = await gate.createApiKey("scan-old-svc");
+    assert.equal((await gate.admin("POST", "/api-keys/revoke", { id: revokedKey.id })).status, 200);
+    const fake = `pcak_${"A".repeat(49)}`;
+    mkdirSync(join(dir, "tree"), { recursive: true });
+    writeFileSync(join(dir, "keys.json"), JSON.stringify({ keys: [gate.keys.k1.jwk, gate.keys.k2.jwk] }));
+    writeFileSync(
+      join(dir, "tree", "ci.env"),
+      `REFRESH=${grant.refresh_token}\nAPI_KEY=${key.key}\nOLD_KEY=${revokedKey.key}\nEXAMPLE_KEY=${fake}\n`,
+    );
+  });
+  after(async () => {
+    await gate?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scan = (...extra) =>
+    cli(["scan", "--keys", join(dir, "keys.json"), "--format", "json", ...extra, join(dir, "tree")], {
+      PORTCULLIS_ADMIN_TOKEN: gate.adminToken,
+    });
+  const statuses = (out) => JSON.parse(out.stdout).findings.map((f) => [f.kind, f.status, f.revoked_now]);
+
+  test("offline: unchecked (exit 1); the example with a made-up checksum is no finding", async () => {
+    const out = await scan();
+    assert.equal(out.code, 1, out.stderr);
+    assert.deepEqual(statuses(out), [
+      ["refresh_token", "unchecked", false],
+      ["api_key", "unchecked", false],
+      ["api_key", "unchecked", false],
+    ]);
+    for (const t of [grant.refresh_token, key.key]) assert.ok(!out.stdout.includes(t), "no whole credential printed");
+  });
+
+  test("--endpoint asks the gate; --revoke revokes the live ones as leaked and the gate refuses them", async () => {
+    const asked = await scan("--endpoint", gate.worker.url);
+    assert.equal(asked.code, 1, asked.stderr);
+    assert.deepEqual(statuses(asked), [
+      ["refresh_token", "live", false],
+      ["api_key", "live", false],
+      ["api_key", "revoked", false],
+    ]);
+    assert.deepEqual(JSON.parse(asked.stdout).findings.map((f) => f.sub), ["scan-user", "scan-svc", "scan-old-svc"]);
+    assert.equal((await gate.get("/orders/1", grant.access_token)).status, 200, "asking revoked nothing");
+
+    const out = await scan("--endpoint", gate.worker.url, "--revoke");
+    assert.equal(out.code, 1, out.stderr);
+    assert.deepEqual(statuses(out), [
+      ["refresh_token", "live", true],
+      ["api_key", "live", true],
+      ["api_key", "revoked", false],
+    ]);
+    const refresh = await gate.tokenRequest({ grant_type: "refresh_token", refresh_token: grant.refresh_token });
+    assert.equal(refresh.body.error, "invalid_grant");
+    const refused = await gate.get("/orders/1", grant.access_token);
+    assert.equal(refused.status, 401);
+    assert.equal((await problemOf(refused)).type, "urn:portcullis:problem:revoked");
+    const listed = (await (await gate.admin("GET", "/revocations")).json()).revocations;
+    assert.ok(listed.some((e) => e.jti && e.reason === "leaked"), "the grant's access token, revoked as leaked");
+    const exchange = await gate.tokenRequest({ grant_type: "client_credentials", client_secret: key.key });
+    assert.equal(exchange.body.error, "invalid_client");
+    const audit = gate.events("admin").filter((r) => r.reason === "api_key_revoked" || r.reason === "grant_revoked");
+    assert.deepEqual(audit.map((r) => r.revocation_reason).sort(), ["admin", "leaked", "leaked"]);
+
+    const again = await scan("--endpoint", gate.worker.url);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout).summary.revoked, 3);
+  });
+});

@@ -88,6 +88,8 @@ pub enum Failure {
     LiveCredentials {
         /// Live findings.
         count: usize,
+        /// Refresh tokens and API keys of ours whose liveness was not checked.
+        unchecked: usize,
         /// How many of them this scan revoked.
         revoked: usize,
     },
@@ -190,8 +192,18 @@ impl fmt::Display for Failure {
                 }
             }
             Failure::Http { url, reason } => write!(f, "cannot call {url}: {reason}"),
-            Failure::LiveCredentials { count, revoked } => {
+            Failure::LiveCredentials {
+                count,
+                unchecked,
+                revoked,
+            } => {
                 write!(f, "{count} live credential finding(s)")?;
+                if *unchecked > 0 {
+                    write!(
+                        f,
+                        ", {unchecked} unchecked (a refresh token or API key: --endpoint asks the gate)"
+                    )?;
+                }
                 if *revoked > 0 {
                     write!(f, "; {revoked} credential(s) revoked with reason leaked")?;
                 }

@@ -1,9 +1,10 @@
 //! `portcullis scan` on a corpus generated here: source files, config files, logs, a hidden
 //! `.env`, a git history, plus what must not be found (a `.gitignore`d file, a binary, a file
 //! behind a symbolic link out of the tree), with live, expired, foreign and fake-example
-//! tokens planted at known places. The scanner must find every live one and call nothing
-//! live that is not. (Revoked, via `--endpoint`, is tested against the real gate in
-//! tests/e2e/scan.test.mjs.)
+//! tokens planted at known places, and the gate's refresh tokens and API keys next to fake
+//! examples of them with a broken checksum. The scanner must find every live one and call
+//! nothing live that is not; offline, a refresh token or API key is `unchecked`. (Revoked,
+//! via `--endpoint`, is tested against the real gate in tests/e2e/scan.test.mjs.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use std::collections::BTreeSet;
@@ -106,6 +107,28 @@ fn findings(out: &Output) -> BTreeSet<(String, u64, String, String)> {
         .collect()
 }
 
+/// A refresh token and an API key as the gate issues them, and fake examples of each: the
+/// right prefix and length, a made-up checksum.
+fn opaque() -> [String; 4] {
+    use portcullis::grant::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
+    let rt = RefreshToken {
+        grant: GrantId([7; 16]),
+        generation: 2,
+        secret: [8; 20],
+    }
+    .encode();
+    let key = ApiKey {
+        id: ApiKeyId([9; 12]),
+        secret: [10; 20],
+    }
+    .encode();
+    let fake_rt = format!("pcrt_{}", "x".repeat(60));
+    let mut fake_key = key.clone().into_bytes();
+    let last = fake_key.len() - 1;
+    fake_key[last] = if fake_key[last] == b'0' { b'1' } else { b'0' };
+    [rt, key, fake_rt, String::from_utf8(fake_key).unwrap()]
+}
+
 fn row(file: &str, line: u64, status: &str, sub: &str) -> (String, u64, String, String) {
     (file.into(), line, status.into(), sub.into())
 }
@@ -170,11 +193,16 @@ fn corpus() -> Corpus {
         format!("// expired\nconst T: &str = \"{}\";\n", p[5]),
     );
     dir.write("src/other.js", format!("const theirs = '{}';\n", p[6]));
+    let [rt, key, fake_rt, fake_key] = opaque();
     dir.write(
         "README.md",
         format!(
-            "# Example\n\n    Authorization: Bearer {JWT_IO_EXAMPLE}\n\nor eyJhbGciOiJIUzI1NiJ9.<payload>.<signature>\n"
+            "# Example\n\n    Authorization: Bearer {JWT_IO_EXAMPLE}\n\nor eyJhbGciOiJIUzI1NiJ9.<payload>.<signature>\n\n    refresh_token={fake_rt}\n    PORTCULLIS_API_KEY={fake_key}\n"
         ),
+    );
+    dir.write(
+        "client/credentials.toml",
+        format!("[portcullis]\nrefresh_token = \"{rt}\"\napi_key = \"{key}\"\n"),
     );
     dir.write(".gitignore", "build/\n");
     dir.write("build/out.txt", &p[7]);
@@ -202,6 +230,8 @@ fn expected_tree() -> BTreeSet<(String, u64, String, String)> {
         row("src/old.rs", 2, "expired", "expired"),
         row("src/other.js", 1, "unverified", ""),
         row("README.md", 3, "unverified", ""),
+        row("client/credentials.toml", 2, "unchecked", ""),
+        row("client/credentials.toml", 3, "unchecked", ""),
     ])
 }
 
@@ -224,8 +254,9 @@ fn finds_every_live_token_in_the_tree_and_nothing_ignored_binary_or_outside() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["summary"]["live"], 5);
     assert_eq!(report["summary"]["binary_skipped"], 1);
+    assert_eq!(report["summary"]["unchecked"], 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for t in &c.planted {
+    for t in c.planted.iter().chain(opaque().iter()) {
         assert!(!stdout.contains(t.as_str()), "a whole token was printed");
     }
     assert!(c.outside.0.join("secret.txt").exists());
@@ -352,7 +383,7 @@ fn exits_0_when_nothing_live_and_2_on_usage_or_io_errors() {
         "{text}"
     );
     assert!(
-        text.contains("0 live, 1 expired, 0 revoked, 2 unverified"),
+        text.contains("0 live, 0 unchecked, 1 expired, 0 revoked, 2 unverified"),
         "{text}"
     );
     let out = scan(&c.dir.0, &["--keys", "keys.json", "no-such-dir"], None);
@@ -411,4 +442,62 @@ fn sarif_output_is_sarif_2_1_0_with_a_located_result_per_finding() {
     assert!(live
         .iter()
         .all(|r| r["ruleId"] == "portcullis/live-credential"));
+}
+
+#[test]
+fn a_refresh_token_or_api_key_is_reported_unchecked_by_kind_with_what_it_opens() {
+    let c = corpus();
+    let now = NOW.to_string();
+    let args = [
+        "--keys",
+        "keys.json",
+        "--now",
+        &now,
+        "--format",
+        "json",
+        "client",
+    ];
+    let out = scan(&c.dir.0, &args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unchecked credential may be live"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = report["findings"].as_array().unwrap();
+    let kinds: Vec<_> = found.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["refresh_token", "api_key"]);
+    let sid = portcullis::grant::secrets::GrantId([7; 16]).to_text();
+    let id = portcullis::grant::secrets::ApiKeyId([9; 12]).to_text();
+    assert_eq!(found[0]["opens"], format!("sid={sid}"));
+    assert_eq!(found[1]["opens"], format!("key={id}"));
+    assert_eq!(found[0]["prefix"].as_str().unwrap().len(), 12);
+    assert_eq!(found[0]["column"], 18);
+    let text = scan(
+        &c.dir.0,
+        &["--keys", "keys.json", "--now", &now, "client"],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&text.stderr).contains("2 unchecked"));
+    // Fake examples with a broken checksum: not even unverified findings.
+    let out = scan(
+        &c.dir.0,
+        &[
+            "--keys",
+            "keys.json",
+            "--now",
+            &now,
+            "--format",
+            "json",
+            "README.md",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["kind"] == "jwt"));
 }

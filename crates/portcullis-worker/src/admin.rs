@@ -20,6 +20,7 @@ use portcullis::http::admin::{
 };
 use portcullis::http::{AuditRecord, Denial, Principal, RequestHead};
 use portcullis::jwt::verify::VerifiedToken;
+use portcullis::leaks::issued_target;
 
 /// What the admin API needs besides the request.
 pub(crate) struct AdminContext<'a> {
@@ -74,11 +75,17 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
     // The token endpoint's client authenticates with the credential it presents (a refresh
     // token, or an API key in the body or HTTP Basic), not with a bearer token.
     if endpoint == Endpoint::Token {
+        let dpop = headers.get("dpop")?;
         let body = match read_body(&mut req).await {
             Ok(b) => b,
             Err(denial) => return reject(a, None, denial),
         };
-        return token::serve(a, content_type.as_deref(), authorization.as_deref(), &body).await;
+        let presented = token::Presented {
+            content_type: content_type.as_deref(),
+            authorization: authorization.as_deref(),
+            dpop: dpop.as_deref(),
+        };
+        return token::serve(a, presented, &body).await;
     }
     let head = RequestHead {
         authorization: authorization.as_deref(),
@@ -126,7 +133,19 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Endpoint::RevokeApiKey => token::revoke_api_key(a, &body).await,
         Endpoint::Token => Err(Denial::AdminNotFound),
         Endpoint::ListRevocations => list(env).await,
-        Endpoint::Introspect => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+        Endpoint::Introspect => {
+            // A refresh token or API key is asked of its store; a JWT of the key ring.
+            let presented =
+                portcullis::revocation::parse_introspect_request(&body, content_type.as_deref())
+                    .ok();
+            match presented.as_deref().and_then(issued_target) {
+                Some((kind, target)) => {
+                    let presented = presented.as_deref().unwrap_or_default();
+                    token::introspect_issued(a, kind, &target, presented).await
+                }
+                None => introspect(env, ctx, config, &body, content_type.as_deref()).await,
+            }
+        }
         Endpoint::Keys => Ok(core::keys_answer(&config.keyring)),
         Endpoint::Stats => Ok(stats()),
         Endpoint::CheckUrl => check_url(env, ctx, config, &body).await,

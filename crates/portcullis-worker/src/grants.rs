@@ -167,7 +167,7 @@ impl DurableObject for ApiKeyStore {
         let rows = match &call {
             KeyCall::List => table.all()?,
             KeyCall::Create { .. } => Vec::new(),
-            KeyCall::Exchange { key, .. } => match ApiKey::parse(key) {
+            KeyCall::Exchange { key, .. } | KeyCall::Leak { key, .. } => match ApiKey::parse(key) {
                 Ok(k) => table.get(&k.id.to_text())?.into_iter().collect(),
                 Err(_) => Vec::new(),
             },

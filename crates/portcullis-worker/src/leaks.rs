@@ -12,10 +12,14 @@ use worker::{Request, Response};
 
 use super::admin::{reject, AdminContext};
 use super::revocations;
+use super::{grants, token};
 use super::{now_s, send};
+use portcullis::grant::leak::LeakStatus;
+use portcullis::grant::service::{GrantCall, KeyCall};
 use portcullis::http::admin as core;
 use portcullis::http::{AuditRecord, Denial, Principal};
-use portcullis::leaks::partner::{LeakReportError, KEY_ID_HEADER, SIGNATURE_HEADER};
+use portcullis::leaks::partner::{LeakFinding, LeakReportError, KEY_ID_HEADER, SIGNATURE_HEADER};
+use portcullis::leaks::IssuedTarget;
 use portcullis::revocation::RevocationReason;
 
 pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Response> {
@@ -72,7 +76,13 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
         Err(denial) => return reject(a, None, denial),
     };
     let now = now_s();
-    let findings = core::leak_findings(config, &reports, now);
+    let mut findings = core::leak_findings(config, &reports, now);
+    // Refresh tokens and API keys of our format: their store decides and revokes.
+    for finding in findings.iter_mut() {
+        if let Err(denial) = settle_issued(a, finding).await {
+            return reject(a, None, denial);
+        }
+    }
     for entry in findings.iter().filter_map(|f| f.revoke.as_ref()) {
         if let Err(e) = revocations::record(a.env, config, entry).await {
             worker::console_error!(
@@ -88,13 +98,18 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
     for finding in &findings {
         let facts = finding.assessment.facts();
         let who = Principal {
-            sub: facts.and_then(|f| f.sub.clone()),
+            sub: facts
+                .and_then(|f| f.sub.clone())
+                .or_else(|| finding.issued_sub.clone()),
             jti: facts.and_then(|f| f.jti.clone()),
             kid: facts.and_then(|f| f.kid.clone()),
         };
         let record = AuditRecord::allow("admin", &request, None, "leak_reported", 200, Some(&who))
             .with_detail(Some(finding.audit_detail()))
-            .with_revocation_reason(finding.revoke.as_ref().map(|_| RevocationReason::Leaked));
+            .with_revocation_reason(
+                (finding.revoke.is_some() || finding.issued_revoked_now)
+                    .then_some(RevocationReason::Leaked),
+            );
         a.audit.write(&record);
     }
     let answer = core::leaks_answer(&findings);
@@ -102,6 +117,52 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
         .with_detail(answer.detail.clone());
     a.audit.write(&record);
     send(answer.response())
+}
+
+/// Asks the grant object or the key store about a reported refresh token or API key (a
+/// JWT, or a string with a broken checksum, has no store: nothing is read), revoking it if
+/// it is ours and live, and the access tokens a revoked grant issued with it.
+async fn settle_issued(a: &AdminContext<'_>, finding: &mut LeakFinding<'_>) -> Result<(), Denial> {
+    let Some(target) = finding.issued.clone() else {
+        return Ok(());
+    };
+    let token = finding.reported.token.clone();
+    let reply = match &target {
+        IssuedTarget::Grant { sid, .. } => {
+            let call = GrantCall::Leak {
+                refresh_token: token,
+                revoke: true,
+            };
+            grants::grant(a.env, sid, &call).await
+        }
+        IssuedTarget::ApiKey { .. } => {
+            let call = KeyCall::Leak {
+                key: token,
+                revoke: true,
+            };
+            grants::keys(a.env, &call).await
+        }
+    };
+    let reply = reply.map_err(|e| {
+        worker::console_error!(
+            "{}",
+            json!({"event": "leak_store_failed", "error": e.to_string()})
+        );
+        // The reporter retries; a second report of a revoked credential answers `revoked`.
+        Denial::RevocationUnavailable { retry_after_s: 5 }
+    })?;
+    let Some(status) = LeakStatus::from_reply(&reply.body) else {
+        return Err(Denial::Internal {
+            error: format!("leak store answered {} {}", reply.status, reply.reason),
+        });
+    };
+    let revoked_now = reply.body["revoked_now"] == json!(true);
+    finding.settle(status, revoked_now);
+    finding.issued_sub = reply.sub.clone();
+    if !reply.revoke.is_empty() {
+        token::revoke_issued(a, &reply, RevocationReason::Leaked).await?;
+    }
+    Ok(())
 }
 
 /// Verifies an ECDSA P-256 / SHA-256 signature (`r || s`) over `message` with WebCrypto.

@@ -6,12 +6,17 @@ use worker::Response;
 
 use super::admin::{reject, AdminContext};
 use super::grants;
-use super::{now_s, revocations, send};
+use super::{now_s, revocations, send, sender};
+use portcullis::grant::credential::CredentialKind;
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
-use portcullis::grant::requests::{parse_create_api_key, parse_open_grant, IssueRequestError};
+use portcullis::grant::requests::{
+    parse_create_api_key, parse_open_grant, parse_revoke_api_key, IssueRequestError, SidRevocation,
+};
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
-use portcullis::http::admin::{grant_revocation_entries, AdminAnswer};
+use portcullis::http::admin::{grant_revocation_entries, issued_introspection_answer, AdminAnswer};
+use portcullis::http::token::{finish_token_proof, token_request_proof, TokenProofRefusal};
 use portcullis::http::{AuditRecord, Denial, Principal};
+use portcullis::leaks::IssuedTarget;
 use portcullis::revocation::RevocationReason;
 
 fn internal(e: worker::Error) -> Denial {
@@ -22,7 +27,7 @@ fn internal(e: worker::Error) -> Denial {
 
 /// Revokes, by `jti`, the access tokens a revoked grant issued, through the single writer
 /// (one change each, applied here at once). A `sid` kind would make this one change.
-async fn revoke_issued(
+pub(crate) async fn revoke_issued(
     a: &AdminContext<'_>,
     reply: &StoreReply,
     reason: RevocationReason,
@@ -61,16 +66,55 @@ fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>
     a.audit.write(&record);
 }
 
+/// The headers a token request is read with.
+pub(crate) struct Presented<'h> {
+    pub content_type: Option<&'h str>,
+    pub authorization: Option<&'h str>,
+    /// The `DPoP` proof (RFC 9449 section 5), if any.
+    pub dpop: Option<&'h str>,
+}
+
+/// The request's DPoP proof, checked like the gate's (WebCrypto for the signature, this
+/// isolate's replay cache): the thumbprint to bind the access token to, `None` without one.
+async fn proven_key(
+    a: &AdminContext<'_>,
+    dpop: Option<&str>,
+) -> Result<Option<String>, TokenProofRefusal> {
+    let now = now_s();
+    // `htu` is the token endpoint as the gate normalized its URL.
+    let htu = format!("{}{}", a.own_origin, a.path);
+    let Some(proof) = token_request_proof(a.config, dpop, &htu, now)? else {
+        return Ok(None);
+    };
+    let holds = sender::proof_signature_holds(&proof).await;
+    sender::with_replay_cache(|cache| finish_token_proof(a.config, proof, holds, cache, now))
+        .map(Some)
+}
+
+/// A refused DPoP proof: audited like any token endpoint refusal, answered with the RFC 6749
+/// error and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
+fn refuse_proof(a: &AdminContext<'_>, refusal: &TokenProofRefusal) -> worker::Result<Response> {
+    let request = a.audit.request();
+    let denial = Denial::OAuth(refusal.error.clone());
+    a.audit
+        .write(&AuditRecord::deny("admin", &request, None, &denial));
+    send(refusal.response(&a.config.realm))
+}
+
 /// `POST <prefix>/token`.
 pub(crate) async fn serve(
     a: &AdminContext<'_>,
-    content_type: Option<&str>,
-    authorization: Option<&str>,
+    presented: Presented<'_>,
     body: &[u8],
 ) -> worker::Result<Response> {
-    let request = match parse_token_request(content_type, authorization, body) {
+    let request = match parse_token_request(presented.content_type, presented.authorization, body) {
         Ok(r) => r,
         Err(e) => return reject(a, None, Denial::OAuth(e)),
+    };
+    // Checked before any store is asked: a bad proof changes nothing.
+    let jkt = match proven_key(a, presented.dpop).await {
+        Ok(jkt) => jkt,
+        Err(refusal) => return refuse_proof(a, &refusal),
     };
     let reply = match &request {
         TokenRequest::Refresh {
@@ -82,6 +126,7 @@ pub(crate) async fn serve(
                 refresh_token: token.encode(),
                 client_id: client_id.clone(),
                 scope: scope.clone(),
+                jkt,
             };
             grants::grant(a.env, &token.grant.to_text(), &call).await
         }
@@ -89,6 +134,7 @@ pub(crate) async fn serve(
             let call = KeyCall::Exchange {
                 key: key.encode(),
                 scope: scope.clone(),
+                jkt,
             };
             grants::keys(a.env, &call).await
         }
@@ -155,21 +201,22 @@ pub(crate) async fn open_grant(a: &AdminContext<'_>, body: &[u8]) -> Result<Admi
     answer(reply)
 }
 
-/// `POST <prefix>/revocations {"sid": …}`: logs one session out.
+/// `POST <prefix>/revocations {"sid": …, "reason"?: …}`: ends one session (a logout, or a
+/// leaked refresh token of it).
 pub(crate) async fn revoke_sid(
     a: &AdminContext<'_>,
-    sid: Result<String, IssueRequestError>,
+    request: Result<SidRevocation, IssueRequestError>,
 ) -> Result<AdminAnswer, Denial> {
-    let sid = sid.map_err(Denial::BadIssueRequest)?;
+    let SidRevocation { sid, reason } = request.map_err(Denial::BadIssueRequest)?;
     let reply = grants::grant(a.env, &sid, &GrantCall::Revoke)
         .await
         .map_err(internal)?;
     if reply.status == 404 {
-        return Err(Denial::BadIssueRequest(IssueRequestError::BadLabel("sid")));
+        return Err(Denial::GrantNotFound);
     }
-    revoke_issued(a, &reply, RevocationReason::Logout).await?;
+    revoke_issued(a, &reply, reason).await?;
     answer(reply).map(|ok| AdminAnswer {
-        revocation_reason: Some(RevocationReason::Logout),
+        revocation_reason: Some(reason),
         ..ok
     })
 }
@@ -196,21 +243,49 @@ pub(crate) async fn list_api_keys(a: &AdminContext<'_>) -> Result<AdminAnswer, D
     )
 }
 
-/// `POST <prefix>/api-keys/revoke {"id": …}`.
+/// `POST <prefix>/api-keys/revoke {"id": …, "reason"?: …}`: the reason (`admin` unless
+/// `leaked`, as the scanner says) goes to the audit line.
 pub(crate) async fn revoke_api_key(
     a: &AdminContext<'_>,
     body: &[u8],
 ) -> Result<AdminAnswer, Denial> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Id {
-        id: String,
+    let request = parse_revoke_api_key(body).map_err(Denial::BadIssueRequest)?;
+    let call = KeyCall::Revoke { id: request.id };
+    answer(grants::keys(a.env, &call).await.map_err(internal)?).map(|ok| AdminAnswer {
+        revocation_reason: Some(request.reason),
+        ..ok
+    })
+}
+
+/// `POST <prefix>/introspect` for a refresh token or API key: its store's leak check,
+/// without revoking (`portcullis scan --endpoint` asks this before `--revoke`).
+pub(crate) async fn introspect_issued(
+    a: &AdminContext<'_>,
+    kind: CredentialKind,
+    target: &IssuedTarget,
+    presented: &str,
+) -> Result<AdminAnswer, Denial> {
+    let reply = match target {
+        IssuedTarget::Grant { sid, .. } => {
+            let call = GrantCall::Leak {
+                refresh_token: presented.to_owned(),
+                revoke: false,
+            };
+            grants::grant(a.env, sid, &call).await
+        }
+        IssuedTarget::ApiKey { .. } => {
+            let call = KeyCall::Leak {
+                key: presented.to_owned(),
+                revoke: false,
+            };
+            grants::keys(a.env, &call).await
+        }
     }
-    let id: Id = serde_json::from_slice(body)
-        .map_err(|_| Denial::BadIssueRequest(IssueRequestError::Malformed))?;
-    answer(
-        grants::keys(a.env, &KeyCall::Revoke { id: id.id })
-            .await
-            .map_err(internal)?,
-    )
+    .map_err(internal)?;
+    if reply.status >= 500 {
+        return Err(Denial::Internal {
+            error: format!("{} {}", reply.reason, reply.detail.unwrap_or_default()),
+        });
+    }
+    Ok(issued_introspection_answer(kind, &reply.body))
 }

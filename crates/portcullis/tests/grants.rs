@@ -64,6 +64,7 @@ fn refresh(token: &Value, scope: Option<&str>) -> GrantCall {
         refresh_token: token.as_str().unwrap().to_owned(),
         client_id: None,
         scope: scope.map(str::to_owned),
+        jkt: None,
     }
 }
 
@@ -158,8 +159,12 @@ fn revoking_by_sid_returns_live_tokens_and_ends_the_grant() {
     let revoked = obj.call(GrantCall::Revoke, 2, NOW + 1);
     assert_eq!(revoked.status, 200);
     assert_eq!(revoked.revoke.len(), 1);
+    assert_eq!(revoked.body["already_revoked"], false);
     let r = obj.call(refresh(&first.body["refresh_token"], None), 3, NOW + 2);
     assert_eq!(r.body["error"], "invalid_grant");
+    let again = obj.call(GrantCall::Revoke, 4, NOW + 3);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["already_revoked"], true);
 }
 
 #[test]
@@ -193,6 +198,7 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
         KeyCall::Exchange {
             key: key.clone(),
             scope: Some("a".into()),
+            jkt: None,
         },
         NOW + 1,
     );
@@ -206,6 +212,7 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
         KeyCall::Exchange {
             key: key.clone(),
             scope: None,
+            jkt: None,
         },
         NOW + 100,
     );
@@ -216,7 +223,158 @@ fn api_keys_exchange_until_revoked_or_expired_and_never_store_the_secret() {
     assert!(expired.basic_challenge);
     let id = created.body["id"].as_str().unwrap().to_owned();
     call(&mut store, KeyCall::Revoke { id }, NOW + 3);
-    let revoked = call(&mut store, KeyCall::Exchange { key, scope: None }, NOW + 4);
+    let revoked = call(
+        &mut store,
+        KeyCall::Exchange {
+            key,
+            scope: None,
+            jkt: None,
+        },
+        NOW + 4,
+    );
     assert_eq!(revoked.reason, "api_key_revoked");
     assert_eq!(revoked.body, expired.body, "the client cannot tell why");
+}
+
+fn leak_of_grant(token: &str, revoke: bool) -> GrantCall {
+    GrantCall::Leak {
+        refresh_token: token.to_owned(),
+        revoke,
+    }
+}
+
+#[test]
+fn a_leaked_refresh_token_revokes_its_grant_only_when_it_authenticates() {
+    let (mut obj, first) = open(30);
+    let rt0 = first.body["refresh_token"].as_str().unwrap().to_owned();
+    // A fake with our shape and this grant's sid, but not our secret: changes nothing.
+    let fake = portcullis::grant::secrets::RefreshToken {
+        grant: GrantId([4; 16]),
+        generation: 0,
+        secret: [0xEE; 20],
+    }
+    .encode();
+    let r = obj.call(leak_of_grant(&fake, true), 2, NOW + 1);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("unknown"), json!(false))
+    );
+    assert!(r.body["sub"].is_null());
+    // Asking without revoking changes nothing either.
+    let r = obj.call(leak_of_grant(&rt0, false), 2, NOW + 1);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("live"), json!(false))
+    );
+    assert_eq!(obj.call(refresh(&json!(rt0), None), 3, NOW + 2).status, 200);
+    // An older generation of ours is still a leak of the grant.
+    let r = obj.call(leak_of_grant(&rt0, true), 4, NOW + 3);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("live"), json!(true))
+    );
+    assert_eq!(r.reason, "leak_revoked");
+    assert_eq!(r.revoke.len(), 2, "both access tokens it issued");
+    let again = obj.call(leak_of_grant(&rt0, true), 5, NOW + 4);
+    assert_eq!(
+        (
+            again.body["status"].clone(),
+            again.body["revoked_now"].clone()
+        ),
+        (json!("revoked"), json!(false))
+    );
+    // A grant object that holds nothing knows nothing.
+    let mut empty = Obj {
+        sid: GrantId([9; 16]).to_text(),
+        stored: None,
+    };
+    let r = empty.call(leak_of_grant(&rt0, true), 6, NOW);
+    assert_eq!(r.body["status"], "unknown");
+    assert!(empty.stored.is_none());
+}
+
+#[test]
+fn a_leaked_api_key_is_checked_by_its_secret_and_revoked_when_live() {
+    let cfg = config();
+    let mut store: Vec<ApiKeyRecord> = Vec::new();
+    let mut call = |c: KeyCall, now: i64| {
+        let (writes, reply) = serve_keys(&store, c, fresh(9), &cfg, now);
+        for w in writes {
+            store.retain(|r| r.id != w.id);
+            store.push(w);
+        }
+        reply
+    };
+    let created = call(
+        KeyCall::Create {
+            sub: "svc".into(),
+            scope: "a".into(),
+            name: None,
+            expires_in_s: None,
+        },
+        NOW,
+    );
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    let wrong_secret = portcullis::grant::secrets::ApiKey {
+        id: portcullis::grant::secrets::ApiKeyId([9; 12]),
+        secret: [1; 20],
+    }
+    .encode();
+    let leak = |key: &str, revoke| KeyCall::Leak {
+        key: key.to_owned(),
+        revoke,
+    };
+    let r = call(leak(&wrong_secret, true), NOW + 1);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("unknown"), json!(false))
+    );
+    let r = call(leak(&key, false), NOW + 1);
+    assert_eq!(r.body["status"], "live");
+    let r = call(leak(&key, true), NOW + 2);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("live"), json!(true))
+    );
+    assert_eq!(r.body["sub"], "svc");
+    let refused = call(
+        KeyCall::Exchange {
+            key: key.clone(),
+            scope: None,
+            jkt: None,
+        },
+        NOW + 3,
+    );
+    assert_eq!(refused.reason, "api_key_revoked");
+    let r = call(leak(&key, true), NOW + 4);
+    assert_eq!(
+        (r.body["status"].clone(), r.body["revoked_now"].clone()),
+        (json!("revoked"), json!(false))
+    );
+}
+
+#[test]
+fn a_token_request_that_proved_a_dpop_key_gets_an_access_token_bound_to_it() {
+    let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    let (mut obj, first) = open(30);
+    assert_eq!(first.body["token_type"], "Bearer");
+    let call = GrantCall::Refresh {
+        refresh_token: first.body["refresh_token"].as_str().unwrap().to_owned(),
+        client_id: None,
+        scope: None,
+        jkt: Some(jkt.into()),
+    };
+    let bound = obj.call(call, 2, NOW + 1);
+    assert_eq!(bound.status, 200);
+    assert_eq!(bound.body["token_type"], "DPoP");
+    let cfg = config();
+    let at = bound.body["access_token"].as_str().unwrap();
+    let verified = verify(at, &cfg.keyring, &cfg.verify, NOW + 1).unwrap();
+    assert_eq!(verified.claims.extra["cnf"], json!({ "jkt": jkt }));
+    // A later refresh without a proof gets a bearer token again: the binding is the request's.
+    let next = obj.call(refresh(&bound.body["refresh_token"], None), 3, NOW + 2);
+    assert_eq!(next.body["token_type"], "Bearer");
+    let at = next.body["access_token"].as_str().unwrap();
+    let verified = verify(at, &cfg.keyring, &cfg.verify, NOW + 2).unwrap();
+    assert!(verified.claims.extra.get("cnf").is_none());
 }

@@ -5,9 +5,13 @@
 //! - `walk`: the files to read (`.gitignore` honoured, binaries skipped, no symlinks);
 //! - `report`: findings as text, JSON or SARIF 2.1.0.
 //!
-//! Each distinct candidate is assessed once, offline, against `--keys`; with `--endpoint`,
-//! live ones are introspected at the gate (inactive there = revoked) and, with `--revoke`,
-//! revoked through the admin API with reason `leaked`.
+//! Each distinct candidate is judged once. A JWT is assessed offline against `--keys`; with
+//! `--endpoint`, live ones are introspected at the gate (inactive there = revoked) and, with
+//! `--revoke`, revoked through the admin API with reason `leaked`. A refresh token or API
+//! key (found by its checksum) cannot be judged offline: it is `unchecked` unless
+//! `--endpoint` lets the gate's grant object or key store say live, expired, revoked or
+//! unknown; `--revoke` then revokes a live one (a refresh token: its whole grant, by `sid`
+//! with reason `leaked`; an API key: by id).
 
 mod detect;
 mod report;
@@ -18,7 +22,7 @@ use std::path::PathBuf;
 
 use portcullis::jwt::keyring::Keyring;
 use portcullis::leaks::format::shown_prefix;
-use portcullis::leaks::{assess, fingerprint, Assessment};
+use portcullis::leaks::{assess, fingerprint, issued_target, Assessment, IssuedTarget};
 use serde_json::json;
 
 use crate::revoke::{self, Endpoint};
@@ -39,16 +43,18 @@ pub enum Format {
 /// Arguments of `portcullis scan`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Finds JWTs the key set verifies (offline) in files, directories (honouring .gitignore; hidden
-files such as .env included; binary files, the .git directory and symbolic links skipped) or
-standard input (`-`). Each finding: file, line, kind, subject, expiry and status: live, expired,
-revoked (only with --endpoint, by introspection) or unverified (JWT-shaped, not ours). A
-finding is never printed whole: a prefix and a SHA-256 fingerprint identify it. Only JWTs
-are found today: the gate's opaque refresh tokens and API keys are not detected yet.
+Finds JWTs the key set verifies (offline), and the gate's refresh tokens (pcrt_) and API keys
+(pcak_) by their checksum, in files, directories (honouring .gitignore; hidden files such as
+.env included; binary files, the .git directory and symbolic links skipped) or standard input
+(`-`). Each finding: file, line, kind, subject, expiry and status: live, expired, revoked (only
+with --endpoint), unverified (JWT-shaped but not ours, or a refresh token or API key the gate
+does not know) or unchecked (a refresh token or API key found offline: only the gate can say
+whether it still works). A finding is never printed whole: a prefix and a SHA-256
+fingerprint identify it.
 
 With --endpoint, the admin token is read from $PORTCULLIS_ADMIN_TOKEN.
 
-EXIT STATUS: 0 no live credential; 1 a live credential was found (also when --revoke revoked
+EXIT STATUS: 0 no live or unchecked credential; 1 one was found (also when --revoke revoked
 it: it was exposed); 2 usage or I/O error (an unreadable file, the gate unreachable).
 
 EXAMPLES:
@@ -87,7 +93,8 @@ pub struct Args {
         requires = "endpoint"
     )]
     prefix: String,
-    /// Revoke every live finding through the admin API, with reason `leaked`.
+    /// Revoke every live finding through the admin API, with reason `leaked` (a refresh
+    /// token: its grant; an API key: the key).
     #[arg(long, requires = "endpoint")]
     revoke: bool,
     /// Also scan files that .gitignore, .ignore or git's excludes leave out (build output, logs).
@@ -144,7 +151,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 column: hit.column,
                 kind: hit.kind,
                 status: v.status,
-                sub: facts.and_then(|f| f.sub.clone()),
+                sub: facts.and_then(|f| f.sub.clone()).or_else(|| v.sub.clone()),
+                opens: v.opens.clone(),
                 jti: facts.and_then(|f| f.jti.clone()),
                 kid: facts.and_then(|f| f.kid.clone()),
                 exp: facts.map(|f| f.exp),
@@ -170,9 +178,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
     for u in &stats.unreadable {
         eprintln!("portcullis: cannot read {}: {}", u.name, u.reason);
     }
-    if summary.live > 0 {
+    // An unchecked credential of ours may well be live: a CI gate must not pass it.
+    if summary.live + summary.unchecked > 0 {
         return Err(Failure::LiveCredentials {
             count: summary.live,
+            unchecked: summary.unchecked,
             revoked: summary.revoked_now,
         });
     }
@@ -189,6 +199,10 @@ struct Verdict {
     assessment: Assessment,
     status: Status,
     revoked_now: bool,
+    /// For a refresh token or API key: the subject the gate named.
+    sub: Option<String>,
+    /// For a refresh token or API key: `sid=…` or `key=…`.
+    opens: Option<String>,
 }
 
 fn judge(
@@ -198,6 +212,9 @@ fn judge(
     now: i64,
     gate: Option<&(Endpoint, String)>,
 ) -> Result<Verdict, Failure> {
+    if let Some((_, target)) = issued_target(token) {
+        return judge_issued(token, &target, args, gate);
+    }
     let assessment = assess(token, ring, args.leeway, now);
     let mut status = match assessment {
         Assessment::Live(_) => Status::Live,
@@ -219,7 +236,65 @@ fn judge(
         assessment,
         status,
         revoked_now,
+        sub: None,
+        opens: None,
     })
+}
+
+/// A refresh token or API key: `unchecked` offline; with `--endpoint`, what its store says
+/// (introspection), and with `--revoke` a live one revoked.
+fn judge_issued(
+    token: &str,
+    target: &IssuedTarget,
+    args: &Args,
+    gate: Option<&(Endpoint, String)>,
+) -> Result<Verdict, Failure> {
+    let opens = match target {
+        IssuedTarget::Grant { sid, .. } => format!("sid={sid}"),
+        IssuedTarget::ApiKey { id } => format!("key={id}"),
+    };
+    let mut verdict = Verdict {
+        assessment: Assessment::Foreign,
+        status: Status::Unchecked,
+        revoked_now: false,
+        sub: None,
+        opens: Some(opens),
+    };
+    let Some((endpoint, admin)) = gate else {
+        return Ok(verdict);
+    };
+    let answer = admin_call(endpoint, "introspect", admin, json!({ "token": token }))?;
+    verdict.sub = answer
+        .get("sub")
+        .and_then(|s| s.as_str())
+        .map(str::to_owned);
+    verdict.status = match answer.get("status").and_then(|s| s.as_str()) {
+        Some("live") => Status::Live,
+        Some("expired") => Status::Expired,
+        Some("revoked") => Status::Revoked,
+        Some("unknown") => Status::Unverified,
+        _ => {
+            return Err(Failure::Http {
+                url: "the admin API (introspect)".into(),
+                reason: "the answer has no credential status: is the gate older than the scanner?"
+                    .into(),
+            })
+        }
+    };
+    if verdict.status == Status::Live && args.revoke {
+        match target {
+            IssuedTarget::Grant { sid, .. } => {
+                let body = json!({ "sid": sid, "reason": "leaked" });
+                admin_call(endpoint, "revocations", admin, body)?;
+            }
+            IssuedTarget::ApiKey { id } => {
+                let body = json!({ "id": id, "reason": "leaked" });
+                admin_call(endpoint, "api-keys/revoke", admin, body)?;
+            }
+        }
+        verdict.revoked_now = true;
+    }
+    Ok(verdict)
 }
 
 /// An admin POST; a refusal is an error of the scan (exit 2), not a finding.
@@ -229,7 +304,13 @@ fn admin_call(
     admin_token: &str,
     body: serde_json::Value,
 ) -> Result<serde_json::Value, Failure> {
-    revoke::call(endpoint, resource, "POST", admin_token, Some(body)).map_err(|e| match e {
+    // `api-keys/revoke`: the directory joins the prefix, so the slash is not encoded.
+    let (dir, last) = resource.rsplit_once('/').unwrap_or(("", resource));
+    let endpoint = Endpoint {
+        endpoint: endpoint.endpoint.clone(),
+        prefix: format!("{}/{dir}", endpoint.prefix),
+    };
+    revoke::call(&endpoint, last, "POST", admin_token, Some(body)).map_err(|e| match e {
         Failure::Refused { .. } => Failure::Http {
             url: format!("the admin API ({resource})"),
             reason: e.to_string(),

@@ -17,8 +17,12 @@ pub enum Status {
     Expired,
     /// Ours, and the gate's introspection says it is inactive although it verifies: revoked.
     Revoked,
-    /// Credential-shaped but not verified by the given keys.
+    /// Credential-shaped but not verified by the given keys (a JWT), or a refresh token or
+    /// API key of our format that the gate does not know (`--endpoint`).
     Unverified,
+    /// A refresh token or API key of our format (checksum verified) whose liveness was not
+    /// asked: offline, only the gate's grant object or key store can tell.
+    Unchecked,
 }
 
 impl Status {
@@ -28,6 +32,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Revoked => "revoked",
             Status::Unverified => "unverified",
+            Status::Unchecked => "unchecked",
         }
     }
 }
@@ -45,8 +50,10 @@ pub struct Finding {
     pub kind: &'static str,
     /// What it is.
     pub status: Status,
-    /// `sub`, when ours.
+    /// `sub`, when ours (for a refresh token or API key: when the gate named it).
     pub sub: Option<String>,
+    /// The grant (`sid`) a refresh token belongs to; the id of an API key. Not secrets.
+    pub opens: Option<String>,
     /// `jti`, when ours.
     pub jti: Option<String>,
     /// The verifying key's `kid`, when ours.
@@ -78,6 +85,8 @@ pub struct Summary {
     pub revoked: usize,
     /// Unverified.
     pub unverified: usize,
+    /// Ours by checksum, liveness not asked.
+    pub unchecked: usize,
     /// Live findings this scan revoked.
     pub revoked_now: usize,
 }
@@ -91,6 +100,7 @@ impl Summary {
                 Status::Expired => self.expired += 1,
                 Status::Revoked => self.revoked += 1,
                 Status::Unverified => self.unverified += 1,
+                Status::Unchecked => self.unchecked += 1,
             }
             self.revoked_now += usize::from(f.revoked_now);
         }
@@ -112,6 +122,9 @@ pub fn text(findings: &[Finding], summary: &Summary) -> String {
         if let Some(sub) = &f.sub {
             out.push_str(&format!(" sub={sub}"));
         }
+        if let Some(opens) = &f.opens {
+            out.push_str(&format!(" {opens}"));
+        }
         if let Some(jti) = &f.jti {
             out.push_str(&format!(" jti={jti}"));
         }
@@ -126,11 +139,12 @@ pub fn text(findings: &[Finding], summary: &Summary) -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "{} files, {} bytes scanned ({} binary skipped): {} live, {} expired, {} revoked, {} unverified{}\n",
+        "{} files, {} bytes scanned ({} binary skipped): {} live, {} unchecked, {} expired, {} revoked, {} unverified{}\n",
         summary.files,
         summary.bytes,
         summary.binary_skipped,
         summary.live,
+        summary.unchecked,
         summary.expired,
         summary.revoked,
         summary.unverified,
@@ -169,7 +183,12 @@ fn rule(status: Status) -> (&'static str, &'static str, &'static str) {
         Status::Unverified => (
             "portcullis/unverified-jwt",
             "note",
-            "A JWT the given keys do not verify: not a Portcullis credential of this gate.",
+            "A JWT the given keys do not verify, or a refresh token or API key this gate does not know.",
+        ),
+        Status::Unchecked => (
+            "portcullis/unchecked-credential",
+            "error",
+            "A Portcullis refresh token or API key (checksum verified) not checked for liveness: treat it as live until revoked.",
         ),
     }
 }
@@ -182,6 +201,7 @@ pub fn sarif(findings: &[Finding]) -> Value {
         Status::Revoked,
         Status::Expired,
         Status::Unverified,
+        Status::Unchecked,
     ];
     let rules: Vec<Value> = statuses
         .iter()

@@ -1,6 +1,7 @@
 //! Access tokens minted for a grant or an API key: signed with the ring's signing key, under
 //! the profile the gate verifies (its audience and issuer, within its maximum lifetime), and
-//! for a grant carrying `sid`.
+//! for a grant carrying `sid`; DPoP-bound (`cnf.jkt`, RFC 9449 section 5) when the token
+//! request proved possession of a key.
 
 use serde_json::{Map, Value};
 
@@ -29,18 +30,23 @@ pub fn access_ttl(config: &GateConfig) -> u64 {
     DEFAULT_TTL.min(config.verify.max_ttl.unwrap_or(config::defaults::MAX_TTL_S))
 }
 
-/// Mints an access token for `sub` with `scope` at `now`; `sid` names the grant, if any.
+/// Mints an access token for `sub` with `scope` at `now`; `sid` names the grant, if any;
+/// `jkt` (a DPoP key's thumbprint) binds it to that key.
 pub fn mint_access(
     config: &GateConfig,
     sub: &str,
     scope: &str,
     sid: Option<&str>,
+    jkt: Option<&str>,
     now: i64,
 ) -> Result<AccessToken, MintError> {
     let key = signing_key(&config.keyring, None)?;
     let mut extra = Map::new();
     if let Some(sid) = sid {
         extra.insert(SID_CLAIM.to_owned(), Value::String(sid.to_owned()));
+    }
+    if let Some(jkt) = jkt {
+        extra.insert("cnf".to_owned(), serde_json::json!({ "jkt": jkt }));
     }
     let ttl = access_ttl(config);
     let minted = mint(

@@ -125,6 +125,11 @@ impl ApiKeyRecord {
         Ok(scope)
     }
 
+    /// Whether `presented` is this key: its id and secret (by digest) match.
+    pub fn authenticates(&self, presented: &ApiKey) -> bool {
+        presented.id.to_text() == self.id && digests_equal(&self.digest, &presented.digest())
+    }
+
     /// Revokes the key at `now` (again: no change).
     pub fn revoke(&mut self, now: i64) {
         self.revoked_at.get_or_insert(now);

@@ -27,6 +27,10 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     /// The requested scope exceeds what was granted.
     InvalidScope,
+    /// The request's DPoP proof is invalid (RFC 9449 section 5).
+    InvalidDpopProof,
+    /// The DPoP proof must carry a fresh server nonce (RFC 9449 section 8).
+    UseDpopNonce,
 }
 
 impl OAuthErrorCode {
@@ -38,6 +42,8 @@ impl OAuthErrorCode {
             OAuthErrorCode::InvalidGrant => "invalid_grant",
             OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            OAuthErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct TokenAnswer {
     pub refresh_token: Option<String>,
     /// The access token's scope.
     pub scope: String,
+    /// Whether the access token is DPoP-bound (`token_type: DPoP`, RFC 9449 5).
+    pub dpop: bool,
 }
 
 impl TokenAnswer {
@@ -116,7 +124,7 @@ impl TokenAnswer {
     pub fn body(&self) -> Value {
         let mut body = json!({
             "access_token": self.access_token,
-            "token_type": "Bearer",
+            "token_type": if self.dpop { "DPoP" } else { "Bearer" },
             "expires_in": self.expires_in,
             "scope": self.scope,
         });
@@ -443,6 +451,7 @@ mod tests {
             expires_in: 300,
             refresh_token: Some("rt".into()),
             scope: "a".into(),
+            dpop: false,
         }
         .body();
         assert_eq!(ok["token_type"], "Bearer");

@@ -10,6 +10,7 @@ use super::oauth::{OAuthError, OAuthErrorCode};
 use super::scope::normalize;
 use super::state::{Lifetimes, OpenGrant, RefreshRefusal};
 use crate::jwt::identifier::identifier_problem;
+use crate::revocation::RevocationReason;
 
 /// Why an issuing request's body is refused (400, nothing changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,18 +167,79 @@ pub fn parse_create_api_key(body: &[u8]) -> Result<CreateApiKey, IssueRequestErr
 #[serde(deny_unknown_fields)]
 struct SidWire {
     sid: String,
+    reason: Option<String>,
 }
 
-/// The session a `POST /revocations` body `{"sid": "…"}` names, when that is what it is
-/// (any other body is left to the revocation parser). `Some(Err)` for a `sid` that is not a
-/// grant id.
-pub fn sid_revocation(body: &[u8]) -> Option<Result<String, IssueRequestError>> {
-    let wire: SidWire = serde_json::from_slice(body).ok()?;
+/// A session revocation: which grant, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidRevocation {
+    /// The grant id.
+    pub sid: String,
+    /// Why: `logout` unless the body says `leaked` (the scanner) or `admin`.
+    pub reason: RevocationReason,
+}
+
+/// The session a `POST /revocations` body `{"sid": "…", "reason"?: "…"}` names, when that is
+/// what it is (any other body is left to the revocation parser). `Some(Err)` for a `sid`
+/// that is not a grant id or a reason that is not `logout`, `leaked` or `admin` (`reuse` is
+/// the grant object's own finding, never an operator's claim).
+pub fn sid_revocation(body: &[u8]) -> Option<Result<SidRevocation, IssueRequestError>> {
+    // An object only: serde would read `["jti", "a"]` as the two fields.
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if !value.is_object() {
+        return None;
+    }
+    let wire: SidWire = serde_json::from_value(value).ok()?;
+    let reason = match wire.reason.as_deref() {
+        None => Some(RevocationReason::Logout),
+        Some(name) => RevocationReason::parse(name).filter(|r| *r != RevocationReason::Reuse),
+    };
     Some(
-        super::secrets::GrantId::from_text(&wire.sid)
-            .map(|_| wire.sid)
-            .ok_or(IssueRequestError::BadLabel("sid")),
+        match (super::secrets::GrantId::from_text(&wire.sid), reason) {
+            (None, _) => Err(IssueRequestError::BadLabel("sid")),
+            (_, None) => Err(IssueRequestError::BadLabel("reason")),
+            (Some(_), Some(reason)) => Ok(SidRevocation {
+                sid: wire.sid,
+                reason,
+            }),
+        },
     )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeKeyWire {
+    id: String,
+    reason: Option<String>,
+}
+
+/// A checked `POST /api-keys/revoke` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokeApiKey {
+    /// The key id.
+    pub id: String,
+    /// Why: `admin` unless the body says `leaked` (`reuse` and `logout` are not a key's).
+    pub reason: RevocationReason,
+}
+
+/// `POST /api-keys/revoke`: `{"id", "reason"?}`.
+pub fn parse_revoke_api_key(body: &[u8]) -> Result<RevokeApiKey, IssueRequestError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| IssueRequestError::Malformed)?;
+    if !value.is_object() {
+        return Err(IssueRequestError::Malformed);
+    }
+    let wire: RevokeKeyWire =
+        serde_json::from_value(value).map_err(|_| IssueRequestError::Malformed)?;
+    let reason = match wire.reason.as_deref() {
+        None | Some("admin") => RevocationReason::Admin,
+        Some("leaked") => RevocationReason::Leaked,
+        Some(_) => return Err(IssueRequestError::BadLabel("reason")),
+    };
+    Ok(RevokeApiKey {
+        id: wire.id,
+        reason,
+    })
 }
 
 /// A refused refresh as the client sees it.
@@ -259,17 +321,66 @@ mod tests {
     }
 
     #[test]
+    fn an_api_key_revocation_may_say_leaked() {
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k"}"#).unwrap().reason,
+            RevocationReason::Admin
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","reason":"leaked"}"#).unwrap(),
+            RevokeApiKey {
+                id: "k".into(),
+                reason: RevocationReason::Leaked
+            }
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","reason":"logout"}"#),
+            Err(IssueRequestError::BadLabel("reason"))
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"{"id":"k","x":1}"#),
+            Err(IssueRequestError::Malformed)
+        );
+        assert_eq!(
+            parse_revoke_api_key(br#"["k","leaked"]"#),
+            Err(IssueRequestError::Malformed)
+        );
+    }
+
+    #[test]
     fn recognizes_a_sid_revocation_and_leaves_others() {
         let sid = crate::grant::secrets::GrantId([3; 16]).to_text();
         assert_eq!(
             sid_revocation(format!(r#"{{"sid":"{sid}"}}"#).as_bytes()),
-            Some(Ok(sid))
+            Some(Ok(SidRevocation {
+                sid: sid.clone(),
+                reason: RevocationReason::Logout
+            }))
         );
+        assert_eq!(
+            sid_revocation(format!(r#"{{"sid":"{sid}","reason":"leaked"}}"#).as_bytes()),
+            Some(Ok(SidRevocation {
+                sid: sid.clone(),
+                reason: RevocationReason::Leaked
+            }))
+        );
+        for bad in ["reuse", "nope", ""] {
+            assert_eq!(
+                sid_revocation(format!(r#"{{"sid":"{sid}","reason":"{bad}"}}"#).as_bytes()),
+                Some(Err(IssueRequestError::BadLabel("reason"))),
+                "{bad}"
+            );
+        }
         assert_eq!(
             sid_revocation(br#"{"sid":"nope"}"#),
             Some(Err(IssueRequestError::BadLabel("sid")))
         );
         assert_eq!(sid_revocation(br#"{"jti":"x"}"#), None);
+        assert_eq!(
+            sid_revocation(br#"["jti","a"]"#),
+            None,
+            "an array is not a sid body"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::access::mint_access;
 use super::apikey::ApiKeyRecord;
+use super::leak::{grant_leak, key_leak, leak_reply};
 use super::oauth::{OAuthError, TokenAnswer};
 use super::requests::{key_error, refresh_error, CreateApiKey};
 use super::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
@@ -40,9 +41,20 @@ pub enum GrantCall {
         client_id: Option<String>,
         /// `scope`, if asked.
         scope: Option<String>,
+        /// The DPoP key the new access token is bound to, if the request proved one.
+        #[serde(default)]
+        jkt: Option<String>,
     },
     /// Revoke the grant (log out the session).
     Revoke,
+    /// A leaked refresh token of this grant: its status, and with `revoke` the grant
+    /// revoked if live ([`super::leak`]).
+    Leak {
+        /// The refresh token as found.
+        refresh_token: String,
+        /// Whether to revoke a live grant.
+        revoke: bool,
+    },
 }
 
 /// A call to the API key store.
@@ -66,6 +78,9 @@ pub enum KeyCall {
         key: String,
         /// `scope`, if asked.
         scope: Option<String>,
+        /// The DPoP key the access token is bound to, if the request proved one.
+        #[serde(default)]
+        jkt: Option<String>,
     },
     /// List keys.
     List,
@@ -73,6 +88,13 @@ pub enum KeyCall {
     Revoke {
         /// The key id.
         id: String,
+    },
+    /// A leaked key: its status, and with `revoke` the key revoked if live.
+    Leak {
+        /// The key as found.
+        key: String,
+        /// Whether to revoke a live key.
+        revoke: bool,
     },
 }
 
@@ -108,7 +130,7 @@ pub struct StoreReply {
 }
 
 impl StoreReply {
-    fn ok(status: u16, body: Value, reason: &str, sub: Option<&str>) -> StoreReply {
+    pub(crate) fn ok(status: u16, body: Value, reason: &str, sub: Option<&str>) -> StoreReply {
         StoreReply {
             status,
             body,
@@ -164,6 +186,8 @@ const REASONS: &[&str] = &[
     "api_key_expired",
     "mint_failed",
     "misconfigured",
+    "leak_checked",
+    "leak_revoked",
 ];
 
 /// `reason` as a stable code: itself if it is one a store gives, else `store_reply`.
@@ -220,7 +244,7 @@ pub fn serve_grant(
             };
             let (mut grant, refresh_token) = Grant::open(req, id, fresh.secret, now);
             let (scope, sub) = (grant.scope.clone(), grant.sub.clone());
-            match issue(&mut grant, config, &scope, Some(refresh_token), now) {
+            match issue(&mut grant, config, &scope, Some(refresh_token), None, now) {
                 Ok(body) => {
                     let mut reply = StoreReply::ok(200, body, "grant_opened", Some(&sub));
                     reply.detail = Some(format!("sid {sid}"));
@@ -235,6 +259,7 @@ pub fn serve_grant(
                 refresh_token,
                 client_id,
                 scope,
+                jkt,
             },
             Some(mut grant),
         ) => {
@@ -255,6 +280,7 @@ pub fn serve_grant(
                     config,
                     &done.scope,
                     Some(done.refresh_token),
+                    jkt.as_deref(),
                     now,
                 ) {
                     Ok(body) => {
@@ -290,16 +316,32 @@ pub fn serve_grant(
             }
         }
         (GrantCall::Revoke, Some(mut grant)) => {
+            // Whether it was already revoked: a scanner reports such a leak as `revoked`.
+            let already = grant.revoked.is_some();
             let live = grant.revoke(RevokeReason::Revoked, now);
             let mut reply = StoreReply::ok(
                 200,
-                json!({ "sid": sid, "revoked": true, "access_tokens_revoked": live.len() }),
+                json!({ "sid": sid, "revoked": true, "already_revoked": already,
+                        "access_tokens_revoked": live.len() }),
                 "grant_revoked",
                 Some(&grant.sub),
             );
             reply.detail = Some(format!("sid {sid}"));
             reply.revoke = live;
             (Some(grant.to_json()), reply)
+        }
+        (
+            GrantCall::Leak {
+                refresh_token,
+                revoke,
+            },
+            mut grant,
+        ) => {
+            let (status, changed, live) = grant_leak(grant.as_mut(), &refresh_token, revoke, now);
+            let sub = grant.as_ref().map(|g| g.sub.clone());
+            let mut reply = leak_reply(status, changed, sub.as_deref(), &format!("sid {sid}"));
+            reply.revoke = live;
+            (grant.filter(|_| changed).map(|g| g.to_json()), reply)
         }
         (GrantCall::Refresh { .. }, None) => {
             let e = refresh_error(&RefreshRefusal::UnknownToken);
@@ -327,19 +369,22 @@ fn issue(
     config: &GateConfig,
     scope: &str,
     refresh_token: Option<String>,
+    jkt: Option<&str>,
     now: i64,
 ) -> Result<Value, Box<StoreReply>> {
-    let access = mint_access(config, &grant.sub, scope, Some(&grant.sid), now).map_err(|e| {
-        let mut r = StoreReply::fault("mint_failed");
-        r.detail = Some(e.to_string());
-        Box::new(r)
-    })?;
+    let access =
+        mint_access(config, &grant.sub, scope, Some(&grant.sid), jkt, now).map_err(|e| {
+            let mut r = StoreReply::fault("mint_failed");
+            r.detail = Some(e.to_string());
+            Box::new(r)
+        })?;
     grant.record_issued(access.issued, now);
     Ok(TokenAnswer {
         access_token: access.token,
         expires_in: access.expires_in,
         refresh_token,
         scope: scope.to_owned(),
+        dpop: jkt.is_some(),
     }
     .body())
 }
@@ -399,7 +444,16 @@ pub fn serve_keys(
                 ),
             ),
         },
-        KeyCall::Exchange { key, scope } => {
+        KeyCall::Leak { key, revoke } => {
+            let id = ApiKey::parse(&key).map(|k| k.id.to_text()).ok();
+            let record = stored.iter().find(|r| Some(&r.id) == id.as_ref());
+            let (status, write) = key_leak(record, &key, revoke, now);
+            let sub = record.map(|r| r.sub.as_str());
+            let target = format!("key {}", id.as_deref().unwrap_or("-"));
+            let reply = leak_reply(status, write.is_some(), sub, &target);
+            (write.into_iter().collect(), reply)
+        }
+        KeyCall::Exchange { key, scope, jkt } => {
             let unknown =
                 || StoreReply::oauth(&key_error(&super::apikey::KeyRefusal::Unknown), None);
             let Ok(presented) = ApiKey::parse(&key) else {
@@ -411,26 +465,29 @@ pub fn serve_keys(
             };
             let mut record = record.clone();
             match record.exchange(&presented, scope.as_deref(), now) {
-                Ok(scope) => match mint_access(config, &record.sub, &scope, None, now) {
-                    Ok(access) => {
-                        let body = TokenAnswer {
-                            access_token: access.token,
-                            expires_in: access.expires_in,
-                            refresh_token: None,
-                            scope,
+                Ok(scope) => {
+                    match mint_access(config, &record.sub, &scope, None, jkt.as_deref(), now) {
+                        Ok(access) => {
+                            let body = TokenAnswer {
+                                access_token: access.token,
+                                expires_in: access.expires_in,
+                                refresh_token: None,
+                                scope,
+                                dpop: jkt.is_some(),
+                            }
+                            .body();
+                            let mut reply =
+                                StoreReply::ok(200, body, "api_key_exchanged", Some(&record.sub));
+                            reply.detail = Some(format!("key {id}"));
+                            (vec![record], reply)
                         }
-                        .body();
-                        let mut reply =
-                            StoreReply::ok(200, body, "api_key_exchanged", Some(&record.sub));
-                        reply.detail = Some(format!("key {id}"));
-                        (vec![record], reply)
+                        Err(e) => {
+                            let mut r = StoreReply::fault("mint_failed");
+                            r.detail = Some(e.to_string());
+                            (Vec::new(), r)
+                        }
                     }
-                    Err(e) => {
-                        let mut r = StoreReply::fault("mint_failed");
-                        r.detail = Some(e.to_string());
-                        (Vec::new(), r)
-                    }
-                },
+                }
                 Err(refusal) => {
                     let mut reply = StoreReply::oauth(&key_error(&refusal), Some(&record.sub));
                     reply.detail = Some(format!("key {id}"));

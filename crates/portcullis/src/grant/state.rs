@@ -261,6 +261,15 @@ impl Grant {
         self.issued.clone()
     }
 
+    /// Whether `presented` is a refresh token this grant issued and still remembers (one
+    /// of the last [`KEPT_GENERATIONS`]): its secret matches the stored digest.
+    pub fn authenticates(&self, presented: &RefreshToken) -> bool {
+        presented.grant.to_text() == self.sid
+            && self
+                .digest_of(presented.generation)
+                .is_some_and(|d| digests_equal(d, &presented.digest()))
+    }
+
     fn digest_of(&self, generation: u32) -> Option<&str> {
         self.generations
             .iter()

@@ -152,6 +152,8 @@ pub enum Denial {
     BadIssueRequest(IssueRequestError),
     /// No API key with that id.
     ApiKeyNotFound,
+    /// No grant with that id (`sid`) at this gate.
+    GrantNotFound,
     /// The Worker's runtime failed (a binding, a header, a body stream): the request could
     /// not be completed. `error` is the runtime's own message, for the audit log only.
     Internal {
@@ -168,7 +170,7 @@ impl Denial {
             TokenInQuery | MalformedAuthorization | ConflictingCredentials | BadPath(_) => 400,
             BadAdminRequest(_) | BadIssueRequest(_) => 400,
             OAuth(e) => e.status(),
-            ApiKeyNotFound => 404,
+            ApiKeyNotFound | GrantNotFound => 404,
             MissingToken { .. } | InvalidToken(_) | Revoked { .. } => 401,
             Binding(b) if b.error == BindingError::ReplayCacheFull => 503,
             Binding(_) => 401,
@@ -216,6 +218,7 @@ impl Denial {
             OAuth(e) => e.reason,
             BadIssueRequest(e) => e.code(),
             ApiKeyNotFound => "api_key_not_found",
+            GrantNotFound => "grant_not_found",
             CrossSiteRequest => "cross_site_request",
             CredentialNotInHeader => "credential_not_in_header",
             UnsupportedMediaType => "unsupported_media_type",
@@ -369,6 +372,7 @@ impl Denial {
             OAuth(e) => ("Token request refused", e.description.to_owned()),
             BadIssueRequest(e) => ("Bad issuing request", e.to_string()),
             ApiKeyNotFound => ("Not found", "no API key with that id".into()),
+            GrantNotFound => ("Not found", "no grant with that sid".into()),
             CrossSiteRequest => (
                 "Cross-site request refused",
                 "state-changing admin requests must come from the gate's own origin".into(),

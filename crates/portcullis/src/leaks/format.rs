@@ -2,13 +2,15 @@
 //! literal prefix plus a shape that confirms a match, so a scanner finds candidates with a
 //! fast substring search and rejects look-alikes without knowing any key.
 //!
-//! Only JWTs are listed today; the gate's prefixed, checksummed opaque credentials
-//! (refresh tokens, API keys: `crate::grant::credential`) are not yet. One becomes
-//! scannable by adding one [`CredentialFormat`] with [`Shape::Prefixed`]: a distinctive
-//! prefix, a fixed-length body, and a checksum over it that random text almost never
-//! satisfies, as GitHub's own `ghp_` tokens do.
+//! Listed: JWTs, and the gate's prefixed, checksummed opaque credentials (refresh tokens,
+//! API keys), one entry per [`crate::grant::credential::DETECTORS`] row, confirmed by the
+//! same checksum the token endpoint checks ([`Shape::Issued`]), so a fake example with a
+//! broken checksum is never a finding. Another format with a prefix and a checksum is one
+//! more entry with [`Shape::Prefixed`].
 
 use sha2::{Digest, Sha256};
+
+use crate::grant::credential::{self, CredentialKind, Detector, DETECTORS};
 
 /// How a match is confirmed after its prefix.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +25,10 @@ pub enum Shape {
         /// Whether the characters after the prefix carry a valid checksum.
         checksum: fn(&[u8]) -> bool,
     },
+    /// One of the gate's own opaque credentials ([`crate::grant::credential`]): the
+    /// detector's fixed length, then its base62 body and CRC-32 checksum checked by
+    /// [`credential::parse`].
+    Issued(CredentialKind),
 }
 
 /// One credential format.
@@ -36,13 +42,26 @@ pub struct CredentialFormat {
     pub shape: Shape,
 }
 
-/// Every format a scanner looks for. Only JWTs today; see the module documentation.
-pub const FORMATS: &[CredentialFormat] = &[CredentialFormat {
-    kind: "jwt",
-    // `{"` base64url-encoded: every JSON object header without leading whitespace.
-    prefix: "eyJ",
-    shape: Shape::Jwt,
-}];
+/// The format of one of the gate's opaque credentials, from its detector.
+const fn issued(detector: Detector, kind: &'static str) -> CredentialFormat {
+    CredentialFormat {
+        kind,
+        prefix: detector.prefix,
+        shape: Shape::Issued(detector.kind),
+    }
+}
+
+/// Every format a scanner looks for; see the module documentation.
+pub const FORMATS: &[CredentialFormat] = &[
+    CredentialFormat {
+        kind: "jwt",
+        // `{"` base64url-encoded: every JSON object header without leading whitespace.
+        prefix: "eyJ",
+        shape: Shape::Jwt,
+    },
+    issued(DETECTORS[0], "refresh_token"),
+    issued(DETECTORS[1], "api_key"),
+];
 
 /// Longest JWT a scanner considers (the gate refuses longer ones anyway).
 pub const MAX_JWT_LEN: usize = 8 * 1024;
@@ -72,6 +91,14 @@ impl CredentialFormat {
                     && clean_end
                     && checksum(body))
                 .then_some(end)
+            }
+            Shape::Issued(kind) => {
+                let end = kind.text_len();
+                let candidate = std::str::from_utf8(text.get(..end)?).ok()?;
+                let clean_end = text
+                    .get(end)
+                    .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'));
+                (clean_end && credential::parse(kind, candidate).is_ok()).then_some(end)
             }
         }
     }
@@ -199,6 +226,47 @@ mod tests {
         assert_eq!(format.match_at(b"pct_aaaaab rest"), None, "bad checksum");
         assert_eq!(format.match_at(b"pct_aaaaaaa"), None, "too long");
         assert_eq!(format.match_at(b"pct_aaa"), None, "too short");
+    }
+
+    #[test]
+    fn the_gates_opaque_credentials_are_found_only_with_a_valid_checksum() {
+        use crate::grant::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
+        let rt = RefreshToken {
+            grant: GrantId([3; 16]),
+            generation: 0,
+            secret: [4; 20],
+        }
+        .encode();
+        let key = ApiKey {
+            id: ApiKeyId([5; 12]),
+            secret: [6; 20],
+        }
+        .encode();
+        for (token, kind) in [(rt.as_str(), "refresh_token"), (key.as_str(), "api_key")] {
+            let format = FORMATS.iter().find(|f| f.kind == kind).unwrap();
+            assert!(token.starts_with(format.prefix));
+            let text = format!("{token}\" rest");
+            assert_eq!(
+                format.match_at(text.as_bytes()),
+                Some(token.len()),
+                "{kind}"
+            );
+            // One character changed: the checksum no longer holds.
+            let mut broken = token.as_bytes().to_vec();
+            broken[9] = if broken[9] == b'a' { b'b' } else { b'a' };
+            assert_eq!(format.match_at(&broken), None, "{kind} broken");
+            assert_eq!(
+                format.match_at(format!("{token}x").as_bytes()),
+                None,
+                "longer"
+            );
+            assert_eq!(format.match_at(&token.as_bytes()[..token.len() - 1]), None);
+        }
+        // A documentation example with the right shape and a made-up checksum.
+        let fake = format!("pcak_{}", "A".repeat(49));
+        assert!(FORMATS
+            .iter()
+            .all(|f| f.match_at(fake.as_bytes()).is_none()));
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub use answers::{
 };
 pub use check_url::{check_url, check_url_request, CheckedUrl};
 pub use error::AdminError;
-pub use leaks::{check_report_len, leak_findings, leak_signature, leaks_answer, parse_leak_report};
+pub use leaks::{
+    check_report_len, issued_introspection_answer, leak_findings, leak_signature, leaks_answer,
+    parse_leak_report,
+};
 
 use serde_json::{json, Value};
 

@@ -1,13 +1,21 @@
 //! What a verified report changes: each token that is ours and live is revoked with reason
 //! `leaked`; every token gets a feedback label; every token gets an audit line naming the
 //! reporter's `url` and `source`.
+//!
+//! A JWT is decided here from the key ring. A refresh token or API key with a valid
+//! checksum names its grant or key ([`IssuedTarget`]); only that store can say whether we
+//! issued it and whether it is live, so the Worker asks it (revoking if live) and settles
+//! the finding with [`LeakFinding::settle`]. One with a broken checksum is a false positive
+//! decided here, with no storage read.
 
 use serde_json::{json, Value};
 
 use super::report::ReportedToken;
+use crate::grant::leak::LeakStatus;
 use crate::jwt::keyring::Keyring;
 use crate::leaks::assess::{assess, Assessment};
 use crate::leaks::format::token_hash;
+use crate::leaks::issued::{issued_target, IssuedTarget};
 use crate::revocation::{RevocationEntry, RevocationPolicy};
 
 /// GitHub's feedback label.
@@ -40,23 +48,56 @@ pub struct LeakFinding<'r> {
     pub revoke: Option<RevocationEntry>,
     /// The feedback label.
     pub label: Label,
+    /// For a refresh token or API key of our format: the grant or key to ask.
+    pub issued: Option<IssuedTarget>,
+    /// What that store answered ([`LeakFinding::settle`]); `None` until asked.
+    pub issued_status: Option<LeakStatus>,
+    /// Whether the store revoked it for this report.
+    pub issued_revoked_now: bool,
+    /// The subject the store named, for the audit line.
+    pub issued_sub: Option<String>,
 }
 
 impl LeakFinding<'_> {
+    /// Records the store's answer for an opaque credential: ours (whatever its status) is a
+    /// true positive; one the store does not know is a false positive.
+    pub fn settle(&mut self, status: LeakStatus, revoked_now: bool) {
+        self.issued_status = Some(status);
+        self.issued_revoked_now = revoked_now;
+        self.label = if status == LeakStatus::Unknown {
+            Label::FalsePositive
+        } else {
+            Label::TruePositive
+        };
+    }
+
+    /// The status for the audit line: the key ring's for a JWT, the store's for an opaque
+    /// credential (`unchecked` if the store was not asked).
+    pub fn status(&self) -> &'static str {
+        match (&self.issued, self.issued_status) {
+            (None, _) => self.assessment.status(),
+            (Some(_), Some(s)) => s.as_str(),
+            (Some(_), None) => "unchecked",
+        }
+    }
+
     /// The audit detail: label, status, what is revoked, and the reporter's `source` and
     /// `url` (control characters dropped, bounded); never the token.
     pub fn audit_detail(&self) -> String {
         let clean = |s: &str, max: usize| -> String {
             s.chars().filter(|c| !c.is_control()).take(max).collect()
         };
-        let revoked = match &self.revoke {
-            Some(e) => format!(" revoked {} {}", e.revocation.kind(), e.revocation.target()),
-            None => String::new(),
+        let revoked = match (&self.revoke, &self.issued) {
+            (Some(e), _) => format!(" revoked {} {}", e.revocation.kind(), e.revocation.target()),
+            (None, Some(t)) if self.issued_revoked_now => {
+                format!(" revoked {} {}", t.kind(), t.id())
+            }
+            _ => String::new(),
         };
         format!(
             "{} {}{revoked}; reported as {} from {} at {}",
             self.label.as_str(),
-            self.assessment.status(),
+            self.status(),
             clean(&self.reported.kind, 64),
             clean(&self.reported.source, 64),
             clean(&self.reported.url, 512),
@@ -75,6 +116,19 @@ pub fn decide<'r>(
     reports
         .iter()
         .map(|reported| {
+            if let Some((_, target)) = issued_target(&reported.token) {
+                // Settled by the store; a false positive until it says otherwise.
+                return LeakFinding {
+                    reported,
+                    assessment: Assessment::Foreign,
+                    revoke: None,
+                    label: Label::FalsePositive,
+                    issued: Some(target),
+                    issued_status: None,
+                    issued_revoked_now: false,
+                    issued_sub: None,
+                };
+            }
             let assessment = assess(&reported.token, ring, leeway, now);
             let revoke = assessment
                 .revocation(now, policy)
@@ -88,6 +142,10 @@ pub fn decide<'r>(
                 assessment,
                 revoke,
                 label,
+                issued: None,
+                issued_status: None,
+                issued_revoked_now: false,
+                issued_sub: None,
             }
         })
         .collect()
@@ -184,5 +242,41 @@ mod tests {
         assert!(detail.contains("from content at https://github.com/o/r/blob/main/.env"));
         assert!(detail.contains("revoked jti live-1") && !detail.contains('\n'));
         assert!(!detail.contains(&reports[0].token));
+    }
+
+    #[test]
+    fn opaque_credentials_wait_for_their_store_and_a_broken_checksum_is_false_at_once() {
+        use crate::grant::secrets::{ApiKey, ApiKeyId};
+        let key = ApiKey {
+            id: ApiKeyId([5; 12]),
+            secret: [6; 20],
+        }
+        .encode();
+        let mut broken = key.clone().into_bytes();
+        broken[7] = if broken[7] == b'x' { b'y' } else { b'x' };
+        let reports = vec![
+            reported(key.clone()),
+            reported(String::from_utf8(broken).unwrap()),
+        ];
+        let mut findings = decide(&reports, &ring(1), 0, &POLICY, NOW);
+        assert_eq!(
+            findings[0].issued,
+            Some(IssuedTarget::ApiKey {
+                id: ApiKeyId([5; 12]).to_text()
+            })
+        );
+        assert_eq!(findings[0].status(), "unchecked");
+        assert_eq!(findings[1].issued, None, "no store to ask");
+        assert_eq!(findings[1].label, Label::FalsePositive);
+        findings[0].settle(LeakStatus::Live, true);
+        assert_eq!(findings[0].label, Label::TruePositive);
+        let detail = findings[0].audit_detail();
+        assert!(
+            detail.starts_with("true_positive live revoked api_key "),
+            "{detail}"
+        );
+        assert!(!detail.contains(&key));
+        findings[0].settle(LeakStatus::Unknown, false);
+        assert_eq!(findings[0].label, Label::FalsePositive);
     }
 }

@@ -100,7 +100,8 @@ pub struct PendingProof {
     claims: ProofClaims,
     expected_htm: String,
     expected_htu: Option<String>,
-    expected_ath: String,
+    /// `None` at the token endpoint, where there is no access token yet (RFC 9449 5).
+    expected_ath: Option<String>,
 }
 
 /// Step one: the `DPoP` header against the token's `cnf.jkt`.
@@ -110,10 +111,36 @@ pub fn check_proof(
     settings: &DpopSettings,
     _now: i64,
 ) -> Result<PendingProof, BindingError> {
-    let proof = presented
-        .dpop_proof
-        .ok_or(BindingError::ProofMissing)?
-        .trim();
+    let mut proof = parse_proof(presented.dpop_proof, settings)?;
+    if proof.jkt != jkt {
+        return Err(BindingError::ProofKeyMismatch);
+    }
+    proof.expected_htm = presented.method.to_owned();
+    proof.expected_htu = normalize_htu(presented.htu);
+    proof.expected_ath = Some(access_token_hash(presented.token));
+    Ok(proof)
+}
+
+/// Step one at the token endpoint (RFC 9449 section 5): a proof of possession of the key the
+/// new access token will be bound to ([`PendingProof::jkt`]), for `method` and `htu`, with no
+/// access token to hash. Steps two and three are the gate's: the signature, then
+/// [`PendingProof::finish`] (same `iat` window, nonce and replay cache).
+pub fn check_token_request_proof(
+    proof: Option<&str>,
+    method: &str,
+    htu: &str,
+    settings: &DpopSettings,
+) -> Result<PendingProof, BindingError> {
+    let mut proof = parse_proof(proof, settings)?;
+    proof.expected_htm = method.to_owned();
+    proof.expected_htu = normalize_htu(htu);
+    Ok(proof)
+}
+
+/// The header's shape, type, algorithm and key, and the payload's claims: everything a proof
+/// is checked for before its signature, wherever it is presented.
+fn parse_proof(proof: Option<&str>, settings: &DpopSettings) -> Result<PendingProof, BindingError> {
+    let proof = proof.ok_or(BindingError::ProofMissing)?.trim();
     // The platform joins repeated fields with ", ": a JWS never contains a comma.
     if proof.contains(',') {
         return Err(BindingError::ProofMultiple);
@@ -151,19 +178,16 @@ pub fn check_proof(
     ))?;
     let signature =
         b64::decode(s).map_err(|_| malformed("the DPoP proof signature is not base64url"))?;
-    if key.thumbprint() != jkt {
-        return Err(BindingError::ProofKeyMismatch);
-    }
     Ok(PendingProof {
         alg,
+        jkt: key.thumbprint(),
         key,
         signing_input: proof[..h.len() + 1 + p.len()].to_owned(),
         signature,
-        jkt: jkt.to_owned(),
         claims,
-        expected_htm: presented.method.to_owned(),
-        expected_htu: normalize_htu(presented.htu),
-        expected_ath: access_token_hash(presented.token),
+        expected_htm: String::new(),
+        expected_htu: None,
+        expected_ath: None,
     })
 }
 
@@ -200,6 +224,11 @@ fn read_claims(payload: &Map<String, Value>) -> Option<ProofClaims> {
 }
 
 impl PendingProof {
+    /// The RFC 7638 thumbprint of the proof's key: the `cnf.jkt` a token bound to it carries.
+    pub fn jkt(&self) -> &str {
+        &self.jkt
+    }
+
     /// Step three with a native verifier: the signature, then [`PendingProof::finish`].
     pub fn verify_with(
         self,
@@ -245,8 +274,10 @@ impl PendingProof {
                 window: settings.iat_window_s,
             });
         }
-        if c.ath.as_deref() != Some(self.expected_ath.as_str()) {
-            return Err(BindingError::ProofTokenHashMismatch);
+        if let Some(expected) = &self.expected_ath {
+            if c.ath.as_deref() != Some(expected.as_str()) {
+                return Err(BindingError::ProofTokenHashMismatch);
+            }
         }
         if let Some(issuer) = &settings.nonce {
             match &c.nonce {

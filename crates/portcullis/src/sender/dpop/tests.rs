@@ -383,3 +383,56 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_token_request_proof_names_its_key_and_is_checked_like_the_gates_without_ath() {
+    const TOKEN_URL: &str = "https://api.example.com/_portcullis/token";
+    let settings = DpopSettings::default();
+    let run = |signer: &Signer, payload: Value, method: &str| {
+        let proof = signer.proof(payload);
+        let pending = check_token_request_proof(Some(&proof), method, TOKEN_URL, &settings)?;
+        let jkt = pending.jkt().to_owned();
+        pending
+            .verify_with(&NativeVerifier, &settings, &mut ReplayCache::default(), NOW)
+            .map(|()| jkt)
+    };
+    let good = json!({"jti": "t1", "htm": "POST", "htu": TOKEN_URL, "iat": NOW});
+    for signer in [Signer::es(), Signer::ed()] {
+        assert_eq!(run(&signer, good.clone(), "POST"), Ok(signer.jkt()));
+    }
+    let signer = Signer::es();
+    let mut wrong_htu = good.clone();
+    wrong_htu["htu"] = json!("https://api.example.com/orders/1");
+    assert_eq!(
+        run(&signer, wrong_htu, "POST"),
+        Err(BindingError::ProofUrlMismatch)
+    );
+    assert_eq!(
+        run(&signer, good.clone(), "GET"),
+        Err(BindingError::ProofMethodMismatch)
+    );
+    let mut stale = good.clone();
+    stale["iat"] = json!(NOW - 3600);
+    assert!(matches!(
+        run(&signer, stale, "POST"),
+        Err(BindingError::ProofIatOutOfWindow { .. })
+    ));
+    // Signed by another key than the one in its header.
+    let other = Signer::ed();
+    let forged = format!(
+        "{}.{}",
+        signer.proof(good.clone()).rsplit_once('.').unwrap().0,
+        other.proof(good.clone()).rsplit_once('.').unwrap().1
+    );
+    let pending = check_token_request_proof(Some(&forged), "POST", TOKEN_URL, &settings).unwrap();
+    assert_eq!(
+        pending.verify_with(&NativeVerifier, &settings, &mut ReplayCache::default(), NOW),
+        Err(BindingError::ProofBadSignature)
+    );
+    assert_eq!(
+        check_token_request_proof(Some("a.b.c"), "POST", TOKEN_URL, &settings).map(|_| ()),
+        Err(BindingError::ProofMalformed {
+            what: "the DPoP proof header is not a JSON object"
+        })
+    );
+}
