@@ -254,5 +254,7 @@ describe("rate limits through the Rate Limiting binding", () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await gate.worker.fetch("/_portcullis/keys")).status);
     assert.deepEqual(statuses, [401, 401, 429]);
+    // The refusal is a security event: it is in the audit trail like any denial.
+    assert.match(gate.logs(), /"path":"\/_portcullis\/keys"[^\n]*"reason":"rate_limited"|"reason":"rate_limited"[^\n]*"path":"\/_portcullis\/keys"/);
   });
 });
