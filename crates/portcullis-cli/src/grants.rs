@@ -5,13 +5,11 @@
 //! every user of the machine): the issuing token from [`ISSUE_TOKEN_ENV`], the admin token
 //! from [`crate::revoke::ADMIN_TOKEN_ENV`], a refresh token from [`REFRESH_TOKEN_ENV`], an
 //! API key from [`API_KEY_ENV`].
+use serde_json::json;
 
-use std::time::Duration;
-
-use serde_json::{json, Value};
-
+use crate::admin_api::{call, Body};
 use crate::revoke::{Endpoint, ADMIN_TOKEN_ENV};
-use crate::{duration, input, url, Failure};
+use crate::{duration, input, Failure};
 
 /// Where the issuing token (scope `portcullis:issue`) is read from.
 pub const ISSUE_TOKEN_ENV: &str = "PORTCULLIS_ISSUE_TOKEN";
@@ -19,9 +17,6 @@ pub const ISSUE_TOKEN_ENV: &str = "PORTCULLIS_ISSUE_TOKEN";
 pub const REFRESH_TOKEN_ENV: &str = "PORTCULLIS_REFRESH_TOKEN";
 /// Where `token exchange` reads the API key.
 pub const API_KEY_ENV: &str = "PORTCULLIS_API_KEY";
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_ANSWER: u64 = 1024 * 1024;
 
 /// Arguments of `portcullis grant`.
 #[derive(Debug, clap::Args)]
@@ -154,91 +149,6 @@ fn seconds(flag: &str, value: Option<String>) -> Result<Option<u64>, Failure> {
     value
         .map(|v| duration::parse(&v).map_err(|e| Failure::Usage(format!("--{flag}: {e}"))))
         .transpose()
-}
-
-enum Body {
-    None,
-    Json(Value),
-    Form(String),
-}
-
-/// One call to the admin API at `{prefix}/{path}`; a 2xx answer's JSON, or the refusal
-/// (a problem document's title and detail, or RFC 6749's error and description).
-fn call(
-    endpoint: &Endpoint,
-    path: &str,
-    bearer: Option<&str>,
-    body: Body,
-) -> Result<Value, Failure> {
-    let (dir, resource) = path.rsplit_once('/').unwrap_or(("", path));
-    let prefix = format!("{}/{dir}", endpoint.prefix);
-    let url = url::admin_url(&endpoint.endpoint, &prefix, resource);
-    let network = |e: ureq::Error| Failure::Http {
-        url: url.clone(),
-        reason: e.to_string(),
-    };
-    // No redirects: a credential must never be replayed to another URL.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(TIMEOUT))
-        .build()
-        .into();
-    let authorization = bearer.map(|t| format!("Bearer {t}"));
-    let method = match body {
-        Body::None => "GET",
-        _ => "POST",
-    };
-    let response = match body {
-        Body::None => {
-            let mut req = agent.get(&url);
-            if let Some(a) = &authorization {
-                req = req.header("authorization", a);
-            }
-            req.call()
-        }
-        Body::Json(v) => {
-            let mut req = agent.post(&url).content_type("application/json");
-            if let Some(a) = &authorization {
-                req = req.header("authorization", a);
-            }
-            req.send(v.to_string())
-        }
-        Body::Form(f) => agent
-            .post(&url)
-            .content_type("application/x-www-form-urlencoded")
-            .send(f),
-    };
-    let mut response = response.map_err(network)?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER)
-        .read_to_string()
-        .map_err(network)?;
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
-    if !(200..300).contains(&status) {
-        let field = |names: [&str; 2]| {
-            names.iter().find_map(|name| {
-                parsed
-                    .as_ref()
-                    .and_then(|p| p.get(*name))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-        };
-        return Err(Failure::Refused {
-            method: method.to_owned(),
-            status,
-            title: field(["title", "error"]),
-            detail: field(["detail", "error_description"]),
-        });
-    }
-    parsed.ok_or_else(|| Failure::Http {
-        url,
-        reason: format!("the answer ({status}) is not JSON"),
-    })
 }
 
 fn form(pairs: &[(&str, Option<&str>)]) -> String {

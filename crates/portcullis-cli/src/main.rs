@@ -18,6 +18,7 @@
 //! `Args` + `run`, a variant to [`Command`], and an arm to [`run`].
 #![forbid(unsafe_code)]
 
+mod admin_api;
 mod dotenv;
 mod duration;
 mod failure;

@@ -3,22 +3,15 @@
 //! The admin token comes from the environment only ([`ADMIN_TOKEN_ENV`]): a command line is
 //! visible to every user of the machine (`ps`, `/proc/*/cmdline`).
 
-use std::time::Duration;
-
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use portcullis::revocation::RevocationReason;
 use serde_json::{json, Value};
 
-use crate::{input, time, url, Failure};
+use crate::admin_api::{call, Body};
+use crate::{input, time, Failure};
 
 /// Where the admin token is read from.
 pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
-
-/// How long one admin call may take, connection included.
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Largest answer read from the gate.
-const MAX_ANSWER: u64 = 1024 * 1024;
 
 /// Where the gate is.
 #[derive(Debug, clap::Args)]
@@ -115,9 +108,8 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     let answer = call(
         &args.endpoint,
         "revocations",
-        "POST",
-        &admin_token,
-        Some(body),
+        Some(&admin_token),
+        Body::Json(body),
     )?;
     let entry = answer.get("entry").unwrap_or(&answer);
     input::print_json(entry)?;
@@ -141,7 +133,12 @@ fn when_note(entry: &Value, now: i64) -> Option<String> {
 /// Runs `portcullis revocations`: GET {admin}/revocations, prints the list.
 pub fn run_list(args: ListArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
-    let answer = call(&args.endpoint, "revocations", "GET", &admin_token, None)?;
+    let answer = call(
+        &args.endpoint,
+        "revocations",
+        Some(&admin_token),
+        Body::None,
+    )?;
     input::print_json(&answer)
 }
 
@@ -152,69 +149,6 @@ pub(crate) fn admin_token() -> Result<String, Failure> {
             "set {ADMIN_TOKEN_ENV} to an admin token (scope portcullis:admin); it is never taken as a flag"
         ))),
     }
-}
-
-/// One admin call to `resource` (`revocations`, `introspect`); a 2xx answer's JSON, or the
-/// gate's refusal.
-pub(crate) fn call(
-    endpoint: &Endpoint,
-    resource: &str,
-    method: &str,
-    admin_token: &str,
-    body: Option<Value>,
-) -> Result<Value, Failure> {
-    let url = url::admin_url(&endpoint.endpoint, &endpoint.prefix, resource);
-    let network = |e: ureq::Error| Failure::Http {
-        url: url.clone(),
-        reason: e.to_string(),
-    };
-    // No redirects: the admin token must never be replayed to another URL.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(TIMEOUT))
-        .build()
-        .into();
-    let authorization = format!("Bearer {admin_token}");
-    let response = match body {
-        Some(body) => agent
-            .post(&url)
-            .header("authorization", &authorization)
-            .content_type("application/json")
-            .send(body.to_string()),
-        None => agent
-            .get(&url)
-            .header("authorization", &authorization)
-            .call(),
-    };
-    let mut response = response.map_err(network)?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER)
-        .read_to_string()
-        .map_err(network)?;
-    let parsed: Option<Value> = serde_json::from_str(&text).ok();
-    if !(200..300).contains(&status) {
-        let field = |name: &str| {
-            parsed
-                .as_ref()
-                .and_then(|p| p.get(name))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        return Err(Failure::Refused {
-            method: method.to_owned(),
-            status,
-            title: field("title"),
-            detail: field("detail"),
-        });
-    }
-    parsed.ok_or_else(|| Failure::Http {
-        url,
-        reason: format!("the answer ({status}) is not JSON"),
-    })
 }
 
 #[cfg(test)]

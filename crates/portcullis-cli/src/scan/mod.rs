@@ -25,6 +25,7 @@ use portcullis::leaks::format::shown_prefix;
 use portcullis::leaks::{assess, fingerprint, issued_target, Assessment, IssuedTarget};
 use serde_json::json;
 
+use crate::admin_api::{self, Body};
 use crate::revoke::{self, Endpoint};
 use crate::{input, keyfile, time, Failure};
 use report::{Finding, Status, Summary};
@@ -304,13 +305,7 @@ fn admin_call(
     admin_token: &str,
     body: serde_json::Value,
 ) -> Result<serde_json::Value, Failure> {
-    // `api-keys/revoke`: the directory joins the prefix, so the slash is not encoded.
-    let (dir, last) = resource.rsplit_once('/').unwrap_or(("", resource));
-    let endpoint = Endpoint {
-        endpoint: endpoint.endpoint.clone(),
-        prefix: format!("{}/{dir}", endpoint.prefix),
-    };
-    revoke::call(&endpoint, last, "POST", admin_token, Some(body)).map_err(|e| match e {
+    admin_api::call(endpoint, resource, Some(admin_token), Body::Json(body)).map_err(|e| match e {
         Failure::Refused { .. } => Failure::Http {
             url: format!("the admin API ({resource})"),
             reason: e.to_string(),
