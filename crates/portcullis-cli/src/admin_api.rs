@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::revoke::Endpoint;
 use crate::{url, Failure};
 
 /// How long one admin call may take, connection included.
@@ -13,6 +12,21 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Largest answer read from the gate.
 const MAX_ANSWER: u64 = 1024 * 1024;
+
+/// Where the gate is.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Endpoint {
+    /// The gate's base URL (the help text below names examples; rustdoc refuses bare URLs).
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787"
+    )]
+    pub(crate) endpoint: String,
+    /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
+    #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
+    pub(crate) prefix: String,
+}
 
 /// What a call sends: nothing (a GET), JSON or a form (POSTs).
 pub(crate) enum Body {

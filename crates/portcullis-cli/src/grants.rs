@@ -7,8 +7,8 @@
 //! API key from [`API_KEY_ENV`].
 use serde_json::json;
 
-use crate::admin_api::{call, Body};
-use crate::revoke::{Endpoint, ADMIN_TOKEN_ENV};
+use crate::admin_api::{call, Body, Endpoint};
+use crate::revoke::ADMIN_TOKEN_ENV;
 use crate::{duration, input, Failure};
 
 /// Where the issuing token (scope `portcullis:issue`) is read from.

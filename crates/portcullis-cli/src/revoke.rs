@@ -7,26 +7,11 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use portcullis::revocation::RevocationReason;
 use serde_json::{json, Value};
 
-use crate::admin_api::{call, Body};
+use crate::admin_api::{call, Body, Endpoint};
 use crate::{input, time, Failure};
 
 /// Where the admin token is read from.
 pub const ADMIN_TOKEN_ENV: &str = "PORTCULLIS_ADMIN_TOKEN";
-
-/// Where the gate is.
-#[derive(Debug, clap::Args)]
-pub(crate) struct Endpoint {
-    /// The gate's base URL (the help text below names examples; rustdoc refuses bare URLs).
-    #[arg(
-        long,
-        value_name = "URL",
-        help = "The gate's base URL, e.g. https://api.example.com or http://127.0.0.1:8787"
-    )]
-    pub(crate) endpoint: String,
-    /// The gate's admin prefix (PORTCULLIS_ADMIN_PREFIX).
-    #[arg(long, value_name = "PATH", default_value = "/_portcullis")]
-    pub(crate) prefix: String,
-}
 
 /// Arguments of `portcullis revoke`.
 #[derive(Debug, clap::Args)]

@@ -25,8 +25,8 @@ use portcullis::leaks::format::shown_prefix;
 use portcullis::leaks::{assess, fingerprint, issued_target, Assessment, IssuedTarget};
 use serde_json::json;
 
-use crate::admin_api::{self, Body};
-use crate::revoke::{self, Endpoint};
+use crate::admin_api::{self, Body, Endpoint};
+use crate::revoke;
 use crate::{input, keyfile, time, Failure};
 use report::{Finding, Status, Summary};
 
