@@ -38,12 +38,17 @@
 //! - `kv`: the KV layout ([`SNAPSHOT_KEY`], the legacy [`KEY_PREFIX`]) and KV's limits;
 //! - `prune`: which listed entries still matter ([`prune`]);
 //! - `journal`: versioned changes, the feed, catching up ([`plan_sync`], [`Feed`]);
-//! - `snapshot`: the in-memory list and its lookups ([`RevocationSnapshot`]);
+//! - `snapshot`: the clear-text list and its `snapshot/v1` JSON ([`RevocationSnapshot`]):
+//!   the migration's and the previous release's form, and the model the compact one is
+//!   tested against;
+//! - `compact`: the list isolates hold and the writer publishes ([`CompactList`]): 64-bit
+//!   digests, sorted, binary-searched, chunked into KV;
 //! - `freshness`: when an isolate's copy of the snapshot may decide ([`SnapshotFreshness`]);
 //! - `admin`: admin request bodies ([`parse_revoke_request`], [`parse_introspect_request`]);
 //! - `error`: what can go wrong reading, writing or fetching revocations.
 
 mod admin;
+pub mod compact;
 mod entry;
 mod error;
 mod freshness;
@@ -56,6 +61,7 @@ mod snapshot;
 #[cfg(test)]
 mod test_support;
 
+pub use compact::{CompactList, RevocationLookup};
 pub use admin::{
     check_key_revocation, parse_introspect_request, parse_revoke_order, parse_revoke_request,
     AdminRequestError, KeyRevocationRefusal, RevokeOrder, RevokeRequest, MAX_ADMIN_BODY_LEN,
