@@ -61,11 +61,11 @@ mod snapshot;
 #[cfg(test)]
 mod test_support;
 
-pub use compact::{CompactList, RevocationLookup};
 pub use admin::{
     check_key_revocation, parse_introspect_request, parse_revoke_order, parse_revoke_request,
     AdminRequestError, KeyRevocationRefusal, RevokeOrder, RevokeRequest, MAX_ADMIN_BODY_LEN,
 };
+pub use compact::{CompactList, RevocationLookup};
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
@@ -75,6 +75,7 @@ pub use journal::{
 pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
+    SNAPSHOT_V1_MAX_ENTRIES,
 };
 pub use prune::{prune, PruneReason, Pruned};
 pub use reason::RevocationReason;

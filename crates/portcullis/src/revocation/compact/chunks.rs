@@ -120,8 +120,7 @@ impl Manifest {
     /// [`ChunkError::Manifest`] if unreadable, [`ChunkError::BadManifest`] if inconsistent.
     pub fn from_json(json: &str) -> Result<Manifest, ChunkError> {
         check_version(json, MANIFEST_VERSION).map_err(ChunkError::Manifest)?;
-        let m: Manifest =
-            serde_json::from_str(json).map_err(|e| ChunkError::Manifest(e.into()))?;
+        let m: Manifest = serde_json::from_str(json).map_err(|e| ChunkError::Manifest(e.into()))?;
         let needed = m.bytes.div_ceil(CHUNK_BYTES as u64);
         let safe_id = !m.id.is_empty()
             && m.id.len() <= 64
@@ -203,10 +202,21 @@ mod tests {
 
     #[test]
     fn split_and_assemble_round_trip_across_chunk_boundaries() {
-        for n in [0, 1, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 3 * CHUNK_BYTES + 5] {
+        for n in [
+            0,
+            1,
+            CHUNK_BYTES - 1,
+            CHUNK_BYTES,
+            CHUNK_BYTES + 1,
+            3 * CHUNK_BYTES + 5,
+        ] {
             let data = bytes(n);
             let p = split(&data, 9, 1234);
-            assert_eq!(p.manifest.chunks as usize, n.div_ceil(CHUNK_BYTES).max(1), "{n}");
+            assert_eq!(
+                p.manifest.chunks as usize,
+                n.div_ceil(CHUNK_BYTES).max(1),
+                "{n}"
+            );
             assert!(p.chunks.iter().all(|(_, c)| c.len() <= CHUNK_BYTES));
             let m = Manifest::from_json(&p.manifest.to_json()).unwrap();
             assert_eq!(m, p.manifest);
@@ -228,12 +238,18 @@ mod tests {
         let good: Vec<Option<Vec<u8>>> = p.chunks.iter().map(|(_, c)| Some(c.clone())).collect();
         let mut missing = good.clone();
         missing[1] = None;
-        assert_eq!(p.manifest.assemble(missing), Err(ChunkError::Missing { index: 1 }));
+        assert_eq!(
+            p.manifest.assemble(missing),
+            Err(ChunkError::Missing { index: 1 })
+        );
         let mut short = good.clone();
         if let Some(c) = short[0].as_mut() {
             c.pop();
         }
-        assert_eq!(p.manifest.assemble(short), Err(ChunkError::WrongLength { index: 0 }));
+        assert_eq!(
+            p.manifest.assemble(short),
+            Err(ChunkError::WrongLength { index: 0 })
+        );
         assert_eq!(
             p.manifest.assemble(good[..1].to_vec()),
             Err(ChunkError::Missing { index: 1 })
@@ -251,20 +267,31 @@ mod tests {
             r#"{"v":1,"version":1,"id":"../x","bytes":10,"chunks":1}"#,
             r#"{"v":1,"version":1,"id":"","bytes":10,"chunks":1}"#,
         ] {
-            assert_eq!(Manifest::from_json(json), Err(ChunkError::BadManifest), "{json}");
+            assert_eq!(
+                Manifest::from_json(json),
+                Err(ChunkError::BadManifest),
+                "{json}"
+            );
         }
         assert!(matches!(
             Manifest::from_json(r#"{"v":2}"#),
-            Err(ChunkError::Manifest(DecodeError::UnsupportedVersion { found: 2 }))
+            Err(ChunkError::Manifest(DecodeError::UnsupportedVersion {
+                found: 2
+            }))
         ));
-        assert!(matches!(Manifest::from_json("{"), Err(ChunkError::Manifest(_))));
+        assert!(matches!(
+            Manifest::from_json("{"),
+            Err(ChunkError::Manifest(_))
+        ));
     }
 
     #[test]
     fn a_list_survives_publication() {
         let list = CompactList::empty(5).with_version(3);
         let p = split(&list.encode(), list.version(), 5000);
-        let joined = p.manifest.assemble(p.chunks.into_iter().map(|(_, c)| Some(c)).collect());
+        let joined = p
+            .manifest
+            .assemble(p.chunks.into_iter().map(|(_, c)| Some(c)).collect());
         assert_eq!(CompactList::decode(&joined.unwrap()).unwrap(), list);
     }
 }

@@ -73,7 +73,10 @@ impl fmt::Display for CompactError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CompactError::Truncated { len } => {
-                write!(f, "compact list truncated: {len} bytes, shorter than its header")
+                write!(
+                    f,
+                    "compact list truncated: {len} bytes, shorter than its header"
+                )
             }
             CompactError::NotACompactList => f.write_str("not a compact revocation list"),
             CompactError::UnsupportedFormat { found } => {
@@ -218,7 +221,9 @@ impl CompactList {
         for s in r.words(m * SUBJECT_LEN, SUBJECT_LEN) {
             let d = le_u64(&s[0..8]);
             if last.is_some_and(|l| l >= d) {
-                return Err(CompactError::NotSorted { section: "subjects" });
+                return Err(CompactError::NotSorted {
+                    section: "subjects",
+                });
             }
             last = Some(d);
             let cut = SubjectCut {
@@ -312,9 +317,15 @@ mod tests {
 
     fn sample() -> CompactList {
         let mut list = CompactList::from_entries(
-            [jti("a"), jti("b/é"), sub("alice", NOW - 3), kid("k1"), kid("k2")]
-                .into_iter()
-                .map(|r| entry_for(r, NOW, None, &POLICY)),
+            [
+                jti("a"),
+                jti("b/é"),
+                sub("alice", NOW - 3),
+                kid("k1"),
+                kid("k2"),
+            ]
+            .into_iter()
+            .map(|r| entry_for(r, NOW, None, &POLICY)),
             NOW,
         )
         .with_version(42);
@@ -333,7 +344,10 @@ mod tests {
         assert_eq!((back.version(), back.built_at(), back.len()), (42, NOW, 6));
         assert_eq!(back.overlay_len(), 0);
         assert_eq!(back.encode(), bytes);
-        assert_eq!(back.check(Some("late"), None, None, None), list.check(Some("late"), None, None, None));
+        assert_eq!(
+            back.check(Some("late"), None, None, None),
+            list.check(Some("late"), None, None, None)
+        );
         let empty = CompactList::empty(NOW);
         assert_eq!(CompactList::decode(&empty.encode()).unwrap(), empty);
     }
@@ -370,7 +384,9 @@ mod tests {
     fn foreign_and_future_input_is_refused() {
         let mut bytes = sample().encode();
         assert_eq!(
-            CompactList::decode(b"{\"v\":1,\"built_at\":1,\"jti\":[],\"sub\":[],\"kid\":[]}0000000"),
+            CompactList::decode(
+                b"{\"v\":1,\"built_at\":1,\"jti\":[],\"sub\":[],\"kid\":[]}0000000"
+            ),
             Err(CompactError::NotACompactList)
         );
         bytes[4] = 2;
@@ -383,7 +399,9 @@ mod tests {
     #[test]
     fn unsorted_digests_are_refused_even_with_a_good_checksum() {
         let list = CompactList::from_entries(
-            [jti("a"), jti("b")].into_iter().map(|r| entry_for(r, NOW, None, &POLICY)),
+            [jti("a"), jti("b")]
+                .into_iter()
+                .map(|r| entry_for(r, NOW, None, &POLICY)),
             NOW,
         );
         let mut bytes = list.encode();

@@ -168,7 +168,8 @@ impl CompactList {
     /// Whether `value` is revoked as `kind` by exact value (`jti`, or a kind added later).
     /// False for subjects and keys, which [`RevocationLookup::check`] answers.
     pub fn revokes(&self, kind: RevocationKind, value: &str) -> bool {
-        self.targets.contains(TargetDigest::of(kind.as_str(), value))
+        self.targets
+            .contains(TargetDigest::of(kind.as_str(), value))
     }
 
     /// When the list was built, NumericDate seconds.
@@ -253,7 +254,10 @@ mod tests {
     #[test]
     fn each_kind_revokes_what_it_names_and_nothing_else() {
         let list = compact_of(vec![jti("a"), sub("alice", NOW), kid("k1")]);
-        assert_eq!(list.check(Some("a"), None, None, None), Some(RevokedBy::Token));
+        assert_eq!(
+            list.check(Some("a"), None, None, None),
+            Some(RevokedBy::Token)
+        );
         assert_eq!(list.check(Some("b"), None, None, None), None);
         assert_eq!(
             list.check(None, Some("alice"), Some(NOW - 1), None),
@@ -264,7 +268,10 @@ mod tests {
             list.check(None, Some("alice"), None, None),
             Some(RevokedBy::Subject { before: NOW })
         );
-        assert_eq!(list.check(None, None, None, Some("k1")), Some(RevokedBy::Key));
+        assert_eq!(
+            list.check(None, None, None, Some("k1")),
+            Some(RevokedBy::Key)
+        );
         // The same string under another claim is not revoked.
         assert_eq!(list.check(None, Some("a"), Some(NOW), Some("a")), None);
         assert_eq!(list.check(Some("k1"), None, None, None), None);
@@ -277,9 +284,15 @@ mod tests {
         let innocent = TargetDigest::of("jti", "innocent");
         list.targets.insert(innocent, u32::MAX, NOW);
         // The collision refuses the innocent token...
-        assert_eq!(list.check(Some("innocent"), None, None, None), Some(RevokedBy::Token));
+        assert_eq!(
+            list.check(Some("innocent"), None, None, None),
+            Some(RevokedBy::Token)
+        );
         // ...and the revoked value is still found: more digests only add refusals.
-        assert_eq!(list.check(Some("revoked"), None, None, None), Some(RevokedBy::Token));
+        assert_eq!(
+            list.check(Some("revoked"), None, None, None),
+            Some(RevokedBy::Token)
+        );
     }
 
     #[test]
@@ -292,7 +305,10 @@ mod tests {
             })
             .collect();
         list.apply(&changes, NOW);
-        assert_eq!((list.version(), list.len(), list.overlay_len()), (100, 101, 100));
+        assert_eq!(
+            (list.version(), list.len(), list.overlay_len()),
+            (100, 101, 100)
+        );
         assert!(list.revokes(RevocationKind::Token, "t57"));
         list.compact(NOW);
         assert_eq!((list.len(), list.overlay_len()), (101, 0));

@@ -15,8 +15,8 @@ mod list;
 mod table;
 
 pub use chunks::{
-    split, ChunkError, Manifest, Publication, CHUNK_BYTES, CHUNK_PREFIX, CHUNK_TTL_S,
-    MANIFEST_KEY, MAX_CHUNKS,
+    split, ChunkError, Manifest, Publication, CHUNK_BYTES, CHUNK_PREFIX, CHUNK_TTL_S, MANIFEST_KEY,
+    MAX_CHUNKS,
 };
 pub use digest::TargetDigest;
 pub use encoding::{CompactError, FORMAT, HEADER_LEN};

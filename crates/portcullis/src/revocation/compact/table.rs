@@ -177,7 +177,10 @@ mod tests {
             assert!(t.contains(d(n)), "{n}");
         }
         assert!(!t.contains(d(25)));
-        assert_eq!(t.iter().map(|(d, _)| d).collect::<Vec<_>>(), vec![10, 20, 30]);
+        assert_eq!(
+            t.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+            vec![10, 20, 30]
+        );
     }
 
     #[test]
@@ -185,7 +188,10 @@ mod tests {
         let mut t = DigestTable::from_unsorted(vec![(10, 100)]);
         t.insert(d(10), 500, 0);
         t.insert(d(10), 50, 0);
-        assert_eq!((t.overlay_len(), t.iter().collect::<Vec<_>>()), (0, vec![(10, 500)]));
+        assert_eq!(
+            (t.overlay_len(), t.iter().collect::<Vec<_>>()),
+            (0, vec![(10, 500)])
+        );
     }
 
     #[test]
