@@ -274,20 +274,24 @@ async fn load_snapshot(env: &Env) -> Result<CompactList, StoreError> {
         .map_err(kv_failed(KvOperation::Get))?;
     if let Some(manifest) = manifest {
         let manifest = compact::Manifest::from_json(&manifest).map_err(compact_error)?;
-        let mut chunks = Vec::with_capacity(manifest.chunks as usize);
+        // Decoded chunk by chunk as they arrive, so the load holds the list plus one chunk.
         // One after the other: workers-rs starts a KV read when it is first polled.
-        for key in manifest.chunk_keys() {
+        let mut decoder = compact::CompactDecoder::new(manifest.bytes);
+        for (index, key) in (0..).zip(manifest.chunk_keys()) {
             count_kv(KvOp::Read);
-            chunks.push(
-                store
-                    .get(&key)
-                    .bytes()
-                    .await
-                    .map_err(kv_failed(KvOperation::Get))?,
-            );
+            let chunk = store
+                .get(&key)
+                .bytes()
+                .await
+                .map_err(kv_failed(KvOperation::Get))?;
+            let chunk = manifest
+                .check_chunk(index, chunk.as_deref())
+                .map_err(compact_error)?;
+            decoder.push(chunk).map_err(RevocationError::from)?;
         }
-        let bytes = manifest.assemble(chunks).map_err(compact_error)?;
-        return CompactList::decode(&bytes).map_err(|e| RevocationError::from(e).into());
+        return decoder
+            .finish()
+            .map_err(|e| RevocationError::from(e).into());
     }
     count_kv(KvOp::Read);
     let text = store

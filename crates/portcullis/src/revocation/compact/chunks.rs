@@ -8,11 +8,12 @@
 //! a cached older value under the same key); they expire by themselves after
 //! [`CHUNK_TTL_S`], long after any manifest naming them stopped being the newest.
 //!
-//! **Chunk size 4 MiB**: KV takes values up to 25 MiB, but a smaller chunk keeps one
-//! value's transient copies (the KV answer, its `ArrayBuffer`, the Rust `Vec`) small in a
-//! 128 MB isolate, and the chunks of a list are read in parallel. 10^6 entries (12 MB) are
-//! three chunks; the [`MAX_CHUNKS`] cap (64 MiB, about 5 × 10^6 entries) bounds what a
-//! damaged manifest can make a reader fetch.
+//! **Chunk size 2 MiB**: KV takes values up to 25 MiB, but an isolate decodes the chunks as
+//! they arrive ([`CompactDecoder`](super::CompactDecoder)), so what loading holds beyond the
+//! list itself is one chunk: 2 MiB keeps a 10^6-entry load (12 MB list) under 16 MB of wasm
+//! memory, which never shrinks once grown. 10^6 entries are six chunk reads (sequential:
+//! about a KV read each, once per isolate load). The [`MAX_CHUNKS`] cap (64 MiB, about
+//! 5 × 10^6 entries) bounds what a damaged manifest can make a reader fetch.
 
 use std::fmt;
 
@@ -27,11 +28,11 @@ pub const MANIFEST_KEY: &str = "revocations/compact/manifest";
 /// Prefix of chunk keys: `revocations/compact/<publication id>/<index>`.
 pub const CHUNK_PREFIX: &str = "revocations/compact/";
 
-/// Largest chunk, in bytes (see the module docs for why 4 MiB).
-pub const CHUNK_BYTES: usize = 4 << 20;
+/// Largest chunk, in bytes (see the module docs for why 2 MiB).
+pub const CHUNK_BYTES: usize = 2 << 20;
 
 /// Most chunks a manifest may name.
-pub const MAX_CHUNKS: u32 = 16;
+pub const MAX_CHUNKS: u32 = 32;
 
 /// Seconds a chunk lives in KV: well beyond KV's ~60 s propagation, so a reader holding
 /// any recent manifest finds its chunks, and short enough that superseded chunks do not
@@ -138,30 +139,41 @@ impl Manifest {
             .collect()
     }
 
+    /// Checks chunk `index` as read (`None`: absent) against the manifest: its bytes, to push
+    /// into a [`CompactDecoder`](super::CompactDecoder).
+    ///
+    /// # Errors
+    /// [`ChunkError::Missing`], [`ChunkError::WrongLength`], or [`ChunkError::BadManifest`]
+    /// for an index past the manifest's count.
+    pub fn check_chunk<'a>(
+        &self,
+        index: u32,
+        chunk: Option<&'a [u8]>,
+    ) -> Result<&'a [u8], ChunkError> {
+        if index >= self.chunks {
+            return Err(ChunkError::BadManifest);
+        }
+        let chunk = chunk.ok_or(ChunkError::Missing { index })?;
+        let before = u64::from(index) * CHUNK_BYTES as u64;
+        let want = self.bytes.saturating_sub(before).min(CHUNK_BYTES as u64);
+        if chunk.len() as u64 != want {
+            return Err(ChunkError::WrongLength { index });
+        }
+        Ok(chunk)
+    }
+
     /// Joins the chunks read for this manifest (`None`: absent) into the encoded list.
     ///
     /// # Errors
     /// [`ChunkError::Missing`] or [`ChunkError::WrongLength`]: the caller keeps its list.
     pub fn assemble(&self, chunks: Vec<Option<Vec<u8>>>) -> Result<Vec<u8>, ChunkError> {
         let mut out = Vec::with_capacity(usize::try_from(self.bytes).unwrap_or(0));
-        let mut left = self.bytes;
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let index = i as u32;
-            if index >= self.chunks {
-                return Err(ChunkError::BadManifest);
-            }
-            let chunk = chunk.ok_or(ChunkError::Missing { index })?;
-            let want = left.min(CHUNK_BYTES as u64);
-            if chunk.len() as u64 != want {
-                return Err(ChunkError::WrongLength { index });
-            }
-            left -= want;
-            out.extend_from_slice(&chunk);
+        let given = chunks.len() as u32;
+        for (i, chunk) in chunks.iter().enumerate() {
+            out.extend_from_slice(self.check_chunk(i as u32, chunk.as_deref())?);
         }
-        if left > 0 || (out.len() as u64) != self.bytes {
-            return Err(ChunkError::Missing {
-                index: (self.bytes.div_ceil(CHUNK_BYTES as u64)) as u32 - 1,
-            });
+        if given < self.chunks {
+            return Err(ChunkError::Missing { index: given });
         }
         Ok(out)
     }
@@ -263,7 +275,7 @@ mod tests {
     fn inconsistent_manifests_are_refused() {
         for json in [
             r#"{"v":1,"version":1,"id":"1-1","bytes":10,"chunks":2}"#,
-            r#"{"v":1,"version":1,"id":"1-1","bytes":100000000,"chunks":24}"#,
+            r#"{"v":1,"version":1,"id":"1-1","bytes":100000000,"chunks":48}"#,
             r#"{"v":1,"version":1,"id":"../x","bytes":10,"chunks":1}"#,
             r#"{"v":1,"version":1,"id":"","bytes":10,"chunks":1}"#,
         ] {

@@ -100,30 +100,311 @@ impl std::error::Error for CompactError {}
 
 /// The checksum of an encoded list: over its header up to the checksum field and its body.
 pub fn list_checksum(bytes: &[u8]) -> u64 {
-    checksum(&[
-        bytes.get(..40).unwrap_or(&[]),
-        bytes.get(HEADER_LEN..).unwrap_or(&[]),
-    ])
+    let mut sum = Checksum::default();
+    sum.update(bytes.get(..40).unwrap_or(&[]));
+    sum.update(bytes.get(HEADER_LEN..).unwrap_or(&[]));
+    sum.finish()
 }
 
-/// A multiply-rotate hash over the parts' little-endian 64-bit words (then any tail bytes
-/// one by one), seeded with the total length so a cut at a word boundary differs.
-pub fn checksum(parts: &[&[u8]]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut h = (total as u64) ^ 0xCBF2_9CE4_8422_2325;
-    for part in parts {
-        let mut words = part.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            h = (h ^ u64::from_le_bytes(b)).wrapping_mul(K).rotate_left(31);
+/// A multiply-rotate hash over the stream's little-endian 64-bit words (then any tail bytes
+/// one by one), seeded with the total length so a cut at a word boundary differs. Fed in
+/// pieces of any size, it gives the same answer as over the whole.
+#[derive(Debug, Clone, Default)]
+pub struct Checksum {
+    h: u64,
+    len: u64,
+    partial: [u8; 8],
+    partial_len: usize,
+}
+
+const CHECKSUM_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Checksum {
+    fn word(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(CHECKSUM_K).rotate_left(31);
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.partial_len > 0 {
+            let take = (8 - self.partial_len).min(bytes.len());
+            self.partial[self.partial_len..self.partial_len + take].copy_from_slice(&bytes[..take]);
+            self.partial_len += take;
+            bytes = &bytes[take..];
+            if self.partial_len < 8 {
+                return;
+            }
+            let w = u64::from_le_bytes(self.partial);
+            self.word(w);
+            self.partial_len = 0;
         }
-        for &b in words.remainder() {
-            h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(31);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.word(le_u64(w));
+        }
+        let rest = words.remainder();
+        self.partial[..rest.len()].copy_from_slice(rest);
+        self.partial_len = rest.len();
+    }
+
+    /// The checksum of everything fed.
+    pub fn finish(&self) -> u64 {
+        let mut h = self.h ^ self.len ^ 0xCBF2_9CE4_8422_2325;
+        for &b in &self.partial[..self.partial_len] {
+            h = (h ^ u64::from(b)).wrapping_mul(CHECKSUM_K).rotate_left(31);
+        }
+        h ^ (h >> 29)
+    }
+}
+
+/// The header's fields.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    version: u64,
+    built_at: i64,
+    digests: usize,
+    subjects: usize,
+    keys: usize,
+    body_len: u64,
+    checksum: u64,
+}
+
+fn parse_header(h: &[u8]) -> Result<Header, CompactError> {
+    let mut r = Reader { bytes: h, at: 0 };
+    if r.take(4) != Some(&MAGIC[..]) {
+        return Err(CompactError::NotACompactList);
+    }
+    let format = r.u16();
+    if format != FORMAT {
+        return Err(CompactError::UnsupportedFormat { found: format });
+    }
+    let _reserved = r.u16();
+    let version = r.u64();
+    let built_at = r.u64() as i64;
+    let (n, m, k) = (u64::from(r.u32()), u64::from(r.u32()), u64::from(r.u32()));
+    let body_len = u64::from(r.u32());
+    let checksum = r.u64();
+    let fixed = n * 12 + m * SUBJECT_LEN as u64 + k * 4;
+    if fixed > body_len {
+        return Err(CompactError::LengthMismatch {
+            expected: fixed,
+            found: body_len,
+        });
+    }
+    Ok(Header {
+        version,
+        built_at,
+        digests: n as usize,
+        subjects: m as usize,
+        keys: k as usize,
+        body_len,
+        checksum,
+    })
+}
+
+/// Reads an encoded list pushed in pieces (the KV chunks as they arrive), so loading holds
+/// the list being built plus one chunk, never the whole encoded list as well. Nothing it
+/// builds is used unless [`CompactDecoder::finish`] accepts the whole.
+#[derive(Debug)]
+pub struct CompactDecoder {
+    /// The total length announced beside the bytes (the manifest's): the header must agree
+    /// before anything is allocated by its counts.
+    total_len: u64,
+    header: Option<Header>,
+    /// Bytes of an element (or of the header) cut by a piece boundary; the key section is
+    /// kept here whole (kids are few) and read at the end.
+    pending: Vec<u8>,
+    body_seen: u64,
+    sum: Checksum,
+    digests: Vec<u64>,
+    expires: Vec<u32>,
+    subjects: BTreeMap<u64, SubjectCut>,
+    last_subject: Option<u64>,
+    unsorted: Option<&'static str>,
+}
+
+impl CompactDecoder {
+    /// A decoder awaiting the first piece of an encoded list of `total_len` bytes.
+    pub fn new(total_len: u64) -> CompactDecoder {
+        CompactDecoder {
+            total_len,
+            header: None,
+            pending: Vec::new(),
+            body_seen: 0,
+            sum: Checksum::default(),
+            digests: Vec::new(),
+            expires: Vec::new(),
+            subjects: BTreeMap::new(),
+            last_subject: None,
+            unsorted: None,
         }
     }
-    h ^ (h >> 29)
+
+    /// Feeds the next piece.
+    ///
+    /// # Errors
+    /// A [`CompactError`] as soon as the header is refused or the body runs past its length.
+    pub fn push(&mut self, mut piece: &[u8]) -> Result<(), CompactError> {
+        let header = match self.header {
+            Some(h) => h,
+            None => {
+                let take = (HEADER_LEN - self.pending.len()).min(piece.len());
+                self.pending.extend_from_slice(&piece[..take]);
+                piece = &piece[take..];
+                if self.pending.len() < HEADER_LEN {
+                    return Ok(());
+                }
+                let h = parse_header(&self.pending)?;
+                if h.body_len + HEADER_LEN as u64 != self.total_len {
+                    return Err(CompactError::LengthMismatch {
+                        expected: h.body_len + HEADER_LEN as u64,
+                        found: self.total_len,
+                    });
+                }
+                self.sum.update(&self.pending[..40]);
+                self.pending.clear();
+                // Capacity from the header only once its counts fit its length and its length
+                // is the announced one; anything else wrong is caught by the checksum.
+                self.digests.reserve_exact(h.digests);
+                self.expires.reserve_exact(h.digests);
+                self.header = Some(h);
+                h
+            }
+        };
+        self.body_seen += piece.len() as u64;
+        if self.body_seen > header.body_len {
+            return Err(CompactError::LengthMismatch {
+                expected: header.body_len,
+                found: self.body_seen,
+            });
+        }
+        self.sum.update(piece);
+        while !piece.is_empty() {
+            let (size, section_left) = self.next_element(&header);
+            if size == 0 {
+                // The key section: kept whole, read in finish().
+                self.pending.extend_from_slice(piece);
+                return Ok(());
+            }
+            if !self.pending.is_empty() || piece.len() < size {
+                let take = (size - self.pending.len()).min(piece.len());
+                self.pending.extend_from_slice(&piece[..take]);
+                piece = &piece[take..];
+                if self.pending.len() == size {
+                    let element = std::mem::take(&mut self.pending);
+                    self.element(&element, &header);
+                }
+                continue;
+            }
+            // Whole elements straight from the piece, as many as this section still has.
+            let count = (piece.len() / size).min(section_left);
+            for element in piece[..count * size].chunks_exact(size) {
+                self.element(element, &header);
+            }
+            piece = &piece[count * size..];
+        }
+        Ok(())
+    }
+
+    /// The size of the next element and how many the current section still holds
+    /// (size 0: the key section).
+    fn next_element(&self, h: &Header) -> (usize, usize) {
+        if self.digests.len() < h.digests {
+            (8, h.digests - self.digests.len())
+        } else if self.expires.len() < h.digests {
+            (4, h.digests - self.expires.len())
+        } else if self.subjects_read() < h.subjects {
+            (SUBJECT_LEN, h.subjects - self.subjects_read())
+        } else {
+            (0, 0)
+        }
+    }
+
+    fn subjects_read(&self) -> usize {
+        // A duplicate subject stops insertion counting; `unsorted` reports it.
+        self.subjects.len() + usize::from(self.unsorted == Some("subjects"))
+    }
+
+    fn element(&mut self, e: &[u8], h: &Header) {
+        if self.digests.len() < h.digests {
+            let d = le_u64(e);
+            if self.digests.last().is_some_and(|&l| l >= d) {
+                self.unsorted.get_or_insert("digests");
+            }
+            self.digests.push(d);
+        } else if self.expires.len() < h.digests {
+            self.expires.push(le_u32(e));
+        } else {
+            let d = le_u64(&e[0..8]);
+            if self.last_subject.is_some_and(|l| l >= d) {
+                self.unsorted.get_or_insert("subjects");
+                return;
+            }
+            self.last_subject = Some(d);
+            let cut = SubjectCut {
+                before: le_u64(&e[8..16]) as i64,
+                expires: le_u32(&e[16..20]),
+            };
+            self.subjects.insert(d, cut);
+        }
+    }
+
+    /// The list, if every byte arrived, the checksum holds and every section is sorted.
+    ///
+    /// # Errors
+    /// A [`CompactError`]: truncated, wrong length, checksum, unsorted, bad key id.
+    pub fn finish(self) -> Result<CompactList, CompactError> {
+        let Some(h) = self.header else {
+            return Err(CompactError::Truncated {
+                len: self.pending.len(),
+            });
+        };
+        if self.body_seen != h.body_len {
+            return Err(CompactError::LengthMismatch {
+                expected: h.body_len,
+                found: self.body_seen,
+            });
+        }
+        if self.sum.finish() != h.checksum {
+            return Err(CompactError::ChecksumMismatch);
+        }
+        if let Some(section) = self.unsorted {
+            return Err(CompactError::NotSorted { section });
+        }
+        let mut r = Reader {
+            bytes: &self.pending,
+            at: 0,
+        };
+        let mut keys = BTreeMap::new();
+        let mut last: Option<String> = None;
+        for _ in 0..h.keys {
+            let len = r.take(4).map(le_u32);
+            let kid = len
+                .and_then(|l| r.take(l as usize))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .ok_or(CompactError::BadKeyId)?
+                .to_owned();
+            if last.as_ref().is_some_and(|l| *l >= kid) {
+                return Err(CompactError::NotSorted { section: "keys" });
+            }
+            last = Some(kid.clone());
+            keys.insert(kid, ());
+        }
+        if r.at != self.pending.len() {
+            return Err(CompactError::LengthMismatch {
+                expected: h.body_len - (self.pending.len() - r.at) as u64,
+                found: h.body_len,
+            });
+        }
+        Ok(CompactList {
+            built_at: h.built_at,
+            version: h.version,
+            targets: DigestTable::from_sorted(self.digests, self.expires),
+            subjects: self.subjects,
+            keys,
+        })
+    }
 }
 
 impl CompactList {
@@ -171,95 +452,12 @@ impl CompactList {
     /// A [`CompactError`] for anything else: short, foreign, of another format, of the
     /// wrong length, failing its checksum, unsorted, or with a bad key id.
     pub fn decode(bytes: &[u8]) -> Result<CompactList, CompactError> {
-        let mut r = Reader { bytes, at: 0 };
-        let header = r
-            .take(HEADER_LEN)
-            .ok_or(CompactError::Truncated { len: bytes.len() })?;
-        let mut h = Reader {
-            bytes: header,
-            at: 0,
-        };
-        if h.take(4) != Some(&MAGIC[..]) {
-            return Err(CompactError::NotACompactList);
+        if bytes.len() < HEADER_LEN {
+            return Err(CompactError::Truncated { len: bytes.len() });
         }
-        let format = h.u16();
-        if format != FORMAT {
-            return Err(CompactError::UnsupportedFormat { found: format });
-        }
-        let _reserved = h.u16();
-        let version = h.u64();
-        let built_at = h.u64() as i64;
-        let (n, m, k) = (h.u32() as u64, h.u32() as u64, h.u32() as u64);
-        let body_len = u64::from(h.u32());
-        let sum = h.u64();
-        let body = &bytes[HEADER_LEN..];
-        if body.len() as u64 != body_len {
-            return Err(CompactError::LengthMismatch {
-                expected: body_len,
-                found: body.len() as u64,
-            });
-        }
-        let fixed = n * 12 + m * SUBJECT_LEN as u64 + k * 4;
-        if fixed > body_len {
-            return Err(CompactError::LengthMismatch {
-                expected: fixed,
-                found: body_len,
-            });
-        }
-        if list_checksum(bytes) != sum {
-            return Err(CompactError::ChecksumMismatch);
-        }
-        let mut r = Reader { bytes: body, at: 0 };
-        let (n, m, k) = (n as usize, m as usize, k as usize);
-        let digests: Vec<u64> = r.words(n * 8, 8).map(le_u64).collect();
-        if !digests.windows(2).all(|w| w[0] < w[1]) {
-            return Err(CompactError::NotSorted { section: "digests" });
-        }
-        let expires: Vec<u32> = r.words(n * 4, 4).map(le_u32).collect();
-        let mut subjects = BTreeMap::new();
-        let mut last = None;
-        for s in r.words(m * SUBJECT_LEN, SUBJECT_LEN) {
-            let d = le_u64(&s[0..8]);
-            if last.is_some_and(|l| l >= d) {
-                return Err(CompactError::NotSorted {
-                    section: "subjects",
-                });
-            }
-            last = Some(d);
-            let cut = SubjectCut {
-                before: le_u64(&s[8..16]) as i64,
-                expires: le_u32(&s[16..20]),
-            };
-            subjects.insert(d, cut);
-        }
-        let mut keys = BTreeMap::new();
-        let mut last: Option<String> = None;
-        for _ in 0..k {
-            let len = r.take(4).map(le_u32);
-            let kid = len
-                .and_then(|l| r.take(l as usize))
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .ok_or(CompactError::BadKeyId)?
-                .to_owned();
-            if last.as_ref().is_some_and(|l| *l >= kid) {
-                return Err(CompactError::NotSorted { section: "keys" });
-            }
-            last = Some(kid.clone());
-            keys.insert(kid, ());
-        }
-        if r.at != body.len() {
-            return Err(CompactError::LengthMismatch {
-                expected: r.at as u64,
-                found: body.len() as u64,
-            });
-        }
-        Ok(CompactList {
-            built_at,
-            version,
-            targets: DigestTable::from_sorted(digests, expires),
-            subjects,
-            keys,
-        })
+        let mut decoder = CompactDecoder::new(bytes.len() as u64);
+        decoder.push(bytes)?;
+        decoder.finish()
     }
 }
 
@@ -275,11 +473,6 @@ impl<'a> Reader<'a> {
         let out = self.bytes.get(self.at..end)?;
         self.at = end;
         Some(out)
-    }
-
-    /// `len` bytes as `size`-byte words; empty if fewer remain (lengths were checked).
-    fn words(&mut self, len: usize, size: usize) -> std::slice::ChunksExact<'a, u8> {
-        self.take(len).unwrap_or(&[]).chunks_exact(size)
     }
 
     fn u16(&mut self) -> u16 {
@@ -425,6 +618,38 @@ mod tests {
             CompactList::decode(&bytes),
             Err(CompactError::LengthMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn pushing_in_pieces_of_any_size_reads_the_same_list() {
+        let list = sample();
+        let bytes = list.encode();
+        for size in [1, 3, 7, 8, 13, 47, 48, 49, 100] {
+            let mut d = CompactDecoder::new(bytes.len() as u64);
+            for piece in bytes.chunks(size) {
+                d.push(piece).unwrap();
+            }
+            assert_eq!(
+                d.finish().unwrap(),
+                CompactList::decode(&bytes).unwrap(),
+                "{size}"
+            );
+        }
+    }
+
+    #[test]
+    fn checksum_is_the_same_whatever_the_pieces() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let mut whole = Checksum::default();
+        whole.update(&data);
+        for size in [1, 5, 8, 9, 333] {
+            let mut c = Checksum::default();
+            data.chunks(size).for_each(|p| c.update(p));
+            assert_eq!(c.finish(), whole.finish(), "{size}");
+        }
+        let mut cut = Checksum::default();
+        cut.update(&data[..992]);
+        assert_ne!(cut.finish(), whole.finish());
     }
 
     proptest! {

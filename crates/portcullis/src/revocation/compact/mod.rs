@@ -19,6 +19,6 @@ pub use chunks::{
     MAX_CHUNKS,
 };
 pub use digest::TargetDigest;
-pub use encoding::{CompactError, FORMAT, HEADER_LEN};
+pub use encoding::{CompactDecoder, CompactError, FORMAT, HEADER_LEN};
 pub use list::{CompactList, RevocationLookup};
 pub use table::{DigestTable, OVERLAY_MERGE_AT};

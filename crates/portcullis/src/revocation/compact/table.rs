@@ -1,5 +1,7 @@
 //! A set of [`TargetDigest`]s with their expiries: a sorted base (two parallel arrays, 12
-//! bytes an entry) searched by binary search, plus a small sorted overlay that takes the
+//! bytes an entry) searched by binary search within the bucket a small radix index of the
+//! digest's top bits points to (digests are uniform, so a bucket holds ~8-16 entries and a
+//! lookup touches 2-3 cache lines instead of ~20 at 10^6), plus a small sorted overlay that takes the
 //! deltas. Inserting never moves the base; the overlay is merged into it in one linear pass
 //! once it holds [`OVERLAY_MERGE_AT`] entries, so a delta of 100 changes costs 100 overlay
 //! inserts, not 100 memmoves of a 12 MB array.
@@ -16,6 +18,12 @@ pub const OVERLAY_MERGE_AT: usize = 4096;
 /// Expiry meaning "never" (key revocations, and stamps past 2106).
 pub const NEVER: u32 = u32::MAX;
 
+impl Default for DigestTable {
+    fn default() -> DigestTable {
+        DigestTable::from_sorted(Vec::new(), Vec::new())
+    }
+}
+
 /// An expiry in NumericDate seconds as the table holds it: `None` is [`NEVER`]; values below
 /// zero clamp to 0 and above `u32::MAX` to [`NEVER`] (later, so never dropped too early).
 pub fn expiry_u32(expires_at: Option<i64>) -> u32 {
@@ -26,7 +34,7 @@ pub fn expiry_u32(expires_at: Option<i64>) -> u32 {
 }
 
 /// The digest set (see the module docs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestTable {
     /// Sorted, strictly increasing.
     digests: Vec<u64>,
@@ -34,6 +42,35 @@ pub struct DigestTable {
     expires: Vec<u32>,
     /// Entries not yet merged into the base; never a digest the base holds.
     overlay: BTreeMap<u64, u32>,
+    /// `index[b]..index[b + 1]` is the range of base digests whose top `bits` bits are `b`.
+    index: Vec<u32>,
+    bits: u32,
+}
+
+/// Index bits for `n` digests: about one bucket per 8-16 digests, at most 2^20 buckets
+/// (4 MiB of index would be a third of a 10^6 list; 2^16 at 10^6 is 256 KiB).
+fn index_bits(n: usize) -> u32 {
+    (usize::BITS - n.leading_zeros()).saturating_sub(4).min(20)
+}
+
+/// Bucket of `digest` under `bits` index bits.
+fn bucket(digest: u64, bits: u32) -> usize {
+    digest.checked_shr(64 - bits).unwrap_or(0) as usize
+}
+
+fn build_index(digests: &[u64]) -> (Vec<u32>, u32) {
+    let bits = index_bits(digests.len());
+    let buckets = 1usize << bits;
+    let mut index = Vec::with_capacity(buckets + 1);
+    let mut at = 0usize;
+    for b in 0..buckets {
+        while at < digests.len() && bucket(digests[at], bits) < b {
+            at += 1;
+        }
+        index.push(at as u32);
+    }
+    index.push(digests.len() as u32);
+    (index, bits)
 }
 
 impl DigestTable {
@@ -42,11 +79,23 @@ impl DigestTable {
     pub(super) fn from_sorted(digests: Vec<u64>, expires: Vec<u32>) -> DigestTable {
         debug_assert_eq!(digests.len(), expires.len());
         debug_assert!(digests.windows(2).all(|w| w[0] < w[1]));
+        let (index, bits) = build_index(&digests);
         DigestTable {
             digests,
             expires,
             overlay: BTreeMap::new(),
+            index,
+            bits,
         }
+    }
+
+    /// Position of `digest` in the base, by its bucket then binary search.
+    fn find(&self, digest: u64) -> Option<usize> {
+        let b = bucket(digest, self.bits);
+        let lo = *self.index.get(b)? as usize;
+        let hi = *self.index.get(b + 1)? as usize;
+        let found = self.digests.get(lo..hi)?.binary_search(&digest).ok()?;
+        Some(lo + found)
     }
 
     /// A table of `items` in any order; a digest given twice keeps its later expiry.
@@ -74,13 +123,13 @@ impl DigestTable {
     /// Whether `digest` is in the set. No allocation: a binary search of the base and one of
     /// the overlay.
     pub fn contains(&self, digest: TargetDigest) -> bool {
-        self.digests.binary_search(&digest.0).is_ok() || self.overlay.contains_key(&digest.0)
+        self.find(digest.0).is_some() || self.overlay.contains_key(&digest.0)
     }
 
     /// Adds `digest` (or extends its expiry), merging the overlay into the base once it is
     /// large, dropping entries expired at `now` while at it.
     pub fn insert(&mut self, digest: TargetDigest, expires: u32, now: i64) {
-        if let Ok(i) = self.digests.binary_search(&digest.0) {
+        if let Some(i) = self.find(digest.0) {
             if let Some(slot) = self.expires.get_mut(i) {
                 *slot = (*slot).max(expires);
             }
@@ -109,8 +158,11 @@ impl DigestTable {
                 expires.push(e);
             }
         }
+        let (index, bits) = build_index(&digests);
         self.digests = digests;
         self.expires = expires;
+        self.index = index;
+        self.bits = bits;
     }
 
     /// Every (digest, expiry), sorted by digest, base and overlay merged.
@@ -156,7 +208,10 @@ impl DigestTable {
     /// Bytes held by the base arrays and (estimated) the overlay.
     pub fn heap_bytes(&self) -> usize {
         // A BTreeMap node holds up to 11 pairs in about 200 bytes: ~24 bytes a pair.
-        self.digests.capacity() * 8 + self.expires.capacity() * 4 + self.overlay.len() * 24
+        self.digests.capacity() * 8
+            + self.expires.capacity() * 4
+            + self.index.capacity() * 4
+            + self.overlay.len() * 24
     }
 }
 
@@ -212,6 +267,25 @@ mod tests {
     fn duplicates_in_unsorted_input_keep_the_latest_expiry() {
         let t = DigestTable::from_unsorted(vec![(7, 3), (7, 9), (2, 1), (7, 4)]);
         assert_eq!(t.iter().collect::<Vec<_>>(), vec![(2, 1), (7, 9)]);
+    }
+
+    #[test]
+    fn the_index_finds_every_digest_and_nothing_else() {
+        for n in [0usize, 1, 15, 16, 17, 1000, 5000] {
+            let items: Vec<(u64, u32)> = (0..n as u64)
+                .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, 1))
+                .chain([(0, 1), (u64::MAX, 1)])
+                .collect();
+            let t = DigestTable::from_unsorted(items.clone());
+            for (d, _) in &items {
+                assert!(t.contains(TargetDigest(*d)), "{n}: {d}");
+                // Every digest listed but 0 is odd: its even neighbour is not listed.
+                let absent = d & !1;
+                if absent != 0 {
+                    assert!(!t.contains(TargetDigest(absent)), "{n}: {absent}");
+                }
+            }
+        }
     }
 
     #[test]
