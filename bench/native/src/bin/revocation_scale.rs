@@ -61,7 +61,7 @@ fn entries(n: u64, now: i64) -> Vec<RevocationEntry> {
         .map(|i| {
             let rev = if i < kids {
                 Revocation::Key {
-                    kid: format!("k{i}"),
+                    kid: format!("revoked-kid-{i}"),
                 }
             } else if i < kids + subjects {
                 Revocation::Subject {
