@@ -104,7 +104,14 @@ fn lookup_ns(list: &dyn RevocationLookup, jtis: &[String], total: usize, want: b
     for i in 0..total {
         let jti = &jtis[i % jtis.len()];
         hits += usize::from(
-            black_box(list.check(Some(jti), Some("nobody"), Some(0), Some("kx"))).is_some(),
+            black_box(list.check(
+                Some(jti),
+                Some("nobody"),
+                Some(0),
+                Some("kx"),
+                Some("no-session"),
+            ))
+            .is_some(),
         );
     }
     let ns = t.elapsed().as_nanos() as f64 / total as f64;

@@ -538,8 +538,8 @@ mod tests {
         assert_eq!(back.overlay_len(), 0);
         assert_eq!(back.encode(), bytes);
         assert_eq!(
-            back.check(Some("late"), None, None, None),
-            list.check(Some("late"), None, None, None)
+            back.check(Some("late"), None, None, None, None),
+            list.check(Some("late"), None, None, None, None)
         );
         let empty = CompactList::empty(NOW);
         assert_eq!(CompactList::decode(&empty.encode()).unwrap(), empty);
@@ -670,9 +670,9 @@ mod tests {
             let list = CompactList::from_entries(entries, NOW).with_version(3);
             let back = CompactList::decode(&list.encode()).unwrap();
             prop_assert_eq!(&back, &list);
-            for (jti, sub, iat, kid) in &queries {
-                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref());
-                prop_assert_eq!(back.check(q.0, q.1, q.2, q.3), list.check(q.0, q.1, q.2, q.3));
+            for (jti, sub, iat, kid, sid) in &queries {
+                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref());
+                prop_assert_eq!(back.check(q.0, q.1, q.2, q.3, q.4), list.check(q.0, q.1, q.2, q.3, q.4));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! [`CompactList`]: the revocation list an isolate holds and checks every request against.
 //!
-//! - Targets of the membership kinds (`jti`, and any kind revoked by exact value) are
+//! - Targets of the membership kinds (`jti`, `sid`: any kind revoked by exact value) are
 //!   [`TargetDigest`]s in one [`DigestTable`] (12 bytes an entry, sorted, binary search;
 //!   deltas go to a small overlay);
 //! - subject cut-offs are digests too, each with its latest `before`;
@@ -25,13 +25,15 @@ use crate::revocation::snapshot::{RevocationSnapshot, RevokedBy};
 /// clear-text form, in tests and the migration).
 pub trait RevocationLookup: fmt::Debug {
     /// `kid` is the kid of the key that verified the token (not the header's); `iat` is
-    /// rounded down. Checks `jti`, then subject, then key; answers the first match.
+    /// rounded down; `sid` is the token's session (grant) id. Checks `jti`, then `sid`, then
+    /// subject, then key; answers the first match.
     fn check(
         &self,
         jti: Option<&str>,
         sub: Option<&str>,
         iat: Option<i64>,
         kid: Option<&str>,
+        sid: Option<&str>,
     ) -> Option<RevokedBy>;
 }
 
@@ -42,8 +44,9 @@ impl RevocationLookup for RevocationSnapshot {
         sub: Option<&str>,
         iat: Option<i64>,
         kid: Option<&str>,
+        sid: Option<&str>,
     ) -> Option<RevokedBy> {
-        RevocationSnapshot::check(self, jti, sub, iat, kid)
+        RevocationSnapshot::check(self, jti, sub, iat, kid, sid)
     }
 }
 
@@ -69,6 +72,7 @@ pub struct CompactList {
 fn membership_kind(rev: &Revocation) -> Option<RevocationKind> {
     match rev {
         Revocation::Token { .. } => Some(RevocationKind::Token),
+        Revocation::Session { .. } => Some(RevocationKind::Session),
         Revocation::Subject { .. } | Revocation::Key { .. } => None,
     }
 }
@@ -132,7 +136,7 @@ impl CompactList {
             Revocation::Key { kid } => {
                 self.keys.insert(kid.clone(), ());
             }
-            Revocation::Token { .. } => {}
+            Revocation::Token { .. } | Revocation::Session { .. } => {}
         }
     }
 
@@ -165,7 +169,7 @@ impl CompactList {
         self.subjects.retain(|_, cut| i64::from(cut.expires) >= now);
     }
 
-    /// Whether `value` is revoked as `kind` by exact value (`jti`, or a kind added later).
+    /// Whether `value` is revoked as `kind` by exact value (`jti`, `sid`).
     /// False for subjects and keys, which [`RevocationLookup::check`] answers.
     pub fn revokes(&self, kind: RevocationKind, value: &str) -> bool {
         self.targets
@@ -218,9 +222,13 @@ impl RevocationLookup for CompactList {
         sub: Option<&str>,
         iat: Option<i64>,
         kid: Option<&str>,
+        sid: Option<&str>,
     ) -> Option<RevokedBy> {
         if jti.is_some_and(|jti| self.revokes(RevocationKind::Token, jti)) {
             return Some(RevokedBy::Token);
+        }
+        if sid.is_some_and(|sid| self.revokes(RevocationKind::Session, sid)) {
+            return Some(RevokedBy::Session);
         }
         if let Some(sub) = sub {
             let d = TargetDigest::of(RevocationKind::Subject.as_str(), sub).0;
@@ -253,28 +261,38 @@ mod tests {
 
     #[test]
     fn each_kind_revokes_what_it_names_and_nothing_else() {
-        let list = compact_of(vec![jti("a"), sub("alice", NOW), kid("k1")]);
+        let list = compact_of(vec![jti("a"), sub("alice", NOW), kid("k1"), sid("g1")]);
         assert_eq!(
-            list.check(Some("a"), None, None, None),
+            list.check(None, None, None, None, Some("g1")),
+            Some(RevokedBy::Session)
+        );
+        // A sid is not a jti, nor the reverse: the kind is in the digest.
+        assert_eq!(list.check(Some("g1"), None, None, None, None), None);
+        assert_eq!(list.check(None, None, None, None, Some("a")), None);
+        assert_eq!(
+            list.check(Some("a"), None, None, None, None),
             Some(RevokedBy::Token)
         );
-        assert_eq!(list.check(Some("b"), None, None, None), None);
+        assert_eq!(list.check(Some("b"), None, None, None, None), None);
         assert_eq!(
-            list.check(None, Some("alice"), Some(NOW - 1), None),
+            list.check(None, Some("alice"), Some(NOW - 1), None, None),
             Some(RevokedBy::Subject { before: NOW })
         );
-        assert_eq!(list.check(None, Some("alice"), Some(NOW), None), None);
+        assert_eq!(list.check(None, Some("alice"), Some(NOW), None, None), None);
         assert_eq!(
-            list.check(None, Some("alice"), None, None),
+            list.check(None, Some("alice"), None, None, None),
             Some(RevokedBy::Subject { before: NOW })
         );
         assert_eq!(
-            list.check(None, None, None, Some("k1")),
+            list.check(None, None, None, Some("k1"), None),
             Some(RevokedBy::Key)
         );
         // The same string under another claim is not revoked.
-        assert_eq!(list.check(None, Some("a"), Some(NOW), Some("a")), None);
-        assert_eq!(list.check(Some("k1"), None, None, None), None);
+        assert_eq!(
+            list.check(None, Some("a"), Some(NOW), Some("a"), None),
+            None
+        );
+        assert_eq!(list.check(Some("k1"), None, None, None, None), None);
     }
 
     #[test]
@@ -285,12 +303,12 @@ mod tests {
         list.targets.insert(innocent, u32::MAX, NOW);
         // The collision refuses the innocent token...
         assert_eq!(
-            list.check(Some("innocent"), None, None, None),
+            list.check(Some("innocent"), None, None, None, None),
             Some(RevokedBy::Token)
         );
         // ...and the revoked value is still found: more digests only add refusals.
         assert_eq!(
-            list.check(Some("revoked"), None, None, None),
+            list.check(Some("revoked"), None, None, None, None),
             Some(RevokedBy::Token)
         );
     }
@@ -340,11 +358,11 @@ mod tests {
                 .collect();
             clear.apply(&changes, NOW);
             compact.apply(&changes, NOW);
-            for (jti, sub, iat, kid) in &queries {
-                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref());
+            for (jti, sub, iat, kid, sid) in &queries {
+                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref());
                 prop_assert_eq!(
-                    RevocationLookup::check(&compact, q.0, q.1, q.2, q.3),
-                    clear.check(q.0, q.1, q.2, q.3)
+                    RevocationLookup::check(&compact, q.0, q.1, q.2, q.3, q.4),
+                    clear.check(q.0, q.1, q.2, q.3, q.4)
                 );
             }
         }
@@ -357,11 +375,11 @@ mod tests {
             let clear = RevocationSnapshot::from_entries(entries, NOW).with_version(7);
             let compact = CompactList::from_snapshot(&clear);
             prop_assert_eq!((compact.version(), compact.len()), (7, clear.len()));
-            for (jti, sub, iat, kid) in &queries {
-                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref());
+            for (jti, sub, iat, kid, sid) in &queries {
+                let q = (jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref());
                 prop_assert_eq!(
-                    RevocationLookup::check(&compact, q.0, q.1, q.2, q.3),
-                    clear.check(q.0, q.1, q.2, q.3)
+                    RevocationLookup::check(&compact, q.0, q.1, q.2, q.3, q.4),
+                    clear.check(q.0, q.1, q.2, q.3, q.4)
                 );
             }
         }
