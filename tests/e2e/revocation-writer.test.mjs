@@ -44,8 +44,9 @@ describe("the single writer", () => {
     );
     for (const jti of jtis) assert.ok(listed.has(jti), `${jti} lost`);
     // The published snapshot catches up with the head (debounced: one KV write a second).
+    // (10 s: a publication now writes the compact list and snapshot/v1, slow on a loaded machine.)
     await waitFor(async () => JSON.parse((await gate.kv.get("snapshot/v1")) ?? "{}").version >= versions[N - 1], {
-      timeoutMs: 5000,
+      timeoutMs: 10000,
       what: "the snapshot at the head",
     });
     const snapshot = JSON.parse(await gate.kv.get("snapshot/v1"));
