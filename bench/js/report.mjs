@@ -375,7 +375,7 @@ if (revScale) {
   L.push("| entries | KV bytes (compact) | JSON bytes | chunks | decode ms (native) | JSON parse ms | JSON/compact load | load ms in workerd | memory in workerd | lookup hit / miss ns | hash-map hit ns | delta 100 µs | with merge µs |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of revScale.sizes) {
     const w = load(r.entries);
-    L.push(`| ${r.entries.toLocaleString("en")} | ${mb(r.compact_bytes)} MB | ${mb(r.json_bytes)} MB | ${r.chunks} | ${f(r.decode_ms, 2)} | ${f(r.json_parse_ms, 1)} | ${f(r.json_over_compact_load, 0)}x | ${w ? f(w.load_ms, 1) : "-"} | ${w ? `${mb(w.rss_delta_bytes)} MB` : "-"} | ${f(r.lookup_hit_ns, 0)} / ${f(r.lookup_miss_ns, 0)} | ${f(r.hashmap_lookup_hit_ns, 0)} | ${f(r.apply100_us, 0)} | ${f(r.apply100_with_merge_us, 0)} |`);
+    L.push(`| ${r.entries.toLocaleString("en")} | ${mb(r.compact_bytes)} MB | ${mb(r.json_bytes)} MB | ${r.chunks} | ${f(r.decode_ms, 2)} | ${f(r.json_parse_ms, 1)} | ${f(r.json_over_compact_load, 0)}x | ${w ? (w.load_ms > 0 ? f(w.load_ms, 1) : "below noise") : "-"} | ${w ? (w.rss_delta_bytes > 0 ? `${mb(w.rss_delta_bytes)} MB` : "below noise") : "-"} | ${f(r.lookup_hit_ns, 0)} / ${f(r.lookup_miss_ns, 0)} | ${f(r.hashmap_lookup_hit_ns, 0)} | ${f(r.apply100_us, 0)} | ${f(r.apply100_with_merge_us, 0)} |`);
   }
   const top = revScale.sizes.at(-1), wt = load(top.entries);
   const goal = (g, met, m) => L.push(`| ${g} | ${yes(met)} | ${m} |`);
