@@ -16,8 +16,10 @@
 //! - **Single writer**: a Durable Object (the Worker's `writer.rs`) records every revocation
 //!   as a [`Change`] with a strictly increasing version; nothing read-modify-writes a shared
 //!   KV key and nothing lists KV keys that grow with the entries.
-//! - **Replicated list**: the writer publishes the compacted [`RevocationSnapshot`], stamped
-//!   with its version, under [`SNAPSHOT_KEY`], at most once a second ([`publish_at`]).
+//! - **Replicated list**: the writer publishes the [`CompactList`], stamped with its version,
+//!   in chunks named by [`compact::MANIFEST_KEY`] (and, while small, the clear-text
+//!   [`RevocationSnapshot`] under [`SNAPSHOT_KEY`] for the previous release), at most once a
+//!   second ([`publish_at`]).
 //! - **Deltas**: isolates follow the writer's [`Feed`] (head + recent changes, cached per
 //!   location) and catch up by [`plan_sync`]: apply the changes after the version they hold,
 //!   or reload the snapshot when they fell behind the feed's window.

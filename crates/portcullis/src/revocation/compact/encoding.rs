@@ -1,4 +1,4 @@
-//! The binary form of a [`CompactList`], as published to KV (split by [`super::chunks`]).
+//! The binary form of a [`CompactList`], as published to KV (split by [`split`](super::split)).
 //!
 //! ```text
 //! header (48 bytes, little-endian)
@@ -65,7 +65,7 @@ pub enum CompactError {
     },
     /// A key id that is not UTF-8 or runs past the body.
     BadKeyId,
-    /// A chunked list whose manifest or chunks do not agree (see [`super::chunks`]).
+    /// A chunked list whose manifest or chunks do not agree (see [`Manifest`](super::Manifest)).
     Chunks(super::chunks::ChunkError),
 }
 
