@@ -4,6 +4,7 @@
 //   make soak                          (builds first; SOAK_SECONDS=60 by default)
 //   SOAK_SECONDS=120 SOAK_CONCURRENCY=6 node scripts/soak.mjs
 //   SOAK_BASELINE=passthrough node scripts/soak.mjs   (the same load on a JS pass-through)
+//   SOAK_HEAP_EVERY_S=15 node scripts/soak.mjs        (also the JS heap and RSS after a forced GC)
 //
 // Traffic classes, each with the decision it must get: valid (200 from the origin), expired,
 // tampered, revoked, wrong scope, garbage credentials, no token, an oversized (~16 KiB)
@@ -322,13 +323,16 @@ function workerdPids() {
   walk(process.pid);
   return pids;
 }
-// What is live, as against what workerd holds: every HEAP_EVERY_MS the soak connects to the
+// What is live, as against what workerd holds: every SOAK_HEAP_EVERY_S the soak connects to the
 // gate's V8 inspector, forces a full GC (a heap snapshot), reads the JS heap's used size and the RSS right after,
 // and disconnects (a client left attached would make every console.log capture a stack trace,
 // BENCHMARKS.md 3d). RSS alone grows in steps whenever V8 chooses not to collect yet; the
 // post-GC figures are what a leak (JS objects, or wasm linear memory, which never shrinks and
 // is part of RSS) would make climb.
-const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 15) * 1000;
+// Off unless SOAK_HEAP_EVERY_S is set: with an inspector port open, workerd runs the gate's
+// wasm far slower (about a sixth of the requests per second here), so a soak that samples the
+// heap is not the same load as one that does not.
+const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 0) * 1000;
 async function heapAfterGc(inspectorPort, workerName) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName)) ?? targets.find((t) => t.webSocketDebuggerUrl);
@@ -363,10 +367,10 @@ const rssKiB = (pid) => {
 async function main() {
   await startOriginServer();
   const workerLogs = {};
-  const inspectorPort = 9800 + Math.floor(Math.random() * 1000);
+  const inspectorPort = HEAP_EVERY_MS ? 9800 + Math.floor(Math.random() * 1000) : undefined;
   const mf = new Miniflare({
     host: "127.0.0.1",
-    inspectorPort,
+    ...(inspectorPort ? { inspectorPort } : {}),
     // Worker console output, counted by level instead of flooding the terminal.
     handleStructuredLogs: ({ level }) => {
       workerLogs[level] = (workerLogs[level] ?? 0) + 1;
@@ -485,8 +489,8 @@ async function main() {
     console.log(`[${((Date.now() - start) / 1000).toFixed(1)}s] phase ${p.name}`);
   }
   await enterPhase(0);
-  await sampleAfterGc();
-  const gcTimer = setInterval(sampleAfterGc, HEAP_EVERY_MS);
+  if (HEAP_EVERY_MS) await sampleAfterGc();
+  const gcTimer = HEAP_EVERY_MS ? setInterval(sampleAfterGc, HEAP_EVERY_MS) : undefined;
 
   async function one(n) {
     const cls = pickClass(n);
@@ -545,7 +549,7 @@ async function main() {
   clearInterval(rssTimer);
   clearInterval(gcTimer);
   sampleRss();
-  await sampleAfterGc();
+  if (HEAP_EVERY_MS) await sampleAfterGc();
   if (origin.mode === "down") await startOriginServer(origin.port);
 
   // The admin API still answers and the revocation is still listed afterwards.
@@ -571,7 +575,7 @@ async function main() {
   console.log(`workerd RSS after warm-up (last 3/4 of samples): min ${kib(Math.min(...warm))}, max ${kib(Math.max(...warm))}`);
   console.log(`workerd RSS series (MiB, every 2 s): ${rss.map((k) => (k / 1024).toFixed(0)).join(" ")}`);
   const mib = (b) => (b / 1048576).toFixed(1);
-  console.log(`after a forced full GC (s: JS heap MiB / ArrayBuffer backing stores MiB / RSS MiB): ${afterGc.map(([t, h, b, r]) => `${t}: ${mib(h)}/${mib(b)}/${mib(r * 1024)}`).join(", ")}`);
+  if (HEAP_EVERY_MS) console.log(`after a forced full GC (s: JS heap MiB / ArrayBuffer backing stores MiB / RSS MiB): ${afterGc.map(([t, h, b, r]) => `${t}: ${mib(h)}/${mib(b)}/${mib(r * 1024)}`).join(", ")}`);
   console.log(`workerd RSS (${pids.length} process${pids.length === 1 ? "" : "es"}, ${rss.length} samples): first ${kib(rss[0])}, last ${kib(rss.at(-1))}, max ${kib(Math.max(...rss))}`);
   console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
   for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);
