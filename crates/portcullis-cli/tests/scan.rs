@@ -156,14 +156,14 @@ fn corpus() -> Corpus {
     let p = &planted;
     dir.write(
         "src/settings.py",
-        format!(
+        &format!(
             "import os\n\n# for local testing\nAPI_TOKEN = \"{}\"\n",
             p[0]
         ),
     );
     dir.write(
         "config/app.yaml",
-        format!("server:\n  port: 8080\nauth:\n  token: {}\n", p[1]),
+        &format!("server:\n  port: 8080\nauth:\n  token: {}\n", p[1]),
     );
     let mut log = String::new();
     for i in 0..200 {
@@ -176,33 +176,33 @@ fn corpus() -> Corpus {
         "2026-11-30T10:01:00Z GET /orders/1 headers={{authorization: Bearer {}}}\n",
         p[2]
     ));
-    dir.write("logs/app.log", log);
-    dir.write(".env", format!("PORTCULLIS_TOKEN={}\n", p[3]));
+    dir.write("logs/app.log", &log);
+    dir.write(".env", &format!("PORTCULLIS_TOKEN={}\n", p[3]));
     dir.write(
         "deploy/nested/secrets.json",
-        json!({"service": {"token": p[4]}}).to_string(),
+        &json!({"service": {"token": p[4]}}).to_string(),
     );
     dir.write(
         "src/old.rs",
-        format!("// expired\nconst T: &str = \"{}\";\n", p[5]),
+        &format!("// expired\nconst T: &str = \"{}\";\n", p[5]),
     );
-    dir.write("src/other.js", format!("const theirs = '{}';\n", p[6]));
+    dir.write("src/other.js", &format!("const theirs = '{}';\n", p[6]));
     let [rt, key, fake_rt, fake_key] = opaque();
     dir.write(
         "README.md",
-        format!(
+        &format!(
             "# Example\n\n    Authorization: Bearer {JWT_IO_EXAMPLE}\n\nor eyJhbGciOiJIUzI1NiJ9.<payload>.<signature>\n\n    refresh_token={fake_rt}\n    PORTCULLIS_API_KEY={fake_key}\n"
         ),
     );
     dir.write(
         "client/credentials.toml",
-        format!("[portcullis]\nrefresh_token = \"{rt}\"\napi_key = \"{key}\"\n"),
+        &format!("[portcullis]\nrefresh_token = \"{rt}\"\napi_key = \"{key}\"\n"),
     );
     dir.write(".gitignore", "build/\n");
     dir.write("build/out.txt", &p[7]);
-    dir.write(
+    dir.write_bytes(
         "assets/blob.bin",
-        [b"\x00\x01\x02".as_slice(), p[8].as_bytes()].concat(),
+        &[b"\x00\x01\x02".as_slice(), p[8].as_bytes()].concat(),
     );
     outside.write("secret.txt", &p[9]);
     #[cfg(unix)]
@@ -279,7 +279,7 @@ fn finds_a_token_deleted_from_the_tree_in_the_git_history() {
     git(&["init", "-q"]);
     c.dir.write(
         "deploy.sh",
-        format!("#!/bin/sh\ncurl -H 'Authorization: Bearer {gone}' $URL\n"),
+        &format!("#!/bin/sh\ncurl -H 'Authorization: Bearer {gone}' $URL\n"),
     );
     git(&["add", "deploy.sh"]);
     git(&["commit", "-q", "-m", "deploy script"]);

@@ -34,10 +34,15 @@ impl Scratch {
     }
 
     /// Writes `name` (creating its folders), returning its path.
-    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        self.write_bytes(name, text.as_bytes())
+    }
+
+    /// [`Scratch::write`] for bytes that need not be text.
+    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.path(name);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, text).unwrap();
+        fs::write(&path, bytes).unwrap();
         path
     }
 }
