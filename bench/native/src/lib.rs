@@ -79,3 +79,22 @@ pub fn alternated_rounds(
     }
     ns
 }
+
+/// Panics unless every contender accepts its input: otherwise the comparison is meaningless.
+pub fn assert_all_accept(all: &mut [(&'static str, Check)]) {
+    for (name, check) in all.iter_mut() {
+        assert!(check(), "{name} refused its bench input");
+    }
+}
+
+/// The median over rounds of contender `a`'s time over `b`'s in the same round: ratios are
+/// taken between runs seconds apart, then the median.
+pub fn round_ratio(ns: &[Vec<f64>], a: usize, b: usize) -> f64 {
+    median(ns[a].iter().zip(&ns[b]).map(|(x, y)| x / y).collect())
+}
+
+/// `x` rounded to `places` decimals, for the report.
+pub fn rounded(x: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (x * scale).round() / scale
+}

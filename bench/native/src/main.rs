@@ -16,7 +16,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use portcullis::jwt::keyring::{Alg, Keyring};
 use portcullis::jwt::verify::VerifyPolicy;
 use portcullis_bench_native::{
-    alternated_rounds, hmac_prekeyed, hmac_sha256, median, now_s, ns_per_op, Check,
+    alternated_rounds, assert_all_accept, hmac_prekeyed, hmac_sha256, median, now_s, ns_per_op,
+    round_ratio, rounded, Check,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -163,10 +164,7 @@ fn main() {
     }
     let tok = token(now_s());
     let mut all = contenders(&tok);
-    // Every contender must accept the token, or the comparison is meaningless.
-    for (name, check) in all.iter_mut() {
-        assert!(check(), "{name} refused the bench token");
-    }
+    assert_all_accept(&mut all);
     if let Some(name) = only {
         let (_, check) = all
             .iter_mut()
@@ -178,18 +176,16 @@ fn main() {
     let ns = alternated_rounds(&mut all, rounds as usize, iters);
     let idx = |name: &str| all.iter().position(|(n, _)| *n == name).unwrap();
     let p = idx("portcullis");
-    // Ratios are taken within a round (the contenders ran seconds apart), then the median.
-    let ratio =
-        |a: usize, b: usize| median((0..rounds as usize).map(|r| ns[a][r] / ns[b][r]).collect());
+    let ratio = |a: usize, b: usize| rounded(round_ratio(&ns, a, b), 3);
     let results: Vec<serde_json::Value> = all
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
             serde_json::json!({
                 "name": name,
-                "ns_per_op_median": (median(ns[i].clone()) * 10.0).round() / 10.0,
-                "ns_per_op_rounds": ns[i].iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
-                "time_vs_portcullis": (ratio(i, p) * 1000.0).round() / 1000.0,
+                "ns_per_op_median": rounded(median(ns[i].clone()), 1),
+                "ns_per_op_rounds": ns[i].iter().map(|&x| rounded(x, 1)).collect::<Vec<_>>(),
+                "time_vs_portcullis": ratio(i, p),
             })
         })
         .collect();
@@ -199,10 +195,10 @@ fn main() {
         "iters_per_round": iters,
         "contenders": results,
         "ratios": {
-            "portcullis_over_hmac_prekeyed": (ratio(p, idx("hmac-prekeyed-clone")) * 1000.0).round() / 1000.0,
-            "portcullis_over_hmac_keyed_per_call": (ratio(p, idx("hmac-keyed-per-call")) * 1000.0).round() / 1000.0,
-            "jsonwebtoken_over_portcullis": (ratio(idx("jsonwebtoken"), p) * 1000.0).round() / 1000.0,
-            "jwt_simple_over_portcullis": (ratio(idx("jwt-simple"), p) * 1000.0).round() / 1000.0,
+            "portcullis_over_hmac_prekeyed": ratio(p, idx("hmac-prekeyed-clone")),
+            "portcullis_over_hmac_keyed_per_call": ratio(p, idx("hmac-keyed-per-call")),
+            "jsonwebtoken_over_portcullis": ratio(idx("jsonwebtoken"), p),
+            "jwt_simple_over_portcullis": ratio(idx("jwt-simple"), p),
         },
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap());

@@ -20,7 +20,8 @@ use portcullis::signed::akamai::{self, AkamaiAlgorithm, AkamaiFields, AkamaiKeys
 use portcullis::signed::cloudflare;
 use portcullis::signed::portcullis::{self as link, LinkFields, LinkRequest, PathScope};
 use portcullis_bench_native::{
-    alternated_rounds, hmac_prekeyed, hmac_sha256, median, now_s, Check,
+    alternated_rounds, assert_all_accept, hmac_prekeyed, hmac_sha256, median, now_s, round_ratio,
+    rounded, Check,
 };
 
 const SECRET: [u8; 32] = *b"portcullis-bench-secret-32-bytes";
@@ -165,22 +166,19 @@ fn main() {
         }
     }
     let mut all = contenders(now_s());
-    for (name, check) in all.iter_mut() {
-        assert!(check(), "{name} refused its bench input");
-    }
+    assert_all_accept(&mut all);
     let ns = alternated_rounds(&mut all, rounds, iters);
     let n = all.len();
-    let ratio = |a: usize, b: usize| median((0..rounds).map(|r| ns[a][r] / ns[b][r]).collect());
-    let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
+    let ratio = |a: usize, b: usize| rounded(round_ratio(&ns, a, b), 3);
     let contenders: Vec<serde_json::Value> = all
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
             serde_json::json!({
                 "name": name,
-                "ns_per_op_median": (median(ns[i].clone()) * 10.0).round() / 10.0,
-                "time_vs_token": round3(ratio(i, 0)),
-                "time_vs_hmac": round3(ratio(i, n - 1)),
+                "ns_per_op_median": rounded(median(ns[i].clone()), 1),
+                "time_vs_token": ratio(i, 0),
+                "time_vs_hmac": ratio(i, n - 1),
             })
         })
         .collect();
