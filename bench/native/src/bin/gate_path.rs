@@ -10,15 +10,14 @@
 //!   gate_path [--rounds R] [--iters N]     JSON on stdout
 
 use std::hint::black_box;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use hmac::{Hmac, KeyInit, Mac};
 use portcullis::config::{self, GateConfig};
 use portcullis::http::forwarding::{self, Inbound};
 use portcullis::http::{self, AuditRecord, AuditRequest, Principal, RequestHead, Revocations};
 use portcullis::routes::normalize_path;
+use portcullis_bench_native::{hmac_sha256, median, now_s, rounded};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 const SECRET: [u8; 32] = *b"portcullis-bench-secret-32-bytes";
 const ORIGIN_SECRET: [u8; 32] = *b"portcullis-origin-secret-32bytes";
@@ -26,13 +25,6 @@ const ORIGIN_SECRET: [u8; 32] = *b"portcullis-origin-secret-32bytes";
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn now_s() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 fn token(now: i64) -> String {
@@ -46,9 +38,7 @@ fn token(now: i64) -> String {
         b64(header.to_string().as_bytes()),
         b64(claims.to_string().as_bytes())
     );
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    format!("{input}.{}", b64(&hmac_sha256(&SECRET, input.as_bytes())))
 }
 
 fn gate_config() -> GateConfig {
@@ -80,11 +70,6 @@ const NAMES: [&str; 6] = [
     "user-agent",
 ];
 const OWN_ORIGIN: &str = "https://gate.example";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
 
 fn main() {
     let mut rounds = 7;
@@ -197,7 +182,7 @@ fn main() {
     let out: serde_json::Map<String, Value> = steps
         .iter()
         .zip(us)
-        .map(|((name, _), v)| (name.to_string(), json!((median(v) * 100.0).round() / 100.0)))
+        .map(|((name, _), v)| (name.to_string(), json!(rounded(median(v), 2))))
         .collect();
     println!(
         "{}",
