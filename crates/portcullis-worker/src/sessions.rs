@@ -62,14 +62,17 @@ pub(crate) async fn revoke_all(a: &AdminContext<'_>, body: &[u8]) -> Result<Admi
         let reply = grants::grant(a.env, sid, &GrantCall::Revoke)
             .await
             .map_err(internal)?;
-        // Missing (never opened) or revoked before: nothing more to refuse.
-        if reply.status != 200 || reply.body["already_revoked"] == json!(true) {
+        // Missing: it never opened. Revoked before: its `sid` is recorded again all the same,
+        // so a retry after a failed write (503) leaves no grant without its entry.
+        if reply.status != 200 {
             continue;
         }
         if let Some((_, v)) = revoke_issued(a, &reply, request.reason).await? {
             version = Some(v);
         }
-        revoked.push(sid.clone());
+        if reply.body["already_revoked"] != json!(true) {
+            revoked.push(sid.clone());
+        }
     }
     if !sids.is_empty() {
         grants::index(a.env, &sub, &IndexCall::Forget { sids })
