@@ -30,6 +30,7 @@ mod interop;
 mod leaks;
 mod revocations;
 mod sender;
+mod sessions;
 mod token;
 mod writer;
 
