@@ -15,8 +15,9 @@ use portcullis::jwt::mint::{mint, MintRequest};
 use portcullis::jwt::verify::VerifiedToken;
 use portcullis::jwt::verify::{verify, VerifyPolicy};
 use portcullis::revocation::{
-    check_key_revocation, entry_for, identifier_problem, parse_revoke_request, RevocationEntry,
-    RevocationPolicy, RevocationSnapshot, RevokeRequest, RevokedBy,
+    check_key_revocation, entry_for, identifier_problem, parse_revoke_request, CompactList,
+    RevocationEntry, RevocationLookup, RevocationPolicy, RevocationSnapshot, RevokeRequest,
+    RevokedBy,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -246,12 +247,26 @@ fn revoke_through_the_store(ring: &Keyring, body: Value, token_exp: i64) -> Revo
     RevocationSnapshot::from_json(&snapshot.to_json()).unwrap()
 }
 
+/// What the gate answers with the clear snapshot, checked to be what it answers with the
+/// compact list an isolate holds (through its binary form, as loaded from KV).
 fn revoked_by(token: &VerifiedToken, snapshot: &RevocationSnapshot) -> Option<RevokedBy> {
-    match check_revocation(token, false, Revocations::Current(snapshot)) {
+    let answer = |list: &dyn RevocationLookup| match check_revocation(
+        token,
+        false,
+        Revocations::Current(list),
+    ) {
         Ok(_) => None,
         Err(Denial::Revoked { by, .. }) => Some(by),
         Err(other) => panic!("unexpected {other:?}"),
-    }
+    };
+    let compact = CompactList::decode(&CompactList::from_snapshot(snapshot).encode()).unwrap();
+    let by = answer(snapshot);
+    assert_eq!(
+        answer(&compact),
+        by,
+        "the compact list answers as the snapshot does"
+    );
+    by
 }
 
 proptest! {
