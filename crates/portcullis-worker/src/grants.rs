@@ -110,12 +110,14 @@ fn config_fault() -> worker::Result<Response> {
 }
 
 /// One grant (session).
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct GrantObject {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for GrantObject {
     fn new(state: State, env: Env) -> Self {
         GrantObject { state, env }
@@ -143,12 +145,14 @@ impl DurableObject for GrantObject {
 }
 
 /// Every API key record.
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct ApiKeyStore {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for ApiKeyStore {
     fn new(state: State, env: Env) -> Self {
         ApiKeyStore { state, env }
