@@ -25,7 +25,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
-import { ENTRY, compatibilityDate } from "../tests/e2e/harness.mjs";
+import { ENTRY, compatibilityDate, objectsWorker, viaObjects } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -329,6 +329,21 @@ const rssKiB = (pid) => {
   }
 };
 
+/** The gate's settings (the objects script gets the same). */
+const gateSettings = () => ({
+  PORTCULLIS_KEYS: KEYS,
+  PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
+  ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
+  PORTCULLIS_ROUTES: JSON.stringify([
+    { match: "GET,HEAD /health", public: true },
+    { match: "GET /orders/*", scopes: ["orders:read"] },
+    { match: "POST /upload/*", scopes: ["upload:write"] },
+  ]),
+  PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
+  PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
+  PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
+});
+
 // ---------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------
@@ -356,23 +371,13 @@ async function main() {
               ],
             }),
         compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object), as wrangler.toml binds it.
-        ...(BASELINE ? {} : { durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } }),
-        bindings: {
-          PORTCULLIS_KEYS: KEYS,
-          PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
-          ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
-          PORTCULLIS_ROUTES: JSON.stringify([
-            { match: "GET,HEAD /health", public: true },
-            { match: "GET /orders/*", scopes: ["orders:read"] },
-            { match: "POST /upload/*", scopes: ["upload:write"] },
-          ]),
-          PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
-          PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
-          PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
-        },
+        // The revocation writer (Durable Object, in the objects script), as wrangler.toml binds it.
+        ...(BASELINE ? {} : { durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }) }),
+        bindings: gateSettings(),
         wrappedBindings: { REVOCATIONS: "kv-fault" },
       },
+      // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
+      ...(BASELINE ? [] : [objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } })]),
       {
         name: "kv-fault",
         modules: true,
