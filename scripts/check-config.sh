@@ -8,8 +8,7 @@
 #     (nothing else: wrangler.toml's own settings are what is checked), so no real secret is
 #     needed. Deployed secrets (`wrangler secret put`) are never visible here.
 # Then, when DIR/wrangler.objects.toml exists (the Durable Objects' script, which reads the
-# gate's configuration): its settings must be the gate's, setting for setting, or this fails
-# naming the ones that differ. Its secrets are not visible here: put them on both scripts.
+# gate's configuration): its settings must be the gate's (scripts/same-settings.sh).
 # PORTCULLIS names the CLI binary to use (default: `cargo run`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,25 +30,5 @@ else
 fi
 portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$dev_vars"
 
-objects=$dir/wrangler.objects.toml
-[ -e "$objects" ] || exit 0
-# --json exits 1 on an invalid config; the comparison below reports it.
-portcullis check-config --json --wrangler "$dir/wrangler.toml" --dev-vars "$dev_vars" >"$work/gate.json" || true
-portcullis check-config --json --wrangler "$objects" --dev-vars "$dev_vars" >"$work/objects.json" || true
-node - "$work/gate.json" "$work/objects.json" "$objects" <<'JS'
-const { readFileSync } = require("node:fs");
-const [gate, objects] = process.argv.slice(2, 4).map((f) => JSON.parse(readFileSync(f, "utf8")));
-const file = process.argv[4];
-if (!objects.ok) {
-  console.error(`check-config: ${file}: ${objects.errors.join("; ")}`);
-  process.exit(1);
-}
-// Settings are compared as the CLI parsed them (non-secret values only).
-const names = [...new Set([...Object.keys(gate.settings), ...Object.keys(objects.settings)])].sort();
-const differ = names.filter((n) => JSON.stringify(gate.settings[n]) !== JSON.stringify(objects.settings[n]));
-if (differ.length > 0) {
-  console.error(`check-config: ${file} must carry the gate's settings (the Durable Objects read them); these differ: ${differ.join(", ")}`);
-  process.exit(1);
-}
-console.log(`check-config: ${file}: the same ${names.length} settings as the gate`);
-JS
+[ ! -e "$dir/wrangler.objects.toml" ] \
+  || "$root/scripts/same-settings.sh" "$dir/wrangler.toml" "$dir/wrangler.objects.toml" "$dev_vars"
