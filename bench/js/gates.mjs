@@ -52,6 +52,8 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
     const gate = {
       ...rest,
       scriptPath: join(dir, "index.js"),
+      // Module names relative to the build, wherever it is (workerd refuses "../" names).
+      modulesRoot: dir,
       bindings: {
         PORTCULLIS_KEYS: JSON.stringify(JWKS),
         PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),

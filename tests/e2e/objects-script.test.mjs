@@ -53,8 +53,9 @@ describe("two scripts: the gate and its Durable Objects", () => {
       assert.ok(exportsClass(objects, cls), `build-objects/ does not export ${cls}`);
       assert.match(readFileSync(join(ROOT, "build-objects", "index.js"), "utf8"), new RegExp(`\\bas ${cls}\\b`));
     }
-    // The gate still answers requests and runs the cron.
+    // The gate answers requests and runs the cron; the objects script has no handler of its own.
     assert.ok(gate.includes("fetch") && gate.includes("scheduled"), gate.join(" "));
+    assert.ok(!objects.includes("fetch") && !objects.includes("scheduled"), objects.join(" "));
   });
 
   test("the gate's wasm is within its budget (gzip -9)", () => {
