@@ -13,6 +13,9 @@
 //   part of a cold isolate's start that depends on the script's size; the first request's own
 //   work (settings, key ring, the revocation snapshot) is measured by the throughput bench.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import { ROOT, compatibilityDate } from "../../tests/e2e/harness.mjs";
 import { log, median, round } from "./common.mjs";
