@@ -213,6 +213,7 @@ export function inactiveHint(header, claims, kids, revocations, now = nowS()) {
   const covers = (e) =>
     (e.kind === "jti" && e.jti === claims.jti) ||
     (e.kind === "kid" && e.kid === header.kid) ||
+    (e.kind === "sid" && e.sid === claims.sid) ||
     (e.kind === "sub" && e.sub === claims.sub && !(typeof claims.iat === "number" && claims.iat >= e.before));
   if (revocations.some(covers)) return "revoked";
   if (typeof claims.exp === "number" && claims.exp <= now) return "expired";
@@ -307,6 +308,8 @@ async function inspect(event) {
   $("revoke-token").disabled = typeof decoded.claims.jti !== "string";
   $("revoke-token").title = $("revoke-token").disabled ? "this token has no jti: revoke its subject instead" : "";
   $("revoke-subject").disabled = typeof decoded.claims.sub !== "string";
+  // Only a grant's access tokens carry `sid`; ending the session also ends its refresh tokens.
+  show($("revoke-session"), typeof decoded.claims.sid === "string");
   show($("inspect-result"), true);
   try {
     const answer = await api("POST", "/introspect", { token });
@@ -329,16 +332,20 @@ function confirmAction(text) {
   });
 }
 
-async function revoke(bySubject) {
+/** Revokes the inspected token by `by`: "token" (its jti), "subject" or "session" (its sid). */
+async function revoke(by) {
   if (!inspected) return;
   const { claims, token } = inspected;
-  const what = bySubject
-    ? `every token for subject “${claims.sub}” issued until now`
-    : `this token (jti “${claims.jti}”)`;
+  const what = {
+    subject: `every token for subject “${claims.sub}” issued until now`,
+    token: `this token (jti “${claims.jti}”)`,
+    session: `its session (sid “${claims.sid}”): the grant's refresh tokens and every access token it issued`,
+  }[by];
+  const body = { subject: { sub: claims.sub }, token: { token }, session: { sid: claims.sid, reason: "admin" } }[by];
   if (!(await confirmAction(`Revoke ${what}? The gate refuses it from now on; this cannot be undone here.`))) return;
   const msg = $("inspect-msg");
   try {
-    await api("POST", "/revocations", bySubject ? { sub: claims.sub } : { token });
+    await api("POST", "/revocations", body);
     message(msg, `revoked ${what}`, "ok");
   } catch (err) {
     message(msg, `not revoked: ${explain(err)}`);
@@ -402,8 +409,9 @@ function start() {
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut());
   $("inspect-form").addEventListener("submit", inspect);
-  $("revoke-token").addEventListener("click", () => revoke(false));
-  $("revoke-subject").addEventListener("click", () => revoke(true));
+  $("revoke-token").addEventListener("click", () => revoke("token"));
+  $("revoke-session").addEventListener("click", () => revoke("session"));
+  $("revoke-subject").addEventListener("click", () => revoke("subject"));
   $("revocations-refresh").addEventListener("click", refreshRevocations);
   $("confirm-ok").addEventListener("click", () => $("confirm").close("ok"));
   $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));

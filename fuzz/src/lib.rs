@@ -429,14 +429,17 @@ pub fn admin(data: &[u8]) {
             assert_eq!(again, snapshot);
             let hit = match &rev {
                 portcullis::revocation::Revocation::Token { jti } => {
-                    snapshot.check(Some(jti), None, None, None)
+                    snapshot.check(Some(jti), None, None, None, None)
                 }
                 portcullis::revocation::Revocation::Subject { sub, before } => {
                     assert!((0..=NOW).contains(before));
-                    snapshot.check(None, Some(sub), Some(before - 1), None)
+                    snapshot.check(None, Some(sub), Some(before - 1), None, None)
                 }
                 portcullis::revocation::Revocation::Key { kid } => {
-                    snapshot.check(None, None, None, Some(kid))
+                    snapshot.check(None, None, None, Some(kid), None)
+                }
+                portcullis::revocation::Revocation::Session { sid } => {
+                    snapshot.check(None, None, None, None, Some(sid))
                 }
             };
             assert!(

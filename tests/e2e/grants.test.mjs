@@ -180,10 +180,13 @@ test("reuse after grace revokes the grant: every refresh token dies and its acce
   assert.equal(await gateStatus(g.access_token), 401);
   const listed = await (await worker.fetch(`${PREFIX}/revocations`, { headers: bearer(admin) })).json();
   const claimsOf = (t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url"));
-  for (const t of [g.access_token, r1.body.access_token]) {
-    const entry = listed.revocations.find((e) => e.jti === claimsOf(t).jti);
-    assert.equal(entry?.reason, "reuse", JSON.stringify(entry));
-  }
+  // One `sid` entry for the grant, no entry per access token; it outlives the latest of them.
+  const sid = claimsOf(g.access_token).sid;
+  const mine = listed.revocations.filter((e) => e.sid === sid || [g.access_token, r1.body.access_token].some((t) => e.jti === claimsOf(t).jti));
+  assert.equal(mine.length, 1, JSON.stringify(mine));
+  assert.equal(mine[0].kind, "sid");
+  assert.equal(mine[0].reason, "reuse");
+  assert.ok(mine[0].expires_at >= claimsOf(r1.body.access_token).exp, JSON.stringify(mine[0]));
   const audit = worker.logs.find((l) => l.includes("refresh_token_reused"));
   assert.ok(audit, "an audit line records the reuse");
   assert.match(audit, /generation 0 presented, current 1/);
@@ -226,8 +229,16 @@ test("log out one session by sid", async () => {
   const sid = JSON.parse(Buffer.from(g.access_token.split(".")[1], "base64url")).sid;
   const res = await worker.fetch(`${PREFIX}/revocations`, { method: "POST", headers: { ...JSON_CT, ...bearer(admin) }, body: JSON.stringify({ sid }) });
   assert.equal(res.status, 200, await res.clone().text());
+  const body = await res.json();
+  assert.equal(body.entry.kind, "sid");
+  assert.equal(body.entry.sid, sid);
+  assert.equal(body.entry.reason, "logout");
+  assert.ok(Number.isInteger(body.version) && body.version > 0);
   assert.equal((await refresh(g.refresh_token)).body.error, "invalid_grant");
-  assert.equal(await gateStatus(g.access_token), 401);
+  const refused = await worker.fetch("/orders/1", { headers: bearer(g.access_token) });
+  assert.equal(refused.status, 401);
+  assert.equal((await refused.json()).type, "urn:portcullis:problem:revoked");
+  assert.ok(worker.logs.some((l) => l.includes("revoked by its session")), "the audit line says sid");
 });
 
 async function createKey(body) {
@@ -336,6 +347,18 @@ test("CLI: grant create, token refresh, apikey create|list|revoke, token exchang
   assert.ok(!reused.stderr.includes(grant.refresh_token), "the token is not echoed");
   const noFlag = await cli(["token", "refresh", ...endpoint], {});
   assert.equal(noFlag.code, 2);
+
+  // `portcullis revoke --sid`: one session ends, recorded as the operator's (`admin`).
+  const session = await openGrant({ sub: "carol" });
+  const sid = JSON.parse(Buffer.from(session.access_token.split(".")[1], "base64url")).sid;
+  const ended = await cli(["revoke", "--sid", sid, ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
+  assert.equal(ended.code, 0, ended.stderr);
+  const entry = JSON.parse(ended.stdout);
+  assert.deepEqual([entry.kind, entry.sid, entry.reason], ["sid", sid, "admin"]);
+  assert.match(ended.stderr, /lapses/);
+  assert.equal(await gateStatus(session.access_token), 401);
+  const notOurs = await cli(["revoke", "--sid", "nope", ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
+  assert.equal(notOurs.code, 1, notOurs.stderr);
 
   const key = await cli(["apikey", "create", "--sub", "nightly", "--scope", "orders:read", "--name", "job", "--expires-in", "1d", ...endpoint], {
     PORTCULLIS_ADMIN_TOKEN: admin,

@@ -177,7 +177,7 @@ describe("POST /_portcullis/leaks with refresh tokens and API keys", () => {
         ["portcullis_api_key", "false_positive"],
       ],
     );
-    // The grant is over: no refresh, and its access token is refused (revoked by jti, leaked).
+    // The grant is over: no refresh, and its access token is refused (revoked by sid, leaked).
     const refresh = await gate.tokenRequest({ grant_type: "refresh_token", refresh_token: grant.refresh_token });
     assert.equal(refresh.status, 400);
     assert.equal(refresh.body.error, "invalid_grant");
@@ -185,7 +185,7 @@ describe("POST /_portcullis/leaks with refresh tokens and API keys", () => {
     assert.equal(refused.status, 401);
     assert.equal((await problemOf(refused)).type, "urn:portcullis:problem:revoked");
     const listed = (await (await gate.admin("GET", "/revocations")).json()).revocations;
-    assert.ok(listed.some((e) => e.reason === "leaked" && e.jti), "the grant's access token, revoked as leaked");
+    assert.ok(listed.some((e) => e.reason === "leaked" && e.kind === "sid"), "the grant's access tokens, revoked by sid as leaked");
     // The key no longer mints.
     const exchange = await gate.tokenRequest({ grant_type: "client_credentials", client_id: key.id, client_secret: key.key });
     assert.equal(exchange.status, 401);

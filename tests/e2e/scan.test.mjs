@@ -150,7 +150,7 @@ describe("portcullis scan: refresh tokens and API keys against the gate", () => 
     assert.equal(refused.status, 401);
     assert.equal((await problemOf(refused)).type, "urn:portcullis:problem:revoked");
     const listed = (await (await gate.admin("GET", "/revocations")).json()).revocations;
-    assert.ok(listed.some((e) => e.jti && e.reason === "leaked"), "the grant's access token, revoked as leaked");
+    assert.ok(listed.some((e) => e.kind === "sid" && e.reason === "leaked"), "the grant's access tokens, revoked by sid as leaked");
     const exchange = await gate.tokenRequest({ grant_type: "client_credentials", client_secret: key.key });
     assert.equal(exchange.body.error, "invalid_client");
     const audit = gate.events("admin").filter((r) => r.reason === "api_key_revoked" || r.reason === "grant_revoked");

@@ -27,8 +27,9 @@ EXAMPLES:
   portcullis revoke --sub alice --before 1767225600 --endpoint https://api.example.com
   portcullis revoke --kid k1 --endpoint https://api.example.com
   portcullis revoke --kid k1 --confirm --endpoint https://api.example.com   # the signing key
+  portcullis revoke --sid 3kTMd9AbY1qZ8vWfLx2Hn0 --endpoint https://api.example.com  # one session
   portcullis revoke --token - --reason leaked --endpoint https://api.example.com < leaked.jwt")]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "kid", "token"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["jti", "sub", "kid", "token", "sid"])))]
 pub struct RevokeArgs {
     /// Revoke the token with this `jti`.
     #[arg(long, value_name = "ID")]
@@ -49,6 +50,10 @@ pub struct RevokeArgs {
     /// Revoke this token (by its `jti`, until its `exp`); `-` reads it from standard input.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
+    /// End this session (grant): its refresh tokens die and every access token carrying
+    /// this `sid` is refused.
+    #[arg(long, value_name = "SID")]
+    sid: Option<String>,
     /// Why: recorded with the revocation, shown in the listing, the console and the audit log.
     #[arg(long, value_name = "REASON", default_value = "admin", value_parser = reason_parser())]
     reason: RevocationReason,
@@ -75,7 +80,11 @@ pub struct ListArgs {
 /// Runs `portcullis revoke`: POST {admin}/revocations, prints the created entry.
 pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
     let admin_token = admin_token()?;
+    // The gate's default reason for a `sid` is `logout` (an application's); from here it is
+    // an operator's, so the CLI's reason is always sent.
+    let send_reason = args.reason != RevocationReason::Admin || args.sid.is_some();
     let mut body = match (args.jti, args.sub, args.kid, args.token) {
+        _ if args.sid.is_some() => json!({ "sid": args.sid }),
         (Some(jti), ..) => json!({ "jti": jti }),
         (_, Some(sub), ..) => match args.before {
             Some(before) => json!({ "sub": sub, "before": before }),
@@ -87,7 +96,7 @@ pub fn run_revoke(args: RevokeArgs) -> Result<(), Failure> {
         _ => unreachable!("clap requires one target"),
     };
     // The default is left to the gate, so a body for `admin` stays what it always was.
-    if args.reason != RevocationReason::Admin {
+    if send_reason {
         body["reason"] = json!(args.reason.as_str());
     }
     let answer = call(

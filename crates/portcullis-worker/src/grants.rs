@@ -104,7 +104,7 @@ fn config_fault() -> worker::Result<Response> {
         basic_challenge: false,
         reason: "misconfigured".into(),
         detail: None,
-        revoke: Vec::new(),
+        ended: None,
         sub: None,
     })
 }

@@ -159,7 +159,7 @@ async fn settle_issued(a: &AdminContext<'_>, finding: &mut LeakFinding<'_>) -> R
     let revoked_now = reply.body["revoked_now"] == json!(true);
     finding.settle(status, revoked_now);
     finding.issued_sub = reply.sub.clone();
-    if !reply.revoke.is_empty() {
+    if reply.ended.is_some() {
         token::revoke_issued(a, &reply, RevocationReason::Leaked).await?;
     }
     Ok(())

@@ -13,11 +13,13 @@ use portcullis::grant::requests::{
     parse_create_api_key, parse_open_grant, parse_revoke_api_key, IssueRequestError, SidRevocation,
 };
 use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
-use portcullis::http::admin::{grant_revocation_entries, issued_introspection_answer, AdminAnswer};
+use portcullis::http::admin::{
+    entry_value, grant_revocation_entry, issued_introspection_answer, AdminAnswer,
+};
 use portcullis::http::token::{finish_token_proof, token_request_proof, TokenProofRefusal};
 use portcullis::http::{AuditRecord, Denial, Principal};
 use portcullis::leaks::IssuedTarget;
-use portcullis::revocation::RevocationReason;
+use portcullis::revocation::{RevocationEntry, RevocationReason};
 
 fn internal(e: worker::Error) -> Denial {
     Denial::Internal {
@@ -25,27 +27,28 @@ fn internal(e: worker::Error) -> Denial {
     }
 }
 
-/// Revokes, by `jti`, the access tokens a revoked grant issued, through the single writer
-/// (one change each, applied here at once). A `sid` kind would make this one change.
+/// Revokes the access tokens of the grant a store reply ended: one `sid` change through the
+/// single writer (applied here at once), kept until the latest of them expires. Returns the
+/// entry and its version; `None` when the reply ended no grant.
 pub(crate) async fn revoke_issued(
     a: &AdminContext<'_>,
     reply: &StoreReply,
     reason: RevocationReason,
-) -> Result<usize, Denial> {
-    let now = now_s();
-    let entries = grant_revocation_entries(a.config, &reply.revoke, reason, now);
-    for entry in &entries {
-        revocations::record(a.env, a.config, entry)
-            .await
-            .map_err(|e| {
-                worker::console_error!(
-                    "{}",
-                    json!({"event": "revocation_write_failed", "error": e})
-                );
-                Denial::RevocationUnavailable { retry_after_s: 5 }
-            })?;
-    }
-    Ok(entries.len())
+) -> Result<Option<(RevocationEntry, u64)>, Denial> {
+    let Some(ended) = &reply.ended else {
+        return Ok(None);
+    };
+    let entry = grant_revocation_entry(a.config, ended, reason, now_s());
+    let version = revocations::record(a.env, a.config, &entry)
+        .await
+        .map_err(|e| {
+            worker::console_error!(
+                "{}",
+                json!({"event": "revocation_write_failed", "error": e})
+            );
+            Denial::RevocationUnavailable { retry_after_s: 5 }
+        })?;
+    Ok(Some((entry, version)))
 }
 
 fn write_audit(a: &AdminContext<'_>, reply: &StoreReply, who: Option<&Principal>) {
@@ -160,8 +163,8 @@ pub(crate) async fn serve(
         sub: reply.sub.clone(),
         ..Principal::default()
     };
-    if !reply.revoke.is_empty() {
-        // Reuse: the grant is revoked; its live access tokens follow within the bound.
+    if reply.ended.is_some() {
+        // Reuse: the grant is revoked; its access tokens follow within the bound.
         if let Err(denial) = revoke_issued(a, &reply, RevocationReason::Reuse).await {
             write_audit(a, &reply, Some(&who));
             return reject(a, Some(&who), denial);
@@ -214,7 +217,13 @@ pub(crate) async fn revoke_sid(
     if reply.status == 404 {
         return Err(Denial::GrantNotFound);
     }
-    revoke_issued(a, &reply, reason).await?;
+    let recorded = revoke_issued(a, &reply, reason).await?;
+    let mut reply = reply;
+    if let Some((entry, version)) = recorded {
+        // The answer names the one `sid` entry, as `POST /revocations` answers for a `jti`.
+        reply.body["entry"] = entry_value(&entry);
+        reply.body["version"] = json!(version);
+    }
     answer(reply).map(|ok| AdminAnswer {
         revocation_reason: Some(reason),
         ..ok

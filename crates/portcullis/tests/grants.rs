@@ -6,11 +6,17 @@
 mod common;
 
 use portcullis::config::{self, GateConfig};
+use portcullis::grant::access::access_ttl;
 use portcullis::grant::apikey::ApiKeyRecord;
 use portcullis::grant::secrets::GrantId;
-use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
+use portcullis::grant::service::{
+    serve_grant, serve_keys, EndedSession, Fresh, GrantCall, KeyCall, StoreReply,
+};
 use portcullis::grant::state::Lifetimes;
+use portcullis::http::admin::grant_revocation_entry;
+use portcullis::http::{check_revocation, Denial, Revocations};
 use portcullis::jwt::verify::verify;
+use portcullis::revocation::{RevocationReason, RevocationSnapshot, RevokedBy};
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_800_000_000;
@@ -66,6 +72,42 @@ fn refresh(token: &Value, scope: Option<&str>) -> GrantCall {
         scope: scope.map(str::to_owned),
         jkt: None,
     }
+}
+
+/// The one `sid` entry `ended` asks for, as the Worker records it, refuses the access token
+/// of `issued` at the gate until that token expires, and lapses after.
+fn assert_refused_by_sid(issued: &StoreReply, ended: &StoreReply, now: i64) {
+    let cfg = config();
+    let token = verify(
+        issued.body["access_token"].as_str().unwrap(),
+        &cfg.keyring,
+        &cfg.verify,
+        now,
+    )
+    .unwrap();
+    let ended = ended.ended.as_ref().expect("the reply ends a session");
+    let entry = grant_revocation_entry(&cfg, ended, RevocationReason::Logout, now);
+    assert_eq!(entry.revocation.kind().as_str(), "sid");
+    assert!(entry.expires_at.unwrap() >= token.claims.exp + cfg.verify.leeway as i64);
+    let snapshot = RevocationSnapshot::from_entries([entry], now);
+    match check_revocation(&token, false, Revocations::Current(&snapshot)) {
+        Err(Denial::Revoked { by, .. }) => assert_eq!(by, RevokedBy::Session),
+        other => panic!("not refused by sid: {other:?}"),
+    }
+    // Unrelated tokens of the same subject still pass.
+    let other = RevocationSnapshot::from_entries(
+        [grant_revocation_entry(
+            &cfg,
+            &EndedSession {
+                sid: GrantId([5; 16]).to_text(),
+                access_exp: now + 60,
+            },
+            RevocationReason::Logout,
+            now,
+        )],
+        now,
+    );
+    assert!(check_revocation(&token, false, Revocations::Current(&other)).is_ok());
 }
 
 fn open(grace_s: u64) -> (Obj, StoreReply) {
@@ -134,8 +176,14 @@ fn reuse_after_grace_revokes_every_access_token_the_grant_issued() {
         .as_deref()
         .unwrap()
         .contains("generation 0 presented, current 1"));
-    // Three access tokens were issued (open, rotation, retry), all live: all revoked.
-    assert_eq!(reuse.revoke.len(), 3);
+    // Three access tokens were issued (open, rotation, retry): one `sid` revocation
+    // outlives them all (the retry's is the latest).
+    let ended = reuse.ended.clone().unwrap();
+    assert_eq!(ended.sid, obj.sid);
+    assert_eq!(ended.access_exp, NOW + 20 + access_ttl(&config()) as i64);
+    for token in [&first, &second, &retry] {
+        assert_refused_by_sid(token, &reuse, NOW + 41);
+    }
     let after = obj.call(refresh(&second.body["refresh_token"], None), 5, NOW + 41);
     assert_eq!(after.body["error"], "invalid_grant");
 }
@@ -154,11 +202,11 @@ fn widening_is_invalid_scope_and_changes_nothing() {
 }
 
 #[test]
-fn revoking_by_sid_returns_live_tokens_and_ends_the_grant() {
+fn revoking_by_sid_ends_the_grant_and_its_access_tokens() {
     let (mut obj, first) = open(30);
     let revoked = obj.call(GrantCall::Revoke, 2, NOW + 1);
     assert_eq!(revoked.status, 200);
-    assert_eq!(revoked.revoke.len(), 1);
+    assert_refused_by_sid(&first, &revoked, NOW + 2);
     assert_eq!(revoked.body["already_revoked"], false);
     let r = obj.call(refresh(&first.body["refresh_token"], None), 3, NOW + 2);
     assert_eq!(r.body["error"], "invalid_grant");
@@ -274,7 +322,11 @@ fn a_leaked_refresh_token_revokes_its_grant_only_when_it_authenticates() {
         (json!("live"), json!(true))
     );
     assert_eq!(r.reason, "leak_revoked");
-    assert_eq!(r.revoke.len(), 2, "both access tokens it issued");
+    assert_eq!(
+        r.ended.as_ref().map(|e| e.access_exp),
+        Some(NOW + 2 + access_ttl(&config()) as i64),
+        "outlives both access tokens it issued"
+    );
     let again = obj.call(leak_of_grant(&rt0, true), 5, NOW + 4);
     assert_eq!(
         (

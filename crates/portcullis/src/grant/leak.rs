@@ -12,7 +12,7 @@ use serde_json::json;
 use super::apikey::ApiKeyRecord;
 use super::secrets::{ApiKey, RefreshToken};
 use super::service::StoreReply;
-use super::state::{Grant, Issued, RevokeReason};
+use super::state::{Grant, RevokeReason};
 
 /// What the store knows of a leaked credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,33 +55,33 @@ impl LeakStatus {
 }
 
 /// The status of a leaked refresh token in its grant; with `revoke`, a live grant is revoked
-/// (the returned access tokens are then to be revoked by `jti`). Returns whether the grant
-/// changed.
+/// (then the latest `exp` of its access tokens is returned, for its `sid` revocation).
+/// Returns whether the grant changed.
 pub fn grant_leak(
     grant: Option<&mut Grant>,
     presented: &str,
     revoke: bool,
     now: i64,
-) -> (LeakStatus, bool, Vec<Issued>) {
+) -> (LeakStatus, bool, Option<i64>) {
     let (Some(grant), Ok(token)) = (grant, RefreshToken::parse(presented)) else {
-        return (LeakStatus::Unknown, false, Vec::new());
+        return (LeakStatus::Unknown, false, None);
     };
     if !grant.authenticates(&token) {
-        return (LeakStatus::Unknown, false, Vec::new());
+        return (LeakStatus::Unknown, false, None);
     }
     if grant.revoked.is_some() {
-        return (LeakStatus::Revoked, false, Vec::new());
+        return (LeakStatus::Revoked, false, None);
     }
     if !grant.is_active(now) {
-        return (LeakStatus::Expired, false, Vec::new());
+        return (LeakStatus::Expired, false, None);
     }
     if !revoke {
-        return (LeakStatus::Live, false, Vec::new());
+        return (LeakStatus::Live, false, None);
     }
     (
         LeakStatus::Live,
         true,
-        grant.revoke(RevokeReason::Revoked, now),
+        Some(grant.revoke(RevokeReason::Revoked, now)),
     )
 }
 

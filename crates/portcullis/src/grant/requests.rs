@@ -256,7 +256,6 @@ pub fn refresh_error(refusal: &RefreshRefusal) -> OAuthError {
         RefreshRefusal::Revoked(_) | RefreshRefusal::Reuse { .. } => {
             "the refresh token has been revoked"
         }
-        RefreshRefusal::TooManyLive => "the grant is refreshed too often; retry later",
         _ => "the refresh token is invalid",
     };
     OAuthError::new(code, description, refusal.code())
@@ -388,7 +387,7 @@ mod tests {
         let reuse = RefreshRefusal::Reuse {
             presented: 0,
             current: 1,
-            live: vec![],
+            access_exp: 0,
         };
         assert_eq!(refresh_error(&reuse).code, OAuthErrorCode::InvalidGrant);
         assert_eq!(

@@ -15,7 +15,7 @@ use super::leak::{grant_leak, key_leak, leak_reply};
 use super::oauth::{OAuthError, TokenAnswer};
 use super::requests::{key_error, refresh_error, CreateApiKey};
 use super::secrets::{ApiKey, ApiKeyId, GrantId, RefreshToken};
-use super::state::{Grant, Issued, OpenGrant, RefreshRefusal, RevokeReason, Secret};
+use super::state::{Grant, OpenGrant, RefreshRefusal, RevokeReason, Secret};
 use crate::config::GateConfig;
 
 /// A call to a grant object.
@@ -109,8 +109,18 @@ impl From<CreateApiKey> for KeyCall {
     }
 }
 
-/// What a store answers: the HTTP answer, the audit reason and detail, and the access
-/// tokens to revoke by `jti` (a grant revoked by reuse or by `sid`).
+/// A grant a store call revoked: the Worker records one `sid` revocation for it, which must
+/// outlive every access token the grant issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSession {
+    /// The grant's id, its access tokens' `sid`.
+    pub sid: String,
+    /// The latest `exp` of its access tokens (0: it issued none).
+    pub access_exp: i64,
+}
+
+/// What a store answers: the HTTP answer, the audit reason and detail, and the grant to
+/// revoke by `sid` (one revoked by reuse, a logout, or a leak).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreReply {
     /// HTTP status.
@@ -123,8 +133,9 @@ pub struct StoreReply {
     pub reason: String,
     /// Audit detail (never a secret).
     pub detail: Option<String>,
-    /// Access tokens to revoke now.
-    pub revoke: Vec<Issued>,
+    /// The grant whose access tokens to revoke now, by `sid`.
+    #[serde(default)]
+    pub ended: Option<EndedSession>,
     /// The subject concerned, for the audit log.
     pub sub: Option<String>,
 }
@@ -137,7 +148,7 @@ impl StoreReply {
             basic_challenge: false,
             reason: reason.to_owned(),
             detail: None,
-            revoke: Vec::new(),
+            ended: None,
             sub: sub.map(str::to_owned),
         }
     }
@@ -149,7 +160,7 @@ impl StoreReply {
             basic_challenge: e.basic_challenge(),
             reason: e.reason.to_owned(),
             detail: None,
-            revoke: Vec::new(),
+            ended: None,
             sub: sub.map(str::to_owned),
         }
     }
@@ -176,7 +187,6 @@ const REASONS: &[&str] = &[
     "refresh_token_wrong_client",
     "refresh_token_reused",
     "scope_widened",
-    "too_many_live_access_tokens",
     "api_key_created",
     "api_keys_listed",
     "api_key_revoked",
@@ -303,13 +313,13 @@ pub fn serve_grant(
                     if let RefreshRefusal::Reuse {
                         presented,
                         current,
-                        live,
+                        access_exp,
                     } = refusal
                     {
                         reply.detail = Some(format!(
                             "sid {sid} revoked: generation {presented} presented, current {current}"
                         ));
-                        reply.revoke = live;
+                        reply.ended = Some(ended(sid, access_exp));
                     }
                     (Some(grant.to_json()), reply)
                 }
@@ -318,16 +328,17 @@ pub fn serve_grant(
         (GrantCall::Revoke, Some(mut grant)) => {
             // Whether it was already revoked: a scanner reports such a leak as `revoked`.
             let already = grant.revoked.is_some();
-            let live = grant.revoke(RevokeReason::Revoked, now);
+            let access_exp = grant.revoke(RevokeReason::Revoked, now);
             let mut reply = StoreReply::ok(
                 200,
-                json!({ "sid": sid, "revoked": true, "already_revoked": already,
-                        "access_tokens_revoked": live.len() }),
+                json!({ "sid": sid, "revoked": true, "already_revoked": already }),
                 "grant_revoked",
                 Some(&grant.sub),
             );
             reply.detail = Some(format!("sid {sid}"));
-            reply.revoke = live;
+            // Even when already revoked: recording the `sid` again is harmless, and a grant
+            // revoked before the kind existed gets its entry.
+            reply.ended = Some(ended(sid, access_exp));
             (Some(grant.to_json()), reply)
         }
         (
@@ -337,10 +348,11 @@ pub fn serve_grant(
             },
             mut grant,
         ) => {
-            let (status, changed, live) = grant_leak(grant.as_mut(), &refresh_token, revoke, now);
+            let (status, changed, access_exp) =
+                grant_leak(grant.as_mut(), &refresh_token, revoke, now);
             let sub = grant.as_ref().map(|g| g.sub.clone());
             let mut reply = leak_reply(status, changed, sub.as_deref(), &format!("sid {sid}"));
-            reply.revoke = live;
+            reply.ended = access_exp.map(|exp| ended(sid, exp));
             (grant.filter(|_| changed).map(|g| g.to_json()), reply)
         }
         (GrantCall::Refresh { .. }, None) => {
@@ -356,6 +368,13 @@ pub fn serve_grant(
                 None,
             ),
         ),
+    }
+}
+
+fn ended(sid: &str, access_exp: i64) -> EndedSession {
+    EndedSession {
+        sid: sid.to_owned(),
+        access_exp,
     }
 }
 
@@ -378,7 +397,7 @@ fn issue(
             r.detail = Some(e.to_string());
             Box::new(r)
         })?;
-    grant.record_issued(access.issued, now);
+    grant.record_issued(&access.issued);
     Ok(TokenAnswer {
         access_token: access.token,
         expires_in: access.expires_in,
@@ -512,11 +531,10 @@ mod tests {
             RefreshRefusal::UnknownToken.code(),
             RefreshRefusal::WrongGrant.code(),
             RefreshRefusal::WrongClient.code(),
-            RefreshRefusal::TooManyLive.code(),
             RefreshRefusal::Reuse {
                 presented: 0,
                 current: 0,
-                live: vec![],
+                access_exp: 0,
             }
             .code(),
             KeyRefusal::Unknown.code(),

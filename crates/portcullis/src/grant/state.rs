@@ -15,12 +15,6 @@ const GRANT_VERSION: u8 = 1;
 /// unknown (it cannot be authenticated any more, so it cannot trigger a revocation).
 pub const KEPT_GENERATIONS: usize = 64;
 
-/// The most access tokens one grant may have live at once. Each is kept (by `jti`) until it
-/// expires so that revoking the grant can revoke it; without a cap, a client refreshing in a
-/// loop would grow its grant's record without bound. A client refreshing every few minutes
-/// has one or two live.
-pub const MAX_LIVE_ACCESS_TOKENS: usize = 256;
-
 /// A grant's lifetimes, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lifetimes {
@@ -46,8 +40,8 @@ impl Lifetimes {
     pub const MAX_ABSOLUTE_S: u64 = 365 * 86_400;
 }
 
-/// An access token the grant issued, kept until it expires so that revoking the grant can
-/// revoke it by `jti`.
+/// An access token the grant issued. The grant keeps only the latest `exp`
+/// ([`Grant::access_exp`]): revoking the grant is one `sid` revocation that must outlive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issued {
     /// The token's `jti`.
@@ -100,8 +94,14 @@ pub struct Grant {
     /// The current refresh token, in the clear, only while its predecessor is in grace
     /// (so a retry gets the same successor); dropped at the next step after grace.
     successor: Option<String>,
-    /// Access tokens issued and not yet expired.
-    pub issued: Vec<Issued>,
+    /// Records written before the `sid` revocation kind listed every live access token;
+    /// read once into [`Grant::access_exp`], never written.
+    #[serde(default, skip_serializing)]
+    issued: Vec<Issued>,
+    /// The latest `exp` of any access token the grant issued (0: none). A `sid` revocation
+    /// lives until then (plus leeway): the grant mints nothing once revoked.
+    #[serde(default)]
+    pub access_exp: i64,
     /// Set once the grant is revoked; a revoked grant stays so its tokens keep failing.
     pub revoked: Option<(i64, RevokeReason)>,
 }
@@ -153,16 +153,14 @@ pub enum RefreshRefusal {
     WrongClient,
     /// The requested scope is not within the grant's.
     Scope(ScopeError),
-    /// [`MAX_LIVE_ACCESS_TOKENS`] are live: refreshed far too often. Nothing changes.
-    TooManyLive,
     /// A used refresh token came back outside the grace period: the grant is now revoked.
     Reuse {
         /// The generation presented.
         presented: u32,
         /// The grant's current generation.
         current: u32,
-        /// Access tokens still live, to revoke by `jti`.
-        live: Vec<Issued>,
+        /// The latest `exp` of its access tokens, for the `sid` revocation.
+        access_exp: i64,
     },
 }
 
@@ -177,7 +175,6 @@ impl RefreshRefusal {
             RefreshRefusal::WrongGrant => "refresh_token_wrong_grant",
             RefreshRefusal::WrongClient => "refresh_token_wrong_client",
             RefreshRefusal::Scope(_) => "scope_widened",
-            RefreshRefusal::TooManyLive => "too_many_live_access_tokens",
             RefreshRefusal::Reuse { .. } => "refresh_token_reused",
         }
     }
@@ -211,6 +208,7 @@ impl Grant {
             rotated_at: now,
             successor: None,
             issued: Vec::new(),
+            access_exp: 0,
             revoked: None,
         };
         (grant, token.encode())
@@ -221,11 +219,16 @@ impl Grant {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Reads stored JSON; `None` for another version or a damaged record.
+    /// Reads stored JSON; `None` for another version or a damaged record. A record that
+    /// still lists its access tokens (written before the `sid` kind) keeps their latest `exp`.
     pub fn from_json(text: &str) -> Option<Grant> {
-        serde_json::from_str::<Grant>(text)
+        let mut grant = serde_json::from_str::<Grant>(text)
             .ok()
-            .filter(|g| g.v == GRANT_VERSION)
+            .filter(|g| g.v == GRANT_VERSION)?;
+        for issued in std::mem::take(&mut grant.issued) {
+            grant.access_exp = grant.access_exp.max(issued.exp);
+        }
+        Some(grant)
     }
 
     /// When the grant ends at the latest (absolute lifetime).
@@ -245,20 +248,19 @@ impl Grant {
         self.revoked.is_none() && now < self.expires_at() && now < self.idle_expires_at()
     }
 
-    /// Records an access token the grant issued, dropping those expired by `now`.
-    pub fn record_issued(&mut self, issued: Issued, now: i64) {
-        self.issued.retain(|i| i.exp > now);
-        self.issued.push(issued);
+    /// Records an access token the grant issued: only its `exp` matters once minted.
+    pub fn record_issued(&mut self, issued: &Issued) {
+        self.access_exp = self.access_exp.max(issued.exp);
     }
 
-    /// Revokes the grant; returns its access tokens still live at `now`.
-    pub fn revoke(&mut self, reason: RevokeReason, now: i64) -> Vec<Issued> {
+    /// Revokes the grant at `now`; returns the latest `exp` of its access tokens, until
+    /// which its `sid` revocation must hold.
+    pub fn revoke(&mut self, reason: RevokeReason, now: i64) -> i64 {
         if self.revoked.is_none() {
             self.revoked = Some((now, reason));
         }
         self.successor = None;
-        self.issued.retain(|i| i.exp > now);
-        self.issued.clone()
+        self.access_exp
     }
 
     /// Whether `presented` is a refresh token this grant issued and still remembers (one
@@ -331,17 +333,14 @@ impl Grant {
             && in_grace
             && self.successor.is_some();
         if !is_current && !is_retry {
-            let live = self.revoke(RevokeReason::Reuse, now);
+            let access_exp = self.revoke(RevokeReason::Reuse, now);
             return Err(RefreshRefusal::Reuse {
                 presented: presented.generation,
                 current: self.generation,
-                live,
+                access_exp,
             });
         }
         let scope = narrow(&self.scope, scope).map_err(RefreshRefusal::Scope)?;
-        if self.issued.iter().filter(|i| i.exp > now).count() >= MAX_LIVE_ACCESS_TOKENS {
-            return Err(RefreshRefusal::TooManyLive);
-        }
         self.last_used_at = now;
         if is_retry {
             return Ok(Refreshed {
@@ -430,23 +429,19 @@ mod tests {
     fn reuse_after_grace_revokes_the_grant_and_reports_generations() {
         let (mut g, t0) = open(30);
         let r1 = g.refresh(&t0, None, None, [2; 20], 1010).unwrap();
-        g.record_issued(
-            Issued {
-                jti: "j1".into(),
-                exp: 1300,
-            },
-            1010,
-        );
+        for exp in [1300, 1310, 1290] {
+            g.record_issued(&Issued {
+                jti: format!("j{exp}"),
+                exp,
+            });
+        }
         let err = g.refresh(&t0, None, None, [5; 20], 1040).unwrap_err();
         assert_eq!(
             err,
             RefreshRefusal::Reuse {
                 presented: 0,
                 current: 1,
-                live: vec![Issued {
-                    jti: "j1".into(),
-                    exp: 1300
-                }]
+                access_exp: 1310,
             }
         );
         // Every token of the grant is dead now, the current one included.
@@ -557,25 +552,34 @@ mod tests {
     }
 
     #[test]
-    fn refuses_to_hold_more_than_the_cap_of_live_access_tokens() {
-        let (mut g, t0) = open(30);
-        for n in 0..MAX_LIVE_ACCESS_TOKENS {
-            g.record_issued(
-                Issued {
-                    jti: format!("j{n}"),
-                    exp: 1500,
-                },
-                1001,
-            );
+    fn refreshing_in_a_loop_keeps_the_record_bounded() {
+        // No cap on live access tokens any more: the record keeps one `exp`, not a list.
+        let (mut g, mut t) = open(0);
+        for i in 0..1000i64 {
+            g.record_issued(&Issued {
+                jti: format!("j{i}"),
+                exp: 1300 + i,
+            });
+            t = rt(&g
+                .refresh(&t, None, None, [i as u8; 20], 1001 + i / 10)
+                .unwrap()
+                .refresh_token);
         }
-        let before = g.clone();
-        assert_eq!(
-            g.refresh(&t0, None, None, [2; 20], 1010),
-            Err(RefreshRefusal::TooManyLive)
+        assert_eq!(g.access_exp, 2299);
+        assert!(g.to_json().len() < 8 * 1024, "{}", g.to_json().len());
+    }
+
+    #[test]
+    fn a_record_that_listed_its_access_tokens_reads_as_their_latest_exp() {
+        let (g, _) = open(30);
+        let old = g.to_json().replace(
+            r#""access_exp":0"#,
+            r#""issued":[{"jti":"a","exp":1200},{"jti":"b","exp":1290}]"#,
         );
-        assert_eq!(g, before, "nothing changes");
-        // Once they expire, refreshing works again.
-        assert!(g.refresh(&t0, None, None, [2; 20], 1500).is_ok());
+        assert!(old.contains("issued"), "{old}");
+        let read = Grant::from_json(&old).unwrap();
+        assert_eq!(read.access_exp, 1290);
+        assert!(!read.to_json().contains("issued"));
     }
 
     #[test]

@@ -251,6 +251,7 @@ impl Denial {
                     format!("revoked by its subject (tokens issued before {when})")
                 }
                 RevokedBy::Key => "revoked by its key".to_owned(),
+                RevokedBy::Session => "revoked by its session (sid)".to_owned(),
             }),
             InsufficientScope { required, .. } => {
                 Some(format!("requires the scopes: {}", required.join(" ")))

@@ -4,6 +4,7 @@
 //! snapshot, which the Worker may have to fetch in between.
 
 use crate::config::GateConfig;
+use crate::grant::access::SID_CLAIM;
 use crate::http::denial::{BindingRefusal, RateLimitRefusal};
 use crate::http::{screen, Denial, Principal, RequestHead};
 use crate::jwt::verify::{verify, VerifiedToken};
@@ -236,6 +237,7 @@ pub fn check_revocation(
                 c.sub.as_deref(),
                 c.iat_floor,
                 token.key_id.as_deref(),
+                c.extra.get(SID_CLAIM).and_then(serde_json::Value::as_str),
             ) {
                 Some(by) => Err(Denial::Revoked {
                     by,

@@ -235,7 +235,7 @@ pub fn check_signed_revocation(
 ) -> Result<bool, Denial> {
     match revocations {
         Revocations::Current(snapshot) => {
-            match snapshot.check(None, None, None, grant.key_id.as_deref()) {
+            match snapshot.check(None, None, None, grant.key_id.as_deref(), None) {
                 Some(_) => Err(Denial::SignedUrl(SignedUrlError::KeyRevoked)),
                 None => Ok(true),
             }

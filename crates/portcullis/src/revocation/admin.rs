@@ -364,8 +364,8 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
 
 /// Parses a revoke request body at `now`: exactly one of `{"jti": "…"}`,
 /// `{"sub": "…", "before": N}` (`before` optional, default `now`, not later than `now`),
-/// `{"kid": "…", "confirm": true}` (`confirm` optional, see [`check_key_revocation`]) or
-/// `{"token": "…"}` (the caller verifies the token and revokes its `jti`), plus an optional
+/// `{"kid": "…", "confirm": true}` (`confirm` optional, see [`check_key_revocation`]),
+/// `{"sid": "…"}` (a grant; the Worker also ends the grant itself) or `{"token": "…"}` (the caller verifies the token and revokes its `jti`), plus an optional
 /// `"reason"` from [`RevocationReason`] (default `"admin"`).
 ///
 /// Identifiers must pass [`identifier_problem`]; the token is bounded only by
@@ -376,12 +376,14 @@ pub fn parse_revoke_request(body: &[u8], now: i64) -> Result<RevokeRequest, Admi
 pub fn parse_revoke_order(body: &[u8], now: i64) -> Result<RevokeOrder, AdminRequestError> {
     check_body_len(body)?;
     let (mut jti, mut sub, mut kid, mut token, mut before) = (None, None, None, None, None);
+    let mut sid = None;
     let (mut confirm, mut reason) = (None, None);
     for (name, value) in parse_object(body)? {
         match name.as_str() {
             "jti" => set_once(&mut jti, "jti", identifier_member("jti", value)?)?,
             "sub" => set_once(&mut sub, "sub", identifier_member("sub", value)?)?,
             "kid" => set_once(&mut kid, "kid", identifier_member("kid", value)?)?,
+            "sid" => set_once(&mut sid, "sid", identifier_member("sid", value)?)?,
             "token" => set_once(&mut token, "token", string_member("token", value)?)?,
             "before" => set_once(&mut before, "before", before_member(value, now)?)?,
             "confirm" => {
@@ -402,7 +404,13 @@ pub fn parse_revoke_order(body: &[u8], now: i64) -> Result<RevokeOrder, AdminReq
             _ => return Err(AdminRequestError::UnknownField { field: name }),
         }
     }
-    let targets = [jti.is_some(), sub.is_some(), kid.is_some(), token.is_some()];
+    let targets = [
+        jti.is_some(),
+        sub.is_some(),
+        kid.is_some(),
+        token.is_some(),
+        sid.is_some(),
+    ];
     match targets.iter().filter(|&&given| given).count() {
         0 => return Err(AdminRequestError::MissingTarget),
         1 => {}
@@ -413,6 +421,12 @@ pub fn parse_revoke_order(body: &[u8], now: i64) -> Result<RevokeOrder, AdminReq
     }
     if confirm.is_some() && kid.is_none() {
         return Err(AdminRequestError::ConfirmWithoutKey);
+    }
+    if let Some(sid) = sid {
+        return Ok(RevokeOrder {
+            request: RevokeRequest::Revoke(Revocation::Session { sid }),
+            reason: reason.unwrap_or_default(),
+        });
     }
     let request = match (jti, sub, kid, token) {
         (Some(jti), ..) => RevokeRequest::Revoke(Revocation::Token { jti }),
@@ -604,6 +618,14 @@ mod tests {
         assert_eq!(
             revoke(r#"{"jti":"a"}"#),
             Ok(RevokeRequest::Revoke(jti("a")))
+        );
+        assert_eq!(
+            revoke(r#"{"sid":"g1"}"#),
+            Ok(RevokeRequest::Revoke(sid("g1")))
+        );
+        assert_eq!(
+            revoke(r#"{"sid":"g1","jti":"a"}"#),
+            Err(AdminRequestError::MultipleTargets)
         );
         assert_eq!(
             revoke(r#"{"kid":"k1"}"#),

@@ -33,6 +33,12 @@ pub enum Revocation {
         /// The compromised key's id.
         kid: String,
     },
+    /// Every access token of one grant (session), by its `sid` claim: a logout, or a grant
+    /// revoked for refresh-token reuse.
+    Session {
+        /// The grant's id.
+        sid: String,
+    },
 }
 
 impl Revocation {
@@ -42,15 +48,17 @@ impl Revocation {
             Revocation::Token { .. } => RevocationKind::Token,
             Revocation::Subject { .. } => RevocationKind::Subject,
             Revocation::Key { .. } => RevocationKind::Key,
+            Revocation::Session { .. } => RevocationKind::Session,
         }
     }
 
-    /// The identifier revoked: the `jti`, `sub` or `kid`.
+    /// The identifier revoked: the `jti`, `sub`, `kid` or `sid`.
     pub fn target(&self) -> &str {
         match self {
             Revocation::Token { jti } => jti,
             Revocation::Subject { sub, .. } => sub,
             Revocation::Key { kid } => kid,
+            Revocation::Session { sid } => sid,
         }
     }
 }
@@ -85,7 +93,10 @@ pub struct RevocationPolicy {
 /// - `jti`: `token_exp + leeway` when the token was presented (its `exp` is known), else
 ///   `now + max_ttl + leeway`;
 /// - `sub`: `before + max_ttl + leeway`: no token issued before `before` lives longer;
-/// - `kid`: never (`None`): a compromised key mints fresh tokens; see [`prune`](super::prune).
+/// - `kid`: never (`None`): a compromised key mints fresh tokens; see [`prune`](super::prune);
+/// - `sid`: `token_exp` is then the latest `exp` of the access tokens the grant issued (the
+///   grant object records it, and a revoked grant mints no more): `max(token_exp, now) +
+///   leeway`, else `now + max_ttl + leeway` like a `jti` of unknown `exp`.
 ///
 /// Arithmetic saturates, so hostile values cannot overflow.
 pub fn entry_for(
@@ -107,6 +118,12 @@ pub fn entry_for(
                 .saturating_add(policy.leeway),
         ),
         Revocation::Key { .. } => None,
+        Revocation::Session { .. } => Some(match token_exp {
+            Some(exp) => exp.max(now).saturating_add(policy.leeway),
+            None => now
+                .saturating_add(policy.max_ttl)
+                .saturating_add(policy.leeway),
+        }),
     };
     RevocationEntry {
         revocation: rev,
@@ -133,6 +150,8 @@ struct EntryWire {
     before: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
     at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<i64>,
@@ -157,11 +176,15 @@ impl RevocationEntry {
     // Plain strings and integers under string keys: serde_json cannot fail on them.
     #[allow(clippy::expect_used, reason = "serializing this wire type cannot fail")]
     pub fn to_json(&self) -> String {
-        let (jti, sub, before, kid) = match &self.revocation {
-            Revocation::Token { jti } => (Some(jti.clone()), None, None, None),
-            Revocation::Subject { sub, before } => (None, Some(sub.clone()), Some(*before), None),
-            Revocation::Key { kid } => (None, None, None, Some(kid.clone())),
-        };
+        let (mut jti, mut sub, mut before, mut kid, mut sid) = (None, None, None, None, None);
+        match &self.revocation {
+            Revocation::Token { jti: j } => jti = Some(j.clone()),
+            Revocation::Subject { sub: s, before: b } => {
+                (sub, before) = (Some(s.clone()), Some(*b))
+            }
+            Revocation::Key { kid: k } => kid = Some(k.clone()),
+            Revocation::Session { sid: s } => sid = Some(s.clone()),
+        }
         let wire = EntryWire {
             v: ENTRY_VERSION,
             kind: self.revocation.kind(),
@@ -169,6 +192,7 @@ impl RevocationEntry {
             sub,
             before,
             kid,
+            sid,
             at: self.revoked_at,
             exp: self.expires_at,
             reason: self.reason,
@@ -185,12 +209,18 @@ impl RevocationEntry {
         check_version(json, ENTRY_VERSION).map_err(RevocationError::MalformedEntry)?;
         let wire: EntryWire =
             serde_json::from_str(json).map_err(|e| RevocationError::MalformedEntry(e.into()))?;
-        let revocation = match (wire.kind, wire.jti, wire.sub, wire.before, wire.kid) {
-            (RevocationKind::Token, Some(jti), None, None, None) => Revocation::Token { jti },
-            (RevocationKind::Subject, None, Some(sub), Some(before), None) => {
+        let fields = (wire.jti, wire.sub, wire.before, wire.kid, wire.sid);
+        let revocation = match (wire.kind, fields) {
+            (RevocationKind::Token, (Some(jti), None, None, None, None)) => {
+                Revocation::Token { jti }
+            }
+            (RevocationKind::Subject, (None, Some(sub), Some(before), None, None)) => {
                 Revocation::Subject { sub, before }
             }
-            (RevocationKind::Key, None, None, None, Some(kid)) => Revocation::Key { kid },
+            (RevocationKind::Key, (None, None, None, Some(kid), None)) => Revocation::Key { kid },
+            (RevocationKind::Session, (None, None, None, None, Some(sid))) => {
+                Revocation::Session { sid }
+            }
             (kind, ..) => {
                 return Err(RevocationError::MalformedEntry(
                     DecodeError::FieldsDisagreeWithKind { kind },
@@ -248,6 +278,18 @@ mod tests {
     }
 
     #[test]
+    fn session_entry_outlives_the_grants_latest_access_token() {
+        let e = entry_for(sid("g"), NOW, Some(NOW + 300), &POLICY);
+        assert_eq!(e.expires_at, Some(NOW + 300 + 30));
+        // Every token of the grant has expired: the entry still holds through the leeway.
+        let e = entry_for(sid("g"), NOW, Some(NOW - 500), &POLICY);
+        assert_eq!(e.expires_at, Some(NOW + 30));
+        // Unknown: as long as any token may live.
+        let e = entry_for(sid("g"), NOW, None, &POLICY);
+        assert_eq!(e.expires_at, Some(NOW + 3600 + 30));
+    }
+
+    #[test]
     fn entry_counts_through_expires_at_and_lapses_after() {
         let e = entry_for(jti("a"), NOW, Some(NOW + 10), &POLICY);
         assert!(!e.is_expired(NOW + 40));
@@ -286,6 +328,14 @@ mod tests {
             e.to_json(),
             format!(r#"{{"v":1,"kind":"kid","kid":"k1","at":{NOW}}}"#)
         );
+        let e = entry_for(sid("g1"), NOW, Some(NOW + 5), &POLICY);
+        assert_eq!(
+            e.to_json(),
+            format!(
+                r#"{{"v":1,"kind":"sid","sid":"g1","at":{NOW},"exp":{}}}"#,
+                NOW + 35
+            )
+        );
     }
 
     #[test]
@@ -311,7 +361,7 @@ mod tests {
 
     #[test]
     fn entry_json_round_trips_for_every_kind() {
-        for rev in [jti("a\"/é"), sub("alice", -5), kid("k1")] {
+        for rev in [jti("a\"/é"), sub("alice", -5), kid("k1"), sid("g1")] {
             let e = entry_for(rev, NOW, Some(NOW), &POLICY);
             assert_eq!(
                 RevocationEntry::from_json(&e.metadata_json().unwrap()).unwrap(),
@@ -356,6 +406,16 @@ mod tests {
             (r#"{"v":1,"kind":"kid","jti":"a","at":1}"#, |e| {
                 *e == DecodeError::FieldsDisagreeWithKind {
                     kind: RevocationKind::Key,
+                }
+            }),
+            (r#"{"v":1,"kind":"sid","jti":"a","at":1}"#, |e| {
+                *e == DecodeError::FieldsDisagreeWithKind {
+                    kind: RevocationKind::Session,
+                }
+            }),
+            (r#"{"v":1,"kind":"jti","jti":"a","sid":"g","at":1}"#, |e| {
+                *e == DecodeError::FieldsDisagreeWithKind {
+                    kind: RevocationKind::Token,
                 }
             }),
         ];

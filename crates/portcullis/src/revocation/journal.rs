@@ -324,7 +324,7 @@ mod tests {
         );
         assert!(!RevocationSnapshot::empty(NOW).to_json().contains("version"));
         assert_eq!(
-            held.check(Some("t17"), None, None, None),
+            held.check(Some("t17"), None, None, None, None),
             Some(RevokedBy::Token)
         );
     }

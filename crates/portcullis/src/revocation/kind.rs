@@ -1,4 +1,4 @@
-//! The three kinds of revocation, by the claim each matches on. Its own module because both
+//! The four kinds of revocation, by the claim each matches on. Its own module because both
 //! the model (`entry`) and the errors (`error`) name it, and neither should import the other
 //! both ways.
 
@@ -18,15 +18,19 @@ pub enum RevocationKind {
     /// By `kid`; written `"kid"`.
     #[serde(rename = "kid")]
     Key,
+    /// By `sid`, a grant (session); written `"sid"`.
+    #[serde(rename = "sid")]
+    Session,
 }
 
 impl RevocationKind {
-    /// The claim this kind matches on: `"jti"`, `"sub"` or `"kid"`.
+    /// The claim this kind matches on: `"jti"`, `"sub"`, `"kid"` or `"sid"`.
     pub fn as_str(self) -> &'static str {
         match self {
             RevocationKind::Token => "jti",
             RevocationKind::Subject => "sub",
             RevocationKind::Key => "kid",
+            RevocationKind::Session => "sid",
         }
     }
 }

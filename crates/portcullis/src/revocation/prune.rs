@@ -257,10 +257,10 @@ mod tests {
                 .collect();
             let full = RevocationSnapshot::from_entries(entries.clone(), NOW);
             let pruned = RevocationSnapshot::from_entries(prune(entries, NOW, &ring).keep, NOW);
-            for (jti, sub, iat, kid) in &queries {
+            for (jti, sub, iat, kid, sid) in &queries {
                 prop_assert_eq!(
-                    pruned.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref()),
-                    full.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref())
+                    pruned.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref()),
+                    full.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref())
                 );
             }
         }

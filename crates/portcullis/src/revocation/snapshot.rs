@@ -26,6 +26,8 @@ pub enum RevokedBy {
     },
     /// Its signing key (`kid`) is revoked.
     Key,
+    /// Its grant (`sid`) is revoked: a logout, or refresh-token reuse.
+    Session,
 }
 
 /// When an entry was revoked and until when it matters.
@@ -60,10 +62,12 @@ pub struct RevocationSnapshot {
     /// Subject -> (latest cut-off, stamp).
     subjects: HashMap<String, (i64, Stamp)>,
     keys: HashMap<String, Stamp>,
+    sessions: HashMap<String, Stamp>,
 }
 
 /// Snapshot JSON: `{"v":1,"built_at":N,"version":N,"jti":[[jti,at,exp]],"sub":[[sub,before,at,exp]],
-/// "kid":[[kid,at]]}`, each list sorted by target; `exp` is `null` for never.
+/// "kid":[[kid,at]],"sid":[[sid,at,exp]]}`, each list sorted by target; `exp` is `null` for never;
+/// `sid` is absent when empty (snapshots written before the kind existed read as none).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SnapshotWire {
@@ -75,6 +79,8 @@ struct SnapshotWire {
     jti: Vec<(String, i64, Option<i64>)>,
     sub: Vec<(String, i64, i64, Option<i64>)>,
     kid: Vec<(String, i64)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sid: Vec<(String, i64, Option<i64>)>,
 }
 
 fn is_zero(version: &u64) -> bool {
@@ -90,6 +96,7 @@ impl RevocationSnapshot {
             tokens: HashMap::new(),
             subjects: HashMap::new(),
             keys: HashMap::new(),
+            sessions: HashMap::new(),
         }
     }
 
@@ -139,6 +146,12 @@ impl RevocationSnapshot {
                     .and_modify(|s| *s = s.merge(stamp))
                     .or_insert(stamp);
             }
+            Revocation::Session { sid } => {
+                self.sessions
+                    .entry(sid)
+                    .and_modify(|s| *s = s.merge(stamp))
+                    .or_insert(stamp);
+            }
         }
     }
 
@@ -168,18 +181,23 @@ impl RevocationSnapshot {
     /// ([`crate::jwt::claims::Claims::iat_floor`]), so a fractional `iat` just below a cut-off is
     /// covered.
     ///
-    /// Checks `jti`, then subject, then key, and answers the first match. Under a subject
-    /// revocation, a token with `iat < before` is revoked, one with `iat >= before` is
-    /// spared, and one without `iat` is revoked (it cannot prove it is newer).
+    /// Checks `jti`, then `sid` (the grant), then subject, then key, and answers the first
+    /// match. Under a subject revocation, a token with `iat < before` is revoked, one with
+    /// `iat >= before` is spared, and one without `iat` is revoked (it cannot prove it is
+    /// newer).
     pub fn check(
         &self,
         jti: Option<&str>,
         sub: Option<&str>,
         iat: Option<i64>,
         kid: Option<&str>,
+        sid: Option<&str>,
     ) -> Option<RevokedBy> {
         if jti.is_some_and(|jti| self.tokens.contains_key(jti)) {
             return Some(RevokedBy::Token);
+        }
+        if sid.is_some_and(|sid| self.sessions.contains_key(sid)) {
+            return Some(RevokedBy::Session);
         }
         if let Some(&(before, _)) = sub.and_then(|sub| self.subjects.get(sub)) {
             if iat.is_none_or(|iat| iat < before) {
@@ -192,9 +210,9 @@ impl RevocationSnapshot {
         None
     }
 
-    /// Number of revoked targets (jtis + subjects + kids).
+    /// Number of revoked targets (jtis + subjects + kids + sids).
     pub fn len(&self) -> usize {
-        self.tokens.len() + self.subjects.len() + self.keys.len()
+        self.tokens.len() + self.subjects.len() + self.keys.len() + self.sessions.len()
     }
 
     /// Whether the snapshot revokes nothing.
@@ -231,6 +249,9 @@ impl RevocationSnapshot {
         for (kid, stamp) in &self.keys {
             push(Revocation::Key { kid: kid.clone() }, stamp);
         }
+        for (sid, stamp) in &self.sessions {
+            push(Revocation::Session { sid: sid.clone() }, stamp);
+        }
         out.sort_by(|a, b| {
             (a.revocation.kind(), a.revocation.target())
                 .cmp(&(b.revocation.kind(), b.revocation.target()))
@@ -262,8 +283,14 @@ impl RevocationSnapshot {
                 .iter()
                 .map(|(kid, s)| (kid.clone(), s.revoked_at))
                 .collect(),
+            sid: self
+                .sessions
+                .iter()
+                .map(|(sid, s)| (sid.clone(), s.revoked_at, s.expires_at))
+                .collect(),
         };
         wire.jti.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        wire.sid.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         wire.sub.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         wire.kid.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         serde_json::to_string(&wire).expect("a snapshot always serializes")
@@ -315,6 +342,15 @@ impl RevocationSnapshot {
                 return Err(duplicate(RevocationKind::Key));
             }
         }
+        for (sid, revoked_at, expires_at) in wire.sid {
+            let stamp = Stamp {
+                revoked_at,
+                expires_at,
+            };
+            if snapshot.sessions.insert(sid, stamp).is_some() {
+                return Err(duplicate(RevocationKind::Session));
+            }
+        }
         Ok(snapshot)
     }
 }
@@ -330,21 +366,24 @@ mod tests {
     fn token_revocation_revokes_only_that_jti() {
         let snap = snapshot_of(vec![jti("a")]);
         assert_eq!(
-            snap.check(Some("a"), Some("alice"), Some(NOW), Some("k1")),
+            snap.check(Some("a"), Some("alice"), Some(NOW), Some("k1"), None),
             Some(RevokedBy::Token)
         );
         assert_eq!(
-            snap.check(Some("b"), Some("alice"), Some(NOW), Some("k1")),
+            snap.check(Some("b"), Some("alice"), Some(NOW), Some("k1"), None),
             None
         );
-        assert_eq!(snap.check(None, Some("a"), Some(NOW), Some("a")), None);
+        assert_eq!(
+            snap.check(None, Some("a"), Some(NOW), Some("a"), None),
+            None
+        );
     }
 
     #[test]
     fn subject_revocation_revokes_tokens_issued_before_before() {
         let snap = snapshot_of(vec![sub("alice", NOW)]);
         assert_eq!(
-            snap.check(Some("t"), Some("alice"), Some(NOW - 1), None),
+            snap.check(Some("t"), Some("alice"), Some(NOW - 1), None, None),
             Some(RevokedBy::Subject { before: NOW })
         );
     }
@@ -352,9 +391,12 @@ mod tests {
     #[test]
     fn subject_revocation_spares_tokens_issued_at_or_after_before() {
         let snap = snapshot_of(vec![sub("alice", NOW)]);
-        assert_eq!(snap.check(Some("t"), Some("alice"), Some(NOW), None), None);
         assert_eq!(
-            snap.check(Some("t"), Some("alice"), Some(NOW + 1), None),
+            snap.check(Some("t"), Some("alice"), Some(NOW), None, None),
+            None
+        );
+        assert_eq!(
+            snap.check(Some("t"), Some("alice"), Some(NOW + 1), None, None),
             None
         );
     }
@@ -363,17 +405,17 @@ mod tests {
     fn subject_revocation_spares_other_subjects() {
         let snap = snapshot_of(vec![sub("alice", NOW)]);
         assert_eq!(
-            snap.check(Some("t"), Some("bob"), Some(NOW - 1), None),
+            snap.check(Some("t"), Some("bob"), Some(NOW - 1), None, None),
             None
         );
-        assert_eq!(snap.check(Some("t"), None, None, None), None);
+        assert_eq!(snap.check(Some("t"), None, None, None, None), None);
     }
 
     #[test]
     fn subject_revocation_revokes_token_without_iat() {
         let snap = snapshot_of(vec![sub("alice", NOW)]);
         assert_eq!(
-            snap.check(Some("t"), Some("alice"), None, None),
+            snap.check(Some("t"), Some("alice"), None, None, None),
             Some(RevokedBy::Subject { before: NOW })
         );
     }
@@ -386,10 +428,13 @@ mod tests {
             sub("alice", NOW - 50),
         ]);
         assert_eq!(
-            snap.check(None, Some("alice"), Some(NOW - 11), None),
+            snap.check(None, Some("alice"), Some(NOW - 11), None, None),
             Some(RevokedBy::Subject { before: NOW - 10 })
         );
-        assert_eq!(snap.check(None, Some("alice"), Some(NOW - 10), None), None);
+        assert_eq!(
+            snap.check(None, Some("alice"), Some(NOW - 10), None, None),
+            None
+        );
         assert_eq!(snap.len(), 1);
     }
 
@@ -397,23 +442,70 @@ mod tests {
     fn key_revocation_revokes_every_token_with_that_kid() {
         let snap = snapshot_of(vec![kid("k1")]);
         assert_eq!(
-            snap.check(None, None, None, Some("k1")),
+            snap.check(None, None, None, Some("k1"), None),
             Some(RevokedBy::Key)
         );
         assert_eq!(
-            snap.check(Some("x"), Some("bob"), Some(NOW + 999), Some("k1")),
+            snap.check(Some("x"), Some("bob"), Some(NOW + 999), Some("k1"), None),
             Some(RevokedBy::Key)
         );
-        assert_eq!(snap.check(None, None, None, Some("k2")), None);
-        assert_eq!(snap.check(None, None, None, None), None);
+        assert_eq!(snap.check(None, None, None, Some("k2"), None), None);
+        assert_eq!(snap.check(None, None, None, None, None), None);
+    }
+
+    #[test]
+    fn session_revocation_revokes_every_token_of_that_grant_only() {
+        let snap = snapshot_of(vec![sid("g1")]);
+        assert_eq!(
+            snap.check(Some("t1"), Some("alice"), Some(NOW), Some("k1"), Some("g1")),
+            Some(RevokedBy::Session)
+        );
+        assert_eq!(
+            snap.check(Some("t2"), Some("alice"), Some(NOW + 9), None, Some("g1")),
+            Some(RevokedBy::Session)
+        );
+        assert_eq!(
+            snap.check(Some("t1"), Some("alice"), Some(NOW), Some("k1"), Some("g2")),
+            None
+        );
+        assert_eq!(
+            snap.check(Some("g1"), Some("g1"), None, Some("g1"), None),
+            None
+        );
+        let listed = snap.entries();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].revocation, sid("g1"));
+    }
+
+    #[test]
+    fn snapshot_json_lists_sessions_only_when_there_are_some() {
+        let snap = snapshot_of(vec![sid("g2"), sid("g1")]);
+        let json = snap.to_json();
+        assert!(
+            json.ends_with(&format!(
+                r#""kid":[],"sid":[["g1",{NOW},{e}],["g2",{NOW},{e}]]}}"#,
+                e = NOW + 3630
+            )),
+            "{json}"
+        );
+        assert_eq!(RevocationSnapshot::from_json(&json).unwrap(), snap);
+        let dup = json.replace(r#"["g2""#, r#"["g1""#);
+        assert!(matches!(
+            RevocationSnapshot::from_json(&dup),
+            Err(RevocationError::MalformedSnapshot(
+                DecodeError::DuplicateTarget {
+                    kind: RevocationKind::Session
+                }
+            ))
+        ));
     }
 
     #[test]
     fn identifiers_of_one_kind_do_not_match_another_kind() {
         let snap = snapshot_of(vec![jti("x")]);
-        assert_eq!(snap.check(None, Some("x"), None, Some("x")), None);
+        assert_eq!(snap.check(None, Some("x"), None, Some("x"), None), None);
         let snap = snapshot_of(vec![kid("x")]);
-        assert_eq!(snap.check(Some("x"), Some("x"), None, None), None);
+        assert_eq!(snap.check(Some("x"), Some("x"), None, None, None), None);
     }
 
     #[test]
@@ -421,7 +513,10 @@ mod tests {
         let snap = RevocationSnapshot::empty(NOW);
         assert!(snap.is_empty());
         assert_eq!(snap.built_at(), NOW);
-        assert_eq!(snap.check(Some("a"), Some("b"), None, Some("c")), None);
+        assert_eq!(
+            snap.check(Some("a"), Some("b"), None, Some("c"), None),
+            None
+        );
     }
 
     #[test]
@@ -431,10 +526,10 @@ mod tests {
         let expired_sub = entry_for(sub("alice", NOW - 10_000), NOW, None, &POLICY);
         let snap = RevocationSnapshot::from_entries(vec![expired, live, expired_sub], NOW);
         assert_eq!(snap.len(), 1);
-        assert_eq!(snap.check(Some("old"), None, None, None), None);
-        assert_eq!(snap.check(None, Some("alice"), None, None), None);
+        assert_eq!(snap.check(Some("old"), None, None, None, None), None);
+        assert_eq!(snap.check(None, Some("alice"), None, None, None), None);
         assert_eq!(
-            snap.check(Some("new"), None, None, None),
+            snap.check(Some("new"), None, None, None, None),
             Some(RevokedBy::Token)
         );
     }
@@ -444,7 +539,7 @@ mod tests {
         let mut snap = RevocationSnapshot::empty(NOW);
         snap.insert(entry_for(kid("k9"), NOW, None, &POLICY));
         assert_eq!(
-            snap.check(None, None, None, Some("k9")),
+            snap.check(None, None, None, Some("k9"), None),
             Some(RevokedBy::Key)
         );
     }
@@ -586,10 +681,10 @@ mod tests {
             let snap = RevocationSnapshot::from_entries(entries, NOW);
             let back = RevocationSnapshot::from_json(&snap.to_json()).unwrap();
             prop_assert_eq!(&back, &snap);
-            for (jti, sub, iat, kid) in &queries {
+            for (jti, sub, iat, kid, sid) in &queries {
                 prop_assert_eq!(
-                    back.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref()),
-                    snap.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref())
+                    back.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref()),
+                    snap.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref())
                 );
             }
         }
@@ -601,15 +696,16 @@ mod tests {
         ) {
             let snap = RevocationSnapshot::from_entries(entries.clone(), NOW);
             let live: Vec<&RevocationEntry> = entries.iter().filter(|e| !e.is_expired(NOW)).collect();
-            for (jti, sub, iat, kid) in &queries {
+            for (jti, sub, iat, kid, sid) in &queries {
                 let naive = live.iter().any(|e| match &e.revocation {
                     Revocation::Token { jti: j } => jti.as_deref() == Some(j.as_str()),
                     Revocation::Subject { sub: s, before } => {
                         sub.as_deref() == Some(s.as_str()) && iat.is_none_or(|iat| iat < *before)
                     }
                     Revocation::Key { kid: k } => kid.as_deref() == Some(k.as_str()),
+                    Revocation::Session { sid: s } => sid.as_deref() == Some(s.as_str()),
                 });
-                let got = snap.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref());
+                let got = snap.check(jti.as_deref(), sub.as_deref(), *iat, kid.as_deref(), sid.as_deref());
                 prop_assert_eq!(got.is_some(), naive);
             }
         }

@@ -31,6 +31,10 @@ pub(super) fn kid(s: &str) -> Revocation {
     Revocation::Key { kid: s.to_owned() }
 }
 
+pub(super) fn sid(s: &str) -> Revocation {
+    Revocation::Session { sid: s.to_owned() }
+}
+
 pub(super) fn snapshot_of(revs: Vec<Revocation>) -> RevocationSnapshot {
     RevocationSnapshot::from_entries(
         revs.into_iter().map(|r| entry_for(r, NOW, None, &POLICY)),
@@ -45,6 +49,7 @@ pub(super) fn arb_revocation() -> impl Strategy<Value = Revocation> {
         id.prop_map(|jti| Revocation::Token { jti }),
         (id, NOW - 5000..NOW).prop_map(|(sub, before)| Revocation::Subject { sub, before }),
         id.prop_map(|kid| Revocation::Key { kid }),
+        id.prop_map(|sid| Revocation::Session { sid }),
     ]
 }
 
@@ -58,13 +63,22 @@ pub(super) fn arb_entry() -> impl Strategy<Value = RevocationEntry> {
         .prop_map(|(rev, at, exp, reason)| entry_for(rev, at, exp, &POLICY).because(reason))
 }
 
-pub(super) fn arb_query(
-) -> impl Strategy<Value = (Option<String>, Option<String>, Option<i64>, Option<String>)> {
+/// A lookup's claims: `jti`, `sub`, `iat`, `kid`, `sid`.
+pub(super) type Query = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+pub(super) fn arb_query() -> impl Strategy<Value = Query> {
     let id = proptest::option::of("[ab/é]{0,3}");
     (
         id.clone(),
         id.clone(),
         proptest::option::of(NOW - 6000..NOW + 100),
+        id.clone(),
         id,
     )
 }

@@ -279,33 +279,30 @@ pub fn revocation_entry(
     Ok(entry)
 }
 
-/// The revocation entries that end a revoked grant's access tokens: one per `jti` it issued
-/// that is still live, each kept until that token's `exp` (plus leeway), recorded for
-/// `reason` (reuse of a refresh token, or a logout by `sid`).
-pub fn grant_revocation_entries(
+/// The one revocation entry that ends a revoked grant's access tokens: its `sid`, kept
+/// until the latest `exp` of the tokens it issued (plus leeway; see
+/// [`entry_for`](revocation::entry_for)), recorded for `reason` (reuse of a refresh token, a
+/// logout, a leak).
+pub fn grant_revocation_entry(
     config: &GateConfig,
-    issued: &[crate::grant::state::Issued],
+    ended: &crate::grant::service::EndedSession,
     reason: revocation::RevocationReason,
     now: i64,
-) -> Vec<RevocationEntry> {
-    issued
-        .iter()
-        .filter(|i| i.exp > now)
-        .map(|i| {
-            revocation::entry_for(
-                Revocation::Token { jti: i.jti.clone() },
-                now,
-                Some(i.exp),
-                &policy(config),
-            )
-            .because(reason)
-        })
-        .collect()
+) -> RevocationEntry {
+    revocation::entry_for(
+        Revocation::Session {
+            sid: ended.sid.clone(),
+        },
+        now,
+        Some(ended.access_exp),
+        &policy(config),
+    )
+    .because(reason)
 }
 
 /// An entry for the admin API: the stored shape, plus `target`, `expires_at` and `reason`
 /// spelled out (the stored shape omits the default reason).
-fn entry_value(entry: &RevocationEntry) -> Value {
+pub fn entry_value(entry: &RevocationEntry) -> Value {
     let mut v: Value = serde_json::from_str(&entry.to_json()).unwrap_or_else(|_| json!({}));
     v["target"] = json!(entry.revocation.target());
     v["expires_at"] = json!(entry.expires_at);

@@ -20,7 +20,7 @@ mod error;
 mod leaks;
 
 pub use answers::{
-    admit_admin, admit_with_scope, check_body_len, endpoint, grant_revocation_entries,
+    admit_admin, admit_with_scope, check_body_len, endpoint, entry_value, grant_revocation_entry,
     introspected_token, introspection_answer, keys_answer, list_answer, owns, revocation_entry,
     revoked_answer, stats_answer, verify_admin, AdminAnswer, Endpoint, KvCounts,
 };
