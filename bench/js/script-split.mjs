@@ -3,12 +3,12 @@
 // no Durable Object class) beside the objects script's (build-objects/: the classes, no
 // request handler) and, with PORTCULLIS_BASE_BUILD=<a build/ from before the split>, the one
 // script both were, side by side.
-//   node bench/js/script-split.mjs [--rounds 15]   JSON on stdout
+//   node bench/js/script-split.mjs [--rounds 15] [--copies 8]   JSON on stdout
 //
 // - size: raw and gzip -9 of each wasm (gzip is what ships and what the budget counts);
 // - load: from `new Miniflare(...)` to the first answer of a worker whose module imports the
-//   wasm (workerd decodes and validates it when it loads the script, before any request) and
-//   answers with its export count; an "empty" worker (no wasm) gives workerd's own start.
+//   wasm --copies times (workerd decodes and validates each when it loads the script, before
+//   any request) and answers with their export count; an "empty" worker (no wasm) gives workerd's own start.
 //   Contenders alternated per round; medians, and each one's load above empty. This is the
 //   part of a cold isolate's start that depends on the script's size; the first request's own
 //   work (settings, key ring, the revocation snapshot) is measured by the throughput bench.
@@ -20,7 +20,7 @@ import { Miniflare } from "miniflare";
 import { ROOT, compatibilityDate } from "../../tests/e2e/harness.mjs";
 import { log, median, round } from "./common.mjs";
 
-const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "15" } } });
+const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "15" }, copies: { type: "string", default: "8" } } });
 const ROUNDS = Number(opts.rounds);
 const BASE = process.env.PORTCULLIS_BASE_BUILD;
 const WASM = {
@@ -37,14 +37,22 @@ const size = Object.fromEntries(
   }),
 );
 
+// Each worker imports COPIES copies of the wasm (module names differ, so workerd compiles
+// each): the load cost times COPIES stands out of workerd's own start, which on a shared
+// machine varies by more than one wasm's load.
+const COPIES = Number(opts.copies);
 const SCRIPT = (withWasm) =>
   withWasm
-    ? 'import wasm from "./w.wasm"; export default { fetch() { return new Response(String(WebAssembly.Module.exports(wasm).length)); } };'
+    ? `${Array.from({ length: COPIES }, (_, i) => `import w${i} from "./w${i}.wasm";`).join(" ")}
+       export default { fetch() { return new Response(String([${Array.from({ length: COPIES }, (_, i) => `w${i}`).join(", ")}].reduce((n, m) => n + WebAssembly.Module.exports(m).length, 0))); } };`
     : 'export default { fetch() { return new Response("0"); } };';
 
 async function load(name) {
   const modules = [{ type: "ESModule", path: "index.mjs", contents: SCRIPT(name !== "empty") }];
-  if (name !== "empty") modules.push({ type: "CompiledWasm", path: "w.wasm", contents: readFileSync(WASM[name]) });
+  if (name !== "empty") {
+    const bytes = readFileSync(WASM[name]);
+    for (let i = 0; i < COPIES; i++) modules.push({ type: "CompiledWasm", path: `w${i}.wasm`, contents: bytes });
+  }
   const t0 = performance.now();
   const mf = new Miniflare({ modules, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0 });
   try {
@@ -75,10 +83,13 @@ console.log(
   JSON.stringify(
     {
       rounds: ROUNDS,
+      copies: COPIES,
       base: BASE ?? null,
       size,
       load_ms_median: Object.fromEntries(names.map((n) => [n, round(med[n], 1)])),
       load_above_empty_ms: Object.fromEntries(loaded.map((n) => [n, round(above(n), 1)])),
+      // Per copy: what one load of that wasm costs.
+      load_per_copy_ms: Object.fromEntries(loaded.map((n) => [n, round(above(n) / COPIES, 1)])),
       runs_ms: Object.fromEntries(names.map((n) => [n, ms[n].map((x) => round(x, 1))])),
     },
     null,
