@@ -11,11 +11,14 @@
 //!   portcullis-bench-native --only NAME --iters N        one contender N times (for callgrind)
 
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use portcullis::jwt::keyring::{Alg, Keyring};
 use portcullis::jwt::verify::VerifyPolicy;
+use portcullis_bench_native::{
+    alternated_rounds, assert_all_accept, hmac_prekeyed, hmac_sha256, median, now_s, ns_per_op,
+    round_ratio, rounded, Check,
+};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -49,9 +52,7 @@ fn token(now: i64) -> String {
         b64(header.to_string().as_bytes()),
         b64(claims.to_string().as_bytes())
     );
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
-    mac.update(input.as_bytes());
-    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    format!("{input}.{}", b64(&hmac_sha256(&SECRET, input.as_bytes())))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,15 +70,6 @@ struct JwtClaims {
 #[derive(Debug, Serialize, Deserialize)]
 struct Scope {
     scope: String,
-}
-
-type Check = Box<dyn FnMut() -> bool>;
-
-fn now_s() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 /// Every contender, each closure verifies the token once and says whether it was accepted.
@@ -145,41 +137,17 @@ fn contenders(tok: &str) -> Vec<(&'static str, Check)> {
         mac.update(black_box(input_a.as_bytes()));
         mac.verify_slice(black_box(&tag_a)).is_ok()
     };
-    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
-    let (input_b, tag_b) = (input.to_owned(), tag);
-    let hmac_prekeyed = move || {
-        let mut mac = black_box(&prekeyed).clone();
-        mac.update(black_box(input_b.as_bytes()));
-        mac.verify_slice(black_box(&tag_b)).is_ok()
-    };
 
     vec![
         ("portcullis", Box::new(portcullis) as Check),
         ("jsonwebtoken", Box::new(jsonwebtoken)),
         ("jwt-simple", Box::new(jwt_simple)),
         ("hmac-keyed-per-call", Box::new(hmac_keyed_per_call)),
-        ("hmac-prekeyed-clone", Box::new(hmac_prekeyed)),
+        (
+            "hmac-prekeyed-clone",
+            hmac_prekeyed(&SECRET, input.to_owned(), tag),
+        ),
     ]
-}
-
-fn run(check: &mut Check, iters: u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        if !black_box(check()) {
-            panic!("a contender refused the bench token");
-        }
-    }
-    start.elapsed()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 fn main() {
@@ -196,45 +164,28 @@ fn main() {
     }
     let tok = token(now_s());
     let mut all = contenders(&tok);
-    // Every contender must accept the token, or the comparison is meaningless.
-    for (name, check) in all.iter_mut() {
-        assert!(check(), "{name} refused the bench token");
-    }
+    assert_all_accept(&mut all);
     if let Some(name) = only {
         let (_, check) = all
             .iter_mut()
             .find(|(n, _)| *n == name)
             .expect("no such contender");
-        run(check, iters);
+        ns_per_op(check, iters);
         return;
     }
-    let n = all.len();
-    // Warm-up, then rounds; each round starts with a different contender (A B C, B C A, ...).
-    for (_, check) in all.iter_mut() {
-        run(check, iters / 10);
-    }
-    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); n];
-    for r in 0..rounds as usize {
-        for k in 0..n {
-            let i = (r + k) % n;
-            let d = run(&mut all[i].1, iters);
-            ns[i].push(d.as_nanos() as f64 / iters as f64);
-        }
-    }
+    let ns = alternated_rounds(&mut all, rounds as usize, iters);
     let idx = |name: &str| all.iter().position(|(n, _)| *n == name).unwrap();
     let p = idx("portcullis");
-    // Ratios are taken within a round (the contenders ran seconds apart), then the median.
-    let ratio =
-        |a: usize, b: usize| median((0..rounds as usize).map(|r| ns[a][r] / ns[b][r]).collect());
+    let ratio = |a: usize, b: usize| rounded(round_ratio(&ns, a, b), 3);
     let results: Vec<serde_json::Value> = all
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
             serde_json::json!({
                 "name": name,
-                "ns_per_op_median": (median(ns[i].clone()) * 10.0).round() / 10.0,
-                "ns_per_op_rounds": ns[i].iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
-                "time_vs_portcullis": (ratio(i, p) * 1000.0).round() / 1000.0,
+                "ns_per_op_median": rounded(median(ns[i].clone()), 1),
+                "ns_per_op_rounds": ns[i].iter().map(|&x| rounded(x, 1)).collect::<Vec<_>>(),
+                "time_vs_portcullis": ratio(i, p),
             })
         })
         .collect();
@@ -244,10 +195,10 @@ fn main() {
         "iters_per_round": iters,
         "contenders": results,
         "ratios": {
-            "portcullis_over_hmac_prekeyed": (ratio(p, idx("hmac-prekeyed-clone")) * 1000.0).round() / 1000.0,
-            "portcullis_over_hmac_keyed_per_call": (ratio(p, idx("hmac-keyed-per-call")) * 1000.0).round() / 1000.0,
-            "jsonwebtoken_over_portcullis": (ratio(idx("jsonwebtoken"), p) * 1000.0).round() / 1000.0,
-            "jwt_simple_over_portcullis": (ratio(idx("jwt-simple"), p) * 1000.0).round() / 1000.0,
+            "portcullis_over_hmac_prekeyed": ratio(p, idx("hmac-prekeyed-clone")),
+            "portcullis_over_hmac_keyed_per_call": ratio(p, idx("hmac-keyed-per-call")),
+            "jsonwebtoken_over_portcullis": ratio(idx("jsonwebtoken"), p),
+            "jwt_simple_over_portcullis": ratio(idx("jwt-simple"), p),
         },
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap());

@@ -152,6 +152,21 @@ fn required_secret(compat: &CompatArgs, name: &str) -> Result<String, Failure> {
     secret(compat, name)?.ok_or_else(|| Failure::Usage(format!("{name} is not set")))
 }
 
+/// The Cloudflare key (`PORTCULLIS_CLOUDFLARE_HMAC_KEY`) and the options the gate would use
+/// with a lifetime of `ttl_s`.
+fn cloudflare_setup(
+    compat: &CompatArgs,
+    ttl_s: u64,
+) -> Result<(String, CloudflareOptions), Failure> {
+    let key = required_secret(compat, names::CLOUDFLARE_HMAC_KEY)?;
+    let options = CloudflareOptions {
+        param: compat.param.clone(),
+        ttl_s,
+        urlsafe: compat.urlsafe,
+    };
+    Ok((key, options))
+}
+
 fn akamai_key(compat: &CompatArgs) -> Result<Vec<u8>, Failure> {
     akamai::decode_key(&required_secret(compat, names::AKAMAI_KEY)?)
         .ok_or_else(|| Failure::Usage(format!("{} is not hex", names::AKAMAI_KEY)))
@@ -253,12 +268,7 @@ pub fn run_sign(args: SignArgs) -> Result<(), Failure> {
             format!("{base}?{}", link::sign(key, &fields, parts.query))
         }
         Format::Cloudflare => {
-            let key = required_secret(&args.compat, names::CLOUDFLARE_HMAC_KEY)?;
-            let options = CloudflareOptions {
-                param: args.compat.param.clone(),
-                ttl_s: args.ttl,
-                urlsafe: args.compat.urlsafe,
-            };
+            let (key, options) = cloudflare_setup(&args.compat, args.ttl)?;
             // The MAC covers the path and query as sent: sign them as given.
             let uri = with_query(parts.path, parts.query);
             format!(
@@ -321,12 +331,7 @@ pub fn run_verify(args: VerifyArgs) -> Result<(), Failure> {
             })
         }
         Format::Cloudflare => {
-            let key = required_secret(&args.compat, names::CLOUDFLARE_HMAC_KEY)?;
-            let options = CloudflareOptions {
-                param: args.compat.param.clone(),
-                ttl_s: args.ttl,
-                urlsafe: args.compat.urlsafe,
-            };
+            let (key, options) = cloudflare_setup(&args.compat, args.ttl)?;
             let uri = with_query(parts.path, parts.query);
             let l = cloudflare::verify(key.as_bytes(), &uri, &options, now)
                 .map_err(Failure::LinkRejected)?;

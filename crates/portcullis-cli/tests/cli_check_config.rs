@@ -4,41 +4,21 @@
 
 #[path = "../../portcullis/tests/common/mod.rs"]
 mod common;
+mod support;
 
-use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use portcullis::jwt::keyring::Alg;
 use serde_json::{json, Value};
+use support::{Scratch, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+/// `check-config` with the files of a scratch directory.
+trait CheckConfig {
+    fn check(&self, extra: &[&str]) -> Output;
+}
 
-/// A scratch directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "portcullis-check-config-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = std::env::temp_dir().join(name);
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Runs `check-config` with the files of this directory.
+impl CheckConfig for Scratch {
     fn check(&self, extra: &[&str]) -> Output {
         Command::new(BIN)
             .arg("check-config")
@@ -47,12 +27,6 @@ impl Scratch {
             .args(extra)
             .output()
             .expect("the binary runs")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

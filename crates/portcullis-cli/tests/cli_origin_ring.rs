@@ -2,11 +2,13 @@
 //! `keys retire` steps as `PORTCULLIS_KEYS`, and checked by `check-config` at each step.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+use support::{stdout_ok, Scratch, BIN};
 
 const WRANGLER: &str = r#"
 name = "gate"
@@ -21,23 +23,20 @@ match = "GET /orders/*"
 scopes = ["orders:read"]
 "#;
 
-/// A scratch directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
+/// A scratch directory holding [`WRANGLER`].
+fn project() -> Scratch {
+    let dir = Scratch::new();
+    dir.write("wrangler.toml", WRANGLER);
+    dir
+}
 
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("portcullis-origin-{}-{tag}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("wrangler.toml"), WRANGLER).unwrap();
-        Scratch(dir)
-    }
+/// The CLI run in a project directory, and `check-config` on it.
+trait Project {
+    fn run(&self, args: &[&str]) -> Output;
+    fn check_with_origin(&self, origin: &Path) -> Output;
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
+impl Project for Scratch {
     /// Runs the CLI in this directory.
     fn run(&self, args: &[&str]) -> Output {
         Command::new(BIN)
@@ -62,39 +61,21 @@ impl Scratch {
                 serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap();
             v.to_string()
         };
-        fs::write(
-            self.path(".dev.vars"),
-            format!(
+        self.write(
+            ".dev.vars",
+            &format!(
                 "PORTCULLIS_KEYS='{}'\nPORTCULLIS_ORIGIN_KEY='{}'\n",
                 one_line(&tokens),
                 one_line(origin)
             ),
-        )
-        .unwrap();
+        );
         self.run(&["check-config", "--wrangler", "wrangler.toml"])
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ok_summary(out: &Output) -> String {
-    let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
 #[test]
 fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follows() {
-    let dir = Scratch::new("rotate");
+    let dir = project();
     let ring = dir.path("origin.json");
     let step = |args: &[&str]| {
         let out = dir.run(args);
@@ -106,7 +87,7 @@ fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follo
     };
 
     step(&["keygen", "--keys", "origin.json", "--kid", "origin-1"]);
-    let text = ok_summary(&dir.check_with_origin(&ring));
+    let text = stdout_ok(&dir.check_with_origin(&ring));
     assert!(
         text.contains("origin key: 1 key; \"origin-1\" signs assertions"),
         "{text}"
@@ -114,7 +95,7 @@ fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follo
 
     // 1. the new key joins verify-only: origins learn it, the gate still signs with the old.
     step(&["keygen", "--keys", "origin.json", "--kid", "origin-2"]);
-    let text = ok_summary(&dir.check_with_origin(&ring));
+    let text = stdout_ok(&dir.check_with_origin(&ring));
     assert!(
         text.contains("origin key: 2 keys; \"origin-1\" signs assertions"),
         "{text}"
@@ -122,7 +103,7 @@ fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follo
 
     // 2. promoted: the gate signs with the new key.
     step(&["keys", "promote", "--keys", "origin.json", "origin-2"]);
-    let text = ok_summary(&dir.check_with_origin(&ring));
+    let text = stdout_ok(&dir.check_with_origin(&ring));
     assert!(
         text.contains("origin key: 2 keys; \"origin-2\" signs assertions"),
         "{text}"
@@ -130,7 +111,7 @@ fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follo
 
     // 3. the old key retires once no assertion it signed can be alive (60 s).
     step(&["keys", "retire", "--keys", "origin.json", "origin-1"]);
-    let text = ok_summary(&dir.check_with_origin(&ring));
+    let text = stdout_ok(&dir.check_with_origin(&ring));
     assert!(
         text.contains("origin key: 1 key; \"origin-2\" signs assertions"),
         "{text}"
@@ -145,11 +126,11 @@ fn the_origin_key_ring_rotates_with_keygen_promote_retire_and_check_config_follo
 
 #[test]
 fn a_single_origin_jwk_still_works_as_before_rings() {
-    let dir = Scratch::new("single");
+    let dir = project();
     let out = dir.run(&["keygen", "--kid", "origin"]);
     assert!(out.status.success());
     fs::write(dir.path("origin.jwk"), &out.stdout).unwrap();
-    let text = ok_summary(&dir.check_with_origin(&dir.path("origin.jwk")));
+    let text = stdout_ok(&dir.check_with_origin(&dir.path("origin.jwk")));
     assert!(
         text.contains("origin key: 1 key; \"origin\" signs assertions"),
         "{text}"
@@ -158,7 +139,7 @@ fn a_single_origin_jwk_still_works_as_before_rings() {
 
 #[test]
 fn an_origin_ring_where_no_key_signs_is_a_config_error_naming_the_setting() {
-    let dir = Scratch::new("nosigner");
+    let dir = project();
     let ring = dir.path("origin.json");
     fs::write(
         &ring,

@@ -7,49 +7,22 @@
 //! via `--endpoint`, is tested against the real gate in tests/e2e/scan.test.mjs.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use portcullis::codec::b64;
 use portcullis::jwt::keyring::Keyring;
 use portcullis::jwt::mint::sign_compact;
 use serde_json::{json, Value};
+use support::{Scratch, BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 const NOW: i64 = 1_800_000_000;
 /// jwt.io's example token: JWT-shaped, HS256, signed with "your-256-bit-secret".
 const JWT_IO_EXAMPLE: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "portcullis-scan-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn write(&self, name: &str, text: impl AsRef<[u8]>) {
-        let path = self.0.join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn ring(byte: u8) -> (Keyring, String) {
     let k = b64::encode([byte; 32]);
@@ -140,6 +113,27 @@ struct Corpus {
     planted: Vec<String>,
 }
 
+impl Corpus {
+    /// `portcullis scan --keys keys.json --now NOW <args>` in the corpus, `stdin` piped in.
+    fn scan_with(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let now = NOW.to_string();
+        let head = ["--keys", "keys.json", "--now", now.as_str()];
+        let args: Vec<&str> = head.iter().chain(args).copied().collect();
+        scan(&self.dir.0, &args, stdin)
+    }
+
+    /// [`Corpus::scan_with`] without stdin.
+    fn scan(&self, args: &[&str]) -> Output {
+        self.scan_with(args, None)
+    }
+
+    /// [`Corpus::scan`] with a JSON report.
+    fn scan_json(&self, args: &[&str]) -> Output {
+        let args: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+        self.scan(&args)
+    }
+}
+
 fn corpus() -> Corpus {
     let (ours, jwks) = ring(1);
     let (theirs, _) = ring(2);
@@ -162,14 +156,14 @@ fn corpus() -> Corpus {
     let p = &planted;
     dir.write(
         "src/settings.py",
-        format!(
+        &format!(
             "import os\n\n# for local testing\nAPI_TOKEN = \"{}\"\n",
             p[0]
         ),
     );
     dir.write(
         "config/app.yaml",
-        format!("server:\n  port: 8080\nauth:\n  token: {}\n", p[1]),
+        &format!("server:\n  port: 8080\nauth:\n  token: {}\n", p[1]),
     );
     let mut log = String::new();
     for i in 0..200 {
@@ -182,33 +176,33 @@ fn corpus() -> Corpus {
         "2026-11-30T10:01:00Z GET /orders/1 headers={{authorization: Bearer {}}}\n",
         p[2]
     ));
-    dir.write("logs/app.log", log);
-    dir.write(".env", format!("PORTCULLIS_TOKEN={}\n", p[3]));
+    dir.write("logs/app.log", &log);
+    dir.write(".env", &format!("PORTCULLIS_TOKEN={}\n", p[3]));
     dir.write(
         "deploy/nested/secrets.json",
-        json!({"service": {"token": p[4]}}).to_string(),
+        &json!({"service": {"token": p[4]}}).to_string(),
     );
     dir.write(
         "src/old.rs",
-        format!("// expired\nconst T: &str = \"{}\";\n", p[5]),
+        &format!("// expired\nconst T: &str = \"{}\";\n", p[5]),
     );
-    dir.write("src/other.js", format!("const theirs = '{}';\n", p[6]));
+    dir.write("src/other.js", &format!("const theirs = '{}';\n", p[6]));
     let [rt, key, fake_rt, fake_key] = opaque();
     dir.write(
         "README.md",
-        format!(
+        &format!(
             "# Example\n\n    Authorization: Bearer {JWT_IO_EXAMPLE}\n\nor eyJhbGciOiJIUzI1NiJ9.<payload>.<signature>\n\n    refresh_token={fake_rt}\n    PORTCULLIS_API_KEY={fake_key}\n"
         ),
     );
     dir.write(
         "client/credentials.toml",
-        format!("[portcullis]\nrefresh_token = \"{rt}\"\napi_key = \"{key}\"\n"),
+        &format!("[portcullis]\nrefresh_token = \"{rt}\"\napi_key = \"{key}\"\n"),
     );
     dir.write(".gitignore", "build/\n");
     dir.write("build/out.txt", &p[7]);
-    dir.write(
+    dir.write_bytes(
         "assets/blob.bin",
-        [b"\x00\x01\x02".as_slice(), p[8].as_bytes()].concat(),
+        &[b"\x00\x01\x02".as_slice(), p[8].as_bytes()].concat(),
     );
     outside.write("secret.txt", &p[9]);
     #[cfg(unix)]
@@ -238,12 +232,7 @@ fn expected_tree() -> BTreeSet<(String, u64, String, String)> {
 #[test]
 fn finds_every_live_token_in_the_tree_and_nothing_ignored_binary_or_outside() {
     let c = corpus();
-    let now = NOW.to_string();
-    let out = scan(
-        &c.dir.0,
-        &["--keys", "keys.json", "--now", &now, "--format", "json"],
-        None,
-    );
+    let out = c.scan_json(&[]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -262,19 +251,7 @@ fn finds_every_live_token_in_the_tree_and_nothing_ignored_binary_or_outside() {
     assert!(c.outside.0.join("secret.txt").exists());
 
     // --no-ignore reads the ignored file too; still no binary, still nothing outside.
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "--format",
-            "json",
-            "--no-ignore",
-        ],
-        None,
-    );
+    let out = c.scan_json(&["--no-ignore"]);
     let mut expected = expected_tree();
     expected.insert(row("build/out.txt", 1, "live", "ignored"));
     assert_eq!(findings(&out), expected);
@@ -302,7 +279,7 @@ fn finds_a_token_deleted_from_the_tree_in_the_git_history() {
     git(&["init", "-q"]);
     c.dir.write(
         "deploy.sh",
-        format!("#!/bin/sh\ncurl -H 'Authorization: Bearer {gone}' $URL\n"),
+        &format!("#!/bin/sh\ncurl -H 'Authorization: Bearer {gone}' $URL\n"),
     );
     git(&["add", "deploy.sh"]);
     git(&["commit", "-q", "-m", "deploy script"]);
@@ -312,20 +289,7 @@ fn finds_a_token_deleted_from_the_tree_in_the_git_history() {
     );
     git(&["commit", "-q", "-am", "read the token from the environment"]);
     let history = git(&["log", "-p", "--all"]);
-    let now = NOW.to_string();
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "--format",
-            "json",
-            "-",
-        ],
-        Some(&history),
-    );
+    let out = c.scan_with(&["--format", "json", "-"], Some(&history));
     assert_eq!(out.status.code(), Some(1));
     // Twice: the diff that added it and the diff that removed it.
     let found = findings(&out);
@@ -337,19 +301,7 @@ fn finds_a_token_deleted_from_the_tree_in_the_git_history() {
         );
     }
     // The working tree itself no longer holds it.
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "--format",
-            "json",
-            "deploy.sh",
-        ],
-        None,
-    );
+    let out = c.scan_json(&["deploy.sh"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(findings(&out).is_empty());
 }
@@ -357,20 +309,7 @@ fn finds_a_token_deleted_from_the_tree_in_the_git_history() {
 #[test]
 fn exits_0_when_nothing_live_and_2_on_usage_or_io_errors() {
     let c = corpus();
-    let now = NOW.to_string();
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "src/old.rs",
-            "src/other.js",
-            "README.md",
-        ],
-        None,
-    );
+    let out = c.scan(&["src/old.rs", "src/other.js", "README.md"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -398,21 +337,7 @@ fn exits_0_when_nothing_live_and_2_on_usage_or_io_errors() {
 #[test]
 fn sarif_output_is_sarif_2_1_0_with_a_located_result_per_finding() {
     let c = corpus();
-    let now = NOW.to_string();
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "--format",
-            "sarif",
-            "src",
-            "config",
-        ],
-        None,
-    );
+    let out = c.scan(&["--format", "sarif", "src", "config"]);
     assert_eq!(out.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
@@ -425,15 +350,10 @@ fn sarif_output_is_sarif_2_1_0_with_a_located_result_per_finding() {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], r["ruleId"]);
         let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
         assert!(
-            loc["artifactLocation"]["uri"]
-                .as_str()
-                .unwrap()
-                .starts_with("src/")
-                || loc["artifactLocation"]["uri"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("config/")
+            uri.starts_with("src/") || uri.starts_with("config/"),
+            "{uri}"
         );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
@@ -447,17 +367,7 @@ fn sarif_output_is_sarif_2_1_0_with_a_located_result_per_finding() {
 #[test]
 fn a_refresh_token_or_api_key_is_reported_unchecked_by_kind_with_what_it_opens() {
     let c = corpus();
-    let now = NOW.to_string();
-    let args = [
-        "--keys",
-        "keys.json",
-        "--now",
-        &now,
-        "--format",
-        "json",
-        "client",
-    ];
-    let out = scan(&c.dir.0, &args, None);
+    let out = c.scan_json(&["client"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -473,26 +383,10 @@ fn a_refresh_token_or_api_key_is_reported_unchecked_by_kind_with_what_it_opens()
     assert_eq!(found[1]["opens"], format!("key={id}"));
     assert_eq!(found[0]["prefix"].as_str().unwrap().len(), 12);
     assert_eq!(found[0]["column"], 18);
-    let text = scan(
-        &c.dir.0,
-        &["--keys", "keys.json", "--now", &now, "client"],
-        None,
-    );
+    let text = c.scan(&["client"]);
     assert!(String::from_utf8_lossy(&text.stderr).contains("2 unchecked"));
     // Fake examples with a broken checksum: not even unverified findings.
-    let out = scan(
-        &c.dir.0,
-        &[
-            "--keys",
-            "keys.json",
-            "--now",
-            &now,
-            "--format",
-            "json",
-            "README.md",
-        ],
-        None,
-    );
+    let out = c.scan_json(&["README.md"]);
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["findings"]

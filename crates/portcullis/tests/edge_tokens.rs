@@ -67,22 +67,69 @@ fn cloudflare_timed_hmac_v0_vectors() {
     assert!(valid >= 4);
 }
 
-fn akamai_options(case: &Value) -> AkamaiOptions {
-    AkamaiOptions {
-        mode: if case["url"].is_null() {
-            AkamaiMode::Acl
-        } else {
-            AkamaiMode::Url
-        },
-        token_name: "__token__".into(),
-        location: TokenLocation::Query,
-        field_delimiter: case["field_delimiter"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .next()
-            .unwrap(),
-        acl_delimiter: '!',
+/// One Akamai vector case as a gate would see it: the key, the token, the options, and the
+/// path and client address of the request carrying it.
+struct AkamaiCase<'c> {
+    name: &'c str,
+    key: Vec<u8>,
+    token: &'c str,
+    options: AkamaiOptions,
+    salt: Option<&'c str>,
+    /// The URL a URL-mode token was signed for (`None`: ACL mode).
+    url: Option<&'c str>,
+}
+
+impl<'c> AkamaiCase<'c> {
+    fn of(case: &'c Value) -> AkamaiCase<'c> {
+        let url = case["url"].as_str();
+        let delimiter = |field: &str| case[field].as_str().unwrap().chars().next().unwrap();
+        AkamaiCase {
+            name: case["name"].as_str().unwrap(),
+            key: akamai::decode_key(case["key_hex"].as_str().unwrap()).unwrap(),
+            token: case["token"].as_str().unwrap(),
+            options: AkamaiOptions {
+                mode: if url.is_none() {
+                    AkamaiMode::Acl
+                } else {
+                    AkamaiMode::Url
+                },
+                token_name: "__token__".into(),
+                location: TokenLocation::Query,
+                field_delimiter: delimiter("field_delimiter"),
+                acl_delimiter: '!',
+            },
+            salt: case["salt"].as_str(),
+            url,
+        }
+    }
+
+    /// Verifies the token at the case's `now` with `algorithm` opted in, for the signed URL's
+    /// path (ACL mode: a path each ACL in the vectors allows) and the address it names.
+    fn verify(&self, algorithm: AkamaiAlgorithm, now: i64) -> Result<AkamaiFields, SignedUrlError> {
+        let keys = AkamaiKeys {
+            algorithm,
+            key: &self.key,
+            transition: None,
+            salt: self.salt,
+        };
+        let path = self.url.unwrap_or("/path1");
+        let ip = self
+            .token
+            .split(self.options.field_delimiter)
+            .find_map(|f| f.strip_prefix("ip="));
+        akamai::verify(keys, &self.options, self.token, path, ip, now)
+    }
+
+    /// The token `fields` give signed with `algorithm`.
+    fn sign(&self, algorithm: AkamaiAlgorithm, fields: &AkamaiFields) -> String {
+        akamai::sign(
+            algorithm,
+            &self.key,
+            &self.options,
+            fields,
+            self.url,
+            self.salt,
+        )
     }
 }
 
@@ -90,26 +137,10 @@ fn akamai_options(case: &Value) -> AkamaiOptions {
 fn akamai_edgeauth2_vectors() {
     let mut valid = 0;
     for case in load("akamai_edgeauth2.json") {
-        let name = case["name"].as_str().unwrap();
+        let c = AkamaiCase::of(&case);
+        let name = c.name;
         assert_eq!(case["algorithm"], "sha256", "{name}");
-        let key = akamai::decode_key(case["key_hex"].as_str().unwrap()).unwrap();
-        let token = case["token"].as_str().unwrap();
-        let options = akamai_options(&case);
-        let salt = case["salt"].as_str();
-        let keys = AkamaiKeys {
-            algorithm: AkamaiAlgorithm::Sha256,
-            key: &key,
-            transition: None,
-            salt,
-        };
-        // ACL mode checks the path against the ACL: a path each ACL in the vectors allows.
-        let path = case["url"].as_str().unwrap_or("/path1");
-        let ip = token
-            .split('~')
-            .find_map(|f| f.strip_prefix("ip="))
-            .map(str::to_owned);
-        let now = case["now"].as_i64().unwrap();
-        let result = akamai::verify(keys, &options, token, path, ip.as_deref(), now);
+        let result = c.verify(AkamaiAlgorithm::Sha256, case["now"].as_i64().unwrap());
         assert_eq!(
             result.is_ok(),
             case["valid"].as_bool().unwrap(),
@@ -118,12 +149,7 @@ fn akamai_edgeauth2_vectors() {
         match (name, result) {
             (_, Ok(fields)) => {
                 valid += 1;
-                let url = case["url"].as_str();
-                assert_eq!(
-                    akamai::sign(AkamaiAlgorithm::Sha256, &key, &options, &fields, url, salt),
-                    token,
-                    "{name}"
-                );
+                assert_eq!(c.sign(AkamaiAlgorithm::Sha256, &fields), c.token, "{name}");
             }
             ("expired", Err(e)) => assert!(matches!(e, SignedUrlError::Expired { .. })),
             ("not-yet-valid", Err(e)) => assert!(matches!(e, SignedUrlError::NotYetValid { .. })),
@@ -142,29 +168,14 @@ fn akamai_edgeauth2_vectors() {
 fn akamai_edgeauth2_sha1_and_md5_vectors() {
     let mut valid = [0; 3];
     for case in load("akamai_edgeauth2_weak.json") {
-        let name = case["name"].as_str().unwrap();
+        let c = AkamaiCase::of(&case);
+        let name = c.name;
         let algorithm = |field: &str| AkamaiAlgorithm::parse(case[field].as_str().unwrap());
         let (signed_by, verify_as) = (
             algorithm("algorithm").unwrap(),
             algorithm("verify_algorithm").unwrap(),
         );
-        let key = akamai::decode_key(case["key_hex"].as_str().unwrap()).unwrap();
-        let token = case["token"].as_str().unwrap();
-        let options = akamai_options(&case);
-        let salt = case["salt"].as_str();
-        let keys = AkamaiKeys {
-            algorithm: verify_as,
-            key: &key,
-            transition: None,
-            salt,
-        };
-        let path = case["url"].as_str().unwrap_or("/path1");
-        let ip = token
-            .split('~')
-            .find_map(|f| f.strip_prefix("ip="))
-            .map(str::to_owned);
-        let now = case["now"].as_i64().unwrap();
-        let result = akamai::verify(keys, &options, token, path, ip.as_deref(), now);
+        let result = c.verify(verify_as, case["now"].as_i64().unwrap());
         match (case["expect"].as_str().unwrap(), result) {
             ("ok", Ok(fields)) => {
                 valid[match signed_by {
@@ -172,9 +183,7 @@ fn akamai_edgeauth2_sha1_and_md5_vectors() {
                     AkamaiAlgorithm::Md5 => 1,
                     AkamaiAlgorithm::Sha256 => 2,
                 }] += 1;
-                let url = case["url"].as_str();
-                let resigned = akamai::sign(signed_by, &key, &options, &fields, url, salt);
-                assert_eq!(resigned, token, "{name}: re-signed");
+                assert_eq!(c.sign(signed_by, &fields), c.token, "{name}: re-signed");
             }
             ("expired", Err(SignedUrlError::Expired { .. })) => {}
             ("tampered", Err(SignedUrlError::Tampered)) => {}

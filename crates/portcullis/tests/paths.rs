@@ -126,7 +126,7 @@ fn table() -> Table {
     t.ok("/a/..", "/", None);
     t.ok("/.", "/", None);
     t.ok("/a/.%2E/b", "/b", None);
-    t.ok("/a/...", "/a/...", None);
+    t.ok("/a/...", "/a/...", None); // three dots is an ordinary segment
     t.ok("/a/..b/.c", "/a/..b/.c", None);
     t.ok("/orders/", "/orders/", None);
     t.ok("/orders", "/orders", None);
@@ -151,6 +151,7 @@ fn table() -> Table {
     ] {
         t.bad(raw, E::DotSegmentWithParameters).http();
     }
+    // Other segments may carry `;` parameters; three dots is an ordinary name.
     t.ok("/a;x=1/b", "/a;x=1/b", None);
     t.ok("/a/...;/b", "/a/...;/b", None);
     t.ok("/a/;../b", "/a/;../b", None);
@@ -214,7 +215,8 @@ fn table() -> Table {
         },
     )
     .http();
-    // Escapes that are not UTF-8, including an overlong `/`.
+    // Escapes that are not UTF-8, including an overlong `/`; an escape may not complete a
+    // literal multi-byte character either (`/%C3é`).
     for raw in ["/%FF", "/%C3", "/%C3x", "/%C3é", "/%C0%AF"] {
         t.bad(raw, E::InvalidUtf8);
     }

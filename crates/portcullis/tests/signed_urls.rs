@@ -279,75 +279,35 @@ fn a_cookie_link_sets_a_prefix_cookie_that_opens_the_prefix_only() {
     }
     let value = set.split(';').next().unwrap();
     let cookie = format!("theme=dark; {value}");
-    let ok = check(
-        &config,
-        "GET",
-        "/media/show/seg/1.ts",
-        None,
-        Some(&cookie),
-        NOW + 10,
-    )
-    .unwrap();
+    let by_cookie = |method: &str, path: &str, cookie: &str, now: i64| {
+        check(&config, method, path, None, Some(cookie), now)
+    };
+    let ok = by_cookie("GET", "/media/show/seg/1.ts", &cookie, NOW + 10).unwrap();
     assert_eq!(ok.strip_cookie.as_deref(), Some("pc_signed"));
     assert!(ok.set_cookie.is_none());
     assert_eq!(
-        refused(check(
-            &config,
-            "GET",
-            "/media/other/1.ts",
-            None,
-            Some(&cookie),
-            NOW
-        )),
+        refused(by_cookie("GET", "/media/other/1.ts", &cookie, NOW)),
         SignedUrlError::WrongPath
     );
     assert!(matches!(
-        refused(check(
-            &config,
-            "PUT",
-            "/media/show/1.ts",
-            None,
-            Some(&cookie),
-            NOW
-        )),
+        refused(by_cookie("PUT", "/media/show/1.ts", &cookie, NOW)),
         SignedUrlError::WrongMethod { .. }
     ));
     assert!(matches!(
-        refused(check(
-            &config,
-            "GET",
-            "/media/show/1.ts",
-            None,
-            Some(&cookie),
-            NOW + 300
-        )),
+        refused(by_cookie("GET", "/media/show/1.ts", &cookie, NOW + 300)),
         SignedUrlError::Expired { .. }
     ));
     // Widening the method or the prefix breaks the MAC.
     let put = cookie.replace(".GET.", ".PUT.");
     assert_ne!(put, cookie);
     assert_eq!(
-        refused(check(
-            &config,
-            "PUT",
-            "/media/show/1.ts",
-            None,
-            Some(&put),
-            NOW
-        )),
+        refused(by_cookie("PUT", "/media/show/1.ts", &put, NOW)),
         SignedUrlError::Tampered
     );
     let wider = cookie.replace(".L21lZGlhL3Nob3cv.", ".L21lZGlhLw.");
     assert_ne!(wider, cookie);
     assert_eq!(
-        refused(check(
-            &config,
-            "GET",
-            "/media/other/1.ts",
-            None,
-            Some(&wider),
-            NOW
-        )),
+        refused(by_cookie("GET", "/media/other/1.ts", &wider, NOW)),
         SignedUrlError::Tampered
     );
     // A cookie link may carry no other query parameter (the cookie could not sign it).

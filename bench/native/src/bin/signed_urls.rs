@@ -9,9 +9,7 @@
 //! floor).
 
 use std::hint::black_box;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
 use portcullis::jwt::keyring::{Alg, Key, Keyring};
 use portcullis::jwt::mint::{mint, MintRequest};
 use portcullis::jwt::verify::{verify, VerifyPolicy};
@@ -21,28 +19,12 @@ use portcullis::routes::{
 use portcullis::signed::akamai::{self, AkamaiAlgorithm, AkamaiFields, AkamaiKeys};
 use portcullis::signed::cloudflare;
 use portcullis::signed::portcullis::{self as link, LinkFields, LinkRequest, PathScope};
-use sha2::Sha256;
+use portcullis_bench_native::{
+    alternated_rounds, assert_all_accept, hmac_prekeyed, hmac_sha256, median, now_s, round_ratio,
+    rounded, Check,
+};
 
 const SECRET: [u8; 32] = *b"portcullis-bench-secret-32-bytes";
-
-type Check = Box<dyn FnMut() -> bool>;
-
-fn now_s() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 fn contenders(now: i64) -> Vec<(&'static str, Check)> {
     let key = Key::new(Some("bench-1".into()), Alg::HS256, &SECRET).unwrap();
@@ -154,17 +136,13 @@ fn contenders(now: i64) -> Vec<(&'static str, Check)> {
         akamai::verify(keys, &ak, black_box(&ak_token), &ak_path, None, now).is_ok()
     };
 
-    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&SECRET).unwrap();
     let input =
         "portcullis-signed-url/1\nGET\n/media/show/*\nurl\nquality=720p\n1800000000\nbench-1";
-    let mut probe = prekeyed.clone();
-    probe.update(input.as_bytes());
-    let tag = probe.finalize().into_bytes().to_vec();
-    let floor = move || {
-        let mut mac = black_box(&prekeyed).clone();
-        mac.update(black_box(input.as_bytes()));
-        mac.verify_slice(black_box(&tag)).is_ok()
-    };
+    let floor = hmac_prekeyed(
+        &SECRET,
+        input.to_owned(),
+        hmac_sha256(&SECRET, input.as_bytes()),
+    );
 
     vec![
         ("token", Box::new(token_check) as Check),
@@ -172,7 +150,7 @@ fn contenders(now: i64) -> Vec<(&'static str, Check)> {
         ("signed_cookie", Box::new(cookie_check)),
         ("cloudflare_hmac_v0", Box::new(cf_check)),
         ("akamai_edgeauth2", Box::new(ak_check)),
-        ("hmac_prekeyed", Box::new(floor)),
+        ("hmac_prekeyed", floor),
     ]
 }
 
@@ -188,39 +166,19 @@ fn main() {
         }
     }
     let mut all = contenders(now_s());
-    for (name, check) in all.iter_mut() {
-        assert!(check(), "{name} refused its bench input");
-    }
-    let run = |check: &mut Check, n: u64| {
-        let start = Instant::now();
-        for _ in 0..n {
-            assert!(black_box(check()));
-        }
-        start.elapsed().as_nanos() as f64 / n as f64
-    };
-    for (_, check) in all.iter_mut() {
-        run(check, iters / 10);
-    }
+    assert_all_accept(&mut all);
+    let ns = alternated_rounds(&mut all, rounds, iters);
     let n = all.len();
-    let mut ns = vec![Vec::new(); n];
-    for r in 0..rounds {
-        for k in 0..n {
-            let i = (r + k) % n;
-            let t = run(&mut all[i].1, iters);
-            ns[i].push(t);
-        }
-    }
-    let ratio = |a: usize, b: usize| median((0..rounds).map(|r| ns[a][r] / ns[b][r]).collect());
-    let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
+    let ratio = |a: usize, b: usize| rounded(round_ratio(&ns, a, b), 3);
     let contenders: Vec<serde_json::Value> = all
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
             serde_json::json!({
                 "name": name,
-                "ns_per_op_median": (median(ns[i].clone()) * 10.0).round() / 10.0,
-                "time_vs_token": round3(ratio(i, 0)),
-                "time_vs_hmac": round3(ratio(i, n - 1)),
+                "ns_per_op_median": rounded(median(ns[i].clone()), 1),
+                "time_vs_token": ratio(i, 0),
+                "time_vs_hmac": ratio(i, n - 1),
             })
         })
         .collect();

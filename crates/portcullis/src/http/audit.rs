@@ -164,9 +164,38 @@ impl<'a> AuditRecord<'a> {
     }
 }
 
+/// The request and principal the audit and telemetry tests record.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{AuditRequest, Principal};
+
+    /// `GET /orders/1` from 203.0.113.7.
+    pub fn request() -> AuditRequest<'static> {
+        AuditRequest {
+            time_ms: 1_700_000_000_123,
+            client_ip: Some("203.0.113.7"),
+            ray: Some("8a1b2c3d4e5f6a7b-LHR"),
+            method: "GET",
+            path: Some("/orders/1"),
+        }
+    }
+
+    /// alice, token `t1` signed by `k1`.
+    pub fn alice() -> Principal {
+        Principal {
+            sub: Some("alice".into()),
+            jti: Some("t1".into()),
+            kid: Some("k1".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{alice, request};
     use super::*;
+    use crate::revocation::RevokedBy;
+    use serde_json::json;
 
     #[test]
     fn audit_policy_records_every_allowed_request_by_default_and_samples_when_asked() {
@@ -178,23 +207,10 @@ mod tests {
         let none = AuditPolicy { allowed_one_in: 0 };
         assert!((0..5).all(|seq| !none.records_allowed(seq)));
     }
-    use crate::revocation::RevokedBy;
-    use serde_json::json;
 
     #[test]
     fn audit_records_carry_the_request_the_rule_and_the_principal() {
-        let request = AuditRequest {
-            time_ms: 1_700_000_000_123,
-            client_ip: Some("203.0.113.7"),
-            ray: Some("8a1b2c3d4e5f6a7b-LHR"),
-            method: "GET",
-            path: Some("/orders/1"),
-        };
-        let who = Principal {
-            sub: Some("alice".into()),
-            jti: Some("t1".into()),
-            kid: Some("k1".into()),
-        };
+        let (request, who) = (request(), alice());
         let allowed = AuditRecord::allow("gate", &request, Some(1), "authorized", 200, Some(&who));
         let line: serde_json::Value = serde_json::from_str(&allowed.to_line()).unwrap();
         assert_eq!(

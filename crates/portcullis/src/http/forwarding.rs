@@ -9,7 +9,7 @@
 //! host it asked for) the gate then sets itself from what the platform knows. Everything here
 //! is pure; the Worker applies the plans.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::codec::{b64, percent};
 use crate::jwt::keyring::{Key, MAX_TAG_LEN};
@@ -351,6 +351,24 @@ pub fn identity_headers(
     headers
 }
 
+/// What every assertion the gate signs for the origin shares: the JOSE header (naming the
+/// origin key's `kid` when it has one) and the payload binding it to this method and URL for
+/// [`ASSERTION_TTL`] seconds. Each kind of assertion adds its own claims to the payload.
+fn assertion_base(origin_key: &Key, method: &str, htu: &str, now: i64) -> (Value, Value) {
+    let mut header = json!({ "alg": "HS256", "typ": "JWT" });
+    if let Some(kid) = origin_key.kid() {
+        header["kid"] = json!(kid);
+    }
+    let payload = json!({
+        "iss": "portcullis",
+        "htm": method,
+        "htu": htu,
+        "iat": now,
+        "exp": now + ASSERTION_TTL,
+    });
+    (header, payload)
+}
+
 /// The identity assertion: an HS256 JWS the origin can check, binding the caller's `sub`,
 /// `scope` and `jti` to this method and URL (`htm`, `htu` as in DPoP, RFC 9449), living
 /// [`ASSERTION_TTL`] seconds. A claim the token lacks is left out, never `null`; so are
@@ -364,17 +382,7 @@ pub fn identity_assertion(
     list: Option<ListStamp>,
 ) -> String {
     let c = &token.claims;
-    let mut header = json!({ "alg": "HS256", "typ": "JWT" });
-    if let Some(kid) = origin_key.kid() {
-        header["kid"] = json!(kid);
-    }
-    let mut payload = json!({
-        "iss": "portcullis",
-        "htm": method,
-        "htu": htu,
-        "iat": now,
-        "exp": now + ASSERTION_TTL,
-    });
+    let (header, mut payload) = assertion_base(origin_key, method, htu, now);
     for (name, claim) in [("sub", &c.sub), ("scope", &c.scope), ("jti", &c.jti)] {
         if let Some(value) = claim {
             payload[name] = json!(value);
@@ -397,19 +405,9 @@ pub fn signed_assertion(
     htu: &str,
     now: i64,
 ) -> String {
-    let mut header = json!({ "alg": "HS256", "typ": "JWT" });
-    if let Some(kid) = origin_key.kid() {
-        header["kid"] = json!(kid);
-    }
-    let mut payload = json!({
-        "iss": "portcullis",
-        "htm": method,
-        "htu": htu,
-        "iat": now,
-        "exp": now + ASSERTION_TTL,
-        "auth": grant.format,
-        "link_exp": grant.expires,
-    });
+    let (header, mut payload) = assertion_base(origin_key, method, htu, now);
+    payload["auth"] = json!(grant.format);
+    payload["link_exp"] = json!(grant.expires);
     if let Some(kid) = &grant.key_id {
         payload["kid"] = json!(kid);
     }
@@ -710,9 +708,7 @@ mod tests {
 
         // The assertion leaves absent claims out instead of carrying null.
         let assertion = identity_assertion(&key, &bare, "GET", "https://o/x", 1_000, None);
-        let payload = assertion.split('.').nth(1).unwrap();
-        let payload: serde_json::Value =
-            serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
+        let payload = payload_of(&assertion);
         assert_eq!(
             payload,
             json!({"iss": "portcullis", "htm": "GET", "htu": "https://o/x", "iat": 1_000, "exp": 1_060})
@@ -722,14 +718,51 @@ mod tests {
             age_s: 3,
         };
         let assertion = identity_assertion(&key, &full, "GET", "https://o/x", 1_000, Some(list));
-        let payload = assertion.split('.').nth(1).unwrap();
-        let payload: serde_json::Value =
-            serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap();
+        let payload = payload_of(&assertion);
         assert_eq!(payload["sub"], " bob ");
         assert_eq!(
             (payload["rev_ver"].clone(), payload["rev_age"].clone()),
             (json!(42), json!(3))
         );
+    }
+
+    fn payload_of(assertion: &str) -> serde_json::Value {
+        let payload = assertion.split('.').nth(1).unwrap();
+        serde_json::from_slice(&crate::codec::b64::decode(payload).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_signed_link_assertion_names_the_link_instead_of_a_caller() {
+        let grant = crate::http::signed::SignedGrant {
+            format: "signed_url",
+            key_id: Some("k1".into()),
+            expires: 1_500,
+            forward_query: None,
+            strip_cookie: None,
+            strip_header: None,
+            set_cookie: None,
+        };
+        let assertion = signed_assertion(&key(1), &grant, "GET", "https://o/x", 1_000);
+        let header = assertion.split('.').next().unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&crate::codec::b64::decode(header).unwrap()).unwrap();
+        assert_eq!(
+            header,
+            json!({"alg": "HS256", "typ": "JWT", "kid": "origin"})
+        );
+        assert_eq!(
+            payload_of(&assertion),
+            json!({
+                "iss": "portcullis", "htm": "GET", "htu": "https://o/x", "iat": 1_000,
+                "exp": 1_060, "auth": "signed_url", "link_exp": 1_500, "kid": "k1"
+            })
+        );
+        let grant = crate::http::signed::SignedGrant {
+            key_id: None,
+            ..grant
+        };
+        let assertion = signed_assertion(&key(1), &grant, "GET", "https://o/x", 1_000);
+        assert!(payload_of(&assertion).get("kid").is_none());
     }
 
     #[test]

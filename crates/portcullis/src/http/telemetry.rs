@@ -142,7 +142,8 @@ impl<'a> DataPoint<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{AuditRequest, Denial, Principal};
+    use crate::http::audit::fixtures;
+    use crate::http::{AuditRequest, Denial};
 
     #[test]
     fn counters_count_every_decision_by_reason_and_total() {
@@ -171,18 +172,7 @@ mod tests {
 
     #[test]
     fn a_data_point_follows_the_documented_blob_and_double_order() {
-        let request = AuditRequest {
-            time_ms: 1,
-            client_ip: Some("203.0.113.7"),
-            ray: Some("r1"),
-            method: "GET",
-            path: Some("/orders/1"),
-        };
-        let who = Principal {
-            sub: Some("alice".into()),
-            jti: Some("t1".into()),
-            kid: Some("k1".into()),
-        };
+        let (request, who) = (fixtures::request(), fixtures::alice());
         let allowed = AuditRecord::allow("gate", &request, Some(2), "authorized", 200, Some(&who));
         let snapshot = SnapshotStatus {
             age_ms: 1500,
@@ -204,7 +194,7 @@ mod tests {
                 "k1",
                 "t1",
                 "203.0.113.7",
-                "r1"
+                "8a1b2c3d4e5f6a7b-LHR"
             ]
         );
         assert_eq!(p.doubles, [200.0, 2.0, 1500.0, 1_800_000_000.0]);

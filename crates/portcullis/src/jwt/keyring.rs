@@ -324,6 +324,11 @@ mod tests {
         format!(r#"{{"kty":"oct","kid":"{kid}","alg":"{alg}","k":"{k}"{extra}}}"#)
     }
 
+    /// The key ring of one key, `jwk(kid, alg, len, extra)`.
+    fn ring_of(kid: &str, alg: &str, len: usize, extra: &str) -> Result<Keyring, KeyringError> {
+        Keyring::from_jwks(&format!(r#"{{"keys":[{}]}}"#, jwk(kid, alg, len, extra)))
+    }
+
     #[test]
     fn debug_output_never_shows_the_secret() {
         let key = Key::new(Some("a".into()), Alg::HS256, &[0x41; 32]).unwrap();
@@ -335,19 +340,16 @@ mod tests {
     #[test]
     fn refuses_keys_shorter_than_the_hash() {
         for (alg, len) in [("HS256", 31), ("HS384", 47), ("HS512", 63)] {
-            let set = format!(r#"{{"keys":[{}]}}"#, jwk("a", alg, len, ""));
             assert!(
-                matches!(Keyring::from_jwks(&set), Err(KeyringError::WeakKey { len: l, .. }) if l == len)
+                matches!(ring_of("a", alg, len, ""), Err(KeyringError::WeakKey { len: l, .. }) if l == len)
             );
         }
-        let set = format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS512", 64, ""));
-        assert!(Keyring::from_jwks(&set).is_ok());
+        assert!(ring_of("a", "HS512", 64, "").is_ok());
     }
 
     #[test]
     fn single_key_without_key_ops_signs() {
-        let ring =
-            Keyring::from_jwks(&format!(r#"{{"keys":[{}]}}"#, jwk("a", "HS256", 32, ""))).unwrap();
+        let ring = ring_of("a", "HS256", 32, "").unwrap();
         assert_eq!(ring.signing_key().and_then(Key::kid), Some("a"));
         assert_eq!(ring.select(None).unwrap().kid(), Some("a"));
     }
@@ -413,9 +415,8 @@ mod tests {
             Keyring::from_jwks(rsa).unwrap_err(),
             KeyringError::UnsupportedKeyType { index: 0 }
         );
-        let bad_alg = format!(r#"{{"keys":[{}]}}"#, jwk("a", "hs256", 32, ""));
         assert_eq!(
-            Keyring::from_jwks(&bad_alg).unwrap_err(),
+            ring_of("a", "hs256", 32, "").unwrap_err(),
             KeyringError::UnsupportedAlgorithm { index: 0 }
         );
         assert_eq!(
@@ -431,36 +432,26 @@ mod tests {
             Keyring::from_jwks(enc).unwrap_err(),
             KeyringError::KeyEncoding { .. }
         ));
-        let enc_use = format!(
-            r#"{{"keys":[{}]}}"#,
-            jwk("a", "HS256", 32, r#","use":"enc""#)
-        );
         assert_eq!(
-            Keyring::from_jwks(&enc_use).unwrap_err(),
+            ring_of("a", "HS256", 32, r#","use":"enc""#).unwrap_err(),
             KeyringError::NotASigningKey { index: 0 }
         );
-        let long_kid = format!(r#"{{"keys":[{}]}}"#, jwk(&"k".repeat(257), "HS256", 32, ""));
         assert_eq!(
-            Keyring::from_jwks(&long_kid).unwrap_err(),
+            ring_of(&"k".repeat(257), "HS256", 32, "").unwrap_err(),
             KeyringError::Member {
                 index: 0,
                 member: "kid"
             }
         );
-        let control_kid = format!(r#"{{"keys":[{}]}}"#, jwk("a\\u0007", "HS256", 32, ""));
         assert_eq!(
-            Keyring::from_jwks(&control_kid).unwrap_err(),
+            ring_of("a\\u0007", "HS256", 32, "").unwrap_err(),
             KeyringError::Member {
                 index: 0,
                 member: "kid"
             }
         );
-        let sign_only = format!(
-            r#"{{"keys":[{}]}}"#,
-            jwk("a", "HS256", 32, r#","key_ops":["sign"]"#)
-        );
         assert_eq!(
-            Keyring::from_jwks(&sign_only).unwrap_err(),
+            ring_of("a", "HS256", 32, r#","key_ops":["sign"]"#).unwrap_err(),
             KeyringError::NotAVerificationKey { index: 0 }
         );
     }

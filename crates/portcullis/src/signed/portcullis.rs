@@ -239,9 +239,7 @@ pub fn verify(
     let kid = kid
         .map(|k| decode(k, "pc_kid does not decode"))
         .transpose()?;
-    let key = ring
-        .select(kid.as_deref())
-        .map_err(|_| SignedUrlError::UnknownKeyId)?;
+    let key = key_for(ring, kid.as_deref())?;
     let input = signing_input(&fields, kid.as_deref(), &query::canonical(Some(q), &PARAMS));
     check_mac(key, &input, sig)?;
     if fields.cookie && !query::canonical(Some(q), &PARAMS).is_empty() {
@@ -249,13 +247,7 @@ pub fn verify(
             what: "a cookie link carries other query parameters",
         });
     }
-    let link = VerifiedLink {
-        fields,
-        key_id: key.kid().map(str::to_owned),
-        named_kid: kid,
-    };
-    check_fields(&link.fields, request, max_ttl, now)?;
-    Ok(link)
+    checked(fields, key, kid, request, max_ttl, now)
 }
 
 /// The `Set-Cookie` value for a verified cookie link: scoped to its prefix, HttpOnly,
@@ -310,17 +302,32 @@ pub fn verify_cookie(
         scope: PathScope::parse(&format!("{}*", text(prefix)?))?,
         cookie: true,
     };
-    let key = ring
-        .select(kid.as_deref())
-        .map_err(|_| SignedUrlError::UnknownKeyId)?;
+    let key = key_for(ring, kid.as_deref())?;
     check_mac(key, &signing_input(&fields, kid.as_deref(), ""), sig)?;
-    let link = VerifiedLink {
+    checked(fields, key, kid, request, max_ttl, now)
+}
+
+/// The ring's key for a link naming `kid` (or none).
+fn key_for<'r>(ring: &'r Keyring, kid: Option<&str>) -> Result<&'r Key, SignedUrlError> {
+    ring.select(kid).map_err(|_| SignedUrlError::UnknownKeyId)
+}
+
+/// A link whose MAC `key` verified, once its fields hold for `request`: the one way both forms
+/// (query and cookie) become a [`VerifiedLink`].
+fn checked(
+    fields: LinkFields,
+    key: &Key,
+    named_kid: Option<String>,
+    request: &LinkRequest<'_>,
+    max_ttl: u64,
+    now: i64,
+) -> Result<VerifiedLink, SignedUrlError> {
+    check_fields(&fields, request, max_ttl, now)?;
+    Ok(VerifiedLink {
         fields,
         key_id: key.kid().map(str::to_owned),
-        named_kid: kid,
-    };
-    check_fields(&link.fields, request, max_ttl, now)?;
-    Ok(link)
+        named_kid,
+    })
 }
 
 fn parse_time(text: &str) -> Result<i64, SignedUrlError> {
