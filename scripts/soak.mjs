@@ -4,6 +4,7 @@
 //   make soak                          (builds first; SOAK_SECONDS=60 by default)
 //   SOAK_SECONDS=120 SOAK_CONCURRENCY=6 node scripts/soak.mjs
 //   SOAK_BASELINE=passthrough node scripts/soak.mjs   (the same load on a JS pass-through)
+//   SOAK_HEAP_EVERY_S=15 node scripts/soak.mjs        (also the JS heap and RSS after a forced GC)
 //
 // Traffic classes, each with the decision it must get: valid (200 from the origin), expired,
 // tampered, revoked, wrong scope, garbage credentials, no token, an oversized (~16 KiB)
@@ -25,6 +26,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
+import WebSocket from "ws";
 import { ENTRY, compatibilityDate, objectsWorker, viaObjects } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -321,6 +323,39 @@ function workerdPids() {
   walk(process.pid);
   return pids;
 }
+// What is live, as against what workerd holds: every SOAK_HEAP_EVERY_S the soak connects to the
+// gate's V8 inspector, forces a full GC (a heap snapshot), reads the JS heap's used size and the RSS right after,
+// and disconnects (a client left attached would make every console.log capture a stack trace,
+// BENCHMARKS.md 3d). RSS alone grows in steps whenever V8 chooses not to collect yet; the
+// post-GC figures are what a leak (JS objects, or wasm linear memory, which never shrinks and
+// is part of RSS) would make climb.
+// Off unless SOAK_HEAP_EVERY_S is set: with an inspector port open, workerd runs the gate's
+// wasm far slower (about a sixth of the requests per second here), so a soak that samples the
+// heap is not the same load as one that does not.
+const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 0) * 1000;
+async function heapAfterGc(inspectorPort, workerName) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  // By id first: "portcullis" is also a prefix of the objects script's name.
+  const target = targets.find((t) => t.id === `core:user:${workerName}`)
+    ?? targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName))
+    ?? targets.find((t) => t.webSocketDebuggerUrl);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
+  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  try {
+    // workerd does not answer HeapProfiler.collectGarbage; a heap snapshot always starts
+    // with a full GC (its chunks are discarded here).
+    await send("HeapProfiler.enable");
+    await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    const usage = await send("Runtime.getHeapUsage");
+    return { used: usage.result?.usedSize ?? NaN, backing: usage.result?.backingStorageSize ?? NaN };
+  } finally {
+    ws.close();
+  }
+}
 const rssKiB = (pid) => {
   try {
     return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
@@ -350,8 +385,10 @@ const gateSettings = () => ({
 async function main() {
   await startOriginServer();
   const workerLogs = {};
+  const inspectorPort = HEAP_EVERY_MS ? 9800 + Math.floor(Math.random() * 1000) : undefined;
   const mf = new Miniflare({
     host: "127.0.0.1",
+    ...(inspectorPort ? { inspectorPort } : {}),
     // Worker console output, counted by level instead of flooding the terminal.
     handleStructuredLogs: ({ level }) => {
       workerLogs[level] = (workerLogs[level] ?? 0) + 1;
@@ -413,6 +450,17 @@ async function main() {
   const sampleRss = () => rss.push(pids.reduce((a, p) => a + rssKiB(p), 0));
   sampleRss();
   const rssTimer = setInterval(sampleRss, 2000);
+  // [seconds, JS heap used bytes, ArrayBuffer backing store bytes, RSS KiB], right after a
+  // forced full GC.
+  const afterGc = [];
+  const sampleAfterGc = async () => {
+    try {
+      const { used, backing } = await heapAfterGc(inspectorPort, "portcullis");
+      afterGc.push([Math.round((Date.now() - start) / 1000), used, backing, pids.reduce((a, p) => a + rssKiB(p), 0)]);
+    } catch (e) {
+      console.log(`heap sample failed: ${e.message}`);
+    }
+  };
 
   const totalShare = PHASES.reduce((a, p) => a + p.share, 0);
   const start = Date.now();
@@ -449,6 +497,8 @@ async function main() {
     console.log(`[${((Date.now() - start) / 1000).toFixed(1)}s] phase ${p.name}`);
   }
   await enterPhase(0);
+  if (HEAP_EVERY_MS) await sampleAfterGc();
+  const gcTimer = HEAP_EVERY_MS ? setInterval(sampleAfterGc, HEAP_EVERY_MS) : undefined;
 
   async function one(n) {
     const cls = pickClass(n);
@@ -505,7 +555,9 @@ async function main() {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
   clearInterval(rssTimer);
+  clearInterval(gcTimer);
   sampleRss();
+  if (HEAP_EVERY_MS) await sampleAfterGc();
   if (origin.mode === "down") await startOriginServer(origin.port);
 
   // The admin API still answers and the revocation is still listed afterwards.
@@ -530,6 +582,8 @@ async function main() {
   const warm = rss.slice(Math.floor(rss.length / 4));
   console.log(`workerd RSS after warm-up (last 3/4 of samples): min ${kib(Math.min(...warm))}, max ${kib(Math.max(...warm))}`);
   console.log(`workerd RSS series (MiB, every 2 s): ${rss.map((k) => (k / 1024).toFixed(0)).join(" ")}`);
+  const mib = (b) => (b / 1048576).toFixed(1);
+  if (HEAP_EVERY_MS) console.log(`after a forced full GC (s: JS heap MiB / ArrayBuffer backing stores MiB / RSS MiB): ${afterGc.map(([t, h, b, r]) => `${t}: ${mib(h)}/${mib(b)}/${mib(r * 1024)}`).join(", ")}`);
   console.log(`workerd RSS (${pids.length} process${pids.length === 1 ? "" : "es"}, ${rss.length} samples): first ${kib(rss[0])}, last ${kib(rss.at(-1))}, max ${kib(Math.max(...rss))}`);
   console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
   for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);

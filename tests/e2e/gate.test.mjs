@@ -512,6 +512,28 @@ describe("origin failures", () => {
     assert.equal(failing.origin.requests.length, 1, "the request did reach the slow origin");
   });
 
+  test("the timeout bounds the wait for the response head only: a body streams on past it", async () => {
+    // The head at once, the body over three times PORTCULLIS_ORIGIN_TIMEOUT_MS (500 ms): the
+    // signal the gate gives the subrequest must not cut a download that started in time.
+    failing.origin.delayMs = 0;
+    failing.origin.respond = (_record, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("first;");
+      setTimeout(() => res.write("middle;"), 700);
+      setTimeout(() => res.end("last"), 1500);
+    };
+    try {
+      const token = await mint({ scope: "orders:read" });
+      const started = Date.now();
+      const res = await rawRequest(failing.worker.url, { path: "/orders/1", headers: bearer(token) });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.text, "first;middle;last");
+      assert.ok(Date.now() - started >= 1400, "the body really outlasted the timeout");
+    } finally {
+      failing.origin.respond = null;
+    }
+  });
+
   test("an origin that is down gives 502, without credentials", async () => {
     await failing.origin.close();
     const token = await mint({ scope: "orders:read" });

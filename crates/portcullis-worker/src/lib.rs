@@ -171,11 +171,11 @@ pub(crate) struct AuditContext {
 }
 
 impl AuditContext {
-    fn of(h: &web_sys::Headers, method: String, env: &Env) -> AuditContext {
+    fn of(head: &mut interop::Head, env: &Env) -> AuditContext {
         AuditContext {
-            client_ip: h.get("cf-connecting-ip").ok().flatten(),
-            ray: h.get("cf-ray").ok().flatten(),
-            method,
+            client_ip: head.client_ip.take(),
+            ray: head.ray.take(),
+            method: std::mem::take(&mut head.method),
             path: None,
             analytics: analytics(env),
         }
@@ -258,10 +258,12 @@ impl AuditContext {
 #[cfg(not(feature = "objects"))]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
-    // The headers object and the method are read once and shared by the audit and the gate.
+    // The head (method, URL, the headers read on every request) comes over in one crossing
+    // and is shared by the audit and the gate.
     let headers = req.headers();
-    let mut audit = AuditContext::of(&headers, req.method(), &env);
-    match gate(req, headers, &env, &ctx, &mut audit).await {
+    let mut head = interop::Head::read(&req);
+    let mut audit = AuditContext::of(&mut head, &env);
+    match gate(req, headers, head, &env, &ctx, &mut audit).await {
         Ok(response) => Ok(response),
         Err(e) => {
             let realm = match load_config(&env).as_ref() {
@@ -278,6 +280,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 async fn gate(
     req: web_sys::Request,
     headers: web_sys::Headers,
+    head: interop::Head,
     env: &Env,
     ctx: &Context,
     audit: &mut AuditContext,
@@ -296,17 +299,19 @@ async fn gate(
             )
         }
     };
-    let url = req.url();
+    let interop::Head {
+        url,
+        authorization,
+        cookie,
+        preflight,
+        hop,
+        ..
+    } = head;
     let UrlParts {
         origin: own_origin,
         path: raw_path,
         query,
     } = split_url(&url);
-    let (authorization, cookie, preflight) = (
-        headers.get("authorization")?,
-        headers.get("cookie")?,
-        headers.get("access-control-request-method")?,
-    );
     // Connection is read only when it can matter: one crossing fewer on every other request.
     let connection = match preflight {
         Some(_) => headers.get("connection")?,
@@ -357,7 +362,6 @@ async fn gate(
         portcullis::http::forwarding::origin_target(config.origin_url.as_deref(), own_origin, p)
     });
     if let Some(htu) = &htu {
-        let hop = headers.get(portcullis::http::forwarding::HOP_HEADER)?;
         if portcullis::http::forwarding::is_loop(
             config.origin_keys.keys(),
             &method,
