@@ -31,7 +31,7 @@ export const WRITER_BINDING = "REVOCATION_WRITER";
 export const WRITER_CLASS = "RevocationWriter";
 
 /** Every Durable Object class and the binding the gate reaches it by (wrangler.toml). */
-export const OBJECT_CLASSES = { GRANTS: "GrantObject", API_KEYS: "ApiKeyStore", [WRITER_BINDING]: WRITER_CLASS };
+export const OBJECT_CLASSES = { GRANTS: "GrantObject", API_KEYS: "ApiKeyStore", SUBJECT_GRANTS: "SubjectGrants", [WRITER_BINDING]: WRITER_CLASS };
 
 /** Miniflare's options for a worker running a build directory's index.js (ESM + wasm). */
 export function buildModules(entry) {

@@ -148,6 +148,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
             ? {
                 GRANTS: { className: "GrantObject", useSQLite: true },
                 API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+                SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
               }
             : {}),
         },

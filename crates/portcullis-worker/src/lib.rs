@@ -38,6 +38,7 @@ mod interop;
 mod leaks;
 mod revocations;
 mod sender;
+mod sessions;
 mod token;
 #[cfg_attr(not(feature = "objects"), allow(dead_code, unused_imports))]
 mod writer;

@@ -258,13 +258,15 @@ proptest! {
     #![proptest_config(config())]
 
     /// The invariant of issue 10 items 1 and 2: every token verify accepts can be revoked by
-    /// its `jti`, by its `sub` and by the key that verified it, through the admin API's own
-    /// parser and the store's limits, and that revocation then refuses it. A token is refused
-    /// at verification exactly when its `sub` or `jti` could not be revoked.
+    /// its `jti`, by its `sub`, by the key that verified it and (issue 14) by its grant's
+    /// `sid`, through the admin API's own parser and the store's limits, and that revocation
+    /// then refuses it. A token is refused at verification exactly when its `sub` or `jti`
+    /// could not be revoked.
     #[test]
     fn every_accepted_token_can_be_revoked_by_each_identifier(
         sub in prop::option::of(any_identifier()),
         jti in prop::option::of(any_identifier()),
+        sid in prop::option::of(any_identifier()),
         iat_ms in prop::option::of(0i64..=NOW * 1000),
         name_kid in any::<bool>(),
     ) {
@@ -275,6 +277,7 @@ proptest! {
         let mut claims = json!({ "exp": exp });
         if let Some(sub) = &sub { claims["sub"] = json!(sub); }
         if let Some(jti) = &jti { claims["jti"] = json!(jti); }
+        if let Some(sid) = &sid { claims["sid"] = json!(sid); }
         if let Some(ms) = iat_ms { claims["iat"] = json!(ms as f64 / 1000.0); }
         let header = if name_kid { r#"{"alg":"HS256","kid":"k1"}"# } else { r#"{"alg":"HS256"}"# };
         let token = craft(header, &claims.to_string(), &key);
@@ -301,6 +304,11 @@ proptest! {
         if let Some(sub) = &sub {
             let snap = revoke_through_the_store(&ring, json!({ "sub": sub }), exp);
             prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Subject { before: NOW + 1 }));
+        }
+        // The gate mints `sid` itself (a grant id); any identifier the admin API takes works.
+        if let Some(sid) = sid.as_deref().filter(|s| identifier_problem(s).is_none()) {
+            let snap = revoke_through_the_store(&ring, json!({ "sid": sid }), exp);
+            prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Session));
         }
         let snap = revoke_through_the_store(&ring, json!({ "kid": "k1" }), exp);
         prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Key));
