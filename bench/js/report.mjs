@@ -294,7 +294,7 @@ if (size.wasm) {
 const split = read("script-split.json");
 if (split) {
   // Before the split: main at 25d11ae, the last single-script build (README, "Two scripts").
-  const before = { gzip: 331905, raw: 926386, how: "main at 25d11ae, one script with the classes" };
+  const before = { gzip: 331905, raw: 926386, how: "main at 25d11ae, the last one-script build, before the sid kind and the subject index" };
   const one = split.size["one-script"] ?? before;
   const g = split.size.gate, o = split.size.objects;
   const objectsTxt = text("size-objects.txt");
