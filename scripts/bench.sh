@@ -122,6 +122,9 @@ else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; 
 
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"
+scripts/size.sh build-objects > "$out/size-objects.txt"
+step "two scripts: the gate's wasm vs the one script it was (size, load in workerd, alternated)"
+node bench/js/script-split.mjs --rounds "$(quick && echo 3 || echo 15)" > "$out/script-split.json"
 node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"
 
 if [ "${BENCH_VARIANTS:-0}" = 1 ]; then

@@ -27,7 +27,7 @@ import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { ENTRY, compatibilityDate } from "../tests/e2e/harness.mjs";
+import { ENTRY, compatibilityDate, objectsWorker, viaObjects } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -335,7 +335,10 @@ function workerdPids() {
 const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 0) * 1000;
 async function heapAfterGc(inspectorPort, workerName) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  const target = targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName)) ?? targets.find((t) => t.webSocketDebuggerUrl);
+  // By id first: "portcullis" is also a prefix of the objects script's name.
+  const target = targets.find((t) => t.id === `core:user:${workerName}`)
+    ?? targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName))
+    ?? targets.find((t) => t.webSocketDebuggerUrl);
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
   let id = 0;
@@ -360,6 +363,21 @@ const rssKiB = (pid) => {
     return NaN;
   }
 };
+
+/** The gate's settings (the objects script gets the same). */
+const gateSettings = () => ({
+  PORTCULLIS_KEYS: KEYS,
+  PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
+  ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
+  PORTCULLIS_ROUTES: JSON.stringify([
+    { match: "GET,HEAD /health", public: true },
+    { match: "GET /orders/*", scopes: ["orders:read"] },
+    { match: "POST /upload/*", scopes: ["upload:write"] },
+  ]),
+  PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
+  PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
+  PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
+});
 
 // ---------------------------------------------------------------------------------------
 // Main
@@ -390,23 +408,13 @@ async function main() {
               ],
             }),
         compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object), as wrangler.toml binds it.
-        ...(BASELINE ? {} : { durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } }),
-        bindings: {
-          PORTCULLIS_KEYS: KEYS,
-          PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
-          ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
-          PORTCULLIS_ROUTES: JSON.stringify([
-            { match: "GET,HEAD /health", public: true },
-            { match: "GET /orders/*", scopes: ["orders:read"] },
-            { match: "POST /upload/*", scopes: ["upload:write"] },
-          ]),
-          PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
-          PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
-          PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
-        },
+        // The revocation writer (Durable Object, in the objects script), as wrangler.toml binds it.
+        ...(BASELINE ? {} : { durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }) }),
+        bindings: gateSettings(),
         wrappedBindings: { REVOCATIONS: "kv-fault" },
       },
+      // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
+      ...(BASELINE ? [] : [objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } })]),
       {
         name: "kv-fault",
         modules: true,

@@ -290,6 +290,27 @@ if (size.wasm) {
   }
 }
 
+// The two scripts (bench/js/script-split.mjs, issue 12 item 5): rendered when its data exists.
+const split = read("script-split.json");
+if (split) {
+  // Before the split: main at 25d11ae, the last single-script build (README, "Two scripts").
+  const before = { gzip: 331905, raw: 926386, how: "main at 25d11ae, the last one-script build, before the sid kind and the subject index" };
+  const one = split.size["one-script"] ?? before;
+  const g = split.size.gate, o = split.size.objects;
+  const objectsTxt = text("size-objects.txt");
+  L.push("## 4a. Two scripts: the gate without its Durable Object classes", "");
+  L.push("The Durable Object classes (GrantObject, ApiKeyStore, RevocationWriter) run in a second Worker script (wrangler.objects.toml, build-objects/, cargo feature `objects`, no request handler of its own); the gate that every request's isolate loads binds them by `script_name` and carries none of their code. Budget (issue 12): the gate's wasm <= 256 KB (262,144 B) gzip, with every roadmap feature.", "");
+  L.push("| wasm | raw | gzip -9 | gzip vs one script |", "|---|---:|---:|---:|");
+  L.push(`| gate (build/) | ${g.raw} | ${g.gzip} | ${f(g.gzip / one.gzip)}x |`);
+  L.push(`| objects (build-objects/) | ${o.raw} | ${o.gzip} | ${f(o.gzip / one.gzip)}x |`);
+  L.push(`| one script, before the split (${split.size["one-script"] ? `PORTCULLIS_BASE_BUILD, this run` : before.how}) | ${one.raw} | ${one.gzip} | 1.00x |`);
+  L.push("", `The gate ships ${one.gzip - g.gzip} B (${kb(one.gzip - g.gzip)}) less gzip than the one script did; it is ${262144 - g.gzip} B under the budget: ${yes(g.gzip <= 262144)}. Part of the drop is not the split: the gate's one call to the writer now builds its request with web_sys (5,445 B gzip, its own commit).`, "");
+  const per = split.load_per_copy_ms ?? {};
+  L.push(`Load in workerd (bench/js/script-split.mjs): from \`new Miniflare(...)\` to the first answer of a worker whose module imports ${split.copies ?? 1} copies of the wasm (workerd decodes and validates each as it loads the script), less an empty worker's start (median ${f(split.load_ms_median.empty, 1)} ms); ${split.rounds} alternated rounds, medians, per copy: ` + Object.entries(per).map(([n, v]) => `${n} ${f(v, 1)} ms`).join(", ") + (per["one-script"] ? ` (gate / one script: **${f(per.gate / per["one-script"])}x**)` : "") + ". On this shared machine a start varies by hundreds of ms from one run to the next (every run is in bench/results.json): read the load figure as a direction at best, the bytes as the measure.", "");
+  L.push("Locally (Miniflare, `make dev`) both scripts load into one workerd, so a local start pays for both wasms; in a deployment the gate's isolates load only the gate, and the objects load in the Durable Objects' own isolates, which serve every location's calls.", "");
+  if (objectsTxt) L.push("The objects script as `wrangler deploy --dry-run` would bundle it (scripts/size.sh build-objects):", "", "```", objectsTxt, "```", "");
+}
+
 // The freshness table, printed in BENCHMARKS.md and copied into the README between its
 // freshness markers, so the two always quote the same run.
 function freshnessTable(fresh) {
@@ -413,5 +434,5 @@ if (fresh) {
   if (at < 0 || stop < at) throw new Error("README.md has no freshness markers");
   writeFileSync(readme, text.slice(0, at + begin.length) + "\n" + freshnessTable(fresh).join("\n") + "\n" + text.slice(stop));
 }
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad }, null, 2) + "\n");
 console.error("[bench] wrote BENCHMARKS.md and bench/results.json");

@@ -4,7 +4,7 @@
 // bind the same Durable Object classes, so the concurrency test crosses isolates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startOrigin, startWorker, ENTRY, compatibilityDate } from "./harness.mjs";
+import { startOrigin, startWorker, ENTRY, OBJECTS_SCRIPT, compatibilityDate } from "./harness.mjs";
 import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
 import { dirname, join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
@@ -39,7 +39,7 @@ before(async () => {
     API_KEYS: { className: "ApiKeyStore", useSQLite: true },
     SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
   };
-  // The second gate: same build, its own isolate, the first one's Durable Objects.
+  // The second gate: same build, its own isolate, the same Durable Objects (objects script).
   const other = {
     name: "portcullis-b",
     modules: true,
@@ -53,10 +53,10 @@ before(async () => {
     kvNamespaces: ["REVOCATIONS"],
     bindings: bindings(),
     durableObjects: {
-      GRANTS: { className: "GrantObject", scriptName: "portcullis", useSQLite: true },
-      API_KEYS: { className: "ApiKeyStore", scriptName: "portcullis", useSQLite: true },
-      SUBJECT_GRANTS: { className: "SubjectGrants", scriptName: "portcullis", useSQLite: true },
-      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: "portcullis", useSQLite: true },
+      GRANTS: { className: "GrantObject", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      API_KEYS: { className: "ApiKeyStore", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      SUBJECT_GRANTS: { className: "SubjectGrants", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true },
     },
   };
   worker = await startWorker({ bindings: bindings(), options: { durableObjects }, extraWorkers: [other], captureLogs: true });

@@ -122,12 +122,14 @@ fn config_fault() -> worker::Result<Response> {
 }
 
 /// One grant (session).
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct GrantObject {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for GrantObject {
     fn new(state: State, env: Env) -> Self {
         GrantObject { state, env }
@@ -155,12 +157,14 @@ impl DurableObject for GrantObject {
 }
 
 /// Every API key record.
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct ApiKeyStore {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for ApiKeyStore {
     fn new(state: State, env: Env) -> Self {
         ApiKeyStore { state, env }
@@ -198,11 +202,13 @@ impl DurableObject for ApiKeyStore {
 }
 
 /// One subject's grant ids.
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct SubjectGrants {
     state: State,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for SubjectGrants {
     fn new(state: State, _env: Env) -> Self {
         SubjectGrants { state }

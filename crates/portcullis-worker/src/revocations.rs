@@ -21,7 +21,8 @@ use std::rc::Rc;
 use serde_json::json;
 use std::time::Duration;
 
-use worker::{Cache, Context, Delay, Env, Headers, Method, Request, RequestInit, Response};
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Cache, Context, Delay, Env, Headers, Method, Request, Response};
 
 use super::now_ms;
 use super::writer::{VERSION_HEADER, WRITER_BINDING, WRITER_NAME};
@@ -362,13 +363,16 @@ async fn writer_call(
     KV_OPS.with(|k| k.writer.set(k.writer.get() + 1));
     let namespace = env.durable_object(WRITER_BINDING).map_err(writer_failed)?;
     let stub = namespace.get_by_name(WRITER_NAME).map_err(writer_failed)?;
-    let mut init = RequestInit::new();
-    init.with_method(method);
+    // web_sys's RequestInit directly: worker's own links its conversion code (serde of
+    // cf properties, serde-wasm-bindgen) into the gate: 5,445 B gzip (measured).
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
     if let Some(body) = body {
-        init.with_body(Some(body.into()));
+        init.set_body(&JsValue::from_str(&body));
     }
-    let req =
-        Request::new_with_init(&format!("https://writer{path}"), &init).map_err(writer_failed)?;
+    let req = web_sys::Request::new_with_str_and_init(&format!("https://writer{path}"), &init)
+        .map(Request::from)
+        .map_err(|e| writer_failed(worker::Error::from(e)))?;
     let mut res = stub.fetch_with_request(req).await.map_err(writer_failed)?;
     let text = res.text().await.map_err(writer_failed)?;
     if !(200..300).contains(&res.status_code()) {

@@ -62,6 +62,7 @@ struct Row {
     entry: String,
 }
 
+#[cfg(feature = "objects")]
 #[durable_object]
 pub struct RevocationWriter {
     store: Store,
@@ -371,6 +372,7 @@ impl Store {
     }
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for RevocationWriter {
     fn new(state: State, env: Env) -> Self {
         if let Err(e) = state.storage().sql().exec(SCHEMA, None) {
