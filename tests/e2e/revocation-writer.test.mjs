@@ -225,6 +225,8 @@ describe("migration from the KV-only layout", () => {
       new Set(["old-1", "old-2", "olduser"]),
     );
     assert.deepEqual((await locs.kv.list({ prefix: "rev/" })).keys, [], "legacy keys drained");
+    // The writer published the compact list when it started (gates do not read snapshot/v1).
+    assert.ok(await locs.kv.get("revocations/compact/manifest"), "compact list published at start");
     await waitFor(async () => JSON.parse(await locs.kv.get("snapshot/v1")).version > 0, {
       timeoutMs: 6000,
       what: "the writer's versioned snapshot",
@@ -235,7 +237,7 @@ describe("migration from the KV-only layout", () => {
 describe("the compact list in KV (issue 13, items 2 and 4)", () => {
   let locs;
   before(async () => {
-    locs = await startLocations(3, { window: 5 });
+    locs = await startLocations(4, { window: 5 });
   });
   after(() => locs?.dispose());
 
@@ -286,5 +288,14 @@ describe("the compact list in KV (issue 13, items 2 and 4)", () => {
     await locs.kv.put(key, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     assert.equal(await locs.get(2, "/orders/1", await locs.mint({ jti: "c-fresh-2" })), 200);
     assert.equal(await locs.get(2, "/orders/1", await locs.mint({ jti: "c-old" })), 401);
+
+    // Right after an upgrade KV may hold only the previous release's snapshot/v1. The gate
+    // no longer reads that form: a location with no copy has no list yet and fails closed
+    // (503), never decides with an empty list. (The writer publishes the compact list when
+    // it starts: the migration test above finds it there at once.)
+    const previous = { v: 1, version: head, built_at: nowS(), jti: [["c-old", nowS(), nowS() + 3600]], sub: [], kid: [] };
+    await locs.kv.put("snapshot/v1", JSON.stringify(previous));
+    await locs.kv.delete("revocations/compact/manifest");
+    assert.equal(await locs.get(3, "/orders/1", await locs.mint({ jti: "c-fresh-3" })), 503);
   });
 });

@@ -31,7 +31,7 @@ use portcullis::http::telemetry::SnapshotStatus;
 use portcullis::http::{ListStamp, Revocations};
 use portcullis::revocation::{
     compact, plan_sync, CompactList, Feed, KvOperation, RevocationEntry, RevocationError,
-    RevocationSnapshot, SnapshotAction, SnapshotFreshness, StoreError, SyncStep, SNAPSHOT_KEY,
+    SnapshotAction, SnapshotFreshness, StoreError, SyncStep, SNAPSHOT_KEY,
 };
 
 /// The KV namespace binding.
@@ -258,10 +258,13 @@ fn owned(held: Rc<Held>) -> CompactList {
     }
 }
 
-/// The whole list from KV: the compact form (manifest, then its chunks); while no compact
-/// form was ever published (a writer of the previous release during a deploy), the
-/// `snapshot/v1` JSON. Neither: an empty list (a fresh deployment). Anything unreadable is
-/// an error, never silently empty: the caller keeps the list it holds, or fails closed.
+/// The whole list from KV: the compact form (manifest, then its chunks). No manifest and no
+/// `snapshot/v1` either: an empty list (a fresh deployment). No manifest but a `snapshot/v1`
+/// (right after an upgrade, before the writer of this release published): no list yet, an
+/// error, so the rule's `fail_open` decides as for any unreadable list. The gate no longer
+/// parses `snapshot/v1` (its JSON reader cost 8,572 B gzip); the writer, which imports it,
+/// publishes the compact list when it starts (writer.rs). Anything unreadable is an error,
+/// never silently empty: the caller keeps the list it holds, or fails closed.
 async fn load_snapshot(env: &Env) -> Result<CompactList, StoreError> {
     let store = env.kv(BINDING).map_err(|e| StoreError::Binding {
         binding: BINDING,
@@ -302,9 +305,7 @@ async fn load_snapshot(env: &Env) -> Result<CompactList, StoreError> {
         .map_err(kv_failed(KvOperation::Get))?;
     match text {
         None => Ok(CompactList::empty((now_ms() / 1000) as i64)),
-        Some(text) => Ok(CompactList::from_snapshot(&RevocationSnapshot::from_json(
-            &text,
-        )?)),
+        Some(_) => Err(StoreError::CompactNotPublished),
     }
 }
 

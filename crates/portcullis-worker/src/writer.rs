@@ -271,6 +271,23 @@ impl Store {
         Ok(imported)
     }
 
+    /// Publishes at once when KV has no compact list: gates of this release do not read
+    /// `snapshot/v1`, so right after an upgrade they have no list until this one publishes
+    /// (revocations.rs, `load_snapshot`). Runs before the writer's first event.
+    async fn publish_if_missing(&self) -> worker::Result<()> {
+        count_kv(KvOp::Read);
+        let manifest = self
+            .env
+            .kv(BINDING)?
+            .get(compact::MANIFEST_KEY)
+            .text()
+            .await?;
+        if manifest.is_none() {
+            self.publish().await?;
+        }
+        Ok(())
+    }
+
     async fn migrate(&self) -> worker::Result<u64> {
         let imported = self.import_legacy_snapshot().await? + self.drain_legacy_keys().await?;
         if imported > 0 {
@@ -391,6 +408,12 @@ impl DurableObject for RevocationWriter {
                 worker::console_error!(
                     "{}",
                     json!({"event": "revocation_migration_failed", "error": e.to_string()})
+                );
+            }
+            if let Err(e) = migrating.publish_if_missing().await {
+                worker::console_error!(
+                    "{}",
+                    json!({"event": "revocation_publish_failed", "error": e.to_string()})
                 );
             }
             Ok(())

@@ -228,6 +228,10 @@ pub enum StoreError {
         /// What failed: the runtime's message or the writer's status.
         detail: String,
     },
+    /// KV holds only the previous release's `snapshot/v1`: the writer has not yet published
+    /// the compact list (right after an upgrade). The gate does not read the old form, so it
+    /// has no list yet; the writer publishes the compact one when it starts.
+    CompactNotPublished,
 }
 
 impl From<super::compact::CompactError> for RevocationError {
@@ -249,6 +253,9 @@ impl fmt::Display for StoreError {
             StoreError::Kv { op, detail } => write!(f, "KV {op}: {detail}"),
             StoreError::Revocation(e) => e.fmt(f),
             StoreError::Writer { detail } => write!(f, "revocation writer: {detail}"),
+            StoreError::CompactNotPublished => {
+                f.write_str("the compact revocation list is not published yet")
+            }
         }
     }
 }
