@@ -17,7 +17,7 @@
 //! transit or storage (KV is written only by the writer, so there is no adversary to resist),
 //! and hashing 12 MB with SHA-256 in wasm would cost most of the load budget.
 
-use std::collections::BTreeMap;
+use super::sorted::SortedMap;
 use std::fmt;
 
 use super::list::{CompactList, SubjectCut};
@@ -219,7 +219,7 @@ pub struct CompactDecoder {
     sum: Checksum,
     digests: Vec<u64>,
     expires: Vec<u32>,
-    subjects: BTreeMap<u64, SubjectCut>,
+    subjects: SortedMap<u64, SubjectCut>,
     last_subject: Option<u64>,
     unsorted: Option<&'static str>,
 }
@@ -235,7 +235,7 @@ impl CompactDecoder {
             sum: Checksum::default(),
             digests: Vec::new(),
             expires: Vec::new(),
-            subjects: BTreeMap::new(),
+            subjects: SortedMap::new(),
             last_subject: None,
             unsorted: None,
         }
@@ -376,7 +376,7 @@ impl CompactDecoder {
             bytes: &self.pending,
             at: 0,
         };
-        let mut keys = BTreeMap::new();
+        let mut keys = SortedMap::new();
         let mut last: Option<String> = None;
         for _ in 0..h.keys {
             let len = r.take(4).map(le_u32);
@@ -431,7 +431,7 @@ impl CompactList {
         for (_, e) in self.targets.iter() {
             out.extend_from_slice(&e.to_le_bytes());
         }
-        for (d, cut) in &self.subjects {
+        for (d, cut) in self.subjects.iter() {
             out.extend_from_slice(&d.to_le_bytes());
             out.extend_from_slice(&cut.before.to_le_bytes());
             out.extend_from_slice(&cut.expires.to_le_bytes());

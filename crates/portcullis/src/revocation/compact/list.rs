@@ -10,7 +10,7 @@
 //! expiry on lookup: an expired entry covers only tokens the gate refuses anyway; they are
 //! dropped when the overlay merges and when the writer publishes.
 
-use std::collections::BTreeMap;
+use super::sorted::SortedMap;
 use std::fmt;
 
 use super::digest::TargetDigest;
@@ -63,8 +63,8 @@ pub struct CompactList {
     pub(super) built_at: i64,
     pub(super) version: u64,
     pub(super) targets: DigestTable,
-    pub(super) subjects: BTreeMap<u64, SubjectCut>,
-    pub(super) keys: BTreeMap<String, ()>,
+    pub(super) subjects: SortedMap<u64, SubjectCut>,
+    pub(super) keys: SortedMap<String, ()>,
 }
 
 /// The digest kind tag of a revocation whose target is matched by exact value, or `None`
@@ -84,8 +84,8 @@ impl CompactList {
             built_at: now,
             version: 0,
             targets: DigestTable::default(),
-            subjects: BTreeMap::new(),
-            keys: BTreeMap::new(),
+            subjects: SortedMap::new(),
+            keys: SortedMap::new(),
         }
     }
 
@@ -126,10 +126,13 @@ impl CompactList {
         match &entry.revocation {
             Revocation::Subject { sub, before } => {
                 let d = TargetDigest::of(RevocationKind::Subject.as_str(), sub).0;
-                let cut = self.subjects.entry(d).or_insert(SubjectCut {
-                    before: *before,
-                    expires,
-                });
+                let cut = self.subjects.get_or_insert(
+                    d,
+                    SubjectCut {
+                        before: *before,
+                        expires,
+                    },
+                );
                 cut.before = cut.before.max(*before);
                 cut.expires = cut.expires.max(expires);
             }

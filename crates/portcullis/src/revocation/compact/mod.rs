@@ -12,6 +12,7 @@ mod chunks;
 mod digest;
 mod encoding;
 mod list;
+mod sorted;
 mod table;
 
 pub use chunks::{

@@ -6,7 +6,7 @@
 //! once it holds [`OVERLAY_MERGE_AT`] entries, so a delta of 100 changes costs 100 overlay
 //! inserts, not 100 memmoves of a 12 MB array.
 
-use std::collections::BTreeMap;
+use super::sorted::SortedMap;
 
 use super::digest::TargetDigest;
 
@@ -41,7 +41,7 @@ pub struct DigestTable {
     /// `expires[i]` belongs to `digests[i]`.
     expires: Vec<u32>,
     /// Entries not yet merged into the base; never a digest the base holds.
-    overlay: BTreeMap<u64, u32>,
+    overlay: SortedMap<u64, u32>,
     /// `index[b]..index[b + 1]` is the range of base digests whose top `bits` bits are `b`.
     index: Vec<u32>,
     bits: u32,
@@ -83,7 +83,7 @@ impl DigestTable {
         DigestTable {
             digests,
             expires,
-            overlay: BTreeMap::new(),
+            overlay: SortedMap::new(),
             index,
             bits,
         }
@@ -135,10 +135,8 @@ impl DigestTable {
             }
             return;
         }
-        self.overlay
-            .entry(digest.0)
-            .and_modify(|e| *e = (*e).max(expires))
-            .or_insert(expires);
+        let slot = self.overlay.get_or_insert(digest.0, expires);
+        *slot = (*slot).max(expires);
         if self.overlay.len() >= OVERLAY_MERGE_AT {
             self.merge(now);
         }
@@ -172,7 +170,7 @@ impl DigestTable {
 
     fn iter_with<'a>(
         &'a self,
-        overlay: &'a BTreeMap<u64, u32>,
+        overlay: &'a SortedMap<u64, u32>,
     ) -> impl Iterator<Item = (u64, u32)> + 'a {
         let mut base = self
             .digests
@@ -207,7 +205,7 @@ impl DigestTable {
 
     /// Bytes held by the base arrays and (estimated) the overlay.
     pub fn heap_bytes(&self) -> usize {
-        // A BTreeMap node holds up to 11 pairs in about 200 bytes: ~24 bytes a pair.
+        // A sorted (u64, u32) pair: 16 bytes, plus the Vec's spare capacity: ~24 bytes a pair.
         self.digests.capacity() * 8
             + self.expires.capacity() * 4
             + self.index.capacity() * 4
