@@ -1,7 +1,8 @@
 # Portcullis: build and test pipeline. Two commands on a fresh machine:
 #   make setup   install the toolchain (idempotent; every other target runs it first)
 #   make test    everything CI runs (lint first)
-# Other targets: make build (Worker into build/), make dev (wrangler dev on 127.0.0.1:8787 in
+# Other targets: make build (the gate into build/, its Durable Objects' script into
+# build-objects/), make dev (wrangler dev on 127.0.0.1:8787 in
 # front of a demo origin, with tokens and curl lines built from your routes), make check-config
 # (wrangler.toml + .dev.vars as the Worker reads them; throwaway secrets when there is no
 # .dev.vars), make bench (benchmarks ->
@@ -22,14 +23,15 @@ setup:
 build: setup
 	scripts/build.sh
 
-# Lints as policy: rustfmt, clippy with every warning an error (native and wasm32), and
-# rustdoc with broken links or missing docs an error.
+# Lints as policy: rustfmt, clippy with every warning an error (native and wasm32, the gate
+# and the objects build), and rustdoc with broken links or missing docs an error.
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p portcullis -p portcullis-worker --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features objects -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis -p portcullis-cli
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis-worker --target wasm32-unknown-unknown
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis-worker --target wasm32-unknown-unknown --features objects
 
 test: export CI := true
 test: setup lint

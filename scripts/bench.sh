@@ -105,6 +105,13 @@ runs=8; idle=20; quick && { runs=2; idle=5; }
   done
   echo "}}"; } > "$out/freshness.json"
 
+step "revocation at scale: the compact list, native (10^3..10^6 entries) and loaded by the gate in workerd"
+scale_bin="$CARGO_TARGET_DIR/bench-native/revocation_scale"
+if quick; then "$scale_bin" --rounds 3 --lookups 50000 --write-lists "$out/revocation-lists" > "$out/revocation-scale.json"
+else "$scale_bin" --rounds 7 --lookups 200000 --write-lists "$out/revocation-lists" > "$out/revocation-scale.json"; fi
+if quick; then REVOCATION_COST_S=6 node bench/js/revocation-load.mjs --rounds 1 > "$out/revocation-load.json"
+else node bench/js/revocation-load.mjs --rounds 3 > "$out/revocation-load.json"; fi
+
 step "leak scanner: portcullis scan vs detect-secrets (PyPI) on one generated corpus"
 # detect-secrets measured ~0.1 MiB/s here under load, so it gets a 4 MiB subset (2 in quick).
 if quick; then node bench/js/scan-bench.mjs --mb 24 --subset-mb 2 --rounds 1 > "$out/scan.json"
@@ -115,6 +122,9 @@ else node bench/js/dpop-bench.mjs --rounds 5 --requests 200 > "$out/dpop.json"; 
 
 step "size: the Worker as built, and where its code bytes go"
 scripts/size.sh build > "$out/size.txt"
+scripts/size.sh build-objects > "$out/size-objects.txt"
+step "two scripts: the gate's wasm vs the one script it was (size, load in workerd, alternated)"
+node bench/js/script-split.mjs --rounds "$(quick && echo 3 || echo 15)" > "$out/script-split.json"
 node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"
 
 if [ "${BENCH_VARIANTS:-0}" = 1 ]; then

@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
-# Build the Worker into build/ with worker-build --release.
+# Build the two Worker scripts with worker-build --release:
+#   build-objects/  the objects script (wrangler.objects.toml): the Durable Object classes
+#                   GrantObject, ApiKeyStore and RevocationWriter (cargo feature `objects`);
+#   build/          the gate (wrangler.toml), which every request loads: none of their code,
+#                   it reaches them through bindings with script_name = "portcullis-objects".
 # worker-build would otherwise download wasm-bindgen and wasm-opt from GitHub; point it at the
 # binaries `make setup` installed (override either variable to use another one).
-# Output (worker-build 0.8.7): build/index.js (the esbuild-bundled entry, wrangler.toml `main`),
-# build/index_bg.wasm, and build/worker/shim.mjs (a re-export kept for old configs).
+# Output of each (worker-build 0.8.7): index.js (the esbuild-bundled entry, the config's
+# `main`), index_bg.wasm, and worker/shim.mjs (a re-export kept for old configs).
+# The gate is built last, so target/wasm32-unknown-unknown/release/portcullis_worker.wasm (the
+# unstripped wasm `make bench` profiles by crate) is the gate's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 
-# The Worker crate lives in crates/portcullis-worker; its output goes to build/ at the root,
-# where wrangler.toml's `main` points.
-"${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release crates/portcullis-worker --out-dir ../../build
+# out_dir (relative to the crate, crates/portcullis-worker), then extra cargo options.
+build() {
+  local dir=$1; shift
+  "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release crates/portcullis-worker --out-dir "../../$dir" "$@"
 
-# worker-build runs wasm-opt with --debuginfo, which keeps the wasm "name" section (function
-# names for stack traces): ~76 KB raw / ~21 KB gzip of the shipped Worker (BENCHMARKS.md,
-# section 6). Strip it; PORTCULLIS_KEEP_WASM_NAMES=1 keeps it for debugging a trace.
-if [ "${PORTCULLIS_KEEP_WASM_NAMES:-0}" != 1 ] && [ -s build/index_bg.wasm ]; then
-  "$WASM_OPT_BIN" --strip-debug \
-    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-    --enable-multivalue --enable-reference-types --enable-exception-handling \
-    build/index_bg.wasm -o build/index_bg.wasm
-fi
+  # worker-build runs wasm-opt with --debuginfo, which keeps the wasm "name" section (function
+  # names for stack traces): ~76 KB raw / ~21 KB gzip of the shipped Worker (BENCHMARKS.md,
+  # section 6). Strip it; PORTCULLIS_KEEP_WASM_NAMES=1 keeps it for debugging a trace.
+  if [ "${PORTCULLIS_KEEP_WASM_NAMES:-0}" != 1 ] && [ -s "$dir/index_bg.wasm" ]; then
+    "$WASM_OPT_BIN" --strip-debug \
+      --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+      --enable-multivalue --enable-reference-types --enable-exception-handling \
+      "$dir/index_bg.wasm" -o "$dir/index_bg.wasm"
+  fi
 
-for f in build/index.js build/index_bg.wasm; do
-  [ -s "$f" ] || { echo "build: expected $f, worker-build did not produce it" >&2; exit 1; }
-done
+  for f in "$dir/index.js" "$dir/index_bg.wasm"; do
+    [ -s "$f" ] || { echo "build: expected $f, worker-build did not produce it" >&2; exit 1; }
+  done
+}
+
+build build-objects --features objects
+build build

@@ -7,6 +7,8 @@
 #   - no .dev.vars (CI, a fresh clone): the secrets are generated afresh into a throwaway file
 #     (nothing else: wrangler.toml's own settings are what is checked), so no real secret is
 #     needed. Deployed secrets (`wrangler secret put`) are never visible here.
+# Then, when DIR/wrangler.objects.toml exists (the Durable Objects' script, which reads the
+# gate's configuration): its settings must be the gate's (scripts/same-settings.sh).
 # PORTCULLIS names the CLI binary to use (default: `cargo run`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,12 +19,16 @@ portcullis() {
   else cargo run -q --manifest-path "$root/Cargo.toml" --bin portcullis -- "$@"; fi
 }
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 if [ -e "$dir/.dev.vars" ]; then
-  portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$dir/.dev.vars"
+  dev_vars=$dir/.dev.vars
 else
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
   "$root/scripts/dev-vars.sh" "$work/dev.vars"
+  dev_vars=$work/dev.vars
   echo "check-config: no $dir/.dev.vars; checking wrangler.toml with throwaway secrets" >&2
-  portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$work/dev.vars"
 fi
+portcullis check-config --wrangler "$dir/wrangler.toml" --dev-vars "$dev_vars"
+
+[ ! -e "$dir/wrangler.objects.toml" ] \
+  || "$root/scripts/same-settings.sh" "$dir/wrangler.toml" "$dir/wrangler.objects.toml" "$dev_vars"

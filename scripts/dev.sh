@@ -11,8 +11,11 @@
 #   3. portcullis check-config (wrangler.toml + .dev.vars): a bad config stops here, with
 #      the reason, instead of as a 500 from the running gate.
 #   4. Starts the demo origin (only when ORIGIN_URL is http://127.0.0.1:$ORIGIN_PORT) and
-#      wrangler dev (local KV in .wrangler/state next to wrangler.toml; --test-scheduled
-#      exposes /__scheduled), and mints tokens with the configured audience and issuer.
+#      ONE wrangler dev session running both Worker scripts (-c wrangler.toml -c
+#      wrangler.objects.toml: the gate, then the Durable Objects' script it binds by
+#      script_name; local KV and object storage in .wrangler/state next to wrangler.toml;
+#      --test-scheduled exposes /__scheduled), and mints tokens with the configured audience
+#      and issuer.
 #   5. Once the gate answers, prints the banner (scripts/dev-banner.mjs): curl lines built
 #      from the configured routes, the console URL, how to mint more tokens.
 # Settings are read through `portcullis check-config --json` and tokens minted with
@@ -21,8 +24,9 @@
 # Ctrl-C (or SIGTERM/SIGHUP) stops all of it: wrangler, workerd and the demo origin.
 #
 # PORT (default 8787) and ORIGIN_PORT (default 8788) move the two servers; WRANGLER_CONFIG
-# (default wrangler.toml) picks another config, whose directory then holds .dev.vars and
-# .wrangler/state; extra arguments go to wrangler dev, e.g. `scripts/dev.sh --log-level debug`.
+# (default wrangler.toml) picks another config, whose directory then holds .dev.vars,
+# .wrangler/state and wrangler.objects.toml (OBJECTS_CONFIG moves that one); extra arguments
+# go to wrangler dev, e.g. `scripts/dev.sh --log-level debug`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false
@@ -33,6 +37,7 @@ HOST=127.0.0.1
 GATE=http://$HOST:$PORT
 WRANGLER_CONFIG=${WRANGLER_CONFIG:-wrangler.toml}
 config_dir=$(dirname "$WRANGLER_CONFIG")
+OBJECTS_CONFIG=${OBJECTS_CONFIG:-$config_dir/wrangler.objects.toml}
 DEV_VARS=$config_dir/.dev.vars
 STATE=$config_dir/.wrangler/state
 
@@ -45,6 +50,8 @@ die() { printf 'dev: %s\n' "$*" >&2; exit 1; }
 listening() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 [ -s build/index.js ] || die "build/index.js missing; run 'make build'"
+[ -s build-objects/index.js ] || die "build-objects/index.js missing; run 'make build'"
+[ -e "$OBJECTS_CONFIG" ] || die "$OBJECTS_CONFIG missing: the gate's Durable Objects run from it (see wrangler.objects.toml)"
 
 # 1. The CLI, built once and then run directly (cargo run would re-check the build per call).
 step "building the portcullis CLI (cargo build --bin portcullis; about a minute the first time)"
@@ -82,6 +89,9 @@ fi
 # 3. The configuration, as the Worker will read it.
 portcullis check-config --wrangler "$WRANGLER_CONFIG" --dev-vars "$DEV_VARS" \
   || die "fix the configuration above ($WRANGLER_CONFIG [vars] or $DEV_VARS), then run make dev again"
+# The objects script reads the same configuration: its settings must be the gate's.
+PORTCULLIS=$PWD/$PORTCULLIS_BIN scripts/same-settings.sh "$WRANGLER_CONFIG" "$OBJECTS_CONFIG" "$DEV_VARS" \
+  || die "make $OBJECTS_CONFIG's [vars] the same as $WRANGLER_CONFIG's, then run make dev again"
 checked=$(portcullis check-config --json --wrangler "$WRANGLER_CONFIG" --dev-vars "$DEV_VARS" 2>/dev/null)
 
 # A field of the checked configuration (`portcullis check-config --json`), or nothing.
@@ -108,8 +118,9 @@ fi
 # stdin from /dev/null: wrangler's hotkeys would stop a background process group (SIGTTIN).
 step "starting wrangler dev on $GATE (local state in $STATE)"
 set -m
+# The first --config is the gate, the one listening on $PORT; the second runs beside it.
 npx --no wrangler dev \
-  --config "$WRANGLER_CONFIG" \
+  --config "$WRANGLER_CONFIG" --config "$OBJECTS_CONFIG" \
   --ip "$HOST" --port "$PORT" \
   --persist-to "$STATE" \
   --test-scheduled \

@@ -37,7 +37,7 @@ import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { ENTRY, compatibilityDate } from "../tests/e2e/harness.mjs";
+import { ENTRY, OBJECTS_SCRIPT, compatibilityDate, objectsWorker } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -173,6 +173,8 @@ async function originDown() {
 // ---------------------------------------------------------------------------------------
 // KV with faults: a wrapped binding in front of a real in-memory namespace.
 // ---------------------------------------------------------------------------------------
+// The compact list's manifest key (crates/portcullis/src/revocation/compact/chunks.rs).
+const MANIFEST_KEY = "revocations/compact/manifest";
 const kvFault = { mode: "ok", delayMs: 400, ops: 0, failed: 0 };
 const KV_WRAPPER = `
 export default function (env) {
@@ -386,7 +388,10 @@ function workerdPids() {
 const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 0) * 1000;
 async function heapAfterGc(inspectorPort, workerName) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  const target = targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName)) ?? targets.find((t) => t.webSocketDebuggerUrl);
+  // By id first: "portcullis" is also a prefix of the objects script's name.
+  const target = targets.find((t) => t.id === `core:user:${workerName}`)
+    ?? targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName))
+    ?? targets.find((t) => t.webSocketDebuggerUrl);
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
   let id = 0;
@@ -411,6 +416,23 @@ const rssKiB = (pid) => {
     return NaN;
   }
 };
+
+/** The gate's settings (the objects script gets the same). */
+const gateSettings = () => ({
+  PORTCULLIS_KEYS: KEYS,
+  PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
+  ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
+  PORTCULLIS_ROUTES: JSON.stringify([
+    { match: "GET,HEAD /health", public: true },
+    { match: "GET /orders/*", scopes: ["orders:read"] },
+    { match: "POST /upload/*", scopes: ["upload:write"] },
+    { match: "GET /open/*", scopes: ["orders:read"], fail_open: true },
+  ]),
+  PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
+  PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
+  PORTCULLIS_REVOCATION_FEED_TTL_S: String(FEED_TTL_S),
+  PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
+});
 
 // ---------------------------------------------------------------------------------------
 // Main
@@ -448,34 +470,21 @@ async function main() {
               ],
             }),
         compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object) is defined here (the gate's script exports
-        // it); the gate reaches it only through the fault wrapper.
-        ...(BASELINE ? {} : { durableObjects: { WRITER_DIRECT: { className: "RevocationWriter", useSQLite: true } } }),
-        bindings: {
-          PORTCULLIS_KEYS: KEYS,
-          PORTCULLIS_ORIGIN_KEY: ORIGIN_KEY,
-          ORIGIN_URL: `http://127.0.0.1:${origin.port}`,
-          PORTCULLIS_ROUTES: JSON.stringify([
-            { match: "GET,HEAD /health", public: true },
-            { match: "GET /orders/*", scopes: ["orders:read"] },
-            { match: "POST /upload/*", scopes: ["upload:write"] },
-            { match: "GET /open/*", scopes: ["orders:read"], fail_open: true },
-          ]),
-          PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
-          PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
-          PORTCULLIS_REVOCATION_FEED_TTL_S: String(FEED_TTL_S),
-          PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
-        },
+        // The revocation writer (Durable Object) lives in the objects script; the gate reaches
+        // it only through the fault wrapper (writer-fault), as wrangler.toml's binding would.
+        bindings: gateSettings(),
         wrappedBindings: { REVOCATIONS: "kv-fault", ...(BASELINE ? {} : { REVOCATION_WRITER: "writer-fault" }) },
       },
+      // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
       ...(BASELINE
         ? []
         : [
+            objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } }),
             {
               name: "writer-fault",
               modules: true,
               script: WRITER_WRAPPER,
-              durableObjects: { DO: { className: "RevocationWriter", scriptName: "portcullis", useSQLite: true } },
+              durableObjects: { DO: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true } },
               serviceBindings: {
                 CONTROL: () => {
                   writerFault.calls++;
@@ -512,15 +521,17 @@ async function main() {
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({ jti: revokedJti }),
   });
-  await rev.arrayBuffer();
+  const revBody = await rev.text();
   if (rev.status >= 300) throw new Error(`revocation setup failed: ${rev.status}`);
-  // The writer publishes the snapshot to KV debounced (about a second): wait for it, so the
-  // writer-down phase's KV fallback has the revocation to refuse with.
+  // The writer publishes the list to KV debounced (about a second): wait until the compact
+  // list's manifest names this revocation's version, so the writer-down phase's KV fallback
+  // has the revocation to refuse with.
   if (!BASELINE) {
+    const version = JSON.parse(revBody).version;
     const kv = await mf.getKVNamespace("INNER", "kv-fault");
     const deadline = Date.now() + 10_000;
-    while (!((await kv.get("snapshot/v1")) ?? "").includes(revokedJti)) {
-      if (Date.now() > deadline) throw new Error("the revocation was not published to KV within 10 s");
+    while (!(JSON.parse((await kv.get(MANIFEST_KEY)) ?? "{}").version >= version)) {
+      if (Date.now() > deadline) throw new Error(`revocation version ${version} not published to KV within 10 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -700,7 +711,7 @@ async function main() {
   console.log(`workerd RSS (${pids.length} process${pids.length === 1 ? "" : "es"}, ${rss.length} samples): first ${kib(rss[0])}, last ${kib(rss.at(-1))}, max ${kib(Math.max(...rss))}`);
   console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
   for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);
-  for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
+  if (!BASELINE) for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
   if (BASELINE) console.log("baseline: a JavaScript pass-through, not the gate; decisions and assertions not checked");
   const failed = BASELINE ? !pids.length : wrong.length > 0 || origin.violations.length > 0 || gate5xxOutsideFaults > 0 || !pids.length;
   console.log(failed ? "soak: FAILED" : "soak: ok");

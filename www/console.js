@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- helpers
 
-function el(tag, props = {}, ...children) {
+export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "class") node.className = v;
@@ -35,7 +35,7 @@ function show(node, on = true) {
   node.hidden = !on;
 }
 
-function message(node, text, kind = "error") {
+export function message(node, text, kind = "error") {
   node.textContent = text;
   node.className = `msg ${kind}`;
   show(node, Boolean(text));
@@ -53,7 +53,7 @@ function relative(epoch, phrases) {
 const isoDate = (epoch) => utc(epoch) ?? String(epoch);
 
 /** A <time> whose relative text the clock keeps current. */
-function timeNode(epoch, phrases) {
+export function timeNode(epoch, phrases) {
   const node = el("span", { class: "time" });
   const iso = el("time", { dateTime: isoDate(epoch), textContent: isoDate(epoch) });
   const rel = el("span", { class: "rel", "data-epoch": String(epoch), "data-phrases": phrases.join("|") });
@@ -107,7 +107,7 @@ class ApiError extends Error {
 }
 
 /** What to tell the operator about a failed call, from the problem document. */
-function explain(err) {
+export function explain(err) {
   if (!(err instanceof ApiError)) return `the gate could not be reached: ${err.message}`;
   if (err.status === 401) return `token invalid or expired: ${err.problem.detail || err.code || "no detail"}`;
   if (err.status === 403 && err.code === "insufficient_scope") return "token lacks the portcullis:admin scope";
@@ -183,6 +183,8 @@ function signOut(why = "") {
   message($("inspect-msg"), "");
   $("revocations-body").replaceChildren();
   $("keys-body").replaceChildren();
+  $("sessions-body").replaceChildren();
+  show($("sessions-result"), false);
   show($("signed-in"), false);
   show($("who"), false);
   show($("sign-in"), true);
@@ -322,7 +324,7 @@ async function inspect(event) {
 }
 
 /** An in-page confirmation; resolves true only on the Revoke button. */
-function confirmAction(text) {
+export function confirmAction(text) {
   const dialog = $("confirm");
   $("confirm-text").textContent = text;
   dialog.returnValue = "";
@@ -358,7 +360,7 @@ async function revoke(by) {
 
 // ---------------------------------------------------------------- lists
 
-async function refreshRevocations() {
+export async function refreshRevocations() {
   if (!adminToken) return;
   const status = $("revocations-status");
   let data;

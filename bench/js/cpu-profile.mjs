@@ -54,14 +54,16 @@ function bucket(frame) {
 async function profile(name) {
   const port = 9300 + Math.floor(Math.random() * 500);
   const o = contenderOptions(name, origin.url);
-  if (o.bindings.PORTCULLIS_KEYS && opts.bindings) Object.assign(o.bindings, JSON.parse(opts.bindings));
+  // The gate's bindings (its worker's, when the objects script runs beside it).
+  const gateBindings = o.workers?.[0].bindings ?? o.bindings;
+  if (gateBindings.PORTCULLIS_KEYS && opts.bindings) Object.assign(gateBindings, JSON.parse(opts.bindings));
   const mf = new Miniflare({ ...o, inspectorPort: port });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const first = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
   if (first.status !== 200) throw new Error(`${name}: ${first.status}`);
   await first.text();
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
+  const target = targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
   let id = 0;

@@ -19,7 +19,7 @@ async function once(name) {
   const mf = new Miniflare({ ...contenderOptions(name, origin.url), inspectorPort: port });
   const url = (await mf.ready).href;
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const ws = new WebSocket((targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]).webSocketDebuggerUrl);
+  const ws = new WebSocket((targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]).webSocketDebuggerUrl);
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
   let id = 0;
   const pending = new Map();

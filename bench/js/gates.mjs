@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { compatibilityDate } from "../../tests/e2e/harness.mjs";
+import { compatibilityDate, objectsWorker, viaObjects } from "../../tests/e2e/harness.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL } from "./common.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,14 +46,14 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
     const variant = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").map((v) => v.split("=")).find(([v]) => `v-${v}` === name);
     const dir = name === "portcullis-base" ? process.env.PORTCULLIS_BASE_BUILD : variant ? variant[1] : join(ROOT, "build");
     if (!dir) throw new Error("portcullis-base needs PORTCULLIS_BASE_BUILD (a copy of an earlier build/)");
-    return {
-      ...common,
+    // Miniflare's options shared by every worker, and the gate worker's own.
+    const { handleRuntimeStdio, host, port, ...rest } = common;
+    const shared = { handleRuntimeStdio, host, port, unsafeTriggerHandlers: true };
+    const gate = {
+      ...rest,
       scriptPath: join(dir, "index.js"),
-      unsafeTriggerHandlers: true,
-      // The revocation writer (Durable Object) of builds that export it, as wrangler.toml binds it.
-      ...(readFileSync(join(dir, "index.js"), "utf8").includes("RevocationWriter")
-        ? { durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } }
-        : {}),
+      // Module names relative to the build, wherever it is (workerd refuses "../" names).
+      modulesRoot: dir,
       bindings: {
         PORTCULLIS_KEYS: JSON.stringify(JWKS),
         PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),
@@ -65,6 +65,20 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
         PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
         ...(name === "portcullis-denials-only" ? { PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0" } : {}),
       },
+    };
+    // A build from before the split exports the revocation writer itself: one worker, as its
+    // wrangler.toml bound it. Otherwise the gate reaches it in the objects script
+    // (build-objects/, wrangler.objects.toml), a second worker with the same settings.
+    if (readFileSync(join(dir, "index.js"), "utf8").includes("RevocationWriter")) {
+      return { ...shared, ...gate, durableObjects: { REVOCATION_WRITER: { className: "RevocationWriter", useSQLite: true } } };
+    }
+    const objects = objectsWorker({ bindings: gate.bindings });
+    return {
+      ...shared,
+      workers: [
+        { name: "portcullis", ...gate, durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }) },
+        objects,
+      ],
     };
   }
   if (name === "floor" || name === "floor-log") {

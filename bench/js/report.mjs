@@ -290,6 +290,27 @@ if (size.wasm) {
   }
 }
 
+// The two scripts (bench/js/script-split.mjs, issue 12 item 5): rendered when its data exists.
+const split = read("script-split.json");
+if (split) {
+  // Before the split: main at 25d11ae, the last single-script build (README, "Two scripts").
+  const before = { gzip: 331905, raw: 926386, how: "main at 25d11ae, the last one-script build, before the sid kind and the subject index" };
+  const one = split.size["one-script"] ?? before;
+  const g = split.size.gate, o = split.size.objects;
+  const objectsTxt = text("size-objects.txt");
+  L.push("## 4a. Two scripts: the gate without its Durable Object classes", "");
+  L.push("The Durable Object classes (GrantObject, ApiKeyStore, RevocationWriter) run in a second Worker script (wrangler.objects.toml, build-objects/, cargo feature `objects`, no request handler of its own); the gate that every request's isolate loads binds them by `script_name` and carries none of their code. Budget (issue 12): the gate's wasm <= 256 KB (262,144 B) gzip, with every roadmap feature.", "");
+  L.push("| wasm | raw | gzip -9 | gzip vs one script |", "|---|---:|---:|---:|");
+  L.push(`| gate (build/) | ${g.raw} | ${g.gzip} | ${f(g.gzip / one.gzip)}x |`);
+  L.push(`| objects (build-objects/) | ${o.raw} | ${o.gzip} | ${f(o.gzip / one.gzip)}x |`);
+  L.push(`| one script, before the split (${split.size["one-script"] ? `PORTCULLIS_BASE_BUILD, this run` : before.how}) | ${one.raw} | ${one.gzip} | 1.00x |`);
+  L.push("", `The gate ships ${one.gzip - g.gzip} B (${kb(one.gzip - g.gzip)}) less gzip than the one script did; it is ${262144 - g.gzip} B under the budget: ${yes(g.gzip <= 262144)}. Part of the drop is not the split: the gate's one call to the writer now builds its request with web_sys (5,445 B gzip, its own commit).`, "");
+  const per = split.load_per_copy_ms ?? {};
+  L.push(`Load in workerd (bench/js/script-split.mjs): from \`new Miniflare(...)\` to the first answer of a worker whose module imports ${split.copies ?? 1} copies of the wasm (workerd decodes and validates each as it loads the script), less an empty worker's start (median ${f(split.load_ms_median.empty, 1)} ms); ${split.rounds} alternated rounds, medians, per copy: ` + Object.entries(per).map(([n, v]) => `${n} ${f(v, 1)} ms`).join(", ") + (per["one-script"] ? ` (gate / one script: **${f(per.gate / per["one-script"])}x**)` : "") + ". On this shared machine a start varies by hundreds of ms from one run to the next (every run is in bench/results.json): read the load figure as a direction at best, the bytes as the measure.", "");
+  L.push("Locally (Miniflare, `make dev`) both scripts load into one workerd, so a local start pays for both wasms; in a deployment the gate's isolates load only the gate, and the objects load in the Durable Objects' own isolates, which serve every location's calls.", "");
+  if (objectsTxt) L.push("The objects script as `wrangler deploy --dry-run` would bundle it (scripts/size.sh build-objects):", "", "```", objectsTxt, "```", "");
+}
+
 // The freshness table, printed in BENCHMARKS.md and copied into the README between its
 // freshness markers, so the two always quote the same run.
 function freshnessTable(fresh) {
@@ -367,6 +388,41 @@ if (scan) {
   L.push("", `Side by side on the same subset, portcullis scan is **${f(scan.subset_speed_ratio, 0)}x** detect-secrets' throughput. The two answer different questions: detect-secrets flags anything that looks like a secret (its JWT plugin flags every JWT, live, expired, foreign or an example alike; its other plugins look for passwords, cloud keys and high-entropy strings), while portcullis scan looks only for this gate's credentials and says which still work, and flags nothing else (no password, no cloud key). Times include process start and, for detect-secrets, Python's start and its plugin set-up.`, "");
 }
 
+
+// The compact revocation list at scale (issue 13): bench/native/src/bin/revocation_scale.rs
+// and bench/js/revocation-load.mjs, rendered when their data exists.
+const revScale = read("revocation-scale.json");
+const revLoad = read("revocation-load.json");
+if (revScale) {
+  const mb = (b) => (b / 1e6).toFixed(2);
+  const load = (n) => revLoad?.sizes.find((r) => r.entries === n);
+  L.push("## Revocation at scale: the compact list (issue 13)", "");
+  L.push(`Natively (bench/native/src/bin/revocation_scale.rs, ${revScale.rounds} rounds, compact decode and the \`snapshot/v1\` JSON parse it replaces alternated within each round): entries are 1% subject cut-offs, 2 key revocations and 36-character \`jti\`s. In workerd (bench/js/revocation-load.mjs${revLoad ? `, ${revLoad.rounds} samples per size` : ": not run"}): the real gate (build/), one Miniflare per size whose KV holds the list as the writer publishes it (2 MiB chunks + manifest), writer unreachable and max age 1 s so that each sampled request reloads the whole list from KV in a warm isolate; "load" is that request's wall time minus the same request at a gate with no list (gates sampled in rotating order), memory is ${revLoad?.memory ?? "-"}. Lookup = one full check (\`jti\`, \`sid\` and subject: a SHA-256 and a search each; then the kid), hits and misses; the hash-map figure is the JSON list's lookup for comparison. Delta = applying 100 changes to a list fresh from KV; "with merge" is the one delta in about ${Math.round(revScale.overlay_merge_at / 100)} that also merges the overlay (${revScale.overlay_merge_at} entries) into the sorted base.`, "");
+  L.push("| entries | KV bytes (compact) | JSON bytes | chunks | decode ms (native) | JSON parse ms | JSON/compact load | load ms in workerd | memory in workerd | lookup hit / miss ns | hash-map hit ns | delta 100 µs | with merge µs |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of revScale.sizes) {
+    const w = load(r.entries);
+    L.push(`| ${r.entries.toLocaleString("en")} | ${mb(r.compact_bytes)} MB | ${mb(r.json_bytes)} MB | ${r.chunks} | ${f(r.decode_ms, 2)} | ${f(r.json_parse_ms, 1)} | ${f(r.json_over_compact_load, 0)}x | ${w ? (w.load_ms > 0 ? f(w.load_ms, 1) : "below noise") : "-"} | ${w ? (w.rss_delta_bytes > 0 ? `${mb(w.rss_delta_bytes)} MB` : "below noise") : "-"} | ${f(r.lookup_hit_ns, 0)} / ${f(r.lookup_miss_ns, 0)} | ${f(r.hashmap_lookup_hit_ns, 0)} | ${f(r.apply100_us, 0)} | ${f(r.apply100_with_merge_us, 0)} |`);
+  }
+  const top = revScale.sizes.at(-1), wt = load(top.entries);
+  const goal = (g, met, m) => L.push(`| ${g} | ${yes(met)} | ${m} |`);
+  L.push("", `Goals at ${top.entries.toLocaleString("en")} entries:`, "", "| goal | result | measured |", "|---|---|---|");
+  goal("snapshot in KV <= 16 MB", top.compact_bytes <= 16e6, `${mb(top.compact_bytes)} MB (${f(top.bytes_per_entry, 1)} B/entry; JSON ${mb(top.json_bytes)} MB)`);
+  goal("isolate memory <= 16 MB", (wt ? wt.rss_delta_bytes : top.heap_bytes) <= 16e6, `${mb(top.heap_bytes)} MB held by the list${wt ? `; workerd RSS +${mb(wt.rss_delta_bytes)} MB over the load` : ""}`);
+  if (wt) goal("full load <= 100 ms in workerd", wt.load_ms <= 100, `${f(wt.load_ms, 1)} ms (reloading request ${f(wt.reload_request_ms, 1)} ms vs ${f(revLoad.empty.reload_request_ms, 1)} ms with no list)`);
+  goal("lookup <= 1 µs", top.lookup_miss_ns <= 1000, `${f(top.lookup_miss_ns, 0)} ns for the full check of a token nothing revokes (three SHA-256 digests), ${f(top.lookup_hit_ns, 0)} ns for a revoked jti (native)`);
+  goal("delta of 100 changes <= 1 ms", top.apply100_us <= 1000, `${f(top.apply100_us, 0)} µs; ${f(top.apply100_with_merge_us / 1000, 1)} ms for the one delta in about ${Math.round(revScale.overlay_merge_at / 100)} that merges the overlay`);
+  L.push("", `The writer's side at ${top.entries.toLocaleString("en")} (native): building the list from its entries ${f(top.writer_build_ms, 0)} ms (a SHA-256 per entry, then a sort), encoding ${f(top.writer_encode_ms, 0)} ms.`, "");
+  const c = revLoad?.cost;
+  if (c) {
+    L.push(`KV and writer operations per million gated requests, counted by the gate (GET /stats) over ${c.gated} gated requests in ${f(c.seconds, 1)} s at one location (${f(c.rate_per_s, 0)} requests/s, R = ${c.refresh_s} s, T = ${c.feed_ttl_s} s, no admin writes during the run), then scaled:`, "");
+    L.push("| | measured in the run | per million gated requests | formula |", "|---|---:|---:|---|");
+    L.push(`| KV reads | ${c.measured.kv_reads} | ${f(c.per_million.kv_reads, 0)} | (1 + chunks) per isolate load (cold start, or behind the window); none per request |`);
+    L.push(`| KV writes | ${c.measured.kv_writes} | ${f(c.per_million.kv_writes, 0)} | (chunks + 1 manifest + 1 snapshot/v1) per publication, at most one a second while revocations arrive; none per request |`);
+    L.push(`| writer requests | ${c.measured.writer_requests} | ${f(c.per_million.writer_requests, 0)} | about 10^6 / (q T) per location at q requests/s (${f(c.formula_writer_per_million, 0)} here), plus one per admin write |`);
+    L.push("");
+  }
+}
+
 writeFileSync(join(ROOT, "BENCHMARKS.md"), L.join("\n"));
 // The README's copy of the freshness table: between its markers, replaced whole.
 if (fresh) {
@@ -378,5 +434,5 @@ if (fresh) {
   if (at < 0 || stop < at) throw new Error("README.md has no freshness markers");
   writeFileSync(readme, text.slice(0, at + begin.length) + "\n" + freshnessTable(fresh).join("\n") + "\n" + text.slice(stop));
 }
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad }, null, 2) + "\n");
 console.error("[bench] wrote BENCHMARKS.md and bench/results.json");

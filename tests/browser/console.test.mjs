@@ -397,3 +397,114 @@ describe("operator console, live counters panel", () => {
     assert.equal(await page.locator("#live-chart rect").count(), 0);
   });
 });
+
+describe("operator console, a subject's sessions", () => {
+  let origin, worker, browser, page, problems, issuer, admin;
+  const grants = [];
+  const api = (path, init = {}) => worker.fetch(`/_portcullis${path}`, init);
+  const open = async (sub, client_id) => {
+    const res = await api("/grants", {
+      method: "POST",
+      headers: { authorization: `Bearer ${issuer}`, "content-type": "application/json" },
+      body: JSON.stringify({ sub, scope: "orders:read", client_id }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const body = await res.json();
+    return { ...body, sid: JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url")).sid };
+  };
+  const refresh = async (rt) => {
+    const res = await api("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `grant_type=refresh_token&refresh_token=${rt}` });
+    return res.status;
+  };
+  const gate = async (token) => (await fetch(new URL("/orders/1", worker.url), { headers: { authorization: `Bearer ${token}` } })).status;
+
+  before(async () => {
+    origin = await startOrigin();
+    const durableObjects = {
+      GRANTS: { className: "GrantObject", useSQLite: true },
+      API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+      SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
+    };
+    worker = await startWorker({ bindings: bindings(origin.url), assets: true, options: { durableObjects } });
+    issuer = await mint({ sub: "login-app", scope: "portcullis:issue" });
+    admin = await mint({ sub: "operator", scope: "portcullis:admin" });
+    for (const client of ["web", "ios", "cli"]) grants.push(await open("dora", client));
+    grants.push(await open("erin", "web"));
+    assert.equal(await refresh(grants[1].refresh_token), 200);
+    browser = await launch();
+    page = await browser.context.newPage();
+    problems = watch(page);
+    await page.goto(new URL("/_portcullis/console/", worker.url).href);
+    await signIn(page, admin);
+    await page.locator("#signed-in").waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  const rows = () => page.locator("#sessions-body tr[data-sid]");
+  const confirm = async () => {
+    const dialog = page.getByRole("dialog", { name: "Confirm revocation" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Revoke" }).click();
+    await dialog.waitFor({ state: "hidden" });
+  };
+
+  test("lists the subject's active grants with their times, and no secret", async () => {
+    await page.getByRole("textbox", { name: "Subject (sub)" }).fill("dora");
+    await page.getByRole("button", { name: "Show active grants" }).click();
+    await page.locator("#sessions-result").waitFor();
+    assert.equal(await rows().count(), 3);
+    const text = await page.locator("#sessions").textContent();
+    for (const g of grants.slice(0, 3)) assert.match(text, new RegExp(g.sid));
+    assert.ok(!text.includes(grants[3].sid), "another subject's grant is not listed");
+    const ios = await page.locator(`#sessions-body tr[data-sid="${grants[1].sid}"]`).textContent();
+    assert.match(ios, /ios/);
+    assert.match(ios, /refreshed .* ago|refreshed now/);
+    assert.match(ios, /idles out in 6d|idles out in 7d/);
+    const html = await page.content();
+    assert.ok(!html.includes("pcrt_"), "no refresh token in the page");
+    assert.match(await page.locator("#sessions-status").textContent(), /3 active for “dora”/);
+    await page.screenshot({ path: join(SHOTS, "sessions.png"), fullPage: true });
+  });
+
+  test("ends one session after confirmation: its access token is refused", async () => {
+    const g = grants[0];
+    await page.getByRole("button", { name: `End session ${g.sid}` }).click();
+    await confirm();
+    await page.locator("#sessions-msg").getByText(`ended session ${g.sid}`).waitFor();
+    assert.equal(await rows().count(), 2);
+    assert.equal(await gate(g.access_token), 401);
+    assert.equal(await refresh(g.refresh_token), 400);
+    // The revocations list shows the one sid entry.
+    await page.locator("#revocations-body").getByText(g.sid).waitFor();
+  });
+
+  test("the inspector offers to end the session of a grant's access token", async () => {
+    await inspect(page, grants[3].access_token);
+    await page.locator("#revoke-session").waitFor();
+    await inspect(page, admin);
+    await page.locator("#revoke-session").waitFor({ state: "hidden" });
+  });
+
+  test("ends all of the subject's sessions; another subject keeps its own", async () => {
+    await page.getByRole("button", { name: "End all sessions" }).click();
+    await confirm();
+    await page.locator("#sessions-msg").getByText("ended 2 sessions of “dora”").waitFor();
+    assert.equal(await rows().count(), 0);
+    assert.match(await page.locator("#sessions-body").textContent(), /no active grant/);
+    for (const g of grants.slice(1, 3)) assert.equal(await gate(g.access_token), 401);
+    assert.equal(await gate(grants[3].access_token), 200);
+    assert.deepEqual(problems, []);
+  });
+
+  test("signing out clears the list", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#sign-in").waitFor();
+    assert.equal(await rows().count(), 0);
+    assert.equal(await page.locator("#sessions-result").isHidden(), true);
+  });
+});

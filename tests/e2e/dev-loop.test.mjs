@@ -26,7 +26,8 @@ const listening = (port) =>
     c.on("error", () => resolve(false));
   });
 
-// The project's wrangler.toml with its own routes replaced, paths made absolute.
+// The project's wrangler.toml and wrangler.objects.toml with their own routes replaced,
+// paths made absolute.
 function scratchConfig(dir) {
   const base = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const head = base
@@ -50,6 +51,11 @@ match = "POST,PUT /items/**"
 scopes = []
 `;
   writeFileSync(join(dir, "wrangler.toml"), head + routes);
+  // The Durable Objects' script beside it, with the same settings (scripts/same-settings.sh).
+  const objects = readFileSync(join(ROOT, "wrangler.objects.toml"), "utf8")
+    .split("[[vars.PORTCULLIS_ROUTES]]")[0]
+    .replace('main = "build-objects/index.js"', `main = "${join(ROOT, "build-objects", "index.js")}"`);
+  writeFileSync(join(dir, "wrangler.objects.toml"), objects + routes);
 }
 
 describe("make dev (scripts/dev.sh)", { timeout: 300_000 }, () => {

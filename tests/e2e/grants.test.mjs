@@ -4,7 +4,7 @@
 // bind the same Durable Object classes, so the concurrency test crosses isolates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startOrigin, startWorker, ENTRY, compatibilityDate } from "./harness.mjs";
+import { startOrigin, startWorker, ENTRY, OBJECTS_SCRIPT, compatibilityDate } from "./harness.mjs";
 import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
 import { dirname, join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
@@ -37,8 +37,9 @@ before(async () => {
   const durableObjects = {
     GRANTS: { className: "GrantObject", useSQLite: true },
     API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+    SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
   };
-  // The second gate: same build, its own isolate, the first one's Durable Objects.
+  // The second gate: same build, its own isolate, the same Durable Objects (objects script).
   const other = {
     name: "portcullis-b",
     modules: true,
@@ -52,9 +53,10 @@ before(async () => {
     kvNamespaces: ["REVOCATIONS"],
     bindings: bindings(),
     durableObjects: {
-      GRANTS: { className: "GrantObject", scriptName: "portcullis", useSQLite: true },
-      API_KEYS: { className: "ApiKeyStore", scriptName: "portcullis", useSQLite: true },
-      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: "portcullis", useSQLite: true },
+      GRANTS: { className: "GrantObject", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      API_KEYS: { className: "ApiKeyStore", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      SUBJECT_GRANTS: { className: "SubjectGrants", scriptName: OBJECTS_SCRIPT, useSQLite: true },
+      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true },
     },
   };
   worker = await startWorker({ bindings: bindings(), options: { durableObjects }, extraWorkers: [other], captureLogs: true });
@@ -359,6 +361,16 @@ test("CLI: grant create, token refresh, apikey create|list|revoke, token exchang
   assert.equal(await gateStatus(session.access_token), 401);
   const notOurs = await cli(["revoke", "--sid", "nope", ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
   assert.equal(notOurs.code, 1, notOurs.stderr);
+  // `portcullis grant list --sub`: carol's grant from `grant create` ended by reuse above, the
+  // one just ended by sid is gone too; a new one is listed, without its secret.
+  const listedGrant = await openGrant({ sub: "carol o'hara", client_id: "portal" });
+  const listing = await cli(["grant", "list", "--sub", "carol o'hara", ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin });
+  assert.equal(listing.code, 0, listing.stderr);
+  const shown = JSON.parse(listing.stdout);
+  assert.equal(shown.sub, "carol o'hara");
+  assert.deepEqual(shown.grants.map((x) => [x.sid, x.client_id]), [[JSON.parse(Buffer.from(listedGrant.access_token.split(".")[1], "base64url")).sid, "portal"]]);
+  assert.ok(!listing.stdout.includes(listedGrant.refresh_token));
+  assert.equal(JSON.parse((await cli(["grant", "list", "--sub", "carol", ...endpoint], { PORTCULLIS_ADMIN_TOKEN: admin })).stdout).grants.length, 0);
 
   const key = await cli(["apikey", "create", "--sub", "nightly", "--scope", "orders:read", "--name", "job", "--expires-in", "1d", ...endpoint], {
     PORTCULLIS_ADMIN_TOKEN: admin,
@@ -377,4 +389,62 @@ test("CLI: grant create, token refresh, apikey create|list|revoke, token exchang
   const after = await cli(["token", "exchange", ...endpoint], { PORTCULLIS_API_KEY: k.key });
   assert.equal(after.code, 1);
   assert.match(after.stderr, /invalid_client/);
+});
+
+test("a subject's grants: listed without secrets, one ended by sid, then all ended", async () => {
+  const list = async (sub, token = admin) => {
+    const res = await worker.fetch(`${PREFIX}/grants?sub=${encodeURIComponent(sub)}`, { headers: bearer(token) });
+    return { status: res.status, text: await res.text() };
+  };
+  const sidOf = (t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url")).sid;
+  const dora = [];
+  for (const client_id of ["web", "ios", "cli"]) dora.push(await openGrant({ sub: "dora", client_id }));
+  const erin = await openGrant({ sub: "erin" });
+  const rotated = await refresh(dora[1].refresh_token);
+  assert.equal(rotated.status, 200);
+
+  const listed = await list("dora");
+  assert.equal(listed.status, 200, listed.text);
+  const body = JSON.parse(listed.text);
+  assert.equal(body.sub, "dora");
+  assert.deepEqual(new Set(body.grants.map((g) => g.sid)), new Set(dora.map((g) => sidOf(g.access_token))));
+  const ios = body.grants.find((g) => g.client_id === "ios");
+  assert.equal(ios.sid, sidOf(dora[1].access_token));
+  assert.equal(ios.scope, "orders:read orders:write");
+  for (const field of ["created_at", "last_refresh_at", "idle_expires_at", "expires_at"]) assert.ok(Number.isInteger(ios[field]), field);
+  assert.ok(ios.expires_at > ios.idle_expires_at && ios.idle_expires_at > ios.last_refresh_at);
+  assert.equal(body.grants.find((g) => g.client_id === "web").last_refresh_at, null, "never refreshed");
+  for (const secret of [...dora.map((g) => g.refresh_token), rotated.body.refresh_token]) assert.ok(!listed.text.includes(secret));
+  assert.ok(!/pcrt_|digest|successor/.test(listed.text), "no secret, no digest");
+
+  assert.equal((await list("dora", issuer)).status, 403, "portcullis:issue is not enough");
+  const noSub = await worker.fetch(`${PREFIX}/grants`, { headers: bearer(admin) });
+  assert.equal(noSub.status, 400);
+  assert.equal((await noSub.json()).type, "urn:portcullis:problem:bad_subject");
+  assert.equal(JSON.parse((await list("nobody")).text).grants.length, 0);
+
+  // One ends by sid: it leaves the list.
+  const one = await worker.fetch(`${PREFIX}/revocations`, { method: "POST", headers: { ...JSON_CT, ...bearer(admin) }, body: JSON.stringify({ sid: sidOf(dora[0].access_token), reason: "admin" }) });
+  assert.equal(one.status, 200);
+  assert.equal(JSON.parse((await list("dora")).text).grants.length, 2);
+
+  // All end: refresh refused at once, access tokens refused (this isolate records at once).
+  const all = await worker.fetch(`${PREFIX}/grants/revoke`, { method: "POST", headers: { ...JSON_CT, ...bearer(admin) }, body: JSON.stringify({ sub: "dora" }) });
+  assert.equal(all.status, 200, await all.clone().text());
+  const ended = await all.json();
+  assert.deepEqual(new Set(ended.revoked), new Set([sidOf(dora[1].access_token), sidOf(dora[2].access_token)]));
+  assert.ok(ended.version > 0);
+  for (const rt of [rotated.body.refresh_token, dora[2].refresh_token]) assert.equal((await refresh(rt)).body.error, "invalid_grant");
+  for (const at of [dora[1].access_token, rotated.body.access_token, dora[2].access_token]) assert.equal(await gateStatus(at), 401);
+  assert.equal(JSON.parse((await list("dora")).text).grants.length, 0);
+  const revocations = (await (await worker.fetch(`${PREFIX}/revocations`, { headers: bearer(admin) })).json()).revocations;
+  for (const sid of ended.revoked) assert.equal(revocations.find((e) => e.sid === sid)?.reason, "admin");
+  // Another subject's grant is untouched.
+  assert.equal((await refresh(erin.refresh_token)).status, 200);
+  assert.equal(JSON.parse((await list("erin")).text).grants.length, 1);
+  const audit = worker.logs.find((l) => l.includes("grants_revoked"));
+  assert.match(audit, /sub dora: 2 grants revoked/);
+  const bad = await worker.fetch(`${PREFIX}/grants/revoke`, { method: "POST", headers: { ...JSON_CT, ...bearer(admin) }, body: JSON.stringify({ sub: "erin", reason: "reuse" }) });
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse((await list("erin")).text).grants.length, 1, "a refused request ends nothing");
 });

@@ -17,14 +17,88 @@ import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import { Miniflare, PLUGINS } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ENTRY = join(ROOT, "build", "index.js");
+/** The objects script (wrangler.objects.toml): the Durable Object classes, built apart. */
+export const OBJECTS_ENTRY = join(ROOT, "build-objects", "index.js");
+/** Its worker name, which the gate's Durable Object bindings give as script_name. */
+export const OBJECTS_SCRIPT = "portcullis-objects";
 
 /** The Durable Object binding and class of the revocation writer, as in wrangler.toml. */
 export const WRITER_BINDING = "REVOCATION_WRITER";
 export const WRITER_CLASS = "RevocationWriter";
+
+/** Every Durable Object class and the binding the gate reaches it by (wrangler.toml). */
+export const OBJECT_CLASSES = { GRANTS: "GrantObject", API_KEYS: "ApiKeyStore", SUBJECT_GRANTS: "SubjectGrants", [WRITER_BINDING]: WRITER_CLASS };
+
+/** Miniflare's options for a worker running a build directory's index.js (ESM + wasm). */
+export function buildModules(entry) {
+  return {
+    modules: true,
+    scriptPath: entry,
+    // Module names are relative to this, not to the cwd: from another cwd workerd refuses
+    // "../build/index.js" ("can't use '..' to break out of starting directory").
+    modulesRoot: dirname(entry),
+    // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: compatibilityDate(),
+  };
+}
+
+/**
+ * Durable Object bindings as the gate has them (wrangler.toml): a binding to one of the
+ * objects script's classes without a scriptName (or naming the gate, as before the split)
+ * reaches it in the objects script. A binding given as null is left out.
+ */
+export function viaObjects(durableObjects = {}) {
+  const classes = new Set(Object.values(OBJECT_CLASSES));
+  return Object.fromEntries(
+    Object.entries(durableObjects)
+      .filter(([, v]) => v !== null)
+      .map(([name, v]) => {
+        const from = typeof v === "string" ? { className: v } : v;
+        const ours = classes.has(from.className) && (from.scriptName === undefined || from.scriptName === "portcullis");
+        return [name, ours ? { ...from, scriptName: OBJECTS_SCRIPT, useSQLite: true } : from];
+      }),
+  );
+}
+
+/**
+ * The objects script as Miniflare runs it (wrangler.objects.toml): it exports the classes,
+ * with the settings, KV namespaces and wrapped KV bindings it is given (the gate's: the
+ * objects read the gate's configuration and publish to its REVOCATIONS namespace).
+ */
+export function objectsWorker({ bindings = {}, kvNamespaces = ["REVOCATIONS"], wrappedBindings } = {}) {
+  if (!existsSync(OBJECTS_ENTRY)) throw new Error(`${OBJECTS_ENTRY} missing: run 'make build' first`);
+  return {
+    name: OBJECTS_SCRIPT,
+    ...buildModules(OBJECTS_ENTRY),
+    kvNamespaces,
+    bindings,
+    ...(wrappedBindings ? { wrappedBindings } : {}),
+    durableObjects: Object.fromEntries(
+      Object.entries(OBJECT_CLASSES).map(([name, className]) => [name, { className, useSQLite: true }]),
+    ),
+  };
+}
+
+/** Miniflare's shared (not per-worker) option names, e.g. handleRuntimeStdio, host, port. */
+const SHARED_OPTIONS = new Set(
+  Object.values(PLUGINS).flatMap((p) => {
+    // core's is a ZodEffects around its object schema.
+    const s = p.sharedOptions;
+    return Object.keys(s?.shape ?? s?._def?.schema?.shape ?? {});
+  }),
+);
+// A Miniflare whose schemas hide these would silently drop a test's log handler.
+if (!SHARED_OPTIONS.has("handleRuntimeStdio") || !SHARED_OPTIONS.has("port")) {
+  throw new Error("harness: cannot tell Miniflare's shared options from per-worker ones");
+}
 
 /**
  * A vector file from tests/vectors/ (the tables the Rust tests generate and check; see its
@@ -68,35 +142,35 @@ export function consoleAssets() {
  */
 export async function startWorker({ bindings = {}, assets = false, options = {}, extraWorkers = [], captureLogs = false } = {}) {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
+  const { durableObjects = {}, ...rest } = options;
+  const own = Object.fromEntries(Object.entries(rest).filter(([k]) => !SHARED_OPTIONS.has(k)));
+  const sharedGiven = Object.fromEntries(Object.entries(rest).filter(([k]) => SHARED_OPTIONS.has(k)));
   const gate = {
     name: "portcullis",
     ...(assets ? { assets: consoleAssets() } : {}),
-    modules: true,
-    scriptPath: ENTRY,
-    // Module names are relative to this, not to the cwd: from another cwd workerd refuses
-    // "../build/index.js" ("can't use '..' to break out of starting directory").
-    modulesRoot: dirname(ENTRY),
-    // Without these rules Miniflare reads the output as CommonJS (ERR_MODULE_PARSE).
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: compatibilityDate(),
+    ...buildModules(ENTRY),
     kvNamespaces: ["REVOCATIONS"],
-    // The revocation list's single writer, a SQLite Durable Object exported by the same
-    // script (wrangler.toml's [[durable_objects.bindings]] + new_sqlite_classes).
     bindings,
-    ...options,
-    // Merged with the caller's; a binding given as null is left out.
-    durableObjects: Object.fromEntries(
-      Object.entries({
-        [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
-        ...(options.durableObjects ?? {}),
-      }).filter(([, v]) => v !== null),
-    ),
+    ...own,
+    // The revocation writer (and the grant objects, when a test binds them) live in the
+    // objects script: wrangler.toml's bindings with script_name. Merged with the caller's.
+    durableObjects: viaObjects({
+      [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
+      ...durableObjects,
+    }),
   };
+  // The objects get the gate's settings and its REVOCATIONS (wrapped as the gate's is; the
+  // gate's Durable Object bindings are not theirs to wrap).
+  const wrapped = Object.fromEntries(
+    Object.entries(gate.wrappedBindings ?? {}).filter(([k]) => !(k in OBJECT_CLASSES) && !(k in durableObjects)),
+  );
+  const objects = objectsWorker({
+    bindings: gate.bindings,
+    kvNamespaces: gate.kvNamespaces,
+    wrappedBindings: Object.keys(wrapped).length > 0 ? wrapped : undefined,
+  });
   // unsafeTriggerHandlers lets a test fire the cron handler: worker.fetch("/cdn-cgi/mf/scheduled").
-  const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true };
+  const shared = { host: "127.0.0.1", port: 0, unsafeTriggerHandlers: true, ...sharedGiven };
   // With `captureLogs`, the Worker's console lines land in `logs` instead of the terminal.
   const logs = [];
   if (captureLogs) {
@@ -104,11 +178,9 @@ export async function startWorker({ bindings = {}, assets = false, options = {},
       for (const input of streams) createInterface({ input }).on("line", (line) => logs.push(line));
     };
   }
-  // `extraWorkers` (e.g. the module behind a wrappedBindings entry) run beside the gate,
-  // which stays the first worker: the one mf.dispatchFetch and `url` reach.
-  const mf = new Miniflare(
-    extraWorkers.length === 0 ? { ...gate, ...shared } : { ...shared, workers: [gate, ...extraWorkers] },
-  );
+  // The gate stays the first worker: the one mf.dispatchFetch and `url` reach. `extraWorkers`
+  // (e.g. the module behind a wrappedBindings entry) run beside it and the objects script.
+  const mf = new Miniflare({ ...shared, workers: [gate, objects, ...extraWorkers] });
   const url = await mf.ready;
   return {
     mf,

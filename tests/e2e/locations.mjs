@@ -1,8 +1,8 @@
 // Several simulated Cloudflare locations in one Miniflare: N copies of the REAL gate build,
 // each its own workerd worker (its own isolate: no shared memory) with its own Cache API
 // cache (PORTCULLIS_REVOCATION_CACHE), all bound to ONE KV namespace and to ONE revocation
-// writer (the Durable Object class exported by location 0, bound by the others through
-// `scriptName`). Used by tests/e2e/revocation-writer.test.mjs and scripts/freshness.mjs.
+// writer (the Durable Object class exported by the objects script, bound by every location
+// through `scriptName`, as wrangler.toml binds it). Used by tests/e2e/revocation-writer.test.mjs and scripts/freshness.mjs.
 //
 //   const locs = await startLocations(4, { refreshS: 1, feedTtlS: 1 });
 //   await locs.get(2, "/orders/1", token);        // through location 2
@@ -14,10 +14,9 @@
 // only matters when the writer is unreachable or a location reloads), and the writer is
 // one request away (in production, up to an intercontinental round trip).
 import { randomBytes } from "node:crypto";
-import { dirname } from "node:path";
 import { SignJWT } from "jose";
 import { Miniflare } from "miniflare";
-import { ENTRY, WRITER_BINDING, WRITER_CLASS, compatibilityDate, startOrigin } from "./harness.mjs";
+import { ENTRY, WRITER_BINDING, WRITER_CLASS, buildModules, objectsWorker, startOrigin, viaObjects } from "./harness.mjs";
 import { ADMIN_SCOPE, ROUTES, hsKey, nowS } from "./revocation-fixtures.mjs";
 
 /**
@@ -30,37 +29,28 @@ export async function startLocations(n, { refreshS = 1, feedTtlS = 1, window = 1
   const k1 = hsKey("k1", ["sign", "verify"]);
   const originKey = hsKey("origin");
   const namespace = `rev-${randomBytes(6).toString("hex")}`;
+  const settings = (i) => ({
+    PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }),
+    PORTCULLIS_ORIGIN_KEY: JSON.stringify(originKey.jwk),
+    PORTCULLIS_ROUTES: JSON.stringify(ROUTES),
+    ORIGIN_URL: origin.url,
+    PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
+    PORTCULLIS_REVOCATION_MAX_AGE_S: String(maxAgeS),
+    PORTCULLIS_REVOCATION_FEED_TTL_S: String(feedTtlS),
+    PORTCULLIS_REVOCATION_FEED_WINDOW: String(window),
+    PORTCULLIS_REVOCATION_CACHE: `location-${i}`,
+    // One audit line per denial only: the tests read status codes, not the allow trail.
+    PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0",
+  });
   const workers = Array.from({ length: n }, (_, i) => ({
     name: `loc${i}`,
-    modules: true,
-    scriptPath: ENTRY,
-    modulesRoot: dirname(ENTRY),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: compatibilityDate(),
+    ...buildModules(ENTRY),
     kvNamespaces: { REVOCATIONS: namespace },
-    durableObjects: {
-      [WRITER_BINDING]:
-        i === 0
-          ? { className: WRITER_CLASS, useSQLite: true }
-          : { className: WRITER_CLASS, useSQLite: true, scriptName: "loc0" },
-    },
-    bindings: {
-      PORTCULLIS_KEYS: JSON.stringify({ keys: [k1.jwk] }),
-      PORTCULLIS_ORIGIN_KEY: JSON.stringify(originKey.jwk),
-      PORTCULLIS_ROUTES: JSON.stringify(ROUTES),
-      ORIGIN_URL: origin.url,
-      PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
-      PORTCULLIS_REVOCATION_MAX_AGE_S: String(maxAgeS),
-      PORTCULLIS_REVOCATION_FEED_TTL_S: String(feedTtlS),
-      PORTCULLIS_REVOCATION_FEED_WINDOW: String(window),
-      PORTCULLIS_REVOCATION_CACHE: `location-${i}`,
-      // One audit line per denial only: the tests read status codes, not the allow trail.
-      PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0",
-    },
+    durableObjects: viaObjects({ [WRITER_BINDING]: { className: WRITER_CLASS } }),
+    bindings: settings(i),
   }));
+  // The one writer, in the objects script, with location 0's settings and the same namespace.
+  const objects = objectsWorker({ bindings: settings(0), kvNamespaces: { REVOCATIONS: namespace } });
   let mf;
   try {
     mf = new Miniflare({
@@ -72,7 +62,7 @@ export async function startLocations(n, { refreshS = 1, feedTtlS = 1, window = 1
         stdout.resume();
         stderr.resume();
       },
-      workers,
+      workers: [...workers, objects],
     });
     await mf.ready;
   } catch (e) {

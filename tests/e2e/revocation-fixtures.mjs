@@ -18,7 +18,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
-import { ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
+import { OBJECTS_SCRIPT, ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
 
 const run = promisify(execFile);
 
@@ -142,15 +142,15 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         // The harness's plain in-memory REVOCATIONS is replaced by the wrapper; RAW_KV is the
         // same namespace (same id), for the test's own reads and writes.
         kvNamespaces: { RAW_KV: namespace },
-        // The class is defined here (the gate's script exports it); the gate reaches it only
-        // through the counting wrapper.
+        // The class is the objects script's (the harness starts it, with the same wrapped
+        // REVOCATIONS); the gate reaches it only through the counting wrapper.
         durableObjects: {
           [WRITER_BINDING]: null,
-          WRITER_DIRECT: { className: WRITER_CLASS, useSQLite: true },
           ...(grants
             ? {
                 GRANTS: { className: "GrantObject", useSQLite: true },
                 API_KEYS: { className: "ApiKeyStore", useSQLite: true },
+                SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
               }
             : {}),
         },
@@ -175,7 +175,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
           name: "writer-wrapper",
           modules: true,
           script: WRITER_WRAPPER,
-          durableObjects: { DO: { className: WRITER_CLASS, scriptName: "portcullis", useSQLite: true } },
+          durableObjects: { DO: { className: WRITER_CLASS, scriptName: OBJECTS_SCRIPT, useSQLite: true } },
           serviceBindings: {
             COUNTER() {
               writerCalls.count += 1;

@@ -44,8 +44,9 @@ describe("the single writer", () => {
     );
     for (const jti of jtis) assert.ok(listed.has(jti), `${jti} lost`);
     // The published snapshot catches up with the head (debounced: one KV write a second).
+    // (10 s: a publication now writes the compact list and snapshot/v1, slow on a loaded machine.)
     await waitFor(async () => JSON.parse((await gate.kv.get("snapshot/v1")) ?? "{}").version >= versions[N - 1], {
-      timeoutMs: 5000,
+      timeoutMs: 10000,
       what: "the snapshot at the head",
     });
     const snapshot = JSON.parse(await gate.kv.get("snapshot/v1"));
@@ -265,5 +266,62 @@ describe("migration from the KV-only layout", () => {
       timeoutMs: 6000,
       what: "the writer's versioned snapshot",
     });
+  });
+});
+
+describe("the compact list in KV (issue 13, items 2 and 4)", () => {
+  let locs;
+  before(async () => {
+    locs = await startLocations(3, { window: 5 });
+  });
+  after(() => locs?.dispose());
+
+  const manifest = async () => JSON.parse((await locs.kv.get("revocations/compact/manifest")) ?? "null");
+
+  test("a fresh location loads the chunked binary list, not snapshot/v1; a corrupt chunk fails closed", async () => {
+    const oldUser = await locs.mint({ sub: "c-user", jti: "c-user-1" });
+    await new Promise((r) => setTimeout(r, 1100)); // so the cut-off is after that token's iat
+    assert.equal((await locs.admin(0, "POST", "/revocations", { jti: "c-old" })).status, 201);
+    assert.equal((await locs.admin(0, "POST", "/revocations", { sub: "c-user" })).status, 201);
+    // More changes than the window (5): a location can only learn c-old from the list in KV.
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await locs.admin(0, "POST", "/revocations", { jti: `c-fill-${i}` })).status, 201);
+    }
+    const head = (await locs.stats(0)).snapshot.version;
+    await waitFor(async () => (await manifest())?.version >= head, { timeoutMs: 6000, what: "the compact list at the head" });
+
+    // The manifest names its chunks; the chunk is the documented binary form.
+    const m = await manifest();
+    assert.equal(m.chunks, 1);
+    const key = `revocations/compact/${m.id}/0`;
+    const bytes = Buffer.from(await locs.kv.get(key, "arrayBuffer"));
+    assert.equal(bytes.length, m.bytes);
+    assert.equal(bytes.subarray(0, 4).toString("latin1"), "PCRL");
+    assert.equal(bytes.readUInt16LE(4), 1, "format 1");
+    assert.equal(bytes.readBigUInt64LE(8), BigInt(m.version));
+    const [digests, subjects, keys] = [bytes.readUInt32LE(24), bytes.readUInt32LE(28), bytes.readUInt32LE(32)];
+    assert.deepEqual([digests, subjects, keys], [7, 1, 0], "jti digests, subject cut-offs, kids");
+    assert.equal(bytes.length, 48 + 12 * digests + 20 * subjects);
+    assert.ok(!bytes.includes(Buffer.from("c-old")), "targets are digests, not clear text");
+
+    // Without snapshot/v1, a location that never loaded refuses what only the compact list holds.
+    await locs.kv.delete("snapshot/v1");
+    assert.equal(await locs.get(1, "/orders/1", await locs.mint({ jti: "c-old" })), 401);
+    assert.equal(await locs.get(1, "/orders/1", oldUser), 401);
+    assert.equal(await locs.get(1, "/orders/1", await locs.mint({ jti: "c-fresh" })), 200);
+    const s1 = await locs.stats(1);
+    assert.ok(s1.kv.reads >= 2, `manifest and chunk read (${s1.kv.reads} reads)`);
+    assert.equal(s1.snapshot.version, head);
+
+    // One flipped byte in the chunk: a location with no copy refuses to decide (503), never
+    // reads the damaged list as a shorter one.
+    const bad = Buffer.from(bytes);
+    bad[bad.length - 1] ^= 1;
+    await locs.kv.put(key, bad.buffer.slice(bad.byteOffset, bad.byteOffset + bad.length));
+    assert.equal(await locs.get(2, "/orders/1", await locs.mint({ jti: "c-fresh-2" })), 503);
+    // The same bytes restored: the same location loads and decides (the flip was the cause).
+    await locs.kv.put(key, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    assert.equal(await locs.get(2, "/orders/1", await locs.mint({ jti: "c-fresh-2" })), 200);
+    assert.equal(await locs.get(2, "/orders/1", await locs.mint({ jti: "c-old" })), 401);
   });
 });

@@ -164,6 +164,13 @@ describe("revocation through the gate (refresh 1 s)", () => {
   });
 
   test("bad revoke requests get a 400 problem and write nothing", async () => {
+    // The earlier tests' changes are published debounced, each publication under new chunk
+    // keys: let that land first, it is not this test's doing.
+    const head = (await (await gate.admin("GET", "/stats")).json()).snapshot.version;
+    await waitFor(async () => (JSON.parse((await gate.kv.get("revocations/compact/manifest")) ?? "{}").version ?? 0) >= head, {
+      timeoutMs: 5000,
+      what: "the compact list published at the head",
+    });
     const keysBefore = JSON.stringify(await gate.kv.list());
     // tests/vectors/admin_bodies.json: every refused body whose outcome does not depend on
     // the clock, plus two the file cannot hold (relative to the real now; 9 KB).

@@ -31,6 +31,8 @@ pub(crate) struct Endpoint {
 /// What a call sends: nothing (a GET), JSON or a form (POSTs).
 pub(crate) enum Body {
     None,
+    /// A GET with one query parameter (name, value), percent-encoded by the client.
+    Query(&'static str, String),
     Json(Value),
     Form(String),
 }
@@ -59,12 +61,19 @@ pub(crate) fn call(
         .into();
     let authorization = bearer.map(|t| format!("Bearer {t}"));
     let method = match body {
-        Body::None => "GET",
+        Body::None | Body::Query(..) => "GET",
         _ => "POST",
     };
     let response = match body {
         Body::None => {
             let mut req = agent.get(&url);
+            if let Some(a) = &authorization {
+                req = req.header("authorization", a);
+            }
+            req.call()
+        }
+        Body::Query(name, value) => {
+            let mut req = agent.get(&url).query(name, value);
             if let Some(a) = &authorization {
                 req = req.header("authorization", a);
             }

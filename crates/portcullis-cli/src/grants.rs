@@ -57,6 +57,19 @@ EXAMPLES:
         #[command(flatten)]
         endpoint: Endpoint,
     },
+    /// A subject's active grants: sid, client, scope, opened, last refresh, idle and absolute
+    /// expiry; never a secret. Needs $PORTCULLIS_ADMIN_TOKEN (scope portcullis:admin).
+    #[command(after_help = "\
+EXAMPLES:
+  PORTCULLIS_ADMIN_TOKEN=... portcullis grant list --sub alice --endpoint https://api.example.com
+  # end one: portcullis revoke --sid <sid>; end all: POST <prefix>/grants/revoke {\"sub\"}")]
+    List {
+        /// The subject.
+        #[arg(long)]
+        sub: String,
+        #[command(flatten)]
+        endpoint: Endpoint,
+    },
 }
 
 /// Arguments of `portcullis apikey`.
@@ -162,15 +175,22 @@ fn form(pairs: &[(&str, Option<&str>)]) -> String {
 
 /// Runs `portcullis grant`.
 pub fn run_grant(args: GrantArgs) -> Result<(), Failure> {
-    let GrantCommand::Create {
-        sub,
-        scope,
-        client_id,
-        grace,
-        idle,
-        absolute,
-        endpoint,
-    } = args.command;
+    let (sub, scope, client_id, grace, idle, absolute, endpoint) = match args.command {
+        GrantCommand::Create {
+            sub,
+            scope,
+            client_id,
+            grace,
+            idle,
+            absolute,
+            endpoint,
+        } => (sub, scope, client_id, grace, idle, absolute, endpoint),
+        GrantCommand::List { sub, endpoint } => {
+            let token = secret_env(ADMIN_TOKEN_ENV, "an admin token (scope portcullis:admin)")?;
+            let answer = call(&endpoint, "grants", Some(&token), Body::Query("sub", sub))?;
+            return input::print_json(&answer);
+        }
+    };
     let token = secret_env(ISSUE_TOKEN_ENV, "a token with scope portcullis:issue")?;
     let mut body = json!({ "sub": sub, "scope": scope });
     if let Some(c) = client_id {

@@ -11,8 +11,8 @@ use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
 use super::revocations::{self, KV_OPS};
-use super::token;
 use super::{now_s, send, AuditContext};
+use super::{sessions, token};
 use portcullis::config::GateConfig;
 use portcullis::http::admin::{
     self as core, check_admin_request, credential_source, AdminAnswer, AdminError,
@@ -131,6 +131,13 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         Endpoint::CreateApiKey => token::create_api_key(a, &body).await,
         Endpoint::ListApiKeys => token::list_api_keys(a).await,
         Endpoint::RevokeApiKey => token::revoke_api_key(a, &body).await,
+        Endpoint::ListGrants => {
+            // The raw URL string, not `req.url()`: parsing it with the `url` crate would ship
+            // its IDNA tables (~80 KB gzip) to read one query string.
+            let url = req.inner().url();
+            sessions::list(a, url.split_once('?').map(|(_, query)| query)).await
+        }
+        Endpoint::RevokeGrants => sessions::revoke_all(a, &body).await,
         Endpoint::Token => Err(Denial::AdminNotFound),
         Endpoint::ListRevocations => list(env).await,
         Endpoint::Introspect => {

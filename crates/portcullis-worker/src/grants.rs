@@ -9,6 +9,9 @@
 //! - `ApiKeyStore`, one object (`"api-keys"`): every key record. An exchange reads the
 //!   record in the object that a revocation writes, so a revoked key stops minting at once
 //!   (a revocation bound of zero), at the cost of one object request per exchange.
+//! - `SubjectGrants`, one per subject, named `sub:<subject>`: the subject's grant ids
+//!   ([`portcullis::grant::index`]), registered before each grant opens, read when an operator
+//!   lists or ends a subject's grants. Refreshes and `sid` revocations never touch it.
 
 use serde_json::json;
 use worker::wasm_bindgen::JsValue;
@@ -17,6 +20,7 @@ use worker::{durable_object, web_sys, DurableObject, Env, Request, Response, Sta
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 use portcullis::grant::apikey::ApiKeyRecord;
+use portcullis::grant::index::{index_name, serve_index, IndexCall, IndexEntry};
 use portcullis::grant::secrets::ApiKey;
 use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
 
@@ -24,6 +28,8 @@ use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyC
 pub(crate) const GRANTS: &str = portcullis::schema::names::GRANTS;
 /// The binding of the API key store.
 pub(crate) const API_KEYS: &str = portcullis::schema::names::API_KEYS;
+/// The binding of the subject indexes.
+pub(crate) const SUBJECT_GRANTS: &str = portcullis::schema::names::SUBJECT_GRANTS;
 /// The name of the one key store object.
 const KEY_STORE_NAME: &str = "api-keys";
 
@@ -77,6 +83,12 @@ impl Table<'_> {
         Self::values(self.sql().exec("SELECT v FROM kv ORDER BY k", None)?)
     }
 
+    fn delete(&self, k: &str) -> worker::Result<()> {
+        self.sql()
+            .exec("DELETE FROM kv WHERE k = ?", vec![k.into()])?;
+        Ok(())
+    }
+
     fn put(&self, k: &str, v: &str) -> worker::Result<()> {
         self.sql().exec(
             "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
@@ -110,12 +122,14 @@ fn config_fault() -> worker::Result<Response> {
 }
 
 /// One grant (session).
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct GrantObject {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for GrantObject {
     fn new(state: State, env: Env) -> Self {
         GrantObject { state, env }
@@ -143,12 +157,14 @@ impl DurableObject for GrantObject {
 }
 
 /// Every API key record.
+#[cfg(feature = "objects")]
 #[durable_object(fetch)]
 pub struct ApiKeyStore {
     state: State,
     env: Env,
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for ApiKeyStore {
     fn new(state: State, env: Env) -> Self {
         ApiKeyStore { state, env }
@@ -185,7 +201,50 @@ impl DurableObject for ApiKeyStore {
     }
 }
 
-async fn call(env: &Env, binding: &str, name: &str, body: String) -> worker::Result<StoreReply> {
+/// One subject's grant ids.
+#[cfg(feature = "objects")]
+#[durable_object(fetch)]
+pub struct SubjectGrants {
+    state: State,
+}
+
+#[cfg(feature = "objects")]
+impl DurableObject for SubjectGrants {
+    fn new(state: State, _env: Env) -> Self {
+        SubjectGrants { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let call: IndexCall = body_json(&mut req).await?;
+        let table = Table(&self.state);
+        table.init()?;
+        // Registering needs no rows; listing and forgetting read them all (and prune the
+        // grants past their absolute end).
+        let rows = match &call {
+            IndexCall::Register { .. } => Vec::new(),
+            IndexCall::List | IndexCall::Forget { .. } => table.all()?,
+        };
+        let stored: Vec<IndexEntry> = rows
+            .iter()
+            .filter_map(|v| IndexEntry::from_json(v))
+            .collect();
+        let (writes, sids) = serve_index(&stored, call, crate::now_s());
+        for entry in &writes.put {
+            table.put(&entry.sid, &entry.to_json())?;
+        }
+        for sid in &writes.delete {
+            table.delete(sid)?;
+        }
+        Response::from_json(&sids)
+    }
+}
+
+async fn call<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    body: String,
+) -> worker::Result<T> {
     let stub = env.durable_object(binding)?.get_by_name(name)?;
     // web_sys's RequestInit directly: worker's own would add ~11 KB of conversion code.
     let headers = web_sys::Headers::new()?;
@@ -211,6 +270,12 @@ pub(crate) async fn grant(env: &Env, sid: &str, c: &GrantCall) -> worker::Result
 pub(crate) async fn keys(env: &Env, c: &KeyCall) -> worker::Result<StoreReply> {
     let body = serde_json::to_string(c).map_err(|e| worker::Error::RustError(e.to_string()))?;
     call(env, API_KEYS, KEY_STORE_NAME, body).await
+}
+
+/// One call to the index of `sub`; answers the sids listed (empty but for a list).
+pub(crate) async fn index(env: &Env, sub: &str, c: &IndexCall) -> worker::Result<Vec<String>> {
+    let body = serde_json::to_string(c).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    call(env, SUBJECT_GRANTS, &index_name(sub), body).await
 }
 
 /// A fresh grant id.

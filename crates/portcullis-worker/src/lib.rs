@@ -3,6 +3,9 @@
 //! This is the only code that touches `worker`. It reads settings and the request head,
 //! asks the core to decide, and either forwards the request or sends the core's response.
 #![cfg(target_arch = "wasm32")]
+// The objects script (feature `objects`) exports the Durable Object classes and no handler of
+// its own: the gate's request path is compiled but unreachable there, and left out.
+#![cfg_attr(feature = "objects", allow(dead_code, unused_imports))]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,12 +28,19 @@ use portcullis::sender::{Binding, Presentation, Scheme};
 mod admin;
 mod console;
 mod forward;
+// The Durable Object classes (GrantObject, ApiKeyStore, RevocationWriter) are exported only
+// by the objects script (feature `objects`, build-objects/, wrangler.objects.toml): the gate
+// script every request loads reaches them through bindings with `script_name`, so without
+// the feature their code is unreachable and the linker leaves it out of the gate's wasm.
+#[cfg_attr(not(feature = "objects"), allow(dead_code, unused_imports))]
 mod grants;
 mod interop;
 mod leaks;
 mod revocations;
 mod sender;
+mod sessions;
 mod token;
+#[cfg_attr(not(feature = "objects"), allow(dead_code, unused_imports))]
 mod writer;
 
 thread_local! {
@@ -246,6 +256,7 @@ impl AuditContext {
 //
 // A runtime error (`?` on a binding, a header, a stream) is never the runtime's opaque 500:
 // it becomes Denial::Internal, a problem document and an audit line like any refusal.
+#[cfg(not(feature = "objects"))]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     // The head (method, URL, the headers read on every request) comes over in one crossing
@@ -572,6 +583,7 @@ async fn over_limit(
     }
 }
 
+#[cfg(not(feature = "objects"))]
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // The writer drains any keys of the KV-only layout and publishes if it is behind; the

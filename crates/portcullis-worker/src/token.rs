@@ -8,6 +8,7 @@ use super::admin::{reject, AdminContext};
 use super::grants;
 use super::{now_s, revocations, send, sender};
 use portcullis::grant::credential::CredentialKind;
+use portcullis::grant::index::{IndexCall, IndexEntry};
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
 use portcullis::grant::requests::{
     parse_create_api_key, parse_open_grant, parse_revoke_api_key, IssueRequestError, SidRevocation,
@@ -21,7 +22,7 @@ use portcullis::http::{AuditRecord, Denial, Principal};
 use portcullis::leaks::IssuedTarget;
 use portcullis::revocation::{RevocationEntry, RevocationReason};
 
-fn internal(e: worker::Error) -> Denial {
+pub(crate) fn internal(e: worker::Error) -> Denial {
     Denial::Internal {
         error: e.to_string(),
     }
@@ -194,6 +195,17 @@ fn answer(reply: StoreReply) -> Result<AdminAnswer, Denial> {
 pub(crate) async fn open_grant(a: &AdminContext<'_>, body: &[u8]) -> Result<AdminAnswer, Denial> {
     let open = parse_open_grant(body).map_err(Denial::BadIssueRequest)?;
     let sid = grants::new_grant_id().map_err(internal)?.to_text();
+    // Listed before it opens, so every grant a client can hold is in its subject's index (one
+    // that then fails to open is dropped at the next listing).
+    let now = now_s();
+    let entry = IndexEntry {
+        sid: sid.clone(),
+        created_at: now,
+        expires_at: now.saturating_add(open.lifetimes.absolute_s as i64),
+    };
+    grants::index(a.env, &open.sub, &IndexCall::Register { entry })
+        .await
+        .map_err(internal)?;
     let call = GrantCall::Open {
         sub: open.sub,
         scope: open.scope,

@@ -23,7 +23,8 @@ use worker::{
 use super::revocations::{count_kv, KvOp, BINDING};
 use super::{load_config, now_ms};
 use portcullis::revocation::{
-    self, Change, Feed, RevocationEntry, RevocationKind, RevocationSnapshot, SNAPSHOT_KEY,
+    self, compact, Change, CompactList, Feed, RevocationEntry, RevocationKind, RevocationSnapshot,
+    SNAPSHOT_KEY,
 };
 
 /// The Durable Object namespace binding.
@@ -61,6 +62,7 @@ struct Row {
     entry: String,
 }
 
+#[cfg(feature = "objects")]
 #[durable_object]
 pub struct RevocationWriter {
     store: Store,
@@ -319,21 +321,37 @@ impl Store {
         Ok(removed)
     }
 
-    /// Publishes the snapshot (every live change, stamped with the head) to KV.
+    /// Publishes the list (every live change, stamped with the head) to KV: the compact
+    /// form's chunks, then its manifest (so a reader never finds a manifest whose chunks
+    /// are not written), then, while the list is small enough, `snapshot/v1` for isolates
+    /// of the previous release.
     async fn publish(&self) -> worker::Result<()> {
         let sql = self.sql();
-        let now = (now_ms() / 1000) as i64;
+        let now_ms = now_ms();
+        let now = (now_ms / 1000) as i64;
         let head = meta(&sql, "head")?;
         let changes = rows(&sql, "SELECT version, entry FROM changes", vec![])?;
-        let snapshot = RevocationSnapshot::from_entries(changes.into_iter().map(|c| c.entry), now)
-            .with_version(head);
+        let entries: Vec<RevocationEntry> = changes.into_iter().map(|c| c.entry).collect();
+        let list = CompactList::from_entries(entries.iter().cloned(), now).with_version(head);
+        let publication = compact::split(&list.encode(), head, now_ms);
+        let kv = self.env.kv(BINDING)?;
+        for (key, bytes) in &publication.chunks {
+            count_kv(KvOp::Write);
+            kv.put_bytes(key, bytes)?
+                .expiration_ttl(compact::CHUNK_TTL_S)
+                .execute()
+                .await?;
+        }
         count_kv(KvOp::Write);
-        self.env
-            .kv(BINDING)?
-            .put(SNAPSHOT_KEY, snapshot.to_json())?
+        kv.put(compact::MANIFEST_KEY, publication.manifest.to_json())?
             .execute()
             .await?;
-        set_meta(&sql, "published_ms", now_ms())?;
+        if list.len() <= revocation::SNAPSHOT_V1_MAX_ENTRIES {
+            let snapshot = RevocationSnapshot::from_entries(entries, now).with_version(head);
+            count_kv(KvOp::Write);
+            kv.put(SNAPSHOT_KEY, snapshot.to_json())?.execute().await?;
+        }
+        set_meta(&sql, "published_ms", now_ms)?;
         set_meta(&sql, "published_version", head)?;
         Ok(())
     }
@@ -354,6 +372,7 @@ impl Store {
     }
 }
 
+#[cfg(feature = "objects")]
 impl DurableObject for RevocationWriter {
     fn new(state: State, env: Env) -> Self {
         if let Err(e) = state.storage().sql().exec(SCHEMA, None) {

@@ -430,3 +430,47 @@ fn a_token_request_that_proved_a_dpop_key_gets_an_access_token_bound_to_it() {
     let verified = verify(at, &cfg.keyring, &cfg.verify, NOW + 2).unwrap();
     assert!(verified.claims.extra.get("cnf").is_none());
 }
+
+#[test]
+fn describing_a_grant_shows_its_times_and_never_a_secret() {
+    let (mut obj, first) = open(30);
+    let rt0 = first.body["refresh_token"].clone();
+    let d = obj.call(GrantCall::Describe, 2, NOW + 1);
+    assert_eq!(d.status, 200);
+    let idle = Lifetimes::DEFAULT.idle_s as i64;
+    let absolute = Lifetimes::DEFAULT.absolute_s as i64;
+    assert_eq!(
+        d.body,
+        json!({
+            "sid": obj.sid, "sub": "alice", "client_id": null, "scope": "a b",
+            "created_at": NOW, "last_refresh_at": null,
+            "idle_expires_at": NOW + idle, "expires_at": NOW + absolute,
+            "active": true, "revoked_at": null,
+        })
+    );
+    let stored_before = obj.stored.clone();
+    let refreshed = obj.call(refresh(&rt0, None), 3, NOW + 60);
+    let d = obj.call(GrantCall::Describe, 4, NOW + 61);
+    assert_eq!(d.body["last_refresh_at"], json!(NOW + 60));
+    assert_eq!(d.body["idle_expires_at"], json!(NOW + 60 + idle));
+    let text = d.body.to_string();
+    for secret in [&rt0, &refreshed.body["refresh_token"]] {
+        assert!(!text.contains(secret.as_str().unwrap()));
+    }
+    assert!(!text.contains("digest") && !text.contains("successor"));
+    assert_ne!(obj.stored, stored_before, "the refresh was stored");
+    let after = obj.stored.clone();
+    obj.call(GrantCall::Describe, 5, NOW + 62);
+    assert_eq!(obj.stored, after, "describing writes nothing");
+    obj.call(GrantCall::Revoke, 6, NOW + 63);
+    let d = obj.call(GrantCall::Describe, 7, NOW + 64);
+    assert_eq!(
+        (d.body["active"].clone(), d.body["revoked_at"].clone()),
+        (json!(false), json!(NOW + 63))
+    );
+    let mut missing = Obj {
+        sid: GrantId([6; 16]).to_text(),
+        stored: None,
+    };
+    assert_eq!(missing.call(GrantCall::Describe, 8, NOW).status, 404);
+}

@@ -15,8 +15,9 @@ use portcullis::jwt::mint::{mint, MintRequest};
 use portcullis::jwt::verify::VerifiedToken;
 use portcullis::jwt::verify::{verify, VerifyPolicy};
 use portcullis::revocation::{
-    check_key_revocation, entry_for, identifier_problem, parse_revoke_request, RevocationEntry,
-    RevocationPolicy, RevocationSnapshot, RevokeRequest, RevokedBy,
+    check_key_revocation, entry_for, identifier_problem, parse_revoke_request, CompactList,
+    RevocationEntry, RevocationLookup, RevocationPolicy, RevocationSnapshot, RevokeRequest,
+    RevokedBy,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -246,25 +247,41 @@ fn revoke_through_the_store(ring: &Keyring, body: Value, token_exp: i64) -> Revo
     RevocationSnapshot::from_json(&snapshot.to_json()).unwrap()
 }
 
+/// What the gate answers with the clear snapshot, checked to be what it answers with the
+/// compact list an isolate holds (through its binary form, as loaded from KV).
 fn revoked_by(token: &VerifiedToken, snapshot: &RevocationSnapshot) -> Option<RevokedBy> {
-    match check_revocation(token, false, Revocations::Current(snapshot)) {
+    let answer = |list: &dyn RevocationLookup| match check_revocation(
+        token,
+        false,
+        Revocations::Current(list),
+    ) {
         Ok(_) => None,
         Err(Denial::Revoked { by, .. }) => Some(by),
         Err(other) => panic!("unexpected {other:?}"),
-    }
+    };
+    let compact = CompactList::decode(&CompactList::from_snapshot(snapshot).encode()).unwrap();
+    let by = answer(snapshot);
+    assert_eq!(
+        answer(&compact),
+        by,
+        "the compact list answers as the snapshot does"
+    );
+    by
 }
 
 proptest! {
     #![proptest_config(config())]
 
     /// The invariant of issue 10 items 1 and 2: every token verify accepts can be revoked by
-    /// its `jti`, by its `sub` and by the key that verified it, through the admin API's own
-    /// parser and the store's limits, and that revocation then refuses it. A token is refused
-    /// at verification exactly when its `sub` or `jti` could not be revoked.
+    /// its `jti`, by its `sub`, by the key that verified it and (issue 14) by its grant's
+    /// `sid`, through the admin API's own parser and the store's limits, and that revocation
+    /// then refuses it. A token is refused at verification exactly when its `sub` or `jti`
+    /// could not be revoked.
     #[test]
     fn every_accepted_token_can_be_revoked_by_each_identifier(
         sub in prop::option::of(any_identifier()),
         jti in prop::option::of(any_identifier()),
+        sid in prop::option::of(any_identifier()),
         iat_ms in prop::option::of(0i64..=NOW * 1000),
         name_kid in any::<bool>(),
     ) {
@@ -275,6 +292,7 @@ proptest! {
         let mut claims = json!({ "exp": exp });
         if let Some(sub) = &sub { claims["sub"] = json!(sub); }
         if let Some(jti) = &jti { claims["jti"] = json!(jti); }
+        if let Some(sid) = &sid { claims["sid"] = json!(sid); }
         if let Some(ms) = iat_ms { claims["iat"] = json!(ms as f64 / 1000.0); }
         let header = if name_kid { r#"{"alg":"HS256","kid":"k1"}"# } else { r#"{"alg":"HS256"}"# };
         let token = craft(header, &claims.to_string(), &key);
@@ -301,6 +319,11 @@ proptest! {
         if let Some(sub) = &sub {
             let snap = revoke_through_the_store(&ring, json!({ "sub": sub }), exp);
             prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Subject { before: NOW + 1 }));
+        }
+        // The gate mints `sid` itself (a grant id); any identifier the admin API takes works.
+        if let Some(sid) = sid.as_deref().filter(|s| identifier_problem(s).is_none()) {
+            let snap = revoke_through_the_store(&ring, json!({ "sid": sid }), exp);
+            prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Session));
         }
         let snap = revoke_through_the_store(&ring, json!({ "kid": "k1" }), exp);
         prop_assert_eq!(revoked_by(&ok, &snap), Some(RevokedBy::Key));

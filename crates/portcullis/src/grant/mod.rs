@@ -11,12 +11,14 @@
 //! - [`access`]: access tokens minted for a grant or a key, under the verified profile;
 //! - [`scope`]: narrowing, never widening;
 //! - [`leak`]: a leaked refresh token or key, checked and revoked in its store;
+//! - [`index`]: each subject's grants, for listing and ending them;
 //! - [`service`]: what a grant object and the key store do with one call (the Durable
 //!   Objects are glue around it).
 
 pub mod access;
 pub mod apikey;
 pub mod credential;
+pub mod index;
 pub mod leak;
 pub mod oauth;
 pub mod requests;

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::access::mint_access;
 use super::apikey::ApiKeyRecord;
+use super::index::summary;
 use super::leak::{grant_leak, key_leak, leak_reply};
 use super::oauth::{OAuthError, TokenAnswer};
 use super::requests::{key_error, refresh_error, CreateApiKey};
@@ -47,6 +48,8 @@ pub enum GrantCall {
     },
     /// Revoke the grant (log out the session).
     Revoke,
+    /// What the admin API shows of it ([`super::index::summary`]); changes nothing.
+    Describe,
     /// A leaked refresh token of this grant: its status, and with `revoke` the grant
     /// revoked if live ([`super::leak`]).
     Leak {
@@ -175,6 +178,7 @@ const REASONS: &[&str] = &[
     "grant_opened",
     "grant_exists",
     "grant_revoked",
+    "grant_described",
     "grant_not_found",
     "grant_record_unreadable",
     "grant_id_malformed",
@@ -359,7 +363,16 @@ pub fn serve_grant(
             let e = refresh_error(&RefreshRefusal::UnknownToken);
             (None, StoreReply::oauth(&e, None))
         }
-        (GrantCall::Revoke, None) => (
+        (GrantCall::Describe, Some(grant)) => (
+            None,
+            StoreReply::ok(
+                200,
+                summary(&grant, now),
+                "grant_described",
+                Some(&grant.sub),
+            ),
+        ),
+        (GrantCall::Revoke | GrantCall::Describe, None) => (
             None,
             StoreReply::ok(
                 404,

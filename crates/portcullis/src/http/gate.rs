@@ -9,7 +9,7 @@ use crate::http::denial::{BindingRefusal, RateLimitRefusal};
 use crate::http::{screen, Denial, Principal, RequestHead};
 use crate::jwt::verify::{verify, VerifiedToken};
 use crate::ratelimit::RateLimit;
-use crate::revocation::RevocationSnapshot;
+use crate::revocation::RevocationLookup;
 use crate::routes::{Access, NormalizedPath, PathError, Rule};
 use crate::sender::dpop::PendingProof;
 use crate::sender::replay::ReplayCache;
@@ -105,8 +105,9 @@ pub fn route<'c>(
 /// The revocation list as the Worker holds it for this request.
 #[derive(Debug, Clone, Copy)]
 pub enum Revocations<'a> {
-    /// A snapshot young enough to decide with.
-    Current(&'a RevocationSnapshot),
+    /// A list young enough to decide with: the isolate's [`CompactList`](crate::revocation::CompactList),
+    /// or any other form that answers the same lookups.
+    Current(&'a dyn RevocationLookup),
     /// None, or too old: the rule's `fail_open` decides.
     Unavailable {
         /// Seconds after which a retry may succeed.

@@ -117,6 +117,8 @@ pub enum RevocationError {
     MalformedSnapshot(DecodeError),
     /// The writer's feed JSON could not be read.
     MalformedFeed(DecodeError),
+    /// The compact list in KV (its manifest, chunks or bytes) could not be read.
+    MalformedCompactList(super::compact::CompactError),
     /// A feed whose changes are not in strictly increasing version order within its range.
     FeedOutOfOrder {
         /// The first version out of place.
@@ -144,6 +146,9 @@ impl fmt::Display for RevocationError {
                 write!(f, "malformed revocation snapshot: {e}")
             }
             RevocationError::MalformedFeed(e) => write!(f, "malformed revocation feed: {e}"),
+            RevocationError::MalformedCompactList(e) => {
+                write!(f, "malformed compact revocation list: {e}")
+            }
             RevocationError::FeedOutOfOrder { version } => {
                 write!(f, "revocation feed out of order at version {version}")
             }
@@ -157,6 +162,7 @@ impl std::error::Error for RevocationError {
             RevocationError::MalformedEntry(e)
             | RevocationError::MalformedSnapshot(e)
             | RevocationError::MalformedFeed(e) => Some(e),
+            RevocationError::MalformedCompactList(e) => Some(e),
             _ => None,
         }
     }
@@ -222,6 +228,12 @@ pub enum StoreError {
         /// What failed: the runtime's message or the writer's status.
         detail: String,
     },
+}
+
+impl From<super::compact::CompactError> for RevocationError {
+    fn from(e: super::compact::CompactError) -> RevocationError {
+        RevocationError::MalformedCompactList(e)
+    }
 }
 
 impl From<RevocationError> for StoreError {

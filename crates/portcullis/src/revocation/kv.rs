@@ -14,6 +14,12 @@ pub const KEY_PREFIX: &str = "rev/";
 /// KV key of the compacted snapshot. Outside [`KEY_PREFIX`], so listing entries skips it.
 pub const SNAPSHOT_KEY: &str = "snapshot/v1";
 
+/// Largest list (entries) the writer still publishes as `snapshot/v1` JSON beside the compact
+/// form, for isolates of the previous release during a deploy (about 5 MB of JSON; that
+/// release could not publish much more under KV's 25 MiB value limit anyway). Above it only
+/// the compact form is written. Drop `snapshot/v1` publication in the release after this one.
+pub const SNAPSHOT_V1_MAX_ENTRIES: usize = 100_000;
+
 /// Longest KV key Workers KV accepts, in bytes.
 pub const MAX_KV_KEY_LEN: usize = 512;
 

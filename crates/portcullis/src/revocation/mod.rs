@@ -16,8 +16,10 @@
 //! - **Single writer**: a Durable Object (the Worker's `writer.rs`) records every revocation
 //!   as a [`Change`] with a strictly increasing version; nothing read-modify-writes a shared
 //!   KV key and nothing lists KV keys that grow with the entries.
-//! - **Replicated list**: the writer publishes the compacted [`RevocationSnapshot`], stamped
-//!   with its version, under [`SNAPSHOT_KEY`], at most once a second ([`publish_at`]).
+//! - **Replicated list**: the writer publishes the [`CompactList`], stamped with its version,
+//!   in chunks named by [`compact::MANIFEST_KEY`] (and, while small, the clear-text
+//!   [`RevocationSnapshot`] under [`SNAPSHOT_KEY`] for the previous release), at most once a
+//!   second ([`publish_at`]).
 //! - **Deltas**: isolates follow the writer's [`Feed`] (head + recent changes, cached per
 //!   location) and catch up by [`plan_sync`]: apply the changes after the version they hold,
 //!   or reload the snapshot when they fell behind the feed's window.
@@ -38,12 +40,17 @@
 //! - `kv`: the KV layout ([`SNAPSHOT_KEY`], the legacy [`KEY_PREFIX`]) and KV's limits;
 //! - `prune`: which listed entries still matter ([`prune`]);
 //! - `journal`: versioned changes, the feed, catching up ([`plan_sync`], [`Feed`]);
-//! - `snapshot`: the in-memory list and its lookups ([`RevocationSnapshot`]);
+//! - `snapshot`: the clear-text list and its `snapshot/v1` JSON ([`RevocationSnapshot`]):
+//!   the migration's and the previous release's form, and the model the compact one is
+//!   tested against;
+//! - `compact`: the list isolates hold and the writer publishes ([`CompactList`]): 64-bit
+//!   digests, sorted, binary-searched, chunked into KV;
 //! - `freshness`: when an isolate's copy of the snapshot may decide ([`SnapshotFreshness`]);
 //! - `admin`: admin request bodies ([`parse_revoke_request`], [`parse_introspect_request`]);
 //! - `error`: what can go wrong reading, writing or fetching revocations.
 
 mod admin;
+pub mod compact;
 mod entry;
 mod error;
 mod freshness;
@@ -60,6 +67,7 @@ pub use admin::{
     check_key_revocation, parse_introspect_request, parse_revoke_order, parse_revoke_request,
     AdminRequestError, KeyRevocationRefusal, RevokeOrder, RevokeRequest, MAX_ADMIN_BODY_LEN,
 };
+pub use compact::{CompactList, RevocationLookup};
 pub use entry::{entry_for, Revocation, RevocationEntry, RevocationPolicy};
 pub use error::{DecodeError, KvOperation, RevocationError, StoreError};
 pub use freshness::{SnapshotAction, SnapshotFreshness, Unavailable};
@@ -69,6 +77,7 @@ pub use journal::{
 pub use kind::RevocationKind;
 pub use kv::{
     KEY_PREFIX, KV_MIN_EXPIRATION_AHEAD, MAX_KV_KEY_LEN, MAX_KV_METADATA_LEN, SNAPSHOT_KEY,
+    SNAPSHOT_V1_MAX_ENTRIES,
 };
 pub use prune::{prune, PruneReason, Pruned};
 pub use reason::RevocationReason;

@@ -118,6 +118,9 @@ settings! {
     GRANTS = "GRANTS", Binding;
     /// Binding: the Durable Object of API keys (`ApiKeyStore`).
     API_KEYS = "API_KEYS", Binding;
+    /// Binding: the Durable Object namespace of subject indexes (`SubjectGrants`): each
+    /// subject's grant ids, for listing and ending them.
+    SUBJECT_GRANTS = "SUBJECT_GRANTS", Binding;
 }
 
 /// The members a route rule may have; any other is refused as a likely typo.

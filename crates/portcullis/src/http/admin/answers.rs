@@ -56,6 +56,10 @@ pub enum Endpoint {
     ListApiKeys,
     /// `POST /api-keys/revoke`: revoke an API key by id.
     RevokeApiKey,
+    /// `GET /grants?sub=…`: a subject's active grants, never a secret.
+    ListGrants,
+    /// `POST /grants/revoke`: end every grant of a subject.
+    RevokeGrants,
 }
 
 impl Endpoint {
@@ -89,6 +93,7 @@ impl Endpoint {
                 | Endpoint::Token
                 | Endpoint::CreateApiKey
                 | Endpoint::RevokeApiKey
+                | Endpoint::RevokeGrants
                 | Endpoint::CheckUrl
         )
     }
@@ -117,8 +122,11 @@ pub fn endpoint(endpoint: &str, method: &str) -> Result<Endpoint, Denial> {
         ("/keys" | "/stats", _) => ("GET", None),
         ("/leaks", "POST") => ("POST", Some(Endpoint::Leaks)),
         ("/leaks", _) => ("POST", None),
-        ("/grants", "POST") => ("POST", Some(Endpoint::OpenGrant)),
-        ("/grants", _) => ("POST", None),
+        ("/grants", "POST") => ("GET, POST", Some(Endpoint::OpenGrant)),
+        ("/grants", "GET") => ("GET, POST", Some(Endpoint::ListGrants)),
+        ("/grants", _) => ("GET, POST", None),
+        ("/grants/revoke", "POST") => ("POST", Some(Endpoint::RevokeGrants)),
+        ("/grants/revoke", _) => ("POST", None),
         ("/token", "POST") => ("POST", Some(Endpoint::Token)),
         ("/token", _) => ("POST", None),
         ("/api-keys", "POST") => ("GET, POST", Some(Endpoint::CreateApiKey)),
