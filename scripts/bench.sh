@@ -109,8 +109,8 @@ step "revocation at scale: the compact list, native (10^3..10^6 entries) and loa
 scale_bin="$CARGO_TARGET_DIR/bench-native/revocation_scale"
 if quick; then "$scale_bin" --rounds 3 --lookups 50000 --write-lists "$out/revocation-lists" > "$out/revocation-scale.json"
 else "$scale_bin" --rounds 7 --lookups 200000 --write-lists "$out/revocation-lists" > "$out/revocation-scale.json"; fi
-if quick; then REVOCATION_COST_S=6 node bench/js/revocation-load.mjs --rounds 1 > "$out/revocation-load.json"
-else node bench/js/revocation-load.mjs --rounds 3 > "$out/revocation-load.json"; fi
+if quick; then REVOCATION_COST_S=6 node bench/js/revocation-load.mjs --samples 3 > "$out/revocation-load.json"
+else node bench/js/revocation-load.mjs --samples 9 > "$out/revocation-load.json"; fi
 
 step "leak scanner: portcullis scan vs detect-secrets (PyPI) on one generated corpus"
 # detect-secrets measured ~0.1 MiB/s here under load, so it gets a 4 MiB subset (2 in quick).
