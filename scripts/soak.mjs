@@ -8,15 +8,25 @@
 //
 // Traffic classes, each with the decision it must get: valid (200 from the origin), expired,
 // tampered, revoked, wrong scope, garbage credentials, no token, an oversized (~16 KiB)
-// Authorization header, public /health, and slow request bodies (a valid upload streamed in
-// pieces). Phases, in order: normal, KV slow, KV failing, recovery, origin down, origin slow
-// (beyond PORTCULLIS_ORIGIN_TIMEOUT_MS), origin resetting connections, normal.
+// Authorization header, public /health, a valid token on a `fail_open` route, and slow request
+// bodies (a valid upload streamed in pieces). Phases, in order: normal, KV slow, KV failing,
+// recovery, writer unreachable, writer unreachable and KV failing, recovery, origin down,
+// origin slow (beyond PORTCULLIS_ORIGIN_TIMEOUT_MS), origin resetting connections, normal.
 //
-// KV faults: REVOCATIONS is a Miniflare wrapped binding (a JS module in front of a real
-// in-memory KV namespace) that asks this script, per operation, whether to throw or delay.
-// Documented behaviour under faults: 503 (fail closed) once no snapshot younger than
-// PORTCULLIS_REVOCATION_MAX_AGE_S can be loaded; 502 origin down or resetting; 504 origin
-// slower than the timeout. Requests the gate denies never depend on the origin.
+// Faults: REVOCATIONS (KV) and REVOCATION_WRITER (the single writer, a Durable Object) are
+// Miniflare wrapped bindings, JS modules in front of a real in-memory KV namespace and the
+// real RevocationWriter, that ask this script per operation whether to throw (or, for KV,
+// delay). What the gate does under each, as README's Revocation section documents it:
+// - KV slow or failing alone: nothing a client sees. An isolate syncs its copy from the
+//   location's feed (Cache API, filled by the writer); KV is read only for a first load or
+//   a copy behind the feed's window, neither of which happens here.
+// - Writer unreachable: syncs reload the KV snapshot instead (`revocation_writer_unreachable`
+//   in the log), decisions unchanged.
+// - Both: no sync succeeds once the cached feed expires, and once the copy is older than
+//   PORTCULLIS_REVOCATION_MAX_AGE_S a fail-closed route answers 503 and the `fail_open`
+//   route forwards without a list (its assertion has no `rev_ver`; `revocation_fail_open`).
+// - Origin down or resetting: 502; slower than the timeout: 504. Requests the gate denies
+//   never depend on the origin.
 //
 // The origin verifies every forwarded request's X-Portcullis-Assertion with the origin key
 // (node:crypto HMAC) and checks it matches a request the script sent with a valid token.
@@ -27,7 +37,7 @@ import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { ENTRY, compatibilityDate, objectsWorker, viaObjects } from "../tests/e2e/harness.mjs";
+import { ENTRY, OBJECTS_SCRIPT, compatibilityDate, objectsWorker } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -46,10 +56,12 @@ const PASSTHROUGH = `export default {
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 4);
 const REFRESH_S = 1;
 const MAX_AGE_S = 2;
+const FEED_TTL_S = 1;
 const ORIGIN_TIMEOUT_MS = 1500;
-// After a fault starts or stops, decisions may lag by up to this long (snapshot ages,
-// keep-alive connections): both the old and the new expectation are accepted meanwhile.
-const GRACE_MS = (MAX_AGE_S + REFRESH_S) * 1000 + ORIGIN_TIMEOUT_MS + 500;
+// After a fault starts or stops, decisions may lag by up to this long (the cached feed's TTL,
+// snapshot ages, keep-alive connections): both the old and the new expectation are accepted
+// meanwhile.
+const GRACE_MS = (FEED_TTL_S + MAX_AGE_S + REFRESH_S) * 1000 + ORIGIN_TIMEOUT_MS + 500;
 
 // ---------------------------------------------------------------------------------------
 // Keys and tokens
@@ -97,6 +109,7 @@ const origin = {
   server: null,
   sockets: new Set(),
   forwarded: 0,
+  withoutList: 0, // fail-open forwards decided with no list
   violations: [],
   byId: new Map(), // soak id -> class, for the requests the script sent
 };
@@ -114,7 +127,12 @@ function startOriginServer(port = 0) {
       if (path !== "/health") {
         const verdict = checkAssertion(req.headers["x-portcullis-assertion"], req.method, path);
         if (verdict.error) origin.violations.push(`${cls ?? "?"} ${req.method} ${path}: ${verdict.error}`);
-        if (!["valid", "slow-body"].includes(cls)) origin.violations.push(`${cls ?? "unknown"} request reached the origin`);
+        if (!["valid", "slow-body", "fail-open"].includes(cls)) origin.violations.push(`${cls ?? "unknown"} request reached the origin`);
+        // Only a fail-open rule may forward without a revocation list (no rev_ver).
+        if (verdict.claims && verdict.claims.rev_ver === undefined) {
+          if (cls === "fail-open") origin.withoutList++;
+          else origin.violations.push(`${cls} forwarded without a revocation list (no rev_ver)`);
+        }
       }
       if (req.headers.authorization) origin.violations.push(`${cls}: Authorization forwarded`);
       if (cls === "slow-body" && body.length !== SLOW_BODY_BYTES) {
@@ -155,6 +173,8 @@ async function originDown() {
 // ---------------------------------------------------------------------------------------
 // KV with faults: a wrapped binding in front of a real in-memory namespace.
 // ---------------------------------------------------------------------------------------
+// The compact list's manifest key (crates/portcullis/src/revocation/compact/chunks.rs).
+const MANIFEST_KEY = "revocations/compact/manifest";
 const kvFault = { mode: "ok", delayMs: 400, ops: 0, failed: 0 };
 const KV_WRAPPER = `
 export default function (env) {
@@ -169,6 +189,28 @@ export default function (env) {
            list: wrap("list"), delete: wrap("delete") };
 }`;
 
+// The single writer behind a wrapper: every request to it asks this script first, and throws
+// while the writer is "down", as an unreachable Durable Object would (the same wrapper as
+// tests/e2e/revocation-fixtures.mjs; workers-rs checks the binding by this class name).
+const writerFault = { mode: "ok", calls: 0, failed: 0 };
+const WRITER_WRAPPER = `
+class DurableObjectNamespace {
+  constructor(env) { this.env = env; }
+  getByName(name) {
+    const stub = this.env.DO.getByName(name);
+    const env = this.env;
+    return {
+      async fetch(...a) {
+        if ((await (await env.CONTROL.fetch("http://control/writer")).text()) === "down") {
+          throw new Error("Durable Object unreachable (soak fault)");
+        }
+        return stub.fetch(...a);
+      },
+    };
+  }
+}
+export default function (env) { return new DurableObjectNamespace(env); }`;
+
 // ---------------------------------------------------------------------------------------
 // Phases and expectations
 // ---------------------------------------------------------------------------------------
@@ -177,6 +219,9 @@ const PHASES = [
   { name: "kv-slow", share: 1, kv: "slow" },
   { name: "kv-error", share: 1.5, kv: "error" },
   { name: "kv-recovered", share: 1 },
+  { name: "writer-down", share: 1.5, writer: "down" },
+  { name: "writer-kv-down", share: 1.5, writer: "down", kv: "error" },
+  { name: "recovered", share: 1 },
   { name: "origin-down", share: 1, origin: "down" },
   { name: "origin-slow", share: 1, origin: "slow" },
   { name: "origin-reset", share: 1, origin: "reset" },
@@ -187,22 +232,26 @@ const PHASES = [
 function expected(cls, phase) {
   const originFault = { down: 502, slow: 504, reset: 502 }[phase.origin];
   const forwardedOk = originFault ? [originFault] : [200];
-  const kvDown = phase.kv === "error";
+  // No list to decide with: only when neither the writer's feed nor the KV snapshot can be
+  // read (either one alone keeps the copy current).
+  const noList = phase.kv === "error" && phase.writer === "down";
   switch (cls) {
     case "valid":
     case "slow-body":
-      return kvDown ? [503] : forwardedOk;
+      return noList ? [503] : forwardedOk;
     case "public":
       return forwardedOk; // no token, no snapshot needed
+    case "fail-open":
+      return forwardedOk; // fail_open: forwarded without the list when there is none
     case "expired":
     case "tampered":
     case "garbage-jws":
     case "oversized":
       return [401]; // rejected before the revocation list is consulted
     case "revoked":
-      return kvDown ? [503] : [401];
+      return noList ? [503] : [401];
     case "wrong-scope":
-      return kvDown ? [503] : [403];
+      return noList ? [503] : [403]; // the list is consulted before the scopes
     case "garbage-header":
       return [400];
     case "no-token":
@@ -254,6 +303,10 @@ function requestFor(cls, id) {
     case "public":
       path = "/health";
       break;
+    case "fail-open":
+      headers.authorization = `Bearer ${token("orders:read")}`;
+      path = `/open/${id}`;
+      break;
   }
   return { method, path, headers };
 }
@@ -261,7 +314,7 @@ function requestFor(cls, id) {
 const CLASSES = [
   ["valid", 6], ["expired", 1], ["tampered", 1], ["revoked", 1], ["wrong-scope", 1],
   ["garbage-header", 1], ["garbage-jws", 1], ["no-token", 1], ["oversized", 1], ["public", 1],
-  ["slow-body", 0.3],
+  ["fail-open", 1], ["slow-body", 0.3],
 ];
 const WEIGHT = CLASSES.reduce((a, [, w]) => a + w, 0);
 function pickClass(n) {
@@ -373,9 +426,11 @@ const gateSettings = () => ({
     { match: "GET,HEAD /health", public: true },
     { match: "GET /orders/*", scopes: ["orders:read"] },
     { match: "POST /upload/*", scopes: ["upload:write"] },
+    { match: "GET /open/*", scopes: ["orders:read"], fail_open: true },
   ]),
   PORTCULLIS_REVOCATION_REFRESH_S: String(REFRESH_S),
   PORTCULLIS_REVOCATION_MAX_AGE_S: String(MAX_AGE_S),
+  PORTCULLIS_REVOCATION_FEED_TTL_S: String(FEED_TTL_S),
   PORTCULLIS_ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
 });
 
@@ -385,13 +440,20 @@ const gateSettings = () => ({
 async function main() {
   await startOriginServer();
   const workerLogs = {};
+  const eventsByPhase = {};
   const inspectorPort = HEAP_EVERY_MS ? 9800 + Math.floor(Math.random() * 1000) : undefined;
   const mf = new Miniflare({
     host: "127.0.0.1",
     ...(inspectorPort ? { inspectorPort } : {}),
     // Worker console output, counted by level instead of flooding the terminal.
-    handleStructuredLogs: ({ level }) => {
+    handleStructuredLogs: ({ level, message }) => {
       workerLogs[level] = (workerLogs[level] ?? 0) + 1;
+      // Fault events, by phase: proof that a fault phase took the path it is meant to test.
+      const event = level !== "log" && /"event":"([a-z_]+)"/.exec(String(message))?.[1];
+      if (event) {
+        const e = (eventsByPhase[PHASES[phaseIndex].name] ??= {});
+        e[event] = (e[event] ?? 0) + 1;
+      }
     },
     port: 0,
     workers: [
@@ -408,13 +470,30 @@ async function main() {
               ],
             }),
         compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object, in the objects script), as wrangler.toml binds it.
-        ...(BASELINE ? {} : { durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }) }),
+        // The revocation writer (Durable Object) lives in the objects script; the gate reaches
+        // it only through the fault wrapper (writer-fault), as wrangler.toml's binding would.
         bindings: gateSettings(),
-        wrappedBindings: { REVOCATIONS: "kv-fault" },
+        wrappedBindings: { REVOCATIONS: "kv-fault", ...(BASELINE ? {} : { REVOCATION_WRITER: "writer-fault" }) },
       },
       // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
-      ...(BASELINE ? [] : [objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } })]),
+      ...(BASELINE
+        ? []
+        : [
+            objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } }),
+            {
+              name: "writer-fault",
+              modules: true,
+              script: WRITER_WRAPPER,
+              durableObjects: { DO: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true } },
+              serviceBindings: {
+                CONTROL: () => {
+                  writerFault.calls++;
+                  if (writerFault.mode === "down") writerFault.failed++;
+                  return new Response(writerFault.mode);
+                },
+              },
+            },
+          ]),
       {
         name: "kv-fault",
         modules: true,
@@ -442,8 +521,20 @@ async function main() {
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({ jti: revokedJti }),
   });
-  await rev.arrayBuffer();
+  const revBody = await rev.text();
   if (rev.status >= 300) throw new Error(`revocation setup failed: ${rev.status}`);
+  // The writer publishes the list to KV debounced (about a second): wait until the compact
+  // list's manifest names this revocation's version, so the writer-down phase's KV fallback
+  // has the revocation to refuse with.
+  if (!BASELINE) {
+    const version = JSON.parse(revBody).version;
+    const kv = await mf.getKVNamespace("INNER", "kv-fault");
+    const deadline = Date.now() + 10_000;
+    while (!(JSON.parse((await kv.get(MANIFEST_KEY)) ?? "{}").version >= version)) {
+      if (Date.now() > deadline) throw new Error(`revocation version ${version} not published to KV within 10 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 
   const pids = workerdPids();
   const rss = [];
@@ -490,6 +581,7 @@ async function main() {
     phaseIndex = i;
     phaseStart = Date.now();
     kvFault.mode = p.kv ?? "ok";
+    writerFault.mode = p.writer ?? "ok";
     const want = p.origin ?? "ok";
     if (origin.mode === "down" && want !== "down") await startOriginServer(origin.port);
     if (want === "down" && origin.mode !== "down") await originDown();
@@ -500,7 +592,26 @@ async function main() {
   if (HEAP_EVERY_MS) await sampleAfterGc();
   const gcTimer = HEAP_EVERY_MS ? setInterval(sampleAfterGc, HEAP_EVERY_MS) : undefined;
 
+  // Revoking while the writer is unreachable: 503, and nothing recorded (checked after the
+  // soak: the entry is not listed).
+  let writeWhileDown;
+  const downJti = "soak-while-writer-down";
+  async function revokeWhileDown() {
+    const res = await fetch(new URL("/_portcullis/revocations", base), {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ jti: downJti }),
+    });
+    await res.arrayBuffer();
+    writeWhileDown = res.status;
+    if (res.status !== 503) wrong.push(`writer-down admin revocation: got ${res.status}, want 503`);
+  }
+
   async function one(n) {
+    if (!BASELINE && writeWhileDown === undefined && PHASES[phaseIndex].writer === "down" && Date.now() - phaseStart > GRACE_MS) {
+      writeWhileDown = 0;
+      await revokeWhileDown();
+    }
     const cls = pickClass(n);
     const id = String(n);
     origin.byId.set(id, cls);
@@ -543,8 +654,11 @@ async function main() {
     ph[status] = (ph[status] ?? 0) + 1;
     if (BASELINE) return;
     if (!ok.has(status)) wrong.push(`${phase.name} ${cls} #${n}: got ${status} ${detail}, want ${[...ok].join("|")}`);
-    if (status >= 500 && !phase.kv && !phase.origin && !endPhase.kv && !endPhase.origin && !inGrace) gate5xxOutsideFaults++;
+    if (status >= 500 && !faulty(phase) && !faulty(endPhase) && !inGrace) gate5xxOutsideFaults++;
   }
+
+  // A phase where a client may see a 5xx: the origin failing, or no revocation list.
+  const faulty = (p) => Boolean(p.origin || (p.kv === "error" && p.writer === "down"));
 
   async function loop() {
     while (Date.now() < end) {
@@ -565,6 +679,14 @@ async function main() {
     const list = await fetch(new URL("/_portcullis/revocations", base), { headers: { authorization: `Bearer ${adminToken}` } });
     const listed = await list.text();
     if (list.status !== 200 || !listed.includes(revokedJti)) wrong.push(`revocation list after soak: ${list.status}`);
+    if (listed.includes(downJti)) wrong.push("a revocation refused with 503 while the writer was down is listed");
+    // Each fault phase must have taken the path it tests, or its expectations proved nothing.
+    const ev = (phase, name) => eventsByPhase[phase]?.[name] ?? 0;
+    const got = (phase, status) => byPhase[phase]?.[status] ?? 0;
+    if (writeWhileDown === undefined) wrong.push("the writer-down phase was too short to try a revocation");
+    if (!ev("writer-down", "revocation_writer_unreachable")) wrong.push("writer-down: no revocation_writer_unreachable logged");
+    if (!got("writer-kv-down", 503) || !ev("writer-kv-down", "snapshot_unavailable")) wrong.push("writer-kv-down: no 503 for want of a list");
+    if (!ev("writer-kv-down", "revocation_fail_open") || !origin.withoutList) wrong.push("writer-kv-down: the fail_open route never forwarded without a list");
   }
 
   await mf.dispose();
@@ -576,8 +698,10 @@ async function main() {
   console.log("by class: ", JSON.stringify(byClass));
   console.log("by status:", JSON.stringify(byStatus));
   for (const [name, s] of Object.entries(byPhase)) console.log(`  ${name.padEnd(13)} ${JSON.stringify(s)}`);
-  console.log(`KV operations ${kvFault.ops} (${kvFault.failed} failed by injection)`);
-  console.log(`origin: ${origin.forwarded} requests received, ${origin.violations.length} without a valid assertion or from a non-valid class`);
+  console.log(`KV operations ${kvFault.ops} (${kvFault.failed} failed by injection); writer requests ${writerFault.calls} (${writerFault.failed} failed by injection)`);
+  if (!BASELINE) console.log(`admin revocation while the writer was down: ${writeWhileDown}`);
+  console.log(`origin: ${origin.forwarded} requests received, ${origin.violations.length} without a valid assertion, from a non-valid class, or without a list off the fail_open route; ${origin.withoutList} fail_open forwards without a list`);
+  for (const [name, e] of Object.entries(eventsByPhase)) console.log(`  events ${name.padEnd(13)} ${JSON.stringify(e)}`);
   console.log(`worker log lines by level: ${JSON.stringify(workerLogs)}`);
   const warm = rss.slice(Math.floor(rss.length / 4));
   console.log(`workerd RSS after warm-up (last 3/4 of samples): min ${kib(Math.min(...warm))}, max ${kib(Math.max(...warm))}`);
@@ -587,7 +711,7 @@ async function main() {
   console.log(`workerd RSS (${pids.length} process${pids.length === 1 ? "" : "es"}, ${rss.length} samples): first ${kib(rss[0])}, last ${kib(rss.at(-1))}, max ${kib(Math.max(...rss))}`);
   console.log(`wrong decisions: ${wrong.length}; gate 5xx outside fault phases: ${gate5xxOutsideFaults}`);
   for (const w of wrong.slice(0, 20)) console.log(`  WRONG ${w}`);
-  for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
+  if (!BASELINE) for (const v of origin.violations.slice(0, 20)) console.log(`  ORIGIN ${v}`);
   if (BASELINE) console.log("baseline: a JavaScript pass-through, not the gate; decisions and assertions not checked");
   const failed = BASELINE ? !pids.length : wrong.length > 0 || origin.violations.length > 0 || gate5xxOutsideFaults > 0 || !pids.length;
   console.log(failed ? "soak: FAILED" : "soak: ok");

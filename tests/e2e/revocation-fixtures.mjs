@@ -106,7 +106,8 @@ export default function (env) { return new DurableObjectNamespace(env); }
 /**
  * Starts a recording origin and a gate in front of it.
  * - `refreshS`, `maxAgeS`: PORTCULLIS_REVOCATION_REFRESH_S / _MAX_AGE_S.
- * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works).
+ * - `kvBroken`: every KV call the gate makes fails (the raw `kv` still works); or, while
+ *   running, set the returned `kvFault.broken`.
  * - `writer.broken`: set while running, every request to the single writer fails.
  * - `grants`: bind the grant objects and the API key store (Durable Objects on SQLite), and
  *   give the returned object `openGrant(sub)`, `createApiKey(sub)` and `tokenRequest(form)`.
@@ -122,6 +123,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
   const kvCalls = { get: 0, getWithMetadata: 0, put: 0, list: 0, delete: 0 };
   // `writer.broken` may be flipped while the gate runs: the writer becomes unreachable.
   const writerCalls = { count: 0 };
+  const kvFault = { broken: kvBroken };
   const namespace = `rev-${randomBytes(6).toString("hex")}`;
   let worker;
   try {
@@ -165,7 +167,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
             COUNTER(request) {
               const op = new URL(request.url).pathname.slice(1);
               kvCalls[op] = (kvCalls[op] ?? 0) + 1;
-              return new Response(null, { status: kvBroken ? 503 : 204 });
+              return new Response(null, { status: kvFault.broken ? 503 : 204 });
             },
           },
         },
@@ -278,6 +280,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     origin,
     kv,
     kvCalls,
+    kvFault,
     writerCalls,
     writer,
     keys: { k1, k2, originKey },

@@ -142,6 +142,43 @@ describe("writer unreachable", () => {
   });
 });
 
+describe("writer and KV both unreachable", () => {
+  let gate;
+  before(async () => {
+    gate = await startGate({ refreshS: 1, maxAgeS: 2, extra: { PORTCULLIS_REVOCATION_FEED_TTL_S: "1" } });
+  });
+  after(() => gate?.dispose());
+
+  // Requests that arrive while another request's load runs wait for it; when that load fails
+  // they must not fall back on the old copy (the soak's writer-kv-down phase found they did).
+  test("past the maximum age, concurrent requests all fail closed; none decides with the old copy", async () => {
+    const valid = await gate.mint({ jti: "ok-concurrent" });
+    assert.equal(await status(await gate.get("/orders/1", valid)), 200);
+    gate.writer.broken = true;
+    gate.kvFault.broken = true;
+    try {
+      // Past the feed's cache TTL and the copy's maximum age, with some margin.
+      await new Promise((r) => setTimeout(r, 4500));
+      const counts = {};
+      for (let round = 0; round < 5; round++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 12 }, async () => status(await gate.get("/orders/1", valid))),
+        );
+        for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+      }
+      assert.deepEqual(counts, { 503: 60 });
+    } finally {
+      gate.writer.broken = false;
+      gate.kvFault.broken = false;
+    }
+    await waitFor(async () => (await status(await gate.get("/orders/1", valid))) === 200, {
+      timeoutMs: 5000,
+      everyMs: 200,
+      what: "recovery once both answer",
+    });
+  });
+});
+
 describe("four locations sharing no memory", () => {
   const REFRESH_S = 1;
   const FEED_TTL_S = 1;

@@ -150,10 +150,13 @@ pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Op
 const LOAD_WAIT_MS: u64 = 2_000;
 const LOAD_POLL_MS: u64 = 10;
 
-/// [`sync`] for a request that has no copy to decide with. While another request's load
-/// runs, it waits for that one (a cold isolate hit by a burst makes one KV read and one
-/// feed fetch, not one per request). It polls on its own timer: workerd cancels a request
-/// that awaits I/O another request started.
+/// [`sync`] for a request that has no copy young enough to decide with. While another
+/// request's load runs, it waits for that one (a cold isolate hit by a burst makes one KV
+/// read and one feed fetch, not one per request), then uses the copy only if that load made
+/// it young enough: a failed load leaves the old copy in place, past the maximum age, and
+/// deciding with it would let a revoked token through (the soak's writer-and-KV-down phase
+/// caught that). It polls on its own timer: workerd cancels a request that awaits I/O
+/// another request started.
 async fn load_once(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreError> {
     let mut waited = 0;
     while LOADING.with(Cell::get) && waited < LOAD_WAIT_MS {
@@ -162,7 +165,9 @@ async fn load_once(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreErro
     }
     if waited > 0 {
         if let Some(held) = HELD.with(|h| h.borrow().clone()) {
-            return Ok(held);
+            if freshness(config).usable(held.checked_ms, now_ms()) {
+                return Ok(held);
+            }
         }
     }
     LOADING.with(|l| l.set(true));

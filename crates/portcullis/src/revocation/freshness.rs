@@ -75,6 +75,13 @@ impl SnapshotFreshness {
         }
     }
 
+    /// Whether a copy loaded at `loaded_ms` may decide at `now_ms`: younger than the maximum
+    /// age. A request that waited for another request's load asks this before using the copy
+    /// held afterwards, since a failed load leaves the old copy in place.
+    pub fn usable(&self, loaded_ms: u64, now_ms: u64) -> bool {
+        self.decide(Some(loaded_ms), now_ms, true) != SnapshotAction::Load
+    }
+
     /// The answer when a [`SnapshotAction::Load`] failed. The stale copy, if any, is not used:
     /// past the maximum age it may miss revocations older than the operator allows.
     pub fn unavailable(&self) -> Unavailable {
@@ -140,6 +147,15 @@ mod tests {
             RULES.decide(Some(LOADED), LOADED + 600_000, true),
             SnapshotAction::Load
         );
+    }
+
+    #[test]
+    fn copy_is_usable_only_below_the_maximum_age() {
+        assert!(RULES.usable(LOADED, LOADED));
+        assert!(RULES.usable(LOADED, LOADED + 59_999));
+        // What a waiter finds after another request's load failed: the old copy, too old.
+        assert!(!RULES.usable(LOADED, LOADED + 60_000));
+        assert!(!RULES.usable(LOADED, LOADED + 600_000));
     }
 
     #[test]
