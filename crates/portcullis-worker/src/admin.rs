@@ -242,15 +242,7 @@ pub(crate) async fn revoke(
     let entry = core::revocation_entry(config, body, caller_kid, now)?;
     // The single writer gives it a version; its answer also brings this location's cache
     // and this isolate's copy up to that version, so the revocation holds here at once.
-    let version = revocations::record(env, config, &entry)
-        .await
-        .map_err(|e| {
-            worker::console_error!(
-                "{}",
-                json!({"event": "revocation_write_failed", "error": e})
-            );
-            Denial::RevocationUnavailable { retry_after_s: 5 }
-        })?;
+    let version = revocations::record_or_refuse(env, config, &entry).await?;
     Ok(core::revoked_answer(&entry, version))
 }
 

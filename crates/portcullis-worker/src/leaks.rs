@@ -84,14 +84,10 @@ pub(crate) async fn handle(mut req: Request, a: &AdminContext<'_>) -> worker::Re
         }
     }
     for entry in findings.iter().filter_map(|f| f.revoke.as_ref()) {
-        if let Err(e) = revocations::record(a.env, config, entry).await {
-            worker::console_error!(
-                "{}",
-                json!({"event": "revocation_write_failed", "error": e})
-            );
+        if let Err(denial) = revocations::record_or_refuse(a.env, config, entry).await {
             // The reporter retries; revoking the same thing again is harmless (the listing
             // keeps the latest change per revocation).
-            return reject(a, None, Denial::RevocationUnavailable { retry_after_s: 5 });
+            return reject(a, None, denial);
         }
     }
     let request = a.audit.request();

@@ -28,7 +28,7 @@ use super::now_ms;
 use super::writer::{VERSION_HEADER, WRITER_BINDING, WRITER_NAME};
 use portcullis::config::GateConfig;
 use portcullis::http::telemetry::SnapshotStatus;
-use portcullis::http::{ListStamp, Revocations};
+use portcullis::http::{Denial, ListStamp, Revocations};
 use portcullis::revocation::{
     compact, plan_sync, CompactList, Feed, KvOperation, RevocationEntry, RevocationError,
     SnapshotAction, SnapshotFreshness, StoreError, SyncStep, SNAPSHOT_KEY,
@@ -405,6 +405,23 @@ pub(crate) async fn record(
     cache_feed(config, &text).await;
     apply_feed(env, &feed).await?;
     Ok(version)
+}
+
+/// [`record`] for a request that cannot go on without it: a failed write is logged
+/// (`revocation_write_failed`) and answered 503 with a retry hint, the one way every
+/// revoking path refuses.
+pub(crate) async fn record_or_refuse(
+    env: &Env,
+    config: &GateConfig,
+    entry: &RevocationEntry,
+) -> Result<u64, Denial> {
+    record(env, config, entry).await.map_err(|e| {
+        worker::console_error!(
+            "{}",
+            json!({"event": "revocation_write_failed", "error": e})
+        );
+        Denial::RevocationUnavailable { retry_after_s: 5 }
+    })
 }
 
 /// Every live entry, from the writer.

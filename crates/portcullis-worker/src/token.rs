@@ -40,15 +40,7 @@ pub(crate) async fn revoke_issued(
         return Ok(None);
     };
     let entry = grant_revocation_entry(a.config, ended, reason, now_s());
-    let version = revocations::record(a.env, a.config, &entry)
-        .await
-        .map_err(|e| {
-            worker::console_error!(
-                "{}",
-                json!({"event": "revocation_write_failed", "error": e})
-            );
-            Denial::RevocationUnavailable { retry_after_s: 5 }
-        })?;
+    let version = revocations::record_or_refuse(a.env, a.config, &entry).await?;
     Ok(Some((entry, version)))
 }
 

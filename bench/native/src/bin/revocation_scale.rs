@@ -11,7 +11,9 @@
 //! UUIDs are), all live for an hour.
 
 use std::hint::black_box;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
+
+use portcullis_bench_native::{median, now_s};
 
 use portcullis::revocation::{
     compact, entry_for, Change, CompactList, Revocation, RevocationEntry, RevocationLookup,
@@ -22,23 +24,6 @@ const POLICY: RevocationPolicy = RevocationPolicy {
     max_ttl: 3600,
     leeway: 30,
 };
-
-fn now_s() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 fn jti_of(i: u64) -> String {
     // A UUID-shaped id, spread over the alphabet like real ones.
