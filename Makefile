@@ -30,7 +30,10 @@ lint: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p portcullis -p portcullis-worker --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features objects -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis -p portcullis-cli
+	# One crate at a time: the CLI's binary is also named `portcullis`, and documenting it beside
+	# the core in one cargo run races on target/doc/portcullis ("Directory not empty").
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis-cli
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis-worker --target wasm32-unknown-unknown --features objects
 
 test: export CI := true
