@@ -18,6 +18,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use futures_util::future::join;
 use serde_json::json;
 use std::time::Duration;
 
@@ -198,6 +199,9 @@ fn keep(snapshot: CompactList, checked_ms: u64) -> Rc<Held> {
 /// Brings this isolate's copy to the head: from the location's feed, or (writer
 /// unreachable) from the KV snapshot.
 pub(crate) async fn sync(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreError> {
+    if HELD.with(|h| h.borrow().is_none()) {
+        return first_load(env, config).await;
+    }
     match location_feed(env, config).await {
         Ok(feed) => apply_feed(env, &feed).await,
         Err(e) => {
@@ -209,6 +213,51 @@ pub(crate) async fn sync(env: &Env, config: &GateConfig) -> Result<Rc<Held>, Sto
             let checked = now_ms();
             Ok(keep(load_snapshot(env).await?, checked))
         }
+    }
+}
+
+/// An isolate's first copy. With no copy the KV snapshot is read whatever the feed says, so
+/// both are read at once: a cold isolate's first request waits for the slower of the two, not
+/// for one after the other (in production a round trip to the writer's location and a KV
+/// read; BENCHMARKS.md section 3). When that snapshot is unreadable or behind the feed's
+/// window, KV is read again after the feed, as [`sync`] does: the feed's request may just
+/// have woken the writer, which publishes as it starts (after an upgrade, the first compact
+/// list). Writer unreachable: the snapshot alone, as in [`sync`].
+async fn first_load(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreError> {
+    // The age counts from before either read: never younger than the list is.
+    let checked = now_ms();
+    let (feed, snapshot) = join(location_feed(env, config), load_snapshot(env)).await;
+    match (feed, snapshot) {
+        (Ok(feed), Ok(mut snapshot)) => match plan_sync(snapshot.version(), &feed) {
+            SyncStep::Reload => apply_feed(env, &feed).await,
+            SyncStep::Apply(changes) => {
+                snapshot.apply(&changes, (now_ms() / 1000) as i64);
+                Ok(keep(snapshot, checked))
+            }
+            SyncStep::UpToDate => Ok(keep(snapshot, checked)),
+        },
+        (Ok(feed), Err(_)) => apply_feed(env, &feed).await,
+        (Err(e), snapshot) => {
+            worker::console_warn!(
+                "{}",
+                json!({"event": "revocation_writer_unreachable", "fallback": "kv_snapshot", "error": e})
+            );
+            Ok(keep(snapshot?, checked))
+        }
+    }
+}
+
+/// Applies the feed's changes after a snapshot just read from KV.
+fn catch_up(snapshot: &mut CompactList, feed: &Feed, now_s: i64) {
+    match plan_sync(snapshot.version(), feed) {
+        SyncStep::Apply(changes) => snapshot.apply(&changes, now_s),
+        SyncStep::UpToDate => {}
+        // The published snapshot is itself behind the window (publication lags by about a
+        // second): decide with it, and say so; the next sync reloads.
+        SyncStep::Reload => worker::console_warn!(
+            "{}",
+            json!({"event": "snapshot_behind_feed", "snapshot": snapshot.version(), "from": feed.from})
+        ),
     }
 }
 
@@ -240,16 +289,7 @@ async fn apply_feed(env: &Env, feed: &Feed) -> Result<Rc<Held>, StoreError> {
                 HELD.with(|slot| *slot.borrow_mut() = Some(h));
             }
             let mut s = load_snapshot(env).await?;
-            match plan_sync(s.version(), feed) {
-                SyncStep::Apply(changes) => s.apply(&changes, now_s),
-                SyncStep::UpToDate => {}
-                // The published snapshot is itself behind the window (publication lags by
-                // about a second): decide with it, and say so; the next sync reloads.
-                SyncStep::Reload => worker::console_warn!(
-                    "{}",
-                    json!({"event": "snapshot_behind_feed", "snapshot": s.version(), "from": feed.from})
-                ),
-            }
+            catch_up(&mut s, feed, now_s);
             Ok(keep(s, checked))
         }
     }
