@@ -3,12 +3,12 @@
 // a V8 CPU profile through the inspector (Miniflare's inspectorPort) around the first
 // request only, self time summed per function. Complements the startup split of the
 // throughput bench (ready vs first request).
-//   node bench/js/first-request-profile.mjs [--contenders portcullis,floor] [--runs 3] [--top 12]
+//   node bench/js/first-request-profile.mjs [--contenders portcullis,portcullis-deployed,floor] [--runs 3] [--top 12]
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { median, mintToken, round } from "./common.mjs";
-import { contenderOptions, startOrigin } from "./gates.mjs";
+import { contenderOptions, isDeployed, startObjects, startOrigin } from "./gates.mjs";
 
 const { values: opts } = parseArgs({ options: { contenders: { type: "string", default: "portcullis,floor" }, runs: { type: "string", default: "3" }, top: { type: "string", default: "12" } } });
 const token = await mintToken({ scope: "orders:read" });
@@ -16,7 +16,9 @@ const origin = await startOrigin();
 
 async function once(name) {
   const port = 9500 + Math.floor(Math.random() * 400);
-  const mf = new Miniflare({ ...contenderOptions(name, origin.url), inspectorPort: port });
+  // portcullis-deployed: the objects script already running in its own workerd (not profiled).
+  const objects = isDeployed(name) ? await startObjects(origin.url) : null;
+  const mf = new Miniflare({ ...contenderOptions(name, origin.url, { objects }), inspectorPort: port });
   const url = (await mf.ready).href;
   const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
   const ws = new WebSocket((targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]).webSocketDebuggerUrl);
@@ -35,6 +37,7 @@ async function once(name) {
   const { result } = await send("Profiler.stop");
   ws.close();
   await mf.dispose();
+  await objects?.dispose();
   if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
   const p = result.profile, self = new Map();
   p.samples.forEach((n, i) => self.set(n, (self.get(n) ?? 0) + (p.timeDeltas[i + 1] ?? 0)));

@@ -1,11 +1,12 @@
 // Start the throughput contenders, each in its own workerd (one Miniflare each), in front
 // of one origin. Shared by the throughput and freshness runs.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { compatibilityDate, objectsWorker, viaObjects } from "../../tests/e2e/harness.mjs";
+import { buildModules, compatibilityDate, objectsWorker, viaObjects } from "../../tests/e2e/harness.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL } from "./common.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,13 +33,84 @@ export async function fetchRetry(url, init) {
   }
 }
 
-/** Miniflare options for one contender. */
-export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
+/** The gate's settings (bindings) in front of `originUrl`, for the gate and its objects. */
+function gateSettings(originUrl, refreshS, extra = {}) {
+  return {
+    PORTCULLIS_KEYS: JSON.stringify(JWKS),
+    PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),
+    ORIGIN_URL: originUrl,
+    PORTCULLIS_AUDIENCE: AUDIENCE,
+    PORTCULLIS_ISSUER: ISSUER,
+    PORTCULLIS_MAX_TTL_S: String(MAX_TTL),
+    PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
+    PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
+    ...extra,
+  };
+}
+
+/**
+ * The objects script (build-objects/) alone in its own workerd, as a deployment runs it: in
+ * its own isolates, already running when a gate isolate starts (the writer serves every
+ * location). Its writer is woken by one feed request before this returns. A gate started
+ * with `{ objects }` (the portcullis-deployed contender) reaches it through Miniflare's dev
+ * registry (a file per worker in `registry`; calls go over workerd's debug port, across
+ * processes) and shares its KV store on disk (`persist`), as the two scripts share the
+ * REVOCATIONS namespace. Returns { registry, persist, wake_ms, dispose }.
+ */
+export async function startObjects(originUrl, { refreshS = 10 } = {}) {
+  const registry = mkdtempSync(join(tmpdir(), "portcullis-registry-"));
+  const persist = mkdtempSync(join(tmpdir(), "portcullis-kv-"));
+  const mf = new Miniflare({
+    handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
+    host: "127.0.0.1", port: 0, unsafeDevRegistryPath: registry, kvPersist: persist,
+    ...objectsWorker({ bindings: gateSettings(originUrl, refreshS) }),
+  });
+  const t0 = performance.now();
+  await mf.ready;
+  const namespace = await mf.getDurableObjectNamespace("REVOCATION_WRITER");
+  const writer = namespace.get(namespace.idFromName("revocations"));
+  const res = await writer.fetch("https://writer/feed");
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`objects: the writer's feed answered ${res.status}: ${body.slice(0, 200)}`);
+  return {
+    registry, persist, wake_ms: performance.now() - t0,
+    dispose: async () => {
+      await mf.dispose();
+      rmSync(registry, { recursive: true, force: true });
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The contenders whose gate starts alone, the objects script already running elsewhere. */
+export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed";
+
+/**
+ * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
+ * the gate alone in its workerd, its Durable Object bindings reaching the objects' workerd.
+ */
+export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {}) {
   const common = {
     // Drain workerd's stdout/stderr (the gate's audit lines): logging stays on, as deployed,
     // but the lines don't mix with the bench's JSON.
     handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
     modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
+  if (isDeployed(name)) {
+    if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
+    // portcullis-base-deployed: the build in PORTCULLIS_BASE_BUILD, to A/B a change in one run.
+    const dir = name === "portcullis-base-deployed" ? process.env.PORTCULLIS_BASE_BUILD : join(ROOT, "build");
+    if (!dir) throw new Error("portcullis-base-deployed needs PORTCULLIS_BASE_BUILD (a copy of an earlier build/)");
+    const { handleRuntimeStdio, host, port, ...rest } = common;
+    return {
+      handleRuntimeStdio, host, port,
+      unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
+      name: "portcullis", ...buildModules(join(dir, "index.js")),
+      kvNamespaces: rest.kvNamespaces,
+      bindings: gateSettings(originUrl, refreshS),
+      // No worker of this name here: Miniflare routes the binding through the dev registry.
+      durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
+    };
+  }
   if (name === "portcullis" || name === "portcullis-base" || name === "portcullis-denials-only" || name.startsWith("v-")) {
     // portcullis-base: another build of the gate (PORTCULLIS_BASE_BUILD, a copy of an earlier
     // build/) to A/B a change in one run; v-<name>: a build from PORTCULLIS_VARIANTS
@@ -54,17 +126,7 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
       scriptPath: join(dir, "index.js"),
       // Module names relative to the build, wherever it is (workerd refuses "../" names).
       modulesRoot: dir,
-      bindings: {
-        PORTCULLIS_KEYS: JSON.stringify(JWKS),
-        PORTCULLIS_ORIGIN_KEY: JSON.stringify(ORIGIN_JWK),
-        ORIGIN_URL: originUrl,
-        PORTCULLIS_AUDIENCE: AUDIENCE,
-        PORTCULLIS_ISSUER: ISSUER,
-        PORTCULLIS_MAX_TTL_S: String(MAX_TTL),
-        PORTCULLIS_REVOCATION_REFRESH_S: String(refreshS),
-        PORTCULLIS_ROUTES: JSON.stringify([{ match: "GET /health", public: true }, { match: "GET /orders/*", scopes: ["orders:read"] }]),
-        ...(name === "portcullis-denials-only" ? { PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0" } : {}),
-      },
+      bindings: gateSettings(originUrl, refreshS, name === "portcullis-denials-only" ? { PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0" } : {}),
     };
     // A build from before the split exports the revocation writer itself: one worker, as its
     // wrangler.toml bound it. Otherwise the gate reaches it in the objects script
@@ -99,11 +161,15 @@ export function contenderOptions(name, originUrl, { refreshS = 10 } = {}) {
 
 /**
  * Start one contender and time it: from `new Miniflare` to the first answered request
- * (`GET /orders/1` with `token`, which must be 200). Returns { mf, url, startup_ms, ready_ms }.
+ * (`GET /orders/1` with `token`, which must be 200). portcullis-deployed first starts the
+ * objects script and wakes its writer (startObjects, not timed), then times the gate alone.
+ * Returns { mf, url, startup_ms, ready_ms, dispose }.
  */
-export async function startContender(name, originUrl, token, opts) {
+export async function startContender(name, originUrl, token, opts = {}) {
+  const objects = isDeployed(name) ? await startObjects(originUrl, opts) : null;
   const t0 = performance.now();
-  const mf = new Miniflare(contenderOptions(name, originUrl, opts));
+  const mf = new Miniflare(contenderOptions(name, originUrl, { ...opts, objects }));
+  const dispose = async () => { await mf.dispose(); await objects?.dispose(); };
   const url = (await mf.ready).href.replace(/\/$/, "");
   // Ready: workerd spawned and listening, the module loaded (and its wasm compiled). The rest,
   // to the first answer, is the first request: instantiation work left lazy and first-request
@@ -113,8 +179,8 @@ export async function startContender(name, originUrl, token, opts) {
   const body = await res.text();
   const startup_ms = performance.now() - t0;
   if (res.status !== 200) {
-    await mf.dispose();
+    await dispose();
     throw new Error(`${name}: first request answered ${res.status}: ${body.slice(0, 300)}`);
   }
-  return { mf, url, startup_ms, ready_ms };
+  return { mf, url, startup_ms, ready_ms, dispose };
 }

