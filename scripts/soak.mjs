@@ -38,7 +38,7 @@ import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { FAIL, OK, kvFaultWorker, objectFaultWorker, slow } from "../tests/e2e/faults.mjs";
-import { ENTRY, WRITER_CLASS, compatibilityDate, objectsWorker } from "../tests/e2e/harness.mjs";
+import { WRITER_BINDING, WRITER_CLASS, compatibilityDate, gateWorker, objectsWorker } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -440,24 +440,23 @@ async function main() {
     },
     port: 0,
     workers: [
-      {
-        name: "portcullis",
-        modules: true,
-        ...(BASELINE
-          ? { script: PASSTHROUGH }
-          : {
-              scriptPath: ENTRY,
-              modulesRules: [
-                { type: "ESModule", include: ["**/*.js"] },
-                { type: "CompiledWasm", include: ["**/*.wasm"] },
-              ],
-            }),
-        compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object) lives in the objects script; the gate reaches
-        // it only through the fault wrapper (writer-fault), as wrangler.toml's binding would.
-        bindings: gateSettings(),
-        wrappedBindings: { REVOCATIONS: "kv-fault", ...(BASELINE ? {} : { REVOCATION_WRITER: "writer-fault" }) },
-      },
+      // The gate reaches KV and the revocation writer (a Durable Object in the objects script)
+      // only through the fault wrappers, as wrangler.toml's bindings would.
+      BASELINE
+        ? {
+            name: "portcullis",
+            modules: true,
+            script: PASSTHROUGH,
+            compatibilityDate: compatibilityDate(),
+            bindings: gateSettings(),
+            wrappedBindings: { REVOCATIONS: "kv-fault" },
+          }
+        : gateWorker({
+            bindings: gateSettings(),
+            kvNamespaces: [],
+            durableObjects: { [WRITER_BINDING]: null },
+            wrappedBindings: { REVOCATIONS: "kv-fault", [WRITER_BINDING]: "writer-fault" },
+          }),
       // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
       ...(BASELINE
         ? []

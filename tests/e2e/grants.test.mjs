@@ -4,11 +4,10 @@
 // bind the same Durable Object classes, so the concurrency test crosses isolates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startOrigin, startWorker, ENTRY, OBJECTS_SCRIPT, compatibilityDate } from "./harness.mjs";
+import { ROOT, gateWorker, startOrigin, startWorker } from "./harness.mjs";
 import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT } from "./harness.mjs";
 import { portcullisCli } from "./revocation-fixtures.mjs";
 
 const PREFIX = "/_portcullis";
@@ -40,25 +39,7 @@ before(async () => {
     SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
   };
   // The second gate: same build, its own isolate, the same Durable Objects (objects script).
-  const other = {
-    name: "portcullis-b",
-    modules: true,
-    scriptPath: ENTRY,
-    modulesRoot: dirname(ENTRY),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: compatibilityDate(),
-    kvNamespaces: ["REVOCATIONS"],
-    bindings: bindings(),
-    durableObjects: {
-      GRANTS: { className: "GrantObject", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      API_KEYS: { className: "ApiKeyStore", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      SUBJECT_GRANTS: { className: "SubjectGrants", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-    },
-  };
+  const other = gateWorker({ name: "portcullis-b", bindings: bindings(), durableObjects });
   worker = await startWorker({ bindings: bindings(), options: { durableObjects }, extraWorkers: [other], captureLogs: true });
   const b = await worker.mf.getWorker("portcullis-b");
   second = { fetch: (path, init) => b.fetch(new URL(path, "http://localhost").href, init) };
