@@ -33,6 +33,11 @@ export const WRITER_CLASS = "RevocationWriter";
 /** Every Durable Object class and the binding the gate reaches it by (wrangler.toml). */
 export const OBJECT_CLASSES = { GRANTS: "GrantObject", API_KEYS: "ApiKeyStore", SUBJECT_GRANTS: "SubjectGrants", [WRITER_BINDING]: WRITER_CLASS };
 
+/** The gate's bindings of the grant objects, for `durableObjects` (tests that open grants). */
+export const GRANT_OBJECTS = Object.fromEntries(
+  ["GRANTS", "API_KEYS", "SUBJECT_GRANTS"].map((b) => [b, { className: OBJECT_CLASSES[b], useSQLite: true }]),
+);
+
 /** Miniflare's options for a worker running a build directory's index.js (ESM + wasm). */
 export function buildModules(entry) {
   return {

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import { FAIL, OK, kvFaultWorker, objectFaultWorker } from "./faults.mjs";
-import { ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
+import { GRANT_OBJECTS, ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
 
 const run = promisify(execFile);
 
@@ -106,13 +106,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         // REVOCATIONS); the gate reaches it only through the counting wrapper.
         durableObjects: {
           [WRITER_BINDING]: null,
-          ...(grants
-            ? {
-                GRANTS: { className: "GrantObject", useSQLite: true },
-                API_KEYS: { className: "ApiKeyStore", useSQLite: true },
-                SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
-              }
-            : {}),
+          ...(grants ? GRANT_OBJECTS : {}),
         },
         wrappedBindings: { REVOCATIONS: "kv-wrapper", [WRITER_BINDING]: "writer-wrapper" },
         ...options,

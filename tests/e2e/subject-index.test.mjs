@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OK, objectFaultWorker } from "./faults.mjs";
-import { OBJECTS_SCRIPT, startOrigin, startWorker } from "./harness.mjs";
-import { AUDIENCE, KEYS, ROUTES, bearer, mint } from "./fixtures.mjs";
+import { GRANT_OBJECTS, OBJECTS_SCRIPT, startOrigin, startWorker } from "./harness.mjs";
+import { bearer, mint, mintingBindings } from "./fixtures.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,17 +32,11 @@ before(async () => {
       },
     });
   worker = await startWorker({
-    bindings: {
-      PORTCULLIS_KEYS: JSON.stringify({ keys: [{ ...KEYS.current.jwk, key_ops: ["sign", "verify"] }] }),
-      PORTCULLIS_ORIGIN_KEY: JSON.stringify(KEYS.origin.jwk),
-      PORTCULLIS_ROUTES: JSON.stringify(ROUTES),
-      PORTCULLIS_AUDIENCE: AUDIENCE,
-      ORIGIN_URL: origin.url,
-    },
+    bindings: mintingBindings(origin.url),
     options: {
       durableObjectsPersist: persist,
       // The grant objects and the subject indexes only through the counting wrappers.
-      durableObjects: { GRANTS: null, SUBJECT_GRANTS: null, API_KEYS: { className: "ApiKeyStore", useSQLite: true } },
+      durableObjects: { ...GRANT_OBJECTS, GRANTS: null, SUBJECT_GRANTS: null },
       wrappedBindings: { GRANTS: "count-GrantObject", SUBJECT_GRANTS: "count-SubjectGrants" },
     },
     extraWorkers: [counting("GrantObject"), counting("SubjectGrants")],
