@@ -121,21 +121,6 @@ try {
   if (FLOOR) result.portcullis_over_floor_log = summary(paired("portcullis", "floor-log"));
   result.portcullis_over_passthrough_log = summary(paired("portcullis", "passthrough-log"));
   if (FLOOR) result.floor_log_over_passthrough_log = summary(paired("floor-log", "passthrough-log"));
-  // The tail against CPU per request: a least-squares line of p99 over CPU per request through
-  // the bench build's contenders (the same gate with pure extra work), and where each reference
-  // falls against it. On it: its tail is queueing behind CPU on two shared cores; far above
-  // it: something stalls.
-  const pts = ["k0", ...ONLY].map((n) => [result.contenders[n].workerd_cpu_us_per_req_median, result.contenders[n].p99_ms_median]);
-  const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
-  const mx = mean(pts.map((p) => p[0])), my = mean(pts.map((p) => p[1]));
-  const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0), sxy = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
-  const slopeMs = sxx ? sxy / sxx : 0;
-  result.tail = { p99_ms_per_cpu_us: round(slopeMs, 4), intercept_ms: round(my - slopeMs * mx, 2), references: {} };
-  for (const n of Object.keys(servers).filter((s) => s !== "v-slope")) {
-    const c = result.contenders[n];
-    const predicted = my + slopeMs * (c.workerd_cpu_us_per_req_median - mx);
-    result.tail.references[n] = { cpu_us: c.workerd_cpu_us_per_req_median, p99_ms: c.p99_ms_median, p99_ms_predicted: round(predicted, 2), ratio: round(c.p99_ms_median / predicted, 2) };
-  }
   for (const s of Object.values(servers)) await s.mf.dispose();
 } finally {
   await origin.close();
