@@ -1,5 +1,8 @@
-// Ad-hoc: is the gate's p99 its CPU per request, or a stall? Same build, refresh 10 s vs 300 s (the longest the default maximum age allows),
-// denials-only, floor-log and jose, alternated.
+// Is the gate's p99 its CPU per request, or a stall? (bench/ab run 8; not a make bench step.)
+// The same build with the revocation copy refreshed every 10 s (default) and every 300 s (no
+// refresh within a round), denials-only, floor-log, jose and passthrough-log, alternated; p99
+// per ms of workerd CPU per request for each.
+//   node bench/js/tail-check.mjs [rounds 6] [seconds 3]     JSON on stdout
 import { median, mintToken, round, log } from "./common.mjs";
 import { startContender, startOrigin } from "./gates.mjs";
 import { measured, startCounted } from "./load.mjs";
