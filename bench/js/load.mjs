@@ -69,6 +69,7 @@ export async function measured(contender, opts) {
   const t0 = contender.pids.reduce((a, p) => a + cpuTicks(p), 0);
   const w = await wrk(opts);
   const ticks = contender.pids.reduce((a, p) => a + cpuTicks(p), 0) - t0;
-  w.workerd_cpu_us_per_req = Math.round((ticks * TICK_US * 10) / w.requests) / 10;
+  // No answer in the whole run: no CPU per request (NaN), not a division by zero.
+  w.workerd_cpu_us_per_req = w.requests > 0 ? Math.round((ticks * TICK_US * 10) / w.requests) / 10 : NaN;
   return w;
 }

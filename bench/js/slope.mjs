@@ -100,7 +100,7 @@ try {
   const cpu = (name) => data[name].map((w) => w.workerd_cpu_us_per_req);
   for (const name of Object.keys(data)) {
     result.contenders[name] = {
-      workerd_cpu_us_per_req_median: round(median(cpu(name)), 1),
+      workerd_cpu_us_per_req_median: round(median(cpu(name).filter(Number.isFinite)), 1),
       rps_median: round(median(data[name].map((w) => w.rps)), 0),
       p50_ms_median: round(median(data[name].map((w) => w.p50_ms))),
       p99_ms_median: round(median(data[name].map((w) => w.p99_ms))),
@@ -111,13 +111,19 @@ try {
   // Differences within a round, then the median (and the range) over rounds.
   const paired = (a, b, scale = 1) => cpu(a).map((x, i) => (x - cpu(b)[i]) / scale);
   const overK0 = (p) => cpu(p).map((x, i) => (x - base[p][i].workerd_cpu_us_per_req) / PIECES[p].n);
-  const summary = (xs) => ({ median: round(median(xs), 2), min: round(Math.min(...xs), 2), max: round(Math.max(...xs), 2) });
+  // A round in which wrk got no answer at all (the machine stalled for the whole run) has no
+  // CPU per request: it is left out, and counted.
+  const summary = (all) => {
+    const xs = all.filter(Number.isFinite);
+    return { median: round(median(xs), 2), min: round(Math.min(...xs), 2), max: round(Math.max(...xs), 2), rounds_left_out: all.length - xs.length };
+  };
   for (const p of ONLY) {
     const per = overK0(p);
-    result.pieces[p] = { ...PIECES[p], us_each: summary(per), us_per_request: round(median(per) * PIECES[p].per_request, 1), rounds_us_each: per.map((x) => round(x, 2)) };
+    const us = summary(per);
+    result.pieces[p] = { ...PIECES[p], us_each: us, us_per_request: round(us.median * PIECES[p].per_request, 1), rounds_us_each: per.map((x) => round(x, 2)) };
   }
   // k = 0 against the shipped gate: medians over all k = 0 runs and all the gate's runs.
-  result.k0_over_portcullis_us = round(median(cpu("k0")) - median(cpu("portcullis")), 1);
+  result.k0_over_portcullis_us = round(median(cpu("k0").filter(Number.isFinite)) - median(cpu("portcullis").filter(Number.isFinite)), 1);
   if (FLOOR) result.portcullis_over_floor_log = summary(paired("portcullis", "floor-log"));
   result.portcullis_over_passthrough_log = summary(paired("portcullis", "passthrough-log"));
   if (FLOOR) result.floor_log_over_passthrough_log = summary(paired("floor-log", "passthrough-log"));
