@@ -132,7 +132,7 @@ step "where the gate's CPU goes, by repetition: the bench-repeat build, each pie
 # bench-repeat); the shipped build/ is untouched.
 bench/slope-build.sh
 if quick; then node bench/js/slope.mjs --rounds 1 --seconds 2 > "$out/slope.json"
-else node bench/js/slope.mjs --rounds 3 --seconds 3 > "$out/slope.json"; fi
+else node bench/js/slope.mjs --rounds 3 --seconds 2 > "$out/slope.json"; fi
 
 if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
   step "release-profile variants: build (slow)"

@@ -128,7 +128,7 @@ L.push("## How to rerun", "", "```sh", "make bench                    # everythi
   "node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds 8",
   "bench/floor/build.sh           # the floor contenders (floor, floor-log) into bench/out/floor; the throughput bench runs them when built",
   "node bench/js/log-cost.mjs --rounds 5 --lines 2000",
-  "bench/slope-build.sh && node bench/js/slope.mjs --rounds 3 --seconds 3   # the bench-repeat build, each piece's slope",
+  "bench/slope-build.sh && node bench/js/slope.mjs --rounds 3 --seconds 2   # the bench-repeat build, each piece's slope",
   "node bench/js/first-request-profile.mjs --contenders portcullis,floor --runs 3",
   "# A/B of a change, one run: copy build/ to bench/out/ab/<name> (under the worktree: workerd refuses paths above it), then",
   "PORTCULLIS_VARIANTS=old=bench/out/ab/old node bench/js/throughput-bench.mjs --only passthrough-log,portcullis,v-old",

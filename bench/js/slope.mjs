@@ -51,7 +51,9 @@ export const PIECES = {
 };
 const BUILD = new URL("../out/slope-build/index.js", import.meta.url);
 if (!existsSync(BUILD)) throw new Error("bench/out/slope-build is not built (scripts/bench.sh builds it: worker-build --features bench-repeat)");
-const ONLY = opts.only ? opts.only.split(",") : Object.keys(PIECES);
+// By default every piece but the two whole subrequests: at N = 3 their noise is as large as
+// the difference they are there to show (--only fetch-gate,fetch-floor runs them).
+const ONLY = opts.only ? opts.only.split(",") : Object.keys(PIECES).filter((p) => !p.startsWith("fetch-"));
 for (const p of ONLY) if (!PIECES[p]) throw new Error(`--only: unknown piece ${p}`);
 const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url));
 
