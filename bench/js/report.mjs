@@ -275,7 +275,7 @@ if (abs.length) {
   for (const ab of abs) {
     L.push(`**${ab.title}** (bench/ab/${ab.file}; \`${ab.command}\`)`, "");
     L.push("| contender | what it is | vs pass-through-with-log | workerd CPU µs/req | CPU over pass-through-with-log | p99 ms | p99.9 ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|");
-    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${f(c.rps_vs_passthrough_log)}x | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
+    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${c.rps_vs_passthrough_log == null ? "n/a" : `${f(c.rps_vs_passthrough_log)}x`} | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
     L.push("", ab.reading, "");
   }
 }
