@@ -266,7 +266,7 @@ if (slope) {
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
 const abDir = join(ROOT, "bench", "ab");
-const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
+const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
   // Only throughput runs belong here; the size-variants run is read in section 6.
   .filter((ab) => ab.result?.contenders) : [];
 if (abs.length) {
