@@ -138,6 +138,7 @@ L.push("## How to rerun", "", "```sh", "make bench                    # everythi
   "node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds 8",
   "bench/floor/build.sh           # the floor contenders (floor, floor-log) into bench/out/floor; the throughput bench runs them when built",
   "node bench/js/log-cost.mjs --rounds 5 --lines 2000",
+  "bench/slope-build.sh && node bench/js/slope.mjs --rounds 3 --seconds 2   # the bench-repeat build, each piece's slope",
   "node bench/js/first-request-profile.mjs --contenders portcullis,portcullis-deployed,floor --runs 3",
   "# Starts alone (no throughput rounds), the gate all local and as deployed; A/B a start with portcullis-base-deployed:",
   "PORTCULLIS_BASE_BUILD=$PWD/bench/out/ab/old node bench/js/throughput-bench.mjs --rounds 0 --startup-runs 9 --only portcullis-deployed,portcullis-base-deployed",
@@ -258,11 +259,35 @@ if (firstReq) {
     "What stays is the gate's own first-request work, most of it V8 compiling wasm functions on their first call (workerd compiles wasm lazily, function by function; in the profile it is `(program)` and the wasm frames) and the wasm-bindgen glue's first calls, then the I/O of the first revocation load (the location's feed from the Cache API or the writer, and the KV snapshot, now read at once) and the origin fetch. Split by function (a named build, `PORTCULLIS_KEEP_WASM_NAMES=1`, `BY_WASM_FUNCTION=1`, measured while writing this, deployed start): the settings, key ring and route table (`config::load`, `load_checked`, `RouteTable::from_json_str` and the serde_json they call) took about 2 ms of a ~100 ms busy first request, so reading the settings without serde_json::Value could save at most that; it was not done. The `__wbg_log` frame is the inspector's cost of a console call (section 3d), not the line's. In production Cloudflare compiles the Worker when it is deployed and warms isolates during the TLS handshake, so this local figure bounds a cold start from above; the first revocation load's I/O (a writer round trip and a KV read, overlapped) is the first-request cost that stays.", "");
 }
 
+// Attribution by repetition (bench/js/slope.mjs, the bench-repeat build): each piece of the
+// gate's per-request work done N extra times, CPU per request against k = 0 in the same round.
+const slope = read("slope.json");
+if (slope) {
+  const P = slope.pieces;
+  L.push("## 3f. Where the gate's CPU goes, by repetition (slope)", "");
+  L.push(`bench/js/slope.mjs runs a bench-only build of the gate (cargo feature \`bench-repeat\`, bench/slope-build.sh into bench/out/slope-build; the shipped build/ is byte-identical with and without the feature's code). Its handler is the gate's, followed, when the request carries \`x-bench-repeat: <piece>=<k>\`, by that one piece of the gate's per-request work done k more times (Rust results through \`black_box\`, JS calls really made; all a piece needs is prepared at any k, so only the repeats differ). Every piece at k = N and the build at k = 0 run in one workerd, alternated with the shipped gate, floor-log and passthrough-log (${slope.rounds} rounds x ${slope.seconds} s x ${slope.connections} connections, order rotated, a 1 s unrecorded warm-up each). A piece runs next to its own run of the build at k = 0 (which goes first alternates by round), and its cost is (workerd CPU per request at k = N - at the adjacent k = 0) / N, the median over rounds with the range. Unlike the sampling profile (3a) nothing is attached to workerd, and the per-round noise (tens to hundreds of µs per request on this shared machine) is divided by N.`, "");
+  L.push("| piece | what it is | N | µs each (median) | range over rounds | times per allowed request | µs per request |", "|---|---|---:|---:|---|---:|---:|");
+  for (const [n, p] of Object.entries(P)) L.push(`| ${n} | ${p.what} (${p.kind}) | ${p.n} | ${f(p.us_each.median)} | ${f(p.us_each.min)} to ${f(p.us_each.max)} | ${p.per_request} | ${p.kind === "gate" ? f(p.us_per_request, 1) : ""} |`);
+  const gate = Object.values(P).filter((p) => p.kind === "gate").reduce((a, p) => a + Math.max(0, p.us_per_request), 0);
+  const each = (n) => P[n]?.us_each.median ?? 0;
+  // What floor-log does of the same: one console.log of a line it builds with serde_json, one
+  // Date::now; its four getters (url, headers, method, two gets) are about what the head costs.
+  // A negative slope is noise (no piece saves time): counted as 0 in the sums.
+  const pos = (n) => Math.max(0, each(n));
+  const floorSame = pos("log") + pos("line") + pos("now") + pos("head");
+  const gap = slope.portcullis_over_floor_log;
+  L.push("", `Summed, the gate's pieces come to **${f(gate, 0)} µs per request**. floor-log does part of the same (a console.log of a line it builds with serde_json, a Date::now, its header and URL reads: about log + line + now + head = ${f(floorSame, 0)} µs by these slopes), so the pieces explain **${f(gate - floorSame, 0)} µs** of the gate's cost over floor-log, which this run measured at **${gap ? f(gap.median, 0) : "n/a"} µs** (median of per-round differences, ${gap ? `${f(gap.min, 0)} to ${f(gap.max, 0)}` : ""}); the bench build at k = 0 measured ${f(slope.k0_over_portcullis_us, 0)} µs over the shipped gate (its own preparation: a second route, verify, plan and line per request, about ${f(each("core") + each("head") + 2 * each("names") + each("plan"), 0)} µs by the same slopes).`, "");
+  if (gap) L.push(`What the pieces do not explain: **${f(gap.median - (gate - floorSame), 0)} µs** per request of the gap over floor-log (and, the same way, most of the k = 0 build's cost over the shipped gate). A slope is the marginal cost of a piece done again while everything it touches is hot; what a request pays once and a repeat does not (the first touch per request of the gate's larger code and data after workerd's own I/O work has run on the same two cores: cache and TLB misses; the first poll of the wasm-bindgen executor; whatever workerd does outside the isolate's calls for a Worker of this size) cannot show in a slope by construction. That remainder grows with the machine's load (the gate over floor-log: 252 µs in a quiet-machine run of the throughput bench, 2026-11-30 20:31 UTC, 4 rounds x 5 s; 395-455 µs medians in this section's runs of the same day under other sessions' builds, single rounds up to 728), which fits costs of that kind, and it is not in any piece of the gate's own logic that a cut here could remove: each piece measured is at most a few tens of µs.`, "");
+  if (P["fetch-gate"] && P["fetch-floor"]) L.push(`Cross-check on the subrequest: a whole fetch as the gate makes it (headers copied and planned, init, AbortSignal.timeout, \`cache: no-store\`) costs ${f(each("fetch-gate"), 0)} µs, as the floor makes it (\`new Request(target, req)\`) ${f(each("fetch-floor"), 0)} µs, a difference of ${f(each("fetch-gate") - each("fetch-floor"), 0)} µs against ${f(pos("headers") + pos("init") + pos("signal"), 0)} µs for headers + init + signal measured alone. A whole subrequest is ~40x a piece's cost, so its per-round noise is too: read this as a check that the gate's way of making the subrequest costs no more than the floor's beyond that noise, not as a figure.`, "");
+  if (P["headers-pairs"] || P["private-pairs"]) L.push(`Candidates measured the same way: the outgoing headers from one list of pairs ${f(each("headers-pairs"))} µs against the copy-then-edit ${f(each("headers"))} µs; the private copy with its headers given to the constructor ${f(each("private-pairs"))} µs against ${f(each("private"))} µs.`, "");
+  L.push(`Reading: no one piece dominates. The largest are platform calls made once per request, each tens of µs here: the outgoing Headers copy and its edits (${f(each("headers"), 0)}), the private copy of the response (${f(each("private"), 0)}), the origin timeout's signal (${f(each("signal"), 0)}), the console.log (${f(each("log"), 0)}), reading the head (${f(each("head"), 0)}); the core's whole path in wasm is ${f(each("core"), 0)} µs (the verify ${f(each("verify"), 1)}, the audit record and line ${f(pos("line"), 1)}), about 3-4x its native time (bench/native gate_path, 10-13 µs). A crossing into JS costs ${f(each("crossing"), 2)} µs and a Date::now ${f(each("now"), 2)} µs: the number of crossings is not what costs, what each call does in workerd is; an await of a JS promise costs ${f(each("await"), 1)} µs, which the gate pays once (the fetch), as the floor does.`, "");
+}
+
 // One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
 const abDir = join(ROOT, "bench", "ab");
-const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
+const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
   // Only throughput runs belong here; the size-variants run is read in section 6.
   .filter((ab) => ab.result?.contenders) : [];
 if (abs.length) {
@@ -271,7 +296,7 @@ if (abs.length) {
   for (const ab of abs) {
     L.push(`**${ab.title}** (bench/ab/${ab.file}; \`${ab.command}\`)`, "");
     L.push("| contender | what it is | vs pass-through-with-log | workerd CPU µs/req | CPU over pass-through-with-log | p99 ms | p99.9 ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|");
-    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${f(c.rps_vs_passthrough_log)}x | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
+    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${c.rps_vs_passthrough_log == null ? "n/a" : `${f(c.rps_vs_passthrough_log)}x`} | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
     L.push("", ab.reading, "");
   }
 }
@@ -457,5 +482,5 @@ if (fresh) {
   if (at < 0 || stop < at) throw new Error("README.md has no freshness markers");
   writeFileSync(readme, text.slice(0, at + begin.length) + "\n" + freshnessTable(fresh).join("\n") + "\n" + text.slice(stop));
 }
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad, slope }, null, 2) + "\n");
 console.error("[bench] wrote BENCHMARKS.md and bench/results.json");

@@ -8,13 +8,12 @@
 //     [--startup-runs 3]   (starts per contender; --rounds 0 measures starts alone)
 //   With PORTCULLIS_BASE_BUILD=<copy of an earlier build/>, --only may name portcullis-base
 //   (that build, same config, same route as portcullis) to A/B a change in one run.
-import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { promisify } from "node:util";
+import { existsSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { log, median, mintToken, round } from "./common.mjs";
 import { fetchRetry, startContender, startOrigin } from "./gates.mjs";
+import { measured, startCounted, wrk as runWrk } from "./load.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,47 +54,8 @@ const token = await mintToken({ scope: "orders:read" });
 const admin = await mintToken({ scope: "portcullis:admin", jti: "bench-admin" });
 const origin = await startOrigin();
 
-// wrk runs as a child process, asynchronously: the origin lives in this process's event loop.
-// wrk's --latency output: "Requests/sec: N", percentile lines "50%  1.23ms", non-2xx count.
-async function wrk(url, path = "/orders/1") {
-  const lua = new URL("./latency.lua", import.meta.url).pathname;
-  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-s", lua, "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
-  const ms = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
-    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
-  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(out)?.[0] ?? null;
-  const tail = /TAIL p50=(\d+) p99=(\d+) p999=(\d+) max=(\d+)/.exec(out);
-  const tailMs = (i) => (tail ? Number(tail[i]) / 1000 : NaN);
-  return { rps, p50_ms: ms(50), p99_ms: ms(99), p999_ms: tailMs(3), max_ms: tailMs(4), requests, non_2xx: bad, socket_errors: errors };
-}
-
-// The workerd processes this process spawned, and their CPU time (user + system, clock
-// ticks of 10 ms on Linux): CPU per request is a measure the other jobs on the machine
-// disturb far less than requests/s.
-function workerdPids() {
-  const pids = new Set();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
-  } catch { return NaN; }
-}
-const TICK_US = 10_000;
+const wrk = (url, path = "/orders/1") =>
+  runWrk({ url: `${url}${path}`, seconds: SECONDS, connections: CONNS, headers: [`Authorization: Bearer ${token}`] });
 
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
 // The floor's wasm size, for the startup table (the gate's is in size.txt).
@@ -118,75 +78,73 @@ try {
       ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1),
       first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)) };
   }
-
-  // 2. Throughput: every contender up at once, wrk against each in turn, order rotated per
-  // round (skipped with --rounds 0: the starts alone).
-  if (ROUNDS > 0) {
-    const live = {};
-    for (const n of STARTED) {
-      const had = workerdPids();
-      live[n] = await startContender(n, origin.url, token);
-      live[n].pids = [...workerdPids()].filter((p) => !had.has(p));
-    }
-    if (live.portcullis) live["portcullis-public"] = live.portcullis;
-    const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
-    for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
-    // (reset by reading the counters after warm-up)
-    const before = {};
-    const stats = async (n) => {
-      if (n === "portcullis" || n === "portcullis-base" || n === "portcullis-denials-only" || n.startsWith("v-")) {
-        const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
-        if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
-        return { kv_reads: (await res.json()).kv.reads };
-      }
-      if (n === "floor" || n === "floor-log") return { kv_reads: 0 };
-      return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
-    };
-    for (const n of STARTED) before[n] = await stats(n);
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < NAMES.length; k++) {
-        const name = NAMES[(r + k) % NAMES.length];
-        log(`round ${r + 1}/${ROUNDS}: ${name}`);
-        const pids = live[name].pids;
-        const t0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
-        const w = await wrk(live[name].url, PATH[name]);
-        w.workerd_cpu_us_per_req = round(((pids.reduce((a, p) => a + cpuTicks(p), 0) - t0) * TICK_US) / w.requests, 1);
-        if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
-        runs[name].push(w);
-      }
-    }
-    const after = {};
-    for (const n of STARTED) after[n] = await stats(n);
-    const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
-    const pass = runs.passthrough;
-    for (const n of NAMES) {
-      // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
-      const gate = n === "portcullis" || n === "portcullis-public";
-      const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
-      const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
-      result.contenders[n] = {
-        rps_median: round(median(runs[n].map((w) => w.rps)), 0),
-        p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
-        p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
-        p999_ms_median: round(median(runs[n].map((w) => w.p999_ms))),
-        max_ms_max: round(Math.max(...runs[n].map((w) => w.max_ms))),
-        // p99 as a ratio to pass-through's in the same round, then the median.
-        p99_vs_passthrough: round(median(runs[n].map((w, i) => w.p99_ms / pass[i].p99_ms))),
-        // Ratios within a round (the two ran back to back), then the median.
-        rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
-        workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
-        // CPU added over pass-through-with-log in the same round, then the median.
-        cpu_us_over_passthrough_log: runs["passthrough-log"]
-          ? round(median(runs[n].map((w, i) => w.workerd_cpu_us_per_req - runs["passthrough-log"][i].workerd_cpu_us_per_req)), 1) : null,
-        rps_vs_passthrough_log: runs["passthrough-log"] ? round(median(runs[n].map((w, i) => w.rps / runs["passthrough-log"][i].rps))) : null,
-        requests: total(n),
-        kv_reads: n === "passthrough" ? 0 : reads,
-        kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
-        rounds: runs[n],
-      };
-    }
-    for (const n of STARTED) await live[n].dispose();
+  if (ROUNDS === 0) {
+    // --rounds 0: the starts alone.
+    await origin.close();
+    console.log(JSON.stringify(result, null, 2));
+    process.exit(0);
   }
+
+  // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
+  const live = {};
+  for (const n of STARTED) {
+    live[n] = await startCounted(() => startContender(n, origin.url, token));
+  }
+  if (live.portcullis) live["portcullis-public"] = live.portcullis;
+  const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
+  for (const n of NAMES) await wrk(live[n].url, PATH[n]); // warm-up (JIT), not recorded
+  // (reset by reading the counters after warm-up)
+  const before = {};
+  const stats = async (n) => {
+    if (n === "portcullis" || n === "portcullis-base" || n === "portcullis-denials-only" || n.startsWith("v-")) {
+      const res = await fetchRetry(`${live[n].url}/_portcullis/stats`, { headers: { authorization: `Bearer ${admin}` } });
+      if (res.status !== 200) throw new Error(`stats: ${res.status} ${await res.text()}`);
+      return { kv_reads: (await res.json()).kv.reads };
+    }
+    if (n === "floor" || n === "floor-log") return { kv_reads: 0 };
+    return (await fetchRetry(`${live[n].url}/_bench/stats`)).json();
+  };
+  for (const n of STARTED) before[n] = await stats(n);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < NAMES.length; k++) {
+      const name = NAMES[(r + k) % NAMES.length];
+      log(`round ${r + 1}/${ROUNDS}: ${name}`);
+      const w = await measured(live[name], { url: `${live[name].url}${PATH[name] ?? "/orders/1"}`, seconds: SECONDS, connections: CONNS, headers: [`Authorization: Bearer ${token}`] });
+      if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
+      runs[name].push(w);
+    }
+  }
+  const after = {};
+  for (const n of STARTED) after[n] = await stats(n);
+  const total = (n) => (runs[n] ?? []).reduce((a, w) => a + w.requests, 0);
+  const pass = runs.passthrough;
+  for (const n of NAMES) {
+    // The public-route runs hit the same isolate: its KV reads are shared with portcullis's.
+    const gate = n === "portcullis" || n === "portcullis-public";
+    const requests = gate ? total("portcullis") + (runs["portcullis-public"]?.length ? total("portcullis-public") : 0) : total(n);
+    const reads = gate ? after.portcullis.kv_reads - before.portcullis.kv_reads : after[n]?.kv_reads - before[n]?.kv_reads;
+    result.contenders[n] = {
+      rps_median: round(median(runs[n].map((w) => w.rps)), 0),
+      p50_ms_median: round(median(runs[n].map((w) => w.p50_ms))),
+      p99_ms_median: round(median(runs[n].map((w) => w.p99_ms))),
+      p999_ms_median: round(median(runs[n].map((w) => w.p999_ms))),
+      max_ms_max: round(Math.max(...runs[n].map((w) => w.max_ms))),
+      // p99 as a ratio to pass-through's in the same round, then the median.
+      p99_vs_passthrough: round(median(runs[n].map((w, i) => w.p99_ms / pass[i].p99_ms))),
+      // Ratios within a round (the two ran back to back), then the median.
+      rps_vs_passthrough: round(median(runs[n].map((w, i) => w.rps / pass[i].rps))),
+      workerd_cpu_us_per_req_median: round(median(runs[n].map((w) => w.workerd_cpu_us_per_req)), 1),
+      // CPU added over pass-through-with-log in the same round, then the median.
+      cpu_us_over_passthrough_log: runs["passthrough-log"]
+        ? round(median(runs[n].map((w, i) => w.workerd_cpu_us_per_req - runs["passthrough-log"][i].workerd_cpu_us_per_req)), 1) : null,
+      rps_vs_passthrough_log: runs["passthrough-log"] ? round(median(runs[n].map((w, i) => w.rps / runs["passthrough-log"][i].rps))) : null,
+      requests: total(n),
+      kv_reads: n === "passthrough" ? 0 : reads,
+      kv_reads_per_1000: n === "passthrough" ? 0 : round((1000 * reads) / requests, 3),
+      rounds: runs[n],
+    };
+  }
+  for (const n of STARTED) await live[n].mf.dispose();
 } finally {
   await origin.close();
 }
