@@ -14,18 +14,30 @@ export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/was
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 out=bench/out/variants
 config_of() { # variant name -> cargo --config arguments, one per line. Every variant sets
-  # all three levels, so it means the same whatever Cargo.toml currently says.
-  local all pkg
+  # the levels it is about, so it means the same whatever Cargo.toml currently says.
+  local all pkg core="" deps=""
   case "$1" in
     o3) all=3 pkg=3 ;;
     os) all='"s"' pkg='"s"' ;;
     oz) all='"z"' pkg='"z"' ;;
     os-sha3) all='"s"' pkg=3 ;;
     oz-sha3) all='"z"' pkg=3 ;;
+    # The core's own opt-level (issue 12): everything else "z", sha2/hmac 3 (as shipped before).
+    core-z) all='"z"' pkg=3 core='"z"' ;;
+    core-s) all='"z"' pkg=3 core='"s"' ;;
+    core-2) all='"z"' pkg=3 core=2 ;;
+    core-3) all='"z"' pkg=3 core=3 ;;
+    # The same, with the libraries the core's hot path calls (JSON, base64) at 3 too.
+    core-3-deps3) all='"z"' pkg=3 core=3 deps=3 ;;
+    core-2-deps2) all='"z"' pkg=3 core=2 deps=2 ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
   printf '%s\n' --config "profile.release.opt-level=$all" \
     --config "profile.release.package.sha2.opt-level=$pkg" --config "profile.release.package.hmac.opt-level=$pkg"
+  [ -z "$core" ] || printf '%s\n' --config "profile.release.package.portcullis.opt-level=$core"
+  [ -z "$deps" ] || for d in serde_json serde_core base64 zmij itoa memchr; do
+    printf '%s\n' --config "profile.release.package.$d.opt-level=$deps"
+  done
 }
 for name in ${VARIANTS:-o3 os oz oz-sha3 os-sha3}; do
   mapfile -t cfg < <(config_of "$name")
