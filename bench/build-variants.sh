@@ -30,6 +30,8 @@ config_of() { # variant name -> cargo --config arguments, one per line. Every va
     # The same, with the libraries the core's hot path calls (JSON, base64) at 3 too.
     core-3-deps3) all='"z"' pkg=3 core=3 deps=3 ;;
     core-2-deps2) all='"z"' pkg=3 core=2 deps=2 ;;
+    # The core at "z", only those libraries at 3.
+    deps3) all='"z"' pkg=3 core='"z"' deps=3 ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
   printf '%s\n' --config "profile.release.opt-level=$all" \

@@ -3,9 +3,12 @@
 // every variant and wasm-opt level, the gate's wasm size (raw, gzip -9, with and without the
 // name section; scripts/build.sh ships it without) and, from the same variant's bench wasm,
 // the core's whole per-request path (bench/gate-path `all`) and the verify alone, looped
-// inside wasm in workerd and in Node; all variants alternated in one run.
-//   node bench/js/size-variants.mjs [--rounds 7] [--levels="-O1 -s 2"] [--batch-ms 150]   JSON on stdout
-// (a level may hold several wasm-opt flags; comma-separated levels are each measured)
+// inside wasm in workerd and in Node, by the CPU time of the process that ran each batch;
+// all variants alternated in one run.
+//   node bench/js/size-variants.mjs [--rounds 7] [--levels="-O3,..."] [--batch-ms 150]
+//       [--baseline core-z] [--flag-trials="-O3,..."]   JSON on stdout
+// (a level may hold several wasm-opt flags; comma-separated levels are each measured, on every
+// variant with --levels, on the baseline variant only with --flag-trials)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +18,9 @@ import { bundleVerifyWorker, OUT } from "./build.mjs";
 import { log, median, mintToken, round } from "./common.mjs";
 import { alternate, nodeRunner, workerdRunner } from "./verify-bench.mjs";
 
-const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "7" }, levels: { type: "string", default: "-O1 -s 2" }, "batch-ms": { type: "string", default: "150" }, baseline: { type: "string", default: "core-z" } } });
+// The wasm-opt flags the gate ships with (crates/portcullis-worker/Cargo.toml's wasm-pack metadata).
+const SHIPPED = "-O1 -s 2 --dae-optimizing --duplicate-function-elimination -O1";
+const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "7" }, levels: { type: "string", default: SHIPPED }, "batch-ms": { type: "string", default: "150" }, baseline: { type: "string", default: "core-z" }, "flag-trials": { type: "string", default: "" } } });
 const WASM_OPT = process.env.WASM_OPT_BIN || join(OUT, "..", "..", "node_modules", ".bin", "wasm-opt");
 const root = join(OUT, "variants");
 const FEATURES = ["mutable-globals", "sign-ext", "nontrapping-float-to-int", "bulk-memory", "multivalue", "reference-types", "exception-handling"].map((x) => `--enable-${x}`);
@@ -24,8 +29,10 @@ const size = (f) => { const b = readFileSync(f); return { raw: b.length, gzip: g
 
 const rows = [];
 for (const v of variants) {
-  for (const level of opts.levels.split(",")) {
-    const dir = join(root, v, `opt${level.replace(/ /g, "")}`);
+  // --flag-trials: other wasm-opt lines, tried on the baseline variant only.
+  const trials = v === opts.baseline ? opts["flag-trials"].split(",").filter(Boolean) : [];
+  for (const level of [...opts.levels.split(","), ...trials]) {
+    const dir = join(root, v, `opt${level.replace(/[ -]/g, "")}`);
     const gate = join(dir, "gate.wasm");
     if (!existsSync(gate) || statSync(gate).mtimeMs < statSync(join(root, v, "gate.wasm")).mtimeMs) {
       log(`wasm-opt ${level} ${v}`);
@@ -56,9 +63,11 @@ try {
   }
   log(`${rows.length} variants, ${opts.rounds} rounds`);
   const m = await alternate(pairs, { rounds: Number(opts.rounds), batchMs: Number(opts["batch-ms"]) });
-  const baseRow = rows.find((r) => r.variant === opts.baseline) ?? rows[0];
+  const baseRow = rows.find((r) => r.variant === opts.baseline && r.wasm_opt === SHIPPED) ?? rows[0];
   const base = `${baseRow.variant} ${baseRow.wasm_opt}`;
-  const vs = (label, what) => round(median(m[`${label} ${what}`].us.map((x, i) => x / m[`${base} ${what}`].us[i])));
+  // CPU time of the process that ran each batch: a loaded machine stretches wall time.
+  const cpu = (label, what) => m[`${label} ${what}`].cpu;
+  const vs = (label, what) => round(median(cpu(label, what).map((x, i) => x / cpu(base, what)[i])));
   const table = rows.map((row) => {
     const label = `${row.variant} ${row.wasm_opt}`;
     return {
@@ -68,13 +77,14 @@ try {
       wasm_gzip_with_names: row.gate.gzip,
       stripped_raw: row.stripped.raw,
       stripped_gzip: row.stripped.gzip,
-      us_per_path_workerd: round(median(m[`${label} workerd path`].us)),
-      us_per_path_node: round(median(m[`${label} node path`].us)),
-      us_per_verify_workerd: round(median(m[`${label} workerd verify`].us)),
+      us_per_path_workerd: round(median(cpu(label, "workerd path"))),
+      us_per_path_node: round(median(cpu(label, "node path"))),
+      us_per_verify_workerd: round(median(cpu(label, "workerd verify"))),
+      us_per_path_workerd_wall: round(median(m[`${label} workerd path`].us)),
       path_workerd_vs_baseline: vs(label, "workerd path"),
       path_node_vs_baseline: vs(label, "node path"),
       verify_workerd_vs_baseline: vs(label, "workerd verify"),
-      rounds_path_workerd: m[`${label} workerd path`].us.map((x) => round(x)),
+      rounds_path_workerd: cpu(label, "workerd path").map((x) => round(x)),
       build_seconds: row.build_seconds,
     };
   });
