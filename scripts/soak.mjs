@@ -37,7 +37,8 @@ import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { ENTRY, OBJECTS_SCRIPT, compatibilityDate, objectsWorker } from "../tests/e2e/harness.mjs";
+import { FAIL, OK, kvFaultWorker, objectFaultWorker, slow } from "../tests/e2e/faults.mjs";
+import { WRITER_BINDING, WRITER_CLASS, compatibilityDate, gateWorker, objectsWorker } from "../tests/e2e/harness.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -171,45 +172,27 @@ async function originDown() {
 }
 
 // ---------------------------------------------------------------------------------------
-// KV with faults: a wrapped binding in front of a real in-memory namespace.
+// Faults: KV and the single writer behind tests/e2e/faults.mjs's wrappers (the e2e
+// revocation fixtures' too), which ask these functions before every operation. KV is slow
+// or throws as the phase says; the writer throws while "down", as an unreachable Durable
+// Object would.
 // ---------------------------------------------------------------------------------------
 // The compact list's manifest key (crates/portcullis/src/revocation/compact/chunks.rs).
 const MANIFEST_KEY = "revocations/compact/manifest";
 const kvFault = { mode: "ok", delayMs: 400, ops: 0, failed: 0 };
-const KV_WRAPPER = `
-export default function (env) {
-  const inner = env.INNER;
-  async function fault() {
-    const mode = await (await env.CONTROL.fetch("http://control/kv")).text();
-    if (mode === "error") throw new Error("injected KV failure");
-    if (mode.startsWith("slow:")) await new Promise((r) => setTimeout(r, Number(mode.slice(5))));
-  }
-  const wrap = (name) => async (...args) => { await fault(); return inner[name](...args); };
-  return { get: wrap("get"), getWithMetadata: wrap("getWithMetadata"), put: wrap("put"),
-           list: wrap("list"), delete: wrap("delete") };
-}`;
-
-// The single writer behind a wrapper: every request to it asks this script first, and throws
-// while the writer is "down", as an unreachable Durable Object would (the same wrapper as
-// tests/e2e/revocation-fixtures.mjs; workers-rs checks the binding by this class name).
 const writerFault = { mode: "ok", calls: 0, failed: 0 };
-const WRITER_WRAPPER = `
-class DurableObjectNamespace {
-  constructor(env) { this.env = env; }
-  getByName(name) {
-    const stub = this.env.DO.getByName(name);
-    const env = this.env;
-    return {
-      async fetch(...a) {
-        if ((await (await env.CONTROL.fetch("http://control/writer")).text()) === "down") {
-          throw new Error("Durable Object unreachable (soak fault)");
-        }
-        return stub.fetch(...a);
-      },
-    };
-  }
+
+function kvControl() {
+  kvFault.ops++;
+  if (kvFault.mode === "error") kvFault.failed++;
+  return { ok: OK, error: FAIL, slow: slow(kvFault.delayMs) }[kvFault.mode];
 }
-export default function (env) { return new DurableObjectNamespace(env); }`;
+
+function writerControl() {
+  writerFault.calls++;
+  if (writerFault.mode === "down") writerFault.failed++;
+  return writerFault.mode === "down" ? FAIL : OK;
+}
 
 // ---------------------------------------------------------------------------------------
 // Phases and expectations
@@ -457,57 +440,31 @@ async function main() {
     },
     port: 0,
     workers: [
-      {
-        name: "portcullis",
-        modules: true,
-        ...(BASELINE
-          ? { script: PASSTHROUGH }
-          : {
-              scriptPath: ENTRY,
-              modulesRules: [
-                { type: "ESModule", include: ["**/*.js"] },
-                { type: "CompiledWasm", include: ["**/*.wasm"] },
-              ],
-            }),
-        compatibilityDate: compatibilityDate(),
-        // The revocation writer (Durable Object) lives in the objects script; the gate reaches
-        // it only through the fault wrapper (writer-fault), as wrangler.toml's binding would.
-        bindings: gateSettings(),
-        wrappedBindings: { REVOCATIONS: "kv-fault", ...(BASELINE ? {} : { REVOCATION_WRITER: "writer-fault" }) },
-      },
+      // The gate reaches KV and the revocation writer (a Durable Object in the objects script)
+      // only through the fault wrappers, as wrangler.toml's bindings would.
+      BASELINE
+        ? {
+            name: "portcullis",
+            modules: true,
+            script: PASSTHROUGH,
+            compatibilityDate: compatibilityDate(),
+            bindings: gateSettings(),
+            wrappedBindings: { REVOCATIONS: "kv-fault" },
+          }
+        : gateWorker({
+            bindings: gateSettings(),
+            kvNamespaces: [],
+            durableObjects: { [WRITER_BINDING]: null },
+            wrappedBindings: { REVOCATIONS: "kv-fault", [WRITER_BINDING]: "writer-fault" },
+          }),
       // The objects script (the writer), with the gate's settings and its faulty REVOCATIONS.
       ...(BASELINE
         ? []
         : [
             objectsWorker({ bindings: gateSettings(), kvNamespaces: [], wrappedBindings: { REVOCATIONS: "kv-fault" } }),
-            {
-              name: "writer-fault",
-              modules: true,
-              script: WRITER_WRAPPER,
-              durableObjects: { DO: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true } },
-              serviceBindings: {
-                CONTROL: () => {
-                  writerFault.calls++;
-                  if (writerFault.mode === "down") writerFault.failed++;
-                  return new Response(writerFault.mode);
-                },
-              },
-            },
+            objectFaultWorker({ name: "writer-fault", className: WRITER_CLASS, control: writerControl }),
           ]),
-      {
-        name: "kv-fault",
-        modules: true,
-        script: KV_WRAPPER,
-        kvNamespaces: { INNER: "revocations" },
-        serviceBindings: {
-          CONTROL: () => {
-            kvFault.ops++;
-            if (kvFault.mode === "error") kvFault.failed++;
-            const mode = kvFault.mode === "slow" ? `slow:${kvFault.delayMs}` : kvFault.mode;
-            return new Response(mode);
-          },
-        },
-      },
+      kvFaultWorker({ name: "kv-fault", namespace: "revocations", control: kvControl }),
     ],
   });
   const base = (await mf.ready).href;
@@ -528,7 +485,7 @@ async function main() {
   // has the revocation to refuse with.
   if (!BASELINE) {
     const version = JSON.parse(revBody).version;
-    const kv = await mf.getKVNamespace("INNER", "kv-fault");
+    const kv = await mf.getKVNamespace("KV", "kv-fault");
     const deadline = Date.now() + 10_000;
     while (!(JSON.parse((await kv.get(MANIFEST_KEY)) ?? "{}").version >= version)) {
       if (Date.now() > deadline) throw new Error(`revocation version ${version} not published to KV within 10 s`);

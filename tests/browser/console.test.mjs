@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
-import { ROOT, startOrigin, startWorker } from "../e2e/harness.mjs";
+import { GRANT_OBJECTS, ROOT, startOrigin, startWorker } from "../e2e/harness.mjs";
 
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
@@ -420,12 +420,7 @@ describe("operator console, a subject's sessions", () => {
 
   before(async () => {
     origin = await startOrigin();
-    const durableObjects = {
-      GRANTS: { className: "GrantObject", useSQLite: true },
-      API_KEYS: { className: "ApiKeyStore", useSQLite: true },
-      SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
-    };
-    worker = await startWorker({ bindings: bindings(origin.url), assets: true, options: { durableObjects } });
+    worker = await startWorker({ bindings: bindings(origin.url), assets: true, options: { durableObjects: GRANT_OBJECTS } });
     issuer = await mint({ sub: "login-app", scope: "portcullis:issue" });
     admin = await mint({ sub: "operator", scope: "portcullis:admin" });
     for (const client of ["web", "ios", "cli"]) grants.push(await open("dora", client));

@@ -56,6 +56,13 @@ export function standardBindings(originUrl, overrides = {}) {
   };
 }
 
+/** The standard bindings for a gate that mints (grants, API keys): the current key signs. */
+export function mintingBindings(originUrl, overrides = {}) {
+  const signer = { ...KEYS.current.jwk, key_ops: ["sign", "verify"] };
+  const verifier = { ...KEYS.next.jwk, key_ops: ["verify"] };
+  return standardBindings(originUrl, { PORTCULLIS_KEYS: JSON.stringify({ keys: [signer, verifier] }), ...overrides });
+}
+
 /**
  * A recording origin and the built Worker in front of it, with the standard bindings.
  * `logs()` returns everything the Worker wrote to stdout and stderr so far (audit lines);

@@ -4,11 +4,10 @@
 // bind the same Durable Object classes, so the concurrency test crosses isolates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startOrigin, startWorker, ENTRY, OBJECTS_SCRIPT, compatibilityDate } from "./harness.mjs";
-import { KEYS, ROUTES, AUDIENCE, mint, bearer } from "./fixtures.mjs";
-import { dirname, join } from "node:path";
+import { GRANT_OBJECTS, ROOT, gateWorker, startOrigin, startWorker } from "./harness.mjs";
+import { bearer, mint, mintingBindings } from "./fixtures.mjs";
+import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT } from "./harness.mjs";
 import { portcullisCli } from "./revocation-fixtures.mjs";
 
 const PREFIX = "/_portcullis";
@@ -20,46 +19,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let origin, worker, second, issuer, admin;
 const errorsSeen = [];
 
-function bindings() {
-  const signer = { ...KEYS.current.jwk, key_ops: ["sign", "verify"] };
-  const verifier = { ...KEYS.next.jwk, key_ops: ["verify"] };
-  return {
-    PORTCULLIS_KEYS: JSON.stringify({ keys: [signer, verifier] }),
-    PORTCULLIS_ORIGIN_KEY: JSON.stringify(KEYS.origin.jwk),
-    PORTCULLIS_ROUTES: JSON.stringify(ROUTES),
-    PORTCULLIS_AUDIENCE: AUDIENCE,
-    ORIGIN_URL: origin.url,
-  };
-}
-
 before(async () => {
   origin = await startOrigin();
-  const durableObjects = {
-    GRANTS: { className: "GrantObject", useSQLite: true },
-    API_KEYS: { className: "ApiKeyStore", useSQLite: true },
-    SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
-  };
+  const bindings = mintingBindings(origin.url);
   // The second gate: same build, its own isolate, the same Durable Objects (objects script).
-  const other = {
-    name: "portcullis-b",
-    modules: true,
-    scriptPath: ENTRY,
-    modulesRoot: dirname(ENTRY),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: compatibilityDate(),
-    kvNamespaces: ["REVOCATIONS"],
-    bindings: bindings(),
-    durableObjects: {
-      GRANTS: { className: "GrantObject", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      API_KEYS: { className: "ApiKeyStore", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      SUBJECT_GRANTS: { className: "SubjectGrants", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-      REVOCATION_WRITER: { className: "RevocationWriter", scriptName: OBJECTS_SCRIPT, useSQLite: true },
-    },
-  };
-  worker = await startWorker({ bindings: bindings(), options: { durableObjects }, extraWorkers: [other], captureLogs: true });
+  const other = gateWorker({ name: "portcullis-b", bindings, durableObjects: GRANT_OBJECTS });
+  worker = await startWorker({ bindings, options: { durableObjects: GRANT_OBJECTS }, extraWorkers: [other], captureLogs: true });
   const b = await worker.mf.getWorker("portcullis-b");
   second = { fetch: (path, init) => b.fetch(new URL(path, "http://localhost").href, init) };
   issuer = await mint({ sub: "login-app", scope: "portcullis:issue" });

@@ -33,6 +33,11 @@ export const WRITER_CLASS = "RevocationWriter";
 /** Every Durable Object class and the binding the gate reaches it by (wrangler.toml). */
 export const OBJECT_CLASSES = { GRANTS: "GrantObject", API_KEYS: "ApiKeyStore", SUBJECT_GRANTS: "SubjectGrants", [WRITER_BINDING]: WRITER_CLASS };
 
+/** The gate's bindings of the grant objects, for `durableObjects` (tests that open grants). */
+export const GRANT_OBJECTS = Object.fromEntries(
+  ["GRANTS", "API_KEYS", "SUBJECT_GRANTS"].map((b) => [b, { className: OBJECT_CLASSES[b], useSQLite: true }]),
+);
+
 /** Miniflare's options for a worker running a build directory's index.js (ESM + wasm). */
 export function buildModules(entry) {
   return {
@@ -84,6 +89,27 @@ export function objectsWorker({ bindings = {}, kvNamespaces = ["REVOCATIONS"], w
     durableObjects: Object.fromEntries(
       Object.entries(OBJECT_CLASSES).map(([name, className]) => [name, { className, useSQLite: true }]),
     ),
+  };
+}
+
+/**
+ * The gate (build/index.js) as one Miniflare worker, bound as wrangler.toml binds it: the
+ * `kvNamespaces` given (default an in-memory REVOCATIONS), the revocation writer and any
+ * `durableObjects` in the objects script (see viaObjects; a binding given as null is left
+ * out), `bindings` as its settings, and any other per-worker Miniflare `options`.
+ */
+export function gateWorker({ name = "portcullis", bindings = {}, kvNamespaces = ["REVOCATIONS"], durableObjects = {}, ...options } = {}) {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
+  return {
+    name,
+    ...buildModules(ENTRY),
+    kvNamespaces,
+    bindings,
+    ...options,
+    durableObjects: viaObjects({
+      [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
+      ...durableObjects,
+    }),
   };
 }
 
@@ -141,24 +167,12 @@ export function consoleAssets() {
  * 127.0.0.1 URL for clients outside Node (curl, Chromium).
  */
 export async function startWorker({ bindings = {}, assets = false, options = {}, extraWorkers = [], captureLogs = false } = {}) {
-  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run 'make build' first`);
   const { durableObjects = {}, ...rest } = options;
   const own = Object.fromEntries(Object.entries(rest).filter(([k]) => !SHARED_OPTIONS.has(k)));
   const sharedGiven = Object.fromEntries(Object.entries(rest).filter(([k]) => SHARED_OPTIONS.has(k)));
-  const gate = {
-    name: "portcullis",
-    ...(assets ? { assets: consoleAssets() } : {}),
-    ...buildModules(ENTRY),
-    kvNamespaces: ["REVOCATIONS"],
-    bindings,
-    ...own,
-    // The revocation writer (and the grant objects, when a test binds them) live in the
-    // objects script: wrangler.toml's bindings with script_name. Merged with the caller's.
-    durableObjects: viaObjects({
-      [WRITER_BINDING]: { className: WRITER_CLASS, useSQLite: true },
-      ...durableObjects,
-    }),
-  };
+  // The revocation writer (and the grant objects, when a test binds them) live in the
+  // objects script: wrangler.toml's bindings with script_name. Merged with the caller's.
+  const gate = gateWorker({ bindings, durableObjects, ...(assets ? { assets: consoleAssets() } : {}), ...own });
   // The objects get the gate's settings and its REVOCATIONS (wrapped as the gate's is; the
   // gate's Durable Object bindings are not theirs to wrap).
   const wrapped = Object.fromEntries(

@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import { Miniflare } from "miniflare";
-import { ENTRY, WRITER_BINDING, WRITER_CLASS, buildModules, objectsWorker, startOrigin, viaObjects } from "./harness.mjs";
+import { gateWorker, objectsWorker, startOrigin } from "./harness.mjs";
 import { ADMIN_SCOPE, ROUTES, hsKey, nowS } from "./revocation-fixtures.mjs";
 
 /**
@@ -42,13 +42,9 @@ export async function startLocations(n, { refreshS = 1, feedTtlS = 1, window = 1
     // One audit line per denial only: the tests read status codes, not the allow trail.
     PORTCULLIS_AUDIT_ALLOWED_ONE_IN: "0",
   });
-  const workers = Array.from({ length: n }, (_, i) => ({
-    name: `loc${i}`,
-    ...buildModules(ENTRY),
-    kvNamespaces: { REVOCATIONS: namespace },
-    durableObjects: viaObjects({ [WRITER_BINDING]: { className: WRITER_CLASS } }),
-    bindings: settings(i),
-  }));
+  const workers = Array.from({ length: n }, (_, i) =>
+    gateWorker({ name: `loc${i}`, kvNamespaces: { REVOCATIONS: namespace }, bindings: settings(i) }),
+  );
   // The one writer, in the objects script, with location 0's settings and the same namespace.
   const objects = objectsWorker({ bindings: settings(0), kvNamespaces: { REVOCATIONS: namespace } });
   let mf;

@@ -18,7 +18,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
-import { OBJECTS_SCRIPT, ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
+import { FAIL, OK, kvFaultWorker, objectFaultWorker } from "./faults.mjs";
+import { GRANT_OBJECTS, ROOT, WRITER_BINDING, WRITER_CLASS, startOrigin, startWorker } from "./harness.mjs";
 
 const run = promisify(execFile);
 
@@ -61,47 +62,6 @@ export const ROUTES = [
   { match: "GET /orders/*", scopes: ["orders:read"] },
   { match: "GET /open/*", scopes: ["orders:read"], fail_open: true },
 ];
-
-// The wrapper module workerd loads in place of the gate's REVOCATIONS binding. It reports
-// each operation to Node (the COUNTER service) before doing it, so counts cover calls that
-// never reach KV too; in "broken" mode every operation rejects, as a failing KV would.
-const WRAPPER = `
-class Wrapped {
-  constructor(env) { this.env = env; }
-  async note(op) {
-    const res = await this.env.COUNTER.fetch("http://counter/" + op);
-    if (res.status !== 204) throw new Error("KV unavailable (test wrapper)");
-  }
-  async get(...a) { await this.note("get"); return this.env.KV.get(...a); }
-  async getWithMetadata(...a) { await this.note("getWithMetadata"); return this.env.KV.getWithMetadata(...a); }
-  async put(...a) { await this.note("put"); return this.env.KV.put(...a); }
-  async list(...a) { await this.note("list"); return this.env.KV.list(...a); }
-  async delete(...a) { await this.note("delete"); return this.env.KV.delete(...a); }
-}
-export default function (env) { return new Wrapped(env); }
-`;
-
-// The same for the gate's REVOCATION_WRITER binding (the single writer, a Durable Object):
-// every request to the writer is reported to Node first, and fails in "broken" mode, as an
-// unreachable Durable Object would. The class name is what workers-rs checks a Durable
-// Object namespace binding by.
-const WRITER_WRAPPER = `
-class DurableObjectNamespace {
-  constructor(env) { this.env = env; }
-  getByName(name) {
-    const stub = this.env.DO.getByName(name);
-    const env = this.env;
-    return {
-      async fetch(...a) {
-        const res = await env.COUNTER.fetch("http://counter/writer");
-        if (res.status !== 204) throw new Error("Durable Object unreachable (test wrapper)");
-        return stub.fetch(...a);
-      },
-    };
-  }
-}
-export default function (env) { return new DurableObjectNamespace(env); }
-`;
 
 /**
  * Starts a recording origin and a gate in front of it.
@@ -146,43 +106,30 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
         // REVOCATIONS); the gate reaches it only through the counting wrapper.
         durableObjects: {
           [WRITER_BINDING]: null,
-          ...(grants
-            ? {
-                GRANTS: { className: "GrantObject", useSQLite: true },
-                API_KEYS: { className: "ApiKeyStore", useSQLite: true },
-                SUBJECT_GRANTS: { className: "SubjectGrants", useSQLite: true },
-              }
-            : {}),
+          ...(grants ? GRANT_OBJECTS : {}),
         },
         wrappedBindings: { REVOCATIONS: "kv-wrapper", [WRITER_BINDING]: "writer-wrapper" },
         ...options,
       },
       extraWorkers: [
-        {
+        // The gate's REVOCATIONS and writer bindings seen through counting fault wrappers
+        // (faults.mjs): each call is counted here before it is made, and fails while broken.
+        kvFaultWorker({
           name: "kv-wrapper",
-          modules: true,
-          script: WRAPPER,
-          kvNamespaces: { KV: namespace },
-          serviceBindings: {
-            COUNTER(request) {
-              const op = new URL(request.url).pathname.slice(1);
-              kvCalls[op] = (kvCalls[op] ?? 0) + 1;
-              return new Response(null, { status: kvFault.broken ? 503 : 204 });
-            },
+          namespace,
+          control(op) {
+            kvCalls[op] = (kvCalls[op] ?? 0) + 1;
+            return kvFault.broken ? FAIL : OK;
           },
-        },
-        {
+        }),
+        objectFaultWorker({
           name: "writer-wrapper",
-          modules: true,
-          script: WRITER_WRAPPER,
-          durableObjects: { DO: { className: WRITER_CLASS, scriptName: OBJECTS_SCRIPT, useSQLite: true } },
-          serviceBindings: {
-            COUNTER() {
-              writerCalls.count += 1;
-              return new Response(null, { status: writer.broken ? 503 : 204 });
-            },
+          className: WRITER_CLASS,
+          control() {
+            writerCalls.count += 1;
+            return writer.broken ? FAIL : OK;
           },
-        },
+        }),
       ],
     });
   } catch (e) {

@@ -18,6 +18,24 @@ pub const REFRESH_TOKEN_ENV: &str = "PORTCULLIS_REFRESH_TOKEN";
 /// Where `token exchange` reads the API key.
 pub const API_KEY_ENV: &str = "PORTCULLIS_API_KEY";
 
+/// Whom a grant or an API key is for and what it may carry: `--sub` and `--scope`, the body
+/// `{"sub", "scope"}` that opening a grant and creating a key both start from.
+#[derive(Debug, clap::Args)]
+struct SubjectScope {
+    /// The subject its access tokens speak for.
+    #[arg(long)]
+    sub: String,
+    /// The most its access tokens may carry, space-separated.
+    #[arg(long)]
+    scope: String,
+}
+
+impl SubjectScope {
+    fn body(self) -> serde_json::Value {
+        json!({ "sub": self.sub, "scope": self.scope })
+    }
+}
+
 /// Arguments of `portcullis grant`.
 #[derive(Debug, clap::Args)]
 pub struct GrantArgs {
@@ -36,12 +54,8 @@ EXAMPLES:
   PORTCULLIS_ISSUE_TOKEN=... portcullis grant create --sub alice --scope 'orders:read' \\
       --client-id portal --grace 0s --idle 1d --absolute 30d --endpoint https://api.example.com")]
     Create {
-        /// The subject.
-        #[arg(long)]
-        sub: String,
-        /// The scope granted, space-separated.
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        holder: SubjectScope,
         /// The client the grant is for (refreshes naming another client are refused).
         #[arg(long)]
         client_id: Option<String>,
@@ -87,12 +101,8 @@ EXAMPLE:
   PORTCULLIS_ADMIN_TOKEN=... portcullis apikey create --sub ci --scope 'orders:read' \\
       --name 'nightly job' --expires-in 90d --endpoint https://api.example.com")]
     Create {
-        /// The subject its access tokens speak for.
-        #[arg(long)]
-        sub: String,
-        /// The most its access tokens may carry, space-separated.
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        holder: SubjectScope,
         /// A label.
         #[arg(long)]
         name: Option<String>,
@@ -175,16 +185,15 @@ fn form(pairs: &[(&str, Option<&str>)]) -> String {
 
 /// Runs `portcullis grant`.
 pub fn run_grant(args: GrantArgs) -> Result<(), Failure> {
-    let (sub, scope, client_id, grace, idle, absolute, endpoint) = match args.command {
+    let (holder, client_id, grace, idle, absolute, endpoint) = match args.command {
         GrantCommand::Create {
-            sub,
-            scope,
+            holder,
             client_id,
             grace,
             idle,
             absolute,
             endpoint,
-        } => (sub, scope, client_id, grace, idle, absolute, endpoint),
+        } => (holder, client_id, grace, idle, absolute, endpoint),
         GrantCommand::List { sub, endpoint } => {
             let token = secret_env(ADMIN_TOKEN_ENV, "an admin token (scope portcullis:admin)")?;
             let answer = call(&endpoint, "grants", Some(&token), Body::Query("sub", sub))?;
@@ -192,7 +201,7 @@ pub fn run_grant(args: GrantArgs) -> Result<(), Failure> {
         }
     };
     let token = secret_env(ISSUE_TOKEN_ENV, "a token with scope portcullis:issue")?;
-    let mut body = json!({ "sub": sub, "scope": scope });
+    let mut body = holder.body();
     if let Some(c) = client_id {
         body["client_id"] = json!(c);
     }
@@ -214,13 +223,12 @@ pub fn run_apikey(args: ApiKeyArgs) -> Result<(), Failure> {
     let token = || secret_env(ADMIN_TOKEN_ENV, "an admin token (scope portcullis:admin)");
     let answer = match args.command {
         ApiKeyCommand::Create {
-            sub,
-            scope,
+            holder,
             name,
             expires_in,
             endpoint,
         } => {
-            let mut body = json!({ "sub": sub, "scope": scope });
+            let mut body = holder.body();
             if let Some(n) = name {
                 body["name"] = json!(n);
             }

@@ -218,13 +218,11 @@ impl DurableObject for SubjectGrants {
         let call: IndexCall = body_json(&mut req).await?;
         let table = Table(&self.state);
         table.init()?;
-        // Registering needs no rows; listing and forgetting read them all (and prune the
-        // grants past their absolute end).
-        let rows = match &call {
-            IndexCall::Register { .. } => Vec::new(),
-            IndexCall::List | IndexCall::Forget { .. } => table.all()?,
-        };
-        let stored: Vec<IndexEntry> = rows
+        // Every call reads the rows, registering too: rows past their absolute end are
+        // deleted whatever the call, so a subject whose grants are never listed keeps no row
+        // of a grant long gone. Reading the object's own storage adds no request to it.
+        let stored: Vec<IndexEntry> = table
+            .all()?
             .iter()
             .filter_map(|v| IndexEntry::from_json(v))
             .collect();

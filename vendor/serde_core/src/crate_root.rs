@@ -81,7 +81,9 @@ macro_rules! crate_root {
 
             #[cfg(feature = "std")]
             pub use std::collections::{HashMap, HashSet};
-            #[cfg(feature = "std")]
+            // Portcullis (vendor/serde_core/PORTCULLIS.md): imported only where the impls
+            // that use them are built, so a wasm32 build has no unused import to warn about.
+            #[cfg(all(feature = "std", any(unix, windows)))]
             pub use std::ffi::{OsStr, OsString};
             #[cfg(feature = "std")]
             pub use std::hash::{BuildHasher, Hash};

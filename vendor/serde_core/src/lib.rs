@@ -96,8 +96,7 @@
 // Restrictions
 #![deny(clippy::question_mark_used)]
 // Rustc lints.
-// Portcullis: `unused_imports` not denied; as a path dependency its lints are not capped.
-#![deny(missing_docs)]
+#![deny(missing_docs, unused_imports)]
 
 ////////////////////////////////////////////////////////////////////////////////
 

@@ -8,7 +8,9 @@
 //! So a refresh or a `sid` revocation never touches the index (a refresh stays one Durable
 //! Object request), and the index is registered **before** the grant opens: every grant a
 //! client can hold is listed. A grant found revoked, expired or missing when listed is
-//! dropped from the index then ([`IndexCall::Forget`]).
+//! dropped from the index then ([`IndexCall::Forget`]); rows past their absolute end are
+//! dropped on every call, registering included, so an index whose subject is never listed
+//! holds no more rows than grants that can still be alive.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -257,6 +259,22 @@ mod tests {
         assert_eq!(sids, vec!["b", "a"]);
         assert_eq!(w.delete, vec!["old"], "past its absolute end: deleted");
         assert!(w.put.is_empty());
+    }
+
+    #[test]
+    fn registering_drops_the_rows_past_their_absolute_end() {
+        let stored = [entry("gone", 1, 50), entry("live", 2, 500)];
+        let call = IndexCall::Register {
+            entry: entry("new", 60, 600),
+        };
+        let (w, sids) = serve_index(&stored, call, 60);
+        assert_eq!(w.put, vec![entry("new", 60, 600)]);
+        assert_eq!(
+            w.delete,
+            vec!["gone"],
+            "past its end: deleted; the live row stays"
+        );
+        assert!(sids.is_empty());
     }
 
     #[test]

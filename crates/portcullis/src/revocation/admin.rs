@@ -780,23 +780,6 @@ mod tests {
     }
 
     #[test]
-    fn revoke_request_rejects_wrong_types() {
-        for (body, field, expected) in [
-            (r#"{"jti":1}"#, "jti", "a string"),
-            (r#"{"sub":null}"#, "sub", "a string"),
-            (r#"{"kid":["k"]}"#, "kid", "a string"),
-            (r#"{"token":{}}"#, "token", "a string"),
-            (r#"{"sub":"a","before":"1"}"#, "before", "an integer"),
-        ] {
-            assert_eq!(
-                revoke(body),
-                Err(AdminRequestError::WrongType { field, expected }),
-                "{body}"
-            );
-        }
-    }
-
-    #[test]
     fn revoke_request_rejects_empty_strings() {
         for (body, field) in [
             (r#"{"jti":""}"#, "jti"),
