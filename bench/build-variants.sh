@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build the Worker and the wasm verify bench under several release-profile variants, for the
-# size/speed table (bench/js/size-variants.mjs measures them). Slow: every variant rebuilds
-# all dependencies (~2-4 min each on 2 cores). Output: bench/out/variants/<name>/
+# Build the Worker and the wasm bench (verify, the core's request path) under several
+# release-profile variants, for the size/speed table (bench/js/size-variants.mjs measures
+# them; BENCHMARKS.md section 6). Slow: every variant rebuilds
+# its changed crates and relinks (3-13 min each on 2 shared cores; the first one also builds
+# every dependency into its own target dir). Output: bench/out/variants/<name>/
 #   gate.wasm    worker-build --release --no-opt output (wasm-opt is applied per level later)
 #   bench/       wasm-bindgen --target web output of bench/wasm, also before wasm-opt
 # Variants are `--config` overrides of [profile.release]; the committed Cargo.toml is untouched.
@@ -41,7 +43,7 @@ config_of() { # variant name -> cargo --config arguments, one per line. Every va
     printf '%s\n' --config "profile.release.package.$d.opt-level=$deps"
   done
 }
-for name in ${VARIANTS:-o3 os oz oz-sha3 os-sha3}; do
+for name in ${VARIANTS:-core-z core-3 core-2 core-s deps3}; do
   mapfile -t cfg < <(config_of "$name")
   dir="$out/$name"
   if [ -s "$dir/gate.wasm" ] && [ -s "$dir/bench/portcullis_bench_wasm_bg.wasm" ]; then
