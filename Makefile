@@ -23,13 +23,15 @@ setup:
 build: setup
 	scripts/build.sh
 
-# Lints as policy: rustfmt, clippy with every warning an error (native and wasm32, the gate
-# and the objects build), and rustdoc with broken links or missing docs an error.
+# Lints as policy: rustfmt, clippy with every warning an error (native and wasm32: the gate,
+# the objects build, the bench-only bench-repeat build), and rustdoc with broken links or
+# missing docs an error.
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p portcullis -p portcullis-worker --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features objects -- -D warnings
+	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features bench-repeat -- -D warnings
 	# One crate at a time: the CLI's binary is also named `portcullis`, and documenting it beside
 	# the core in one cargo run races on target/doc/portcullis ("Directory not empty").
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis

@@ -134,6 +134,13 @@ step "two scripts: the gate's wasm vs the one script it was (size, load in worke
 node bench/js/script-split.mjs --rounds "$(quick && echo 3 || echo 15)" > "$out/script-split.json"
 node bench/js/wasm-profile.mjs "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm" --top 15 > "$out/wasm-profile.json"
 
+step "where the gate's CPU goes, by repetition: the bench-repeat build, each piece at k = 0 and N"
+# After the wasm profile: this build replaces the crate's release wasm in target/ (feature
+# bench-repeat); the shipped build/ is untouched.
+bench/slope-build.sh
+if quick; then node bench/js/slope.mjs --rounds 1 --seconds 2 > "$out/slope.json"
+else node bench/js/slope.mjs --rounds 3 --seconds 2 > "$out/slope.json"; fi
+
 if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
   step "release-profile variants: build (slow)"
   bench/build-variants.sh

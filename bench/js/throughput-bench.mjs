@@ -7,13 +7,12 @@
 //     [--only portcullis,portcullis-public]   (a subset; passthrough is always run)
 //   With PORTCULLIS_BASE_BUILD=<copy of an earlier build/>, --only may name portcullis-base
 //   (that build, same config, same route as portcullis) to A/B a change in one run.
-import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { promisify } from "node:util";
+import { existsSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { log, median, mintToken, round } from "./common.mjs";
 import { fetchRetry, startContender, startOrigin } from "./gates.mjs";
+import { measured, startCounted, wrk as runWrk } from "./load.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -47,47 +46,8 @@ const token = await mintToken({ scope: "orders:read" });
 const admin = await mintToken({ scope: "portcullis:admin", jti: "bench-admin" });
 const origin = await startOrigin();
 
-// wrk runs as a child process, asynchronously: the origin lives in this process's event loop.
-// wrk's --latency output: "Requests/sec: N", percentile lines "50%  1.23ms", non-2xx count.
-async function wrk(url, path = "/orders/1") {
-  const lua = new URL("./latency.lua", import.meta.url).pathname;
-  const { stdout: out } = await promisify(execFile)("wrk", ["-t1", `-c${CONNS}`, `-d${SECONDS}s`, "--latency", "-s", lua, "-H", `Authorization: Bearer ${token}`, `${url}${path}`], { encoding: "utf8" });
-  const ms = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
-    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
-  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(out)?.[0] ?? null;
-  const tail = /TAIL p50=(\d+) p99=(\d+) p999=(\d+) max=(\d+)/.exec(out);
-  const tailMs = (i) => (tail ? Number(tail[i]) / 1000 : NaN);
-  return { rps, p50_ms: ms(50), p99_ms: ms(99), p999_ms: tailMs(3), max_ms: tailMs(4), requests, non_2xx: bad, socket_errors: errors };
-}
-
-// The workerd processes this process spawned, and their CPU time (user + system, clock
-// ticks of 10 ms on Linux): CPU per request is a measure the other jobs on the machine
-// disturb far less than requests/s.
-function workerdPids() {
-  const pids = new Set();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-function cpuTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
-  } catch { return NaN; }
-}
-const TICK_US = 10_000;
+const wrk = (url, path = "/orders/1") =>
+  runWrk({ url: `${url}${path}`, seconds: SECONDS, connections: CONNS, headers: [`Authorization: Bearer ${token}`] });
 
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
 // The floor's wasm size, for the startup table (the gate's is in size.txt).
@@ -113,9 +73,7 @@ try {
   // 2. Throughput: all four up at once, wrk against each in turn, order rotated per round.
   const live = {};
   for (const n of STARTED) {
-    const had = workerdPids();
-    live[n] = await startContender(n, origin.url, token);
-    live[n].pids = [...workerdPids()].filter((p) => !had.has(p));
+    live[n] = await startCounted(() => startContender(n, origin.url, token));
   }
   if (live.portcullis) live["portcullis-public"] = live.portcullis;
   const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
@@ -136,10 +94,7 @@ try {
     for (let k = 0; k < NAMES.length; k++) {
       const name = NAMES[(r + k) % NAMES.length];
       log(`round ${r + 1}/${ROUNDS}: ${name}`);
-      const pids = live[name].pids;
-      const t0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
-      const w = await wrk(live[name].url, PATH[name]);
-      w.workerd_cpu_us_per_req = round(((pids.reduce((a, p) => a + cpuTicks(p), 0) - t0) * TICK_US) / w.requests, 1);
+      const w = await measured(live[name], { url: `${live[name].url}${PATH[name] ?? "/orders/1"}`, seconds: SECONDS, connections: CONNS, headers: [`Authorization: Bearer ${token}`] });
       if (w.non_2xx > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx responses`);
       runs[name].push(w);
     }

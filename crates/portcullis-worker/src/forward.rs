@@ -43,7 +43,7 @@ pub(crate) struct Incoming<'a> {
 /// The header plan for the origin, as the two `\n`-joined lists [`interop::fetch_origin`]
 /// takes: the incoming names to delete, and the name/value pairs to set (the plan's, the
 /// cookie without the gate's cookie, and the identity headers).
-fn outbound_plan(
+pub(crate) fn outbound_plan(
     incoming: &Incoming<'_>,
     config: &GateConfig,
     hop: &str,

@@ -26,6 +26,8 @@ use portcullis::http::{
 use portcullis::sender::{Binding, Presentation, Scheme};
 
 mod admin;
+#[cfg(all(feature = "bench-repeat", not(feature = "objects")))]
+mod bench_repeat;
 mod console;
 mod forward;
 // The Durable Object classes (GrantObject, ApiKeyStore, RevocationWriter) are exported only
@@ -50,6 +52,9 @@ thread_local! {
     static ALLOWED_SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     // Every gate decision this isolate made, by reason: the admin API's /stats.
     static DECISIONS: RefCell<DecisionCounters> = RefCell::new(DecisionCounters::default());
+    // The Analytics Engine dataset, looked up once: bindings, like settings, cannot change
+    // under a running isolate (a lookup per request measured ~3 µs, BENCHMARKS.md 3f).
+    static ANALYTICS: std::cell::OnceCell<Option<JsValue>> = const { std::cell::OnceCell::new() };
 }
 
 /// The optional Workers Analytics Engine dataset that gets one data point per decision.
@@ -57,9 +62,14 @@ pub const ANALYTICS_BINDING: &str = portcullis::config::names::ANALYTICS;
 
 /// The Analytics Engine dataset, when one is bound.
 fn analytics(env: &Env) -> Option<JsValue> {
-    js_sys::Reflect::get(env, &JsValue::from_str(ANALYTICS_BINDING))
-        .ok()
-        .filter(JsValue::is_object)
+    ANALYTICS.with(|cell| {
+        cell.get_or_init(|| {
+            js_sys::Reflect::get(env, &JsValue::from_str(ANALYTICS_BINDING))
+                .ok()
+                .filter(JsValue::is_object)
+        })
+        .clone()
+    })
 }
 
 /// `dataset.writeDataPoint({indexes, blobs, doubles})`, built with js_sys directly: the
@@ -256,8 +266,9 @@ impl AuditContext {
 //
 // A runtime error (`?` on a binding, a header, a stream) is never the runtime's opaque 500:
 // it becomes Denial::Internal, a problem document and an audit line like any refusal.
+// The bench-only build (feature `bench-repeat`) wraps this handler in its own (bench_repeat.rs).
 #[cfg(not(feature = "objects"))]
-#[event(fetch)]
+#[cfg_attr(not(feature = "bench-repeat"), event(fetch))]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     // The head (method, URL, the headers read on every request) comes over in one crossing
     // and is shared by the audit and the gate.
