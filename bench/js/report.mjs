@@ -24,7 +24,7 @@ const lockVersion = (lock, name) => {
   return found.sort((a, b) => (key(a) < key(b) ? -1 : 1)).at(-1) ?? "?";
 };
 // What was decided from the codegen table (section 6), written when the profile changed.
-const CODEGEN_DECISION = "Decided (2026-11-30, run 7): **the profile stays as it was**, opt-level \"z\" with sha2 and hmac at 3, wasm-opt as the crate's metadata says. Every variant that runs the path faster costs more bytes than the budget leaves: the core at \"s\" about 20 KB gzip, at 2 or 3 about 52-55 KB, the JSON and base64 libraries at 3 about 14 KB, wasm-opt -O3 on the shipped build about 11 KB, against 4-6 KB left above the 4 KB margin. What the best of them would buy is ~9 µs of CPU per request (the core path 27 -> 18 µs in workerd), against the ~250-650 µs the gate costs over floor-log (section 3): the core's codegen is not where the gate's time goes. In Node the same variants all run the path in the same time (1.00-1.02x): V8 there optimizes the \"z\" build's many small functions as well as the inlined ones, while workerd, in this run, did not; not investigated further.";
+const CODEGEN_DECISION = "Decided (2026-11-30, run 9): **the profile stays as it was**, opt-level \"z\" with sha2 and hmac at 3, wasm-opt as the crate's metadata says. Every variant that runs the path faster costs more bytes than the budget leaves: the core at \"s\" about 20 KB gzip, at 2 or 3 about 52-55 KB, the JSON and base64 libraries at 3 about 14 KB, wasm-opt -O3 on the shipped build about 11 KB, against 4-6 KB left above the 4 KB margin. What the best of them would buy is ~9 µs of CPU per request (the core path 27 -> 18 µs in workerd), against the ~250-650 µs the gate costs over floor-log (section 3): the core's codegen is not where the gate's time goes. In Node the same variants all run the path in the same time (1.00-1.02x): V8 there optimizes the \"z\" build's many small functions as well as the inlined ones, while workerd, in this run, did not; not investigated further.";
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? "n/a" : Number(x).toFixed(d));
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok ? "**met**" : "**missed**");
@@ -392,7 +392,7 @@ if (fresh?.settings) {
 
 // The codegen table: this run's variants (BENCH_VARIANTS=1, or variants already built in
 // bench/out/variants), else the committed run it was decided on.
-const CODEGEN_RUN = "bench/ab/2026-11-30-7-codegen.json";
+const CODEGEN_RUN = "bench/ab/2026-11-30-9-codegen.json";
 const codegen = variants?.table?.[0]?.us_per_path_workerd != null ? { ...variants, source: "this run" }
   : existsSync(join(ROOT, CODEGEN_RUN)) ? { ...JSON.parse(readFileSync(join(ROOT, CODEGEN_RUN), "utf8")), source: CODEGEN_RUN } : null;
 if (codegen) {
