@@ -291,7 +291,7 @@ if (slope) {
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
 const abDir = join(ROOT, "bench", "ab");
-const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort().map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
+const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
   // Only throughput runs belong here; the size-variants run is read in section 6.
   .filter((ab) => ab.result?.contenders) : [];
 if (abs.length) {
@@ -300,7 +300,7 @@ if (abs.length) {
   for (const ab of abs) {
     L.push(`**${ab.title}** (bench/ab/${ab.file}; \`${ab.command}\`)`, "");
     L.push("| contender | what it is | vs pass-through-with-log | workerd CPU µs/req | CPU over pass-through-with-log | p99 ms | p99.9 ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|");
-    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${f(c.rps_vs_passthrough_log)}x | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
+    for (const [n, c] of Object.entries(ab.result.contenders)) L.push(`| ${n} | ${ab.contenders?.[n] ?? ""} | ${c.rps_vs_passthrough_log == null ? "n/a" : `${f(c.rps_vs_passthrough_log)}x`} | ${f(c.workerd_cpu_us_per_req_median, 0)} | ${c.cpu_us_over_passthrough_log == null ? "" : f(c.cpu_us_over_passthrough_log, 0)} | ${f(c.p99_ms_median)} | ${f(c.p999_ms_median)} | ${f(c.max_ms_max)} |`);
     L.push("", ab.reading, "");
   }
 }
