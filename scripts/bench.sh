@@ -71,6 +71,13 @@ step "verify in workerd and Node"
 if quick; then node bench/js/verify-bench.mjs --rounds 3 --batch-ms 100 > "$out/verify.json"
 else node bench/js/verify-bench.mjs --rounds 7 --batch-ms 200 > "$out/verify.json"; fi
 
+step "the core's per-request path: natively (gate_path) and looped inside wasm in workerd and Node"
+# The same fixture and steps (bench/gate-path) in both; the wasm is the one built above.
+gate_bin="$CARGO_TARGET_DIR/bench-native/gate_path"
+if quick; then "$gate_bin" --rounds 3 --iters 3000 > "$out/gate-path-native.json"; else "$gate_bin" --rounds 7 --iters 20000 > "$out/gate-path-native.json"; fi
+if quick; then node bench/js/gate-path-bench.mjs --rounds 3 --batch-ms 80 > "$out/gate-path.json"
+else node bench/js/gate-path-bench.mjs --rounds 7 --batch-ms 150 > "$out/gate-path.json"; fi
+
 step "floor: build a workers-rs Worker that only forwards (bench/floor), the floor contenders"
 bench/floor/build.sh
 
@@ -141,8 +148,8 @@ if [ "${BENCH_VARIANTS:-0}" = 1 ]; then
   bench/build-variants.sh
 fi
 if compgen -G "bench/out/variants/*/gate.wasm" >/dev/null; then
-  step "release-profile variants: size and in-workerd verify speed"
-  node bench/js/size-variants.mjs --rounds "$(quick && echo 2 || echo 7)" > "$out/variants.json"
+  step "release-profile variants: the gate's size and the core path's speed in workerd and Node"
+  node bench/js/size-variants.mjs --rounds "$(quick && echo 2 || echo 7)" --flag-trials=-O3 > "$out/variants.json"
 else
   rm -f "$out/variants.json"
 fi

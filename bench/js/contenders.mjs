@@ -57,7 +57,18 @@ export async function makeContenders({ wasmModule, jwks, issuer, audience, maxTt
       },
     },
   };
-  return { contenders, loop: (t, n) => wasm.verify_loop(t, n, Date.now() / 1000), nowS };
+  // The gate's per-request core path (bench/gate-path), looped inside wasm step by step.
+  wasm.gate_setup(Date.now() / 1000);
+  const gateSteps = wasm.gate_steps().split(",");
+  const gateLoop = (step, n) => wasm.gate_loop(step, n);
+  return { contenders, loop: (t, n) => wasm.verify_loop(t, n, Date.now() / 1000), gateLoop, gateSteps, nowS };
+}
+
+/** Loop contenders by name: `portcullis-loop` (verify_loop), `gate:<step>` (gate_loop). */
+export function runLoop(made, name, token, n) {
+  if (name === "portcullis-loop") return made.loop(token, n);
+  if (name.startsWith("gate:")) return made.gateLoop(name.slice(5), n);
+  return null;
 }
 
 /** Run `n` verifications; returns how many were accepted. */

@@ -23,6 +23,8 @@ const lockVersion = (lock, name) => {
   const key = (v) => v.split(/[.-]/).map((p) => p.padStart(8, "0")).join(".");
   return found.sort((a, b) => (key(a) < key(b) ? -1 : 1)).at(-1) ?? "?";
 };
+// What was decided from the codegen table (section 6), written when the profile changed.
+const CODEGEN_DECISION = "Decided (2026-11-30, run 9): **the profile stays as it was**, opt-level \"z\" with sha2 and hmac at 3, wasm-opt as the crate's metadata says. Every variant that runs the path faster costs more bytes than the budget leaves: the core at \"s\" about 20 KB gzip, at 2 or 3 about 52-55 KB, the JSON and base64 libraries at 3 about 14 KB, wasm-opt -O3 on the shipped build about 11 KB, against 4-6 KB left above the 4 KB margin. What the best of them would buy is ~9 µs of CPU per request (the core path 27 -> 18 µs in workerd), against the ~250-650 µs the gate costs over floor-log (section 3): the core's codegen is not where the gate's time goes. In Node the same variants all run the path in the same time (1.00-1.02x): V8 there optimizes the \"z\" build's many small functions as well as the inlined ones, while workerd, in this run, did not; not investigated further.";
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? "n/a" : Number(x).toFixed(d));
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok ? "**met**" : "**missed**");
@@ -134,6 +136,9 @@ L.push("## How to rerun", "", "```sh", "make bench                    # everythi
   "wasm-bindgen --target web --out-dir bench/wasm/pkg $CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_bench_wasm.wasm",
   "node_modules/.bin/wasm-opt -O1 -s 2 --enable-{mutable-globals,sign-ext,nontrapping-float-to-int,bulk-memory,multivalue,reference-types,exception-handling} --debuginfo \\\n  bench/wasm/pkg/portcullis_bench_wasm_bg.wasm -o bench/wasm/pkg/portcullis_bench_wasm_bg.wasm   # as worker-build 0.8.7 does",
   "node bench/js/build.mjs && node bench/js/verify-bench.mjs --rounds 7 --batch-ms 200",
+  "$CARGO_TARGET_DIR/bench-native/gate_path --rounds 7 --iters 20000     # the core's request path natively (--only STEP for a profiler)",
+  "node bench/js/gate-path-bench.mjs --rounds 7 --batch-ms 150          # the same steps looped in the bench wasm, workerd and Node",
+  "node bench/js/gate-path-profile.mjs --step all                       # where that path goes in V8 (names kept), self time per function",
   "node bench/js/throughput-bench.mjs --rounds 3 --seconds 10 --connections 4",
   "node bench/js/cpu-profile.mjs --contenders portcullis,portcullis-denials-only,passthrough-log,passthrough --seconds 8",
   "bench/floor/build.sh           # the floor contenders (floor, floor-log) into bench/out/floor; the throughput bench runs them when built",
@@ -146,7 +151,7 @@ L.push("## How to rerun", "", "```sh", "make bench                    # everythi
   "PORTCULLIS_VARIANTS=old=bench/out/ab/old node bench/js/throughput-bench.mjs --only passthrough-log,portcullis,v-old",
   "node scripts/freshness.mjs --locations 4 --refresh-s 2 --feed-ttl-s 2 --runs 8 --idle-s 20   # and --refresh-s 1 --feed-ttl-s 1",
   "node bench/js/wasm-profile.mjs $CARGO_TARGET_DIR/wasm32-unknown-unknown/release/portcullis_worker.wasm",
-  "bench/build-variants.sh && node bench/js/size-variants.mjs",
+  "VARIANTS=\"core-z core-3 core-2 core-s deps3\" bench/build-variants.sh && node bench/js/size-variants.mjs --flag-trials=-O3",
   "node bench/js/report.mjs", "```", "",
   "The bench crates (bench/native, bench/wasm) are Cargo projects of their own, so `cargo test` in the root never builds them.", "");
 
@@ -169,6 +174,26 @@ if (verify) {
   }
   const nd = verify.hosts.find((h) => h.host === "node");
   L.push(`Reading: in workerd, jose takes ${f(wd.ratios.jose_over_portcullis)}x and crypto.subtle.verify ${f(wd.ratios.subtle_over_portcullis)}x Portcullis's time. workerd's crypto.subtle is native BoringSSL with SHA-NI and a cheap binding, while the wasm has to do SHA-256 in portable code (wasm has no SHA instructions), so "no slower than crypto.subtle.verify" means the whole JWT verify in wasm must cost no more than one native HMAC call; ${wd.ratios.subtle_over_portcullis >= 1 ? "this run meets it, because the wasm verify is a few µs and the subtle call pays its promise and binding costs" : "that is not reached in this run"}. jose's overhead over bare subtle (JSON, base64, claim checks in JS, promises) is smaller than the 4x goal assumed. In Node, crypto.subtle is much slower (${nd ? f(nd.contenders.subtle.us_per_verify) : "?"} µs: its WebCrypto goes through an async job per call), which is why the Node ratios look so different from workerd's: the same V8, different host crypto.`, "");
+}
+
+// The core's whole per-request path (bench/gate-path): natively and looped inside wasm.
+const gpNative = read("gate-path-native.json");
+const gatePath = read("gate-path.json");
+if (gatePath) {
+  const nat = gpNative?.us_per_step_median ?? {};
+  const wd = gatePath.hosts.workerd, nd = gatePath.hosts.node;
+  L.push("## 2a. The core's request path inside workerd", "");
+  L.push(`Everything the Worker asks the core for on an allowed \`GET /orders/1\` with a Bearer token, as its fetch handler does it, step by step over one fixture (bench/gate-path, shared by the native and the wasm bench): *route* (URL split, path normalization, admin-prefix and loop checks, head hygiene, the route table), *verify* (the strict verify alone; it is also inside authorize), *authorize* (verify, the revocation lookup in a ${"1,000"}-entry compact list, scopes, the binding check), *identity* (the identity headers and the HS256 origin assertion), *hop_marker* (the loop marker's HMAC), *header_plan* (the outbound header plan and the lists handed to JS, the credential and private-response headers), *audit_line* (the principal, the record and its JSON line), and *all* (every step but the lone verify, in a row, each using what the one before produced). Natively: bench/native's \`gate_path\` (opt-level 3, ${gpNative?.rounds ?? "?"} rounds x ${gpNative?.iters ?? "?"}, steps alternated, medians). In V8: the bench wasm's \`gate_loop(step, n)\` (the Worker's release profile, \`wasm-opt -O1 -s 2\` as in section 2; the Worker's extra dead-argument and duplicate-function passes measured the same, 23.1 against 23.2 µs in one alternated run), batched as section 2 times \`verify_loop\` (${gatePath.rounds} rounds, ~${gatePath.batch_ms} ms batches, steps alternated, minus an empty batch), and timed by the CPU time the batch cost the process that ran it (workerd's threads from /proc/<pid>/task/*/schedstat, Node's process.cpuUsage()): on this shared machine a batch's wall time stretches with the other jobs' load (several-fold at a load average of 8) while its CPU time does not; the wall-clock figure is kept beside it. No JS boundary is crossed inside a batch: this is the Rust work alone.`, "");
+  L.push("| step | native µs | workerd µs (CPU) | Node µs (CPU) | workerd / native | Node / native | workerd µs (wall) |", "|---|---:|---:|---:|---:|---:|---:|");
+  for (const st of gatePath.steps) {
+    const n = nat[st], w = wd?.[st]?.cpu_us, o = nd?.[st]?.cpu_us;
+    L.push(`| ${st === "all" ? "**all**" : st} | ${f(n)} | ${f(w)} | ${f(o)} | ${n ? f(w / n, 1) + "x" : ""} | ${n ? f(o / n, 1) + "x" : ""} | ${f(wd?.[st]?.us)} |`);
+  }
+  const allW = wd?.all?.cpu_us, allN = nat.all;
+  const parts = gatePath.steps.filter((x) => x !== "all" && x !== "verify").map((x) => [x, wd?.[x]?.cpu_us ?? 0]).sort((a, b) => b[1] - a[1]);
+  const tcp = tp?.contenders;
+  const overFloor = tcp?.portcullis && tcp["floor-log"] ? tcp.portcullis.workerd_cpu_us_per_req_median - tcp["floor-log"].workerd_cpu_us_per_req_median : null;
+  L.push("", `Reading: the core's whole per-request path costs **${f(allW, 1)} µs in workerd**, ${allN ? f(allW / allN, 1) + "x" : "?"} the native ${f(allN, 1)} µs (wasm32 has no SHA extensions and this build no SIMD, so SHA-256 runs in portable code; the heap is the wasm's dlmalloc). Its largest steps in workerd: ${parts.slice(0, 3).map(([x, v]) => `${x} ${f(v, 1)} µs`).join(", ")}. ${overFloor != null ? `The gate costs ${f(overFloor, 0)} µs of workerd CPU per request over floor-log in section 3's run, so the core's logic is ${f((100 * allW) / overFloor, 0)}% of it` : "Against the gate's cost over floor-log (section 3)"}: the V8 profile's "wasm" bucket (section 3a) holds the calls into and out of wasm, the async executor and glue around the core, not mainly the core's logic.`, "");
 }
 
 if (tp) {
@@ -386,20 +411,35 @@ if (fresh?.settings) {
   L.push("", "Locally KV propagation is instant and the cron is fired right after the write, so the time to the first refusal is bounded by the refresh interval plus one snapshot load; in production add the cron period and KV's propagation delay (up to 60 s each). The README quotes this table (bench/js/report.mjs copies it there).", "");
 }
 
-if (variants) {
-  L.push("## 6. Release-profile variants: size vs speed", "");
-  L.push(`Each variant is the Worker (worker-build --release --no-opt, then wasm-opt at the given level, as worker-build would run it) and the bench wasm built with the same settings; verify time is Portcullis per call in workerd, all variants alternated in one run (${variants.rounds} rounds), each also against crypto.subtle.verify in its own isolate. Baseline: ${variants.baseline}.`, "");
-  L.push("| profile | wasm-opt | wasm raw | wasm gzip | gzip, names stripped | µs/verify | time vs baseline | time vs subtle |", "|---|---|---:|---:|---:|---:|---:|---:|");
-  for (const r of variants.table) L.push(`| ${r.variant} | ${r.wasm_opt} | ${r.wasm_raw} | ${r.wasm_gzip} | ${r.stripped_gzip} | ${f(r.us_per_verify)} | ${f(r.time_vs_baseline)}x | ${f(r.time_vs_subtle)}x |`);
-  L.push("", "Profiles: o3 = opt-level 3 everywhere (the profile before this change); os/oz = opt-level \"s\"/\"z\" everywhere; -sha3 = the same but `[profile.release.package.sha2]` and `.hmac` at opt-level 3. \"gzip, names stripped\" is the same wasm after `wasm-opt --strip-debug`: worker-build 0.8.7 always passes `--debuginfo` to wasm-opt, which keeps the name section (function names for stack traces) in the shipped Worker.", "");
-  const row = (v, l = "-O") => variants.table.find((r) => r.variant === v && r.wasm_opt === l);
-  const o3 = row("o3"), pick = row("os-sha3"), oz = row("oz-sha3");
-  if (o3 && pick) {
-    const spread = (v) => variants.table.filter((r) => r.variant === v).map((r) => f(r.time_vs_subtle)).join(", ");
-    L.push(`Reading, size: no opt-level alone brings the Worker under 200 KB gzip while the name section stays (best: oz-sha3 at ${oz?.wasm_gzip} bytes); stripping the names is worth ~${Math.round((o3.wasm_gzip - o3.stripped_gzip) / 1024)} KiB gzip by itself. wasm-opt -Oz instead of worker-build's -O was measured once and buys nothing after gzip. Chosen then (2026-11-22): **opt-level "s" with sha2/hmac at 3, names stripped by scripts/build.sh**: ${pick.stripped_gzip} bytes gzip for the wasm, ${(100 * (1 - pick.stripped_gzip / o3.wasm_gzip)).toFixed(0)}% below the old ${o3.wasm_gzip}. "z" would save another ~${Math.round((pick.stripped_gzip - (oz?.stripped_gzip ?? pick.stripped_gzip)) / 1024)} KiB.`, "");
-    L.push(`Reading, speed: the per-variant verify times did **not** reproduce between runs on this loaded machine (one workerd per variant, alternated; in the three runs made while writing this harness on 2026-11-22 the same os-sha3 build measured 1.35x, 2.17x and 1.06x crypto.subtle.verify's time, o3 1.26x, 1.14x and 1.42x), so they are reported but decide nothing; this run: o3 ${spread("o3")}, os-sha3 ${spread("os-sha3")}, oz ${spread("oz")}. What is solid: a verify is a few µs in every variant (section 2) against ~1 ms per request through workerd (section 3), so a size-first profile costs the gate nothing measurable, and the sha2/hmac override keeps the one hot loop at full optimization for ~1.4 KB raw. A deterministic comparison (instruction counts of the wasm under a counting runtime) would settle the µs question; not done here.`, "");
+// The codegen table: this run's variants (BENCH_VARIANTS=1, or variants already built in
+// bench/out/variants), else the committed run it was decided on.
+const CODEGEN_RUN = "bench/ab/2026-11-30-9-codegen.json";
+const codegen = variants?.table?.[0]?.us_per_path_workerd != null ? { ...variants, source: "this run" }
+  : existsSync(join(ROOT, CODEGEN_RUN)) ? { ...JSON.parse(readFileSync(join(ROOT, CODEGEN_RUN), "utf8")), source: CODEGEN_RUN } : null;
+if (codegen) {
+  const BUDGET = 262144, MARGIN = 4096;
+  const what = {
+    "core-z": "as shipped: everything \"z\", sha2 and hmac at 3",
+    "core-s": "the core (crate portcullis) at \"s\"",
+    "core-2": "the core at 2",
+    "core-3": "the core at 3",
+    deps3: "the core at \"z\"; serde_json, serde_core, base64, itoa, zmij, memchr at 3",
+    "core-3-deps3": "the core and those libraries at 3",
+    "core-2-deps2": "the core and those libraries at 2",
+  };
+  L.push("## 6. Codegen: the core's opt-level against speed and size", "");
+  L.push(`Each variant builds the gate (worker-build --release --no-opt, then wasm-opt with the given flags and --strip-debug, as scripts/build.sh ships it) and the bench wasm with the same \`[profile.release.package.X]\` overrides (bench/build-variants.sh, \`--config\` on the command line; Cargo.toml untouched). Speed is the core's whole per-request path (section 2a's *all*) and the verify alone, looped in the variant's bench wasm in workerd and in Node, by CPU time, all variants alternated in one run (${codegen.rounds} rounds; ${codegen.source}). Size is the gate's wasm gzip -9; the budget is ${BUDGET.toLocaleString("en")} B with at least ${MARGIN.toLocaleString("en")} B left for features. Rows with another wasm-opt line than the shipped one are the flag trials.`, "");
+  L.push("| variant | what | wasm-opt | gate wasm gzip | left under the budget | µs/path workerd | µs/path Node | path vs shipped, workerd | path vs shipped, Node | µs/verify workerd |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of codegen.table) L.push(`| ${r.variant} | ${what[r.variant] ?? ""} | \`${r.wasm_opt}\` | ${r.stripped_gzip.toLocaleString("en")} | ${(BUDGET - r.stripped_gzip).toLocaleString("en")} | ${f(r.us_per_path_workerd, 1)} | ${f(r.us_per_path_node, 1)} | ${f(r.path_workerd_vs_baseline)}x | ${f(r.path_node_vs_baseline)}x | ${f(r.us_per_verify_workerd, 1)} |`);
+  const fits = codegen.table.filter((r) => r.stripped_gzip <= BUDGET - MARGIN);
+  const best = [...fits].sort((a, b) => a.path_workerd_vs_baseline - b.path_workerd_vs_baseline)[0];
+  const fastest = [...codegen.table].sort((a, b) => a.path_workerd_vs_baseline - b.path_workerd_vs_baseline)[0];
+  const base = codegen.table.find((r) => `${r.variant} ${r.wasm_opt}` === codegen.baseline);
+  if (best && fastest && base) {
+    L.push("", `Reading: the fastest variant, ${fastest.variant} (\`${fastest.wasm_opt}\`), runs the path in ${f(fastest.path_workerd_vs_baseline)}x the shipped build's time in workerd (${f(fastest.path_node_vs_baseline)}x in Node) for ${(fastest.stripped_gzip - base.stripped_gzip).toLocaleString("en")} B more gzip; within the budget and its margin (${(BUDGET - MARGIN).toLocaleString("en")} B), the fastest is ${best.variant} (\`${best.wasm_opt}\`) at ${f(best.path_workerd_vs_baseline)}x.`);
   }
-  L.push("Committed since (issue 12 item 5, the 256 KB budget; A/B run: bench/ab/2026-11-30-5-size.json): **opt-level \"z\" with sha2/hmac at 3, and wasm-opt `-O1 -s 2`** (crates/portcullis-worker/Cargo.toml's wasm-pack metadata) instead of worker-build's `-O`: -O, -Os and -Oz all shrink the raw wasm but grow it after gzip, and gzip is what ships. Verify in workerd got slower with \"z\" in that run (about 5 -> 8.5 µs, still 0.90x crypto.subtle.verify's time), a few µs against the ~300 µs the gate adds per request; with the run-to-run spread noted above, a per-crate opt-level for the verify path is the follow-up if it matters.", "");
+  L.push("", CODEGEN_DECISION, "");
+  L.push("Before this table (2026-11-22 to 11-30) the variants were whole-profile levels timed by the verify alone: opt-level \"z\" with sha2/hmac at 3 and wasm-opt `-O1 -s 2` was chosen for the 256 KB budget (bench/ab/2026-11-30-5-size.json; README \"Size budget\").", "");
 }
 
 if (signedUrls) {
@@ -482,5 +522,5 @@ if (fresh) {
   if (at < 0 || stop < at) throw new Error("README.md has no freshness markers");
   writeFileSync(readme, text.slice(0, at + begin.length) + "\n" + freshnessTable(fresh).join("\n") + "\n" + text.slice(stop));
 }
-writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants, dpop, scan, signed_urls: signedUrls, revocation_scale: revScale, revocation_load: revLoad, slope }, null, 2) + "\n");
+writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify({ machine, versions, goals, native, native_instructions: ir, verify, throughput: tp, log_cost: logLines, first_request: firstReq, freshness: fresh, size, script_split: split, wasm_profile: prof, variants: codegen, dpop, scan, signed_urls: signedUrls, gate_path: gatePath && { native: gpNative, wasm: gatePath }, revocation_scale: revScale, revocation_load: revLoad, slope }, null, 2) + "\n");
 console.error("[bench] wrote BENCHMARKS.md and bench/results.json");

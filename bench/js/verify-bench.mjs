@@ -8,19 +8,47 @@
 // frozen during execution and only moves at I/O, so the worker also reads performance.now()
 // before the batch and after an awaited setTimeout(0) that follows it; that in-worker figure
 // is reported beside the driver's as a cross-check.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import { OUT } from "./build.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL, log, median, mintToken, round } from "./common.mjs";
-import { makeContenders, runBatch, selfCheck } from "./contenders.mjs";
+import { makeContenders, runBatch, runLoop, selfCheck } from "./contenders.mjs";
 
 export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
 
-/** A runner over a bundled verify worker in workerd: run(name, n) -> { ok, wall_ms, inner_ms }. */
+// CPU time as well as wall time: on this shared 2-core machine a batch's wall time grows
+// with whatever else runs (several times over at a load average of 8), while the CPU time
+// the batch's own process spends on it does not. workerd: the sum over its threads of
+// /proc/<pid>/task/<tid>/schedstat's first field (ns on a CPU); Node: process.cpuUsage().
+function workerdChildren() {
+  const pids = new Set();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+function threadsCpuMs(pids) {
+  let ns = 0;
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]); } catch { /* thread gone */ }
+    }
+  }
+  return ns / 1e6;
+}
+const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+/** A runner over a bundled verify worker in workerd: run(name, n) -> { ok, wall_ms, cpu_ms, inner_ms }. */
 export async function workerdRunner(token, dir = OUT) {
+  const had = workerdChildren();
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(dir, "verify-worker.js"),
@@ -29,32 +57,38 @@ export async function workerdRunner(token, dir = OUT) {
     bindings: { JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
   });
   await mf.ready;
+  const pids = [...workerdChildren()].filter((p) => !had.has(p));
   const run = async (name, n) => {
+    const c0 = threadsCpuMs(pids);
     const t0 = performance.now();
     const res = await mf.dispatchFetch(`http://bench/run?c=${name}&n=${n}`, { headers: { "x-token": token } });
     const body = await res.json();
     if (res.status !== 200) throw new Error(`workerd: ${JSON.stringify(body)}`);
-    return { ...body, wall_ms: performance.now() - t0 };
+    return { ...body, wall_ms: performance.now() - t0, cpu_ms: threadsCpuMs(pids) - c0 };
   };
   return { run, dispose: () => mf.dispose() };
 }
 
-export async function nodeRunner(token) {
-  const wasmModule = new WebAssembly.Module(readFileSync(join(OUT, "portcullis_bench_wasm_bg.wasm")));
-  const { contenders, loop } = await makeContenders({ wasmModule, jwks: JWKS, issuer: ISSUER, audience: AUDIENCE, maxTtl: MAX_TTL });
-  await selfCheck(contenders, token);
+/** The same over the bench wasm in this Node process (`dir`: a bundled verify worker's). */
+export async function nodeRunner(token, dir = OUT) {
+  const wasmModule = new WebAssembly.Module(readFileSync(join(dir, "portcullis_bench_wasm_bg.wasm")));
+  const made = await makeContenders({ wasmModule, jwks: JWKS, issuer: ISSUER, audience: AUDIENCE, maxTtl: MAX_TTL });
+  await selfCheck(made.contenders, token);
   const run = async (name, n) => {
+    const c0 = nodeCpuMs();
     const t0 = performance.now();
-    const ok = name === "portcullis-loop" ? loop(token, n) : await runBatch(contenders[name], token, n);
+    const ok = runLoop(made, name, token, n) ?? (await runBatch(made.contenders[name], token, n));
     const ms = performance.now() - t0;
-    return { ok, wall_ms: ms, inner_ms: ms };
+    return { ok, wall_ms: ms, inner_ms: ms, cpu_ms: nodeCpuMs() - c0 };
   };
   return { run, dispose: async () => {} };
 }
 
 /**
  * Alternated measurement over `pairs` = [[label, runner, contenderName], ...]: each round
- * runs every pair once, the starting pair rotating. Returns { label: { us: [...], inner: [...] } }.
+ * runs every pair once, the starting pair rotating. Returns { label: { us: [...], inner: [...],
+ * cpu: [...] } }: µs per call by the wall clock, by the worker's own clock, and by the CPU
+ * time of the process that ran it (each minus the median of three empty batches).
  */
 export async function alternate(pairs, { rounds, batchMs }) {
   const batch = new Map();
@@ -64,17 +98,22 @@ export async function alternate(pairs, { rounds, batchMs }) {
     const r = await runner.run(name, 1000);
     batch.set(label, Math.max(500, Math.round((1000 * batchMs) / Math.max(r.wall_ms, 1))));
   }
-  const out = Object.fromEntries(pairs.map(([label]) => [label, { us: [], inner: [], n: batch.get(label) }]));
+  const out = Object.fromEntries(pairs.map(([label]) => [label, { us: [], inner: [], cpu: [], n: batch.get(label) }]));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < pairs.length; k++) {
       const [label, runner, name] = pairs[(r + k) % pairs.length];
-      const empty = [];
-      for (let e = 0; e < 3; e++) empty.push((await runner.run(name, 0)).wall_ms);
+      const empty = [], emptyCpu = [];
+      for (let e = 0; e < 3; e++) {
+        const r0 = await runner.run(name, 0);
+        empty.push(r0.wall_ms);
+        emptyCpu.push(r0.cpu_ms ?? NaN);
+      }
       const n = batch.get(label);
       const res = await runner.run(name, n);
       if (res.ok !== n) throw new Error(`${label}: ${res.ok}/${n} accepted`);
       out[label].us.push((Math.max(0, res.wall_ms - median(empty)) * 1000) / n);
       out[label].inner.push((res.inner_ms * 1000) / n);
+      out[label].cpu.push((Math.max(0, (res.cpu_ms ?? NaN) - median(emptyCpu)) * 1000) / n);
     }
   }
   return out;

@@ -1,10 +1,11 @@
 // Bench worker (bundled by bench/js/build.mjs, run in workerd via Miniflare):
 //   GET /run?c=<contender>&n=<count>   run n verifications of the x-token header's token
+//                                      (c=gate:<step>: n runs of a gate-path step in wasm)
 // Answers { ok, inner_ms }. The driver times each request from Node; inner_ms is workerd's
 // own clock, which only advances at I/O: it is read before the batch and again after an
 // awaited timer, so it covers the batch (see BENCHMARKS.md).
 import wasmModule from "./portcullis_bench_wasm_bg.wasm";
-import { makeContenders, runBatch, selfCheck } from "./contenders.mjs";
+import { makeContenders, runBatch, runLoop, selfCheck } from "./contenders.mjs";
 
 let ready;
 export default {
@@ -19,12 +20,12 @@ export default {
       await selfCheck(made.contenders, token);
       return made;
     })();
-    const { contenders, loop } = await ready;
+    const made = await ready;
     const name = url.searchParams.get("c");
     const n = Number(url.searchParams.get("n"));
     await new Promise((r) => setTimeout(r, 0));
     const t0 = performance.now();
-    const ok = name === "portcullis-loop" ? loop(token, n) : await runBatch(contenders[name], token, n);
+    const ok = runLoop(made, name, token, n) ?? (await runBatch(made.contenders[name], token, n));
     await new Promise((r) => setTimeout(r, 0));
     const inner_ms = performance.now() - t0;
     return Response.json({ ok, inner_ms });
