@@ -2,7 +2,7 @@
 // Write BENCHMARKS.md and bench/results.json from the raw outputs of scripts/bench.sh
 // (bench/out/*.json). Every number in the report comes from those files.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,7 +48,9 @@ const sizeObjects = { wasm: sizeIn(text("size-objects.txt"), "wasm") };
 const machine = {
   cpu: os.cpus()[0]?.model ?? "?", cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30),
   kernel: `${os.type()} ${os.release()}`, load_before: text("load-before.txt"), load_after: text("load-after.txt"),
-  run_seconds: Number(text("seconds.txt") || 0), date: new Date().toISOString(),
+  run_seconds: Number(text("seconds.txt") || 0),
+  // When the run ended (bench.sh writes seconds.txt last), not when this report was regenerated.
+  date: (existsSync(join(OUT, "seconds.txt")) ? statSync(join(OUT, "seconds.txt")).mtime : new Date()).toISOString(),
 };
 const versions = {
   rustc: sh("rustc", ["--version"]), node: process.version, workerd: sh(join(ROOT, "node_modules/.bin/workerd"), ["--version"]),
