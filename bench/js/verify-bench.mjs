@@ -16,6 +16,7 @@ import { Miniflare } from "miniflare";
 import { OUT } from "./build.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL, log, median, mintToken, round } from "./common.mjs";
 import { makeContenders, runBatch, runLoop, selfCheck } from "./contenders.mjs";
+import { workerdPids } from "./load.mjs";
 
 export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
 
@@ -23,18 +24,6 @@ export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"
 // with whatever else runs (several times over at a load average of 8), while the CPU time
 // the batch's own process spends on it does not. workerd: the sum over its threads of
 // /proc/<pid>/task/<tid>/schedstat's first field (ns on a CPU); Node: process.cpuUsage().
-function workerdChildren() {
-  const pids = new Set();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(d));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 function threadsCpuMs(pids) {
   let ns = 0;
   for (const pid of pids) {
@@ -48,7 +37,7 @@ const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.syste
 
 /** A runner over a bundled verify worker in workerd: run(name, n) -> { ok, wall_ms, cpu_ms, inner_ms }. */
 export async function workerdRunner(token, dir = OUT) {
-  const had = workerdChildren();
+  const had = workerdPids();
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(dir, "verify-worker.js"),
@@ -57,7 +46,7 @@ export async function workerdRunner(token, dir = OUT) {
     bindings: { JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
   });
   await mf.ready;
-  const pids = [...workerdChildren()].filter((p) => !had.has(p));
+  const pids = [...workerdPids()].filter((p) => !had.has(p));
   const run = async (name, n) => {
     const c0 = threadsCpuMs(pids);
     const t0 = performance.now();
