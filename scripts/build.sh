@@ -8,6 +8,8 @@
 # binaries `make setup` installed (override either variable to use another one).
 # Output of each (worker-build 0.8.7): index.js (the esbuild-bundled entry, the config's
 # `main`), index_bg.wasm, and worker/shim.mjs (a re-export kept for old configs).
+# `scripts/build.sh CRATE OUT_DIR [cargo options]` builds one Worker the same way (the bench's
+# floor and slope builds).
 # The gate is built last, so target/wasm32-unknown-unknown/release/portcullis_worker.wasm (the
 # unstripped wasm `make bench` profiles by crate) is the gate's.
 set -euo pipefail
@@ -16,10 +18,11 @@ cd "$(dirname "$0")/.."
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
 
-# out_dir (relative to the crate, crates/portcullis-worker), then extra cargo options.
+# The crate (two levels below the root, as worker-build's --out-dir is relative to it), the
+# output directory, then extra cargo options.
 build() {
-  local dir=$1; shift
-  "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release crates/portcullis-worker --out-dir "../../$dir" "$@"
+  local crate=$1 dir=$2; shift 2
+  "${CARGO_HOME:-$HOME/.cargo}/bin/worker-build" --release "$crate" --out-dir "../../$dir" "$@"
 
   # worker-build runs wasm-opt with --debuginfo, which keeps the wasm "name" section (function
   # names for stack traces): ~76 KB raw / ~21 KB gzip of the shipped Worker (BENCHMARKS.md,
@@ -36,5 +39,9 @@ build() {
   done
 }
 
-build build-objects --features objects
-build build
+if [ $# -gt 0 ]; then
+  build "$@"
+  exit 0
+fi
+build crates/portcullis-worker build-objects --features objects
+build crates/portcullis-worker build
