@@ -400,19 +400,11 @@ async fn repeat(
                 // As forward::mark_private does for an origin answer without Cache-Control or
                 // Vary (the bench origin's): the gate already marked this one, so calling it
                 // would find nothing to set and skip the copy.
-                black_box(interop::caching(&response));
-                let set =
-                    forwarding::private_response_headers(None, None, &incoming.credential_headers);
-                let mut pairs = String::with_capacity(64);
-                interop::push_pairs(&mut pairs, set.iter().map(|(n, v)| (*n, v.as_str())));
+                let pairs = private_plan(&response, &incoming.credential_headers);
                 response = interop::with_headers(&response, &pairs)?;
             }
             Piece::PrivatePairs => {
-                black_box(interop::caching(&response));
-                let set =
-                    forwarding::private_response_headers(None, None, &incoming.credential_headers);
-                let mut pairs = String::with_capacity(64);
-                interop::push_pairs(&mut pairs, set.iter().map(|(n, v)| (*n, v.as_str())));
+                let pairs = private_plan(&response, &incoming.credential_headers);
                 response = with_headers_pairs(&response, &pairs);
             }
             Piece::Log => web_sys::console::log_1(&JsValue::from_str(&audit_line)),
@@ -429,4 +421,14 @@ async fn repeat(
         }
     }
     Ok(response)
+}
+
+/// What forward::mark_private reads and plans before its copy, for an origin answer without
+/// Cache-Control or Vary (the bench origin's): the pairs both private pieces apply.
+fn private_plan(response: &web_sys::Response, credential: &[&str]) -> String {
+    black_box(interop::caching(response));
+    let set = forwarding::private_response_headers(None, None, credential);
+    let mut pairs = String::with_capacity(64);
+    interop::push_pairs(&mut pairs, set.iter().map(|(n, v)| (*n, v.as_str())));
+    pairs
 }
