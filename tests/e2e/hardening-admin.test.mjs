@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
-import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate, waitFor } from "./revocation-fixtures.mjs";
+import { ADMIN_SCOPE, hsKey, nowS, problemOf, startGate } from "./revocation-fixtures.mjs";
 
 const COOKIE = "pc_token";
 const EVIL = "https://evil.example";
@@ -34,18 +34,6 @@ describe("admin API hardening", () => {
   const raw = (method, endpoint, { headers = {}, body } = {}) =>
     gate.worker.fetch(`/_portcullis${endpoint}`, { method, headers, body });
 
-  /** Audit records (parsed) of `event` that match `pred`, waiting for the first to arrive. */
-  async function records(event, pred, what) {
-    let found = [];
-    await waitFor(
-      () => {
-        found = gate.events(event).filter(pred);
-        return found.length > 0;
-      },
-      { timeoutMs: 3000, what },
-    );
-    return found;
-  }
 
   describe("15: state-changing admin requests", () => {
     test("a cross-site form with the admin's token cookie cannot revoke (the CSRF case)", async () => {
@@ -147,7 +135,7 @@ describe("admin API hardening", () => {
         const res = await gate.admin("POST", "/introspect", { token });
         assert.equal(res.status, 200, reason);
         assert.equal(await res.text(), '{"active":false}', reason);
-        const [record] = await records(
+        const [record] = await gate.eventsArrived(
           "admin",
           (r) => r.path === "/_portcullis/introspect" && r.detail?.startsWith(`${reason}`),
           `the audit record of ${reason}`,
@@ -179,7 +167,7 @@ describe("admin API hardening", () => {
       const challenge = res.headers.get("www-authenticate");
       assert.match(challenge, /error_description="the token has expired"/);
       assert.doesNotMatch(challenge, leaks);
-      const [record] = await records("gate", (r) => r.reason === "expired", "the expired audit record");
+      const [record] = await gate.eventsArrived("gate", (r) => r.reason === "expired", "the expired audit record");
       assert.match(record.detail, /token expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \([^)]* ago\), leeway \d+s/);
     });
 
@@ -204,7 +192,7 @@ describe("admin API hardening", () => {
       const res = await gate.worker.fetch("/orders/a/../7");
       assert.equal(res.status, 401);
       await res.arrayBuffer();
-      const [record] = await records("gate", (r) => r.reason === "missing_token" && r.path === "/orders/7", "missing_token record");
+      const [record] = await gate.eventsArrived("gate", (r) => r.reason === "missing_token" && r.path === "/orders/7", "missing_token record");
       assert.deepEqual([record.decision, record.status, record.rule, record.method], ["deny", 401, 1, "GET"]);
     });
 
@@ -213,7 +201,7 @@ describe("admin API hardening", () => {
       const res = await gate.worker.fetch("/orders/8", { headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": "203.0.113.9" } });
       assert.equal(res.status, 200);
       await res.arrayBuffer();
-      const [record] = await records("gate", (r) => r.jti === "audit-1", "the allow record");
+      const [record] = await gate.eventsArrived("gate", (r) => r.jti === "audit-1", "the allow record");
       for (const f of FIELDS) assert.ok(f in record, `field ${f} missing`);
       assert.equal("gate_us" in record, false);
       assert.deepEqual(
@@ -225,7 +213,7 @@ describe("admin API hardening", () => {
 
     test("admin actions and admin refusals use the same record", async () => {
       await (await gate.admin("POST", "/revocations", { jti: "audit-admin-1" })).arrayBuffer();
-      const [done] = await records("admin", (r) => r.detail === "jti audit-admin-1", "the revoke record");
+      const [done] = await gate.eventsArrived("admin", (r) => r.detail === "jti audit-admin-1", "the revoke record");
       for (const f of FIELDS) assert.ok(f in done, `field ${f} missing`);
       assert.deepEqual(
         [done.decision, done.reason, done.status, done.method, done.path, done.sub, done.jti, done.kid],
@@ -233,10 +221,10 @@ describe("admin API hardening", () => {
       );
       assert.equal(done.revocation_reason, "admin");
       await (await gate.admin("POST", "/revocations", { jti: "audit-admin-2", reason: "leaked" })).arrayBuffer();
-      const [leaked] = await records("admin", (r) => r.detail === "jti audit-admin-2", "the leaked revoke record");
+      const [leaked] = await gate.eventsArrived("admin", (r) => r.detail === "jti audit-admin-2", "the leaked revoke record");
       assert.equal(leaked.revocation_reason, "leaked");
       await (await gate.admin("POST", "/revocations", { jti: "x" }, { headers: { origin: EVIL } })).arrayBuffer();
-      const [refused] = await records("admin", (r) => r.reason === "cross_site_request", "the refusal record");
+      const [refused] = await gate.eventsArrived("admin", (r) => r.reason === "cross_site_request", "the refusal record");
       for (const f of FIELDS) assert.ok(f in refused, `field ${f} missing`);
       assert.deepEqual([refused.decision, refused.status, refused.method], ["deny", 403, "POST"]);
     });

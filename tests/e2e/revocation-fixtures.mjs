@@ -73,7 +73,7 @@ export const ROUTES = [
  *   give the returned object `openGrant(sub)`, `createApiKey(sub)` and `tokenRequest(form)`.
  * - `options`: more Miniflare options for the gate (e.g. `ratelimits`).
  * Returns { worker, origin, kv, kvCalls, writerCalls, writer, keys, mint, adminToken, get,
- * getDirect, events, admin, recorded, cron, dispose }.
+ * getDirect, events, eventsArrived, admin, recorded, cron, dispose }.
  */
 export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false, writer = {}, extra = {}, grants = false, options = {} } = {}) {
   const origin = await startOrigin();
@@ -170,6 +170,16 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
       }
     });
 
+  /**
+   * The records of `events(name)` that match `pred`, waiting for the first to arrive: workerd's
+   * stdout reaches the test after the response that caused the line.
+   */
+  const eventsArrived = async (name, pred, what) => {
+    let found = [];
+    await waitFor(() => (found = events(name).filter(pred)).length > 0, { timeoutMs: 3000, what });
+    return found;
+  };
+
   /** An admin API call; `body` objects are sent as JSON, strings as they are. */
   const admin = (method, endpoint, body, { token = adminToken, headers = {} } = {}) => {
     const h = { ...headers };
@@ -239,6 +249,7 @@ export async function startGate({ refreshS = 1, maxAgeS = 300, kvBroken = false,
     get,
     getDirect,
     events,
+    eventsArrived,
     admin,
     recorded,
     cron,
