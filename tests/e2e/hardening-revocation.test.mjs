@@ -57,7 +57,7 @@ describe("item 1: a key revocation applies to the key that verified the token", 
   test("a token without kid from a one-key ring is refused once that key is revoked", async () => {
     const noKid = token(k1, { kid: null, sub: "kidless", jti: "kidless-1" });
     assert.equal(await status(await gate.get("/orders/1", noKid)), 200);
-    const [allowed] = (await gate.eventsArrived("gate", (l) => l.decision === "allow" && l.sub === "kidless", "the allow line")).slice(-1);
+    const allowed = (await gate.eventsArrived("gate", (l) => l.decision === "allow" && l.sub === "kidless", "the allow line")).at(-1);
     assert.equal(allowed.kid, "k1", "the audit line names the verifying key, not the header's (absent) kid");
 
     // k1 is the signing key and the admin's own: the revocation must be confirmed.
@@ -67,7 +67,7 @@ describe("item 1: a key revocation applies to the key that verified the token", 
 
     const denied = await gate.get("/orders/1", noKid);
     await assertProblem(denied, 401, "revoked");
-    const [line] = (await gate.eventsArrived("gate", (l) => l.decision === "deny" && l.sub === "kidless", "the deny line")).slice(-1);
+    const line = (await gate.eventsArrived("gate", (l) => l.decision === "deny" && l.sub === "kidless", "the deny line")).at(-1);
     assert.equal(line.reason, "revoked");
     assert.equal(line.kid, "k1");
     // And a token naming k1 is refused the same way.
