@@ -374,14 +374,13 @@ async fn location_feed(env: &Env, config: &GateConfig) -> Result<Feed, StoreErro
     }
     let text = writer_call(env, Method::Get, "/feed", None).await?.1;
     let feed = Feed::from_json(&text)?;
-    cache_feed(config, &text).await;
+    cache_feed(&cache, config, &text).await;
     Ok(feed)
 }
 
 /// Puts feed JSON in the location's cache for the TTL. A failure only costs a writer
 /// request next time, so it is logged, not returned.
-async fn cache_feed(config: &GateConfig, text: &str) {
-    let cache = feed_cache(config).await;
+async fn cache_feed(cache: &Cache, config: &GateConfig, text: &str) {
     let put = async {
         let headers = Headers::new();
         headers.set(
@@ -442,7 +441,7 @@ pub(crate) async fn record(
         .and_then(|v| v.parse::<u64>().ok())
         .ok_or_else(|| writer_failed("answer without a version"))?;
     let feed = Feed::from_json(&text)?;
-    cache_feed(config, &text).await;
+    cache_feed(&feed_cache(config).await, config, &text).await;
     apply_feed(env, &feed).await?;
     Ok(version)
 }
