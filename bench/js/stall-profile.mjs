@@ -13,7 +13,7 @@
 import { execFile } from "node:child_process";
 import { promisify, parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
+import { attach } from "./inspector.mjs";
 import { log, mintToken, round } from "./common.mjs";
 import { contenderOptions, fetchRetry, startOrigin } from "./gates.mjs";
 
@@ -69,14 +69,8 @@ async function profile(name) {
     const first = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
     if (first.status !== 200) throw new Error(`${name}: ${first.status}`);
     await first.text();
-    const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-    const target = targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
-    const ws = new WebSocket(target.webSocketDebuggerUrl);
-    await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
-    let id = 0;
-    const pending = new Map();
-    ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
-    const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+    const inspector = await attach(port);
+    const send = inspector.send;
     await load(url, 2); // warm-up
 
     // 1. The timeline: GC pauses and busy stretches.
@@ -151,7 +145,7 @@ async function profile(name) {
         top: Object.fromEntries(Object.entries(byFn).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, b]) => [f, Math.round(b / reqs)])),
       };
     }
-    ws.close();
+    inspector.close();
     return out;
   } finally {
     await mf.dispose();
