@@ -66,7 +66,7 @@ try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
   const startup = Object.fromEntries(STARTUP.map((n) => [n, []]));
   const ready = Object.fromEntries(STARTUP.map((n) => [n, []]));
-  const cpu = Object.fromEntries(STARTUP.map((n) => [n, { ready: [], first: [] }]));
+  const cpu = Object.fromEntries(STARTUP.map((n) => [n, { ready: [], node: [], first: [] }]));
   for (let r = 0; r < Number(opts["startup-runs"]); r++) {
     for (let k = 0; k < STARTUP.length; k++) {
       const name = STARTUP[(r + k) % STARTUP.length];
@@ -74,6 +74,7 @@ try {
       startup[name].push(c.startup_ms);
       ready[name].push(c.ready_ms);
       cpu[name].ready.push(c.ready_cpu_ms);
+      cpu[name].node.push(c.ready_node_cpu_ms);
       cpu[name].first.push(c.first_request_cpu_ms);
       await c.dispose();
     }
@@ -83,7 +84,7 @@ try {
       ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1),
       first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)),
       // CPU of the contender's own workerd (all threads): to ready, and on the first request.
-      ready_cpu_ms_median: round(median(cpu[n].ready), 1), first_request_cpu_ms_median: round(median(cpu[n].first), 1),
+      ready_cpu_ms_median: round(median(cpu[n].ready), 1), ready_node_cpu_ms_median: round(median(cpu[n].node), 1), first_request_cpu_ms_median: round(median(cpu[n].first), 1),
       first_request_cpu_runs: cpu[n].first.map((x) => round(x, 1)) };
   }
   if (ROUNDS === 0) {
