@@ -32,13 +32,15 @@
 // (node:crypto HMAC) and checks it matches a request the script sent with a valid token.
 // Loopback only. Exits 1 on any wrong decision, unverifiable forward, or gate 5xx outside
 // a fault phase.
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createServer, request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
-import { FAIL, OK, kvFaultWorker, objectFaultWorker, slow } from "../tests/e2e/faults.mjs";
+import { workerdPids } from "../bench/js/load.mjs";
+import { kvFaultWorker, objectFaultWorker } from "../tests/e2e/faults.mjs";
 import { WRITER_BINDING, WRITER_CLASS, compatibilityDate, gateWorker, objectsWorker } from "../tests/e2e/harness.mjs";
+import { KEYS, ORIGIN_KEY, token } from "./soak/credentials.mjs";
+import { kvControl, kvFault, writerControl, writerFault } from "./soak/faults.mjs";
+import { HEAP_EVERY_MS, heapAfterGc, rssKiB } from "./soak/memory.mjs";
+import { origin, originDown, startOriginServer } from "./soak/origin.mjs";
+import { FEED_TTL_S, GRACE_MS, MAX_AGE_S, ORIGIN_TIMEOUT_MS, PHASES, REFRESH_S, expected, pickClass, requestFor, slowUpload } from "./soak/traffic.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // SOAK_BASELINE=passthrough: the same traffic, phases and RSS sampling against a JavaScript
@@ -55,350 +57,8 @@ const PASSTHROUGH = `export default {
   },
 };`;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 4);
-const REFRESH_S = 1;
-const MAX_AGE_S = 2;
-const FEED_TTL_S = 1;
-const ORIGIN_TIMEOUT_MS = 1500;
-// After a fault starts or stops, decisions may lag by up to this long (the cached feed's TTL,
-// snapshot ages, keep-alive connections): both the old and the new expectation are accepted
-// meanwhile.
-const GRACE_MS = (FEED_TTL_S + MAX_AGE_S + REFRESH_S) * 1000 + ORIGIN_TIMEOUT_MS + 500;
-
-// ---------------------------------------------------------------------------------------
-// Keys and tokens
-// ---------------------------------------------------------------------------------------
-const b64u = (buf) => Buffer.from(buf).toString("base64url");
-const GATE_SECRET = Buffer.alloc(32, 0x11);
-const ORIGIN_SECRET = Buffer.alloc(32, 0x22);
-const KEYS = JSON.stringify({ keys: [{ kty: "oct", kid: "k1", alg: "HS256", k: b64u(GATE_SECRET) }] });
-const ORIGIN_KEY = JSON.stringify({ kty: "oct", kid: "origin", alg: "HS256", k: b64u(ORIGIN_SECRET) });
-
-function sign(payload, secret = GATE_SECRET, header = { alg: "HS256", kid: "k1", typ: "JWT" }) {
-  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-  return `${input}.${b64u(createHmac("sha256", secret).update(input).digest())}`;
-}
-const now = () => Math.floor(Date.now() / 1000);
-let jtiCounter = 0;
-function token(scope, extra = {}) {
-  const t = now();
-  return sign({ sub: "soak", scope, jti: `soak-${++jtiCounter}`, iat: t - 5, exp: t + 600, ...extra });
-}
-
-/** Verifies an identity assertion; returns its claims or a reason it is not valid. */
-function checkAssertion(assertion, method, path) {
-  if (typeof assertion !== "string") return { error: "no assertion" };
-  const [h, p, s, extra] = assertion.split(".");
-  if (!s || extra !== undefined) return { error: "assertion not a compact JWS" };
-  const expected = createHmac("sha256", ORIGIN_SECRET).update(`${h}.${p}`).digest();
-  const got = Buffer.from(s, "base64url");
-  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { error: "bad assertion MAC" };
-  const header = JSON.parse(Buffer.from(h, "base64url"));
-  const claims = JSON.parse(Buffer.from(p, "base64url"));
-  if (header.alg !== "HS256") return { error: "assertion alg" };
-  if (!(claims.exp >= now() - 1)) return { error: "assertion expired" };
-  if (claims.htm !== method) return { error: "assertion htm mismatch" };
-  if (!claims.htu || new URL(claims.htu).pathname !== path.split("?")[0]) return { error: "assertion htu mismatch" };
-  return { claims };
-}
-
-// ---------------------------------------------------------------------------------------
-// The origin: records, verifies, and misbehaves on demand.
-// ---------------------------------------------------------------------------------------
-const origin = {
-  mode: "ok", // ok | slow | reset | down
-  port: 0,
-  server: null,
-  sockets: new Set(),
-  forwarded: 0,
-  withoutList: 0, // fail-open forwards decided with no list
-  violations: [],
-  byId: new Map(), // soak id -> class, for the requests the script sent
-};
-
-function startOriginServer(port = 0) {
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      origin.forwarded++;
-      const id = req.headers["x-soak-id"];
-      const cls = origin.byId.get(id);
-      const path = req.url;
-      const body = Buffer.concat(chunks);
-      if (path !== "/health") {
-        const verdict = checkAssertion(req.headers["x-portcullis-assertion"], req.method, path);
-        if (verdict.error) origin.violations.push(`${cls ?? "?"} ${req.method} ${path}: ${verdict.error}`);
-        if (!["valid", "slow-body", "fail-open"].includes(cls)) origin.violations.push(`${cls ?? "unknown"} request reached the origin`);
-        // Only a fail-open rule may forward without a revocation list (no rev_ver).
-        if (verdict.claims && verdict.claims.rev_ver === undefined) {
-          if (cls === "fail-open") origin.withoutList++;
-          else origin.violations.push(`${cls} forwarded without a revocation list (no rev_ver)`);
-        }
-      }
-      if (req.headers.authorization) origin.violations.push(`${cls}: Authorization forwarded`);
-      if (cls === "slow-body" && body.length !== SLOW_BODY_BYTES) {
-        origin.violations.push(`slow-body: origin got ${body.length} of ${SLOW_BODY_BYTES} bytes`);
-      }
-      const answer = () => {
-        if (!res.destroyed) {
-          res.writeHead(200, { "content-type": "text/plain", "x-origin": "yes" });
-          res.end("origin ok");
-        }
-      };
-      if (origin.mode === "reset") return req.socket.destroy();
-      if (origin.mode === "slow") return setTimeout(answer, ORIGIN_TIMEOUT_MS * 3);
-      answer();
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  server.on("connection", (s) => {
-    origin.sockets.add(s);
-    s.on("close", () => origin.sockets.delete(s));
-  });
-  return new Promise((resolve) =>
-    server.listen(port, "127.0.0.1", () => {
-      origin.server = server;
-      origin.port = server.address().port;
-      resolve();
-    }),
-  );
-}
-
-async function originDown() {
-  await new Promise((resolve) => {
-    origin.server.close(() => resolve());
-    for (const s of origin.sockets) s.destroy();
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// Faults: KV and the single writer behind tests/e2e/faults.mjs's wrappers (the e2e
-// revocation fixtures' too), which ask these functions before every operation. KV is slow
-// or throws as the phase says; the writer throws while "down", as an unreachable Durable
-// Object would.
-// ---------------------------------------------------------------------------------------
 // The compact list's manifest key (crates/portcullis/src/revocation/compact/chunks.rs).
 const MANIFEST_KEY = "revocations/compact/manifest";
-const kvFault = { mode: "ok", delayMs: 400, ops: 0, failed: 0 };
-const writerFault = { mode: "ok", calls: 0, failed: 0 };
-
-function kvControl() {
-  kvFault.ops++;
-  if (kvFault.mode === "error") kvFault.failed++;
-  return { ok: OK, error: FAIL, slow: slow(kvFault.delayMs) }[kvFault.mode];
-}
-
-function writerControl() {
-  writerFault.calls++;
-  if (writerFault.mode === "down") writerFault.failed++;
-  return writerFault.mode === "down" ? FAIL : OK;
-}
-
-// ---------------------------------------------------------------------------------------
-// Phases and expectations
-// ---------------------------------------------------------------------------------------
-const PHASES = [
-  { name: "normal", share: 2 },
-  { name: "kv-slow", share: 1, kv: "slow" },
-  { name: "kv-error", share: 1.5, kv: "error" },
-  { name: "kv-recovered", share: 1 },
-  { name: "writer-down", share: 1.5, writer: "down" },
-  { name: "writer-kv-down", share: 1.5, writer: "down", kv: "error" },
-  { name: "recovered", share: 1 },
-  { name: "origin-down", share: 1, origin: "down" },
-  { name: "origin-slow", share: 1, origin: "slow" },
-  { name: "origin-reset", share: 1, origin: "reset" },
-  { name: "normal-again", share: 1 },
-];
-
-/** Statuses acceptable for a class in a phase (without grace). */
-function expected(cls, phase) {
-  const originFault = { down: 502, slow: 504, reset: 502 }[phase.origin];
-  const forwardedOk = originFault ? [originFault] : [200];
-  // No list to decide with: only when neither the writer's feed nor the KV snapshot can be
-  // read (either one alone keeps the copy current).
-  const noList = phase.kv === "error" && phase.writer === "down";
-  switch (cls) {
-    case "valid":
-    case "slow-body":
-      return noList ? [503] : forwardedOk;
-    case "public":
-      return forwardedOk; // no token, no snapshot needed
-    case "fail-open":
-      return forwardedOk; // fail_open: forwarded without the list when there is none
-    case "expired":
-    case "tampered":
-    case "garbage-jws":
-    case "oversized":
-      return [401]; // rejected before the revocation list is consulted
-    case "revoked":
-      return noList ? [503] : [401];
-    case "wrong-scope":
-      return noList ? [503] : [403]; // the list is consulted before the scopes
-    case "garbage-header":
-      return [400];
-    case "no-token":
-      return [401];
-    default:
-      throw new Error(cls);
-  }
-}
-
-const SLOW_BODY_BYTES = 6 * 1024;
-let revokedToken;
-let adminToken;
-
-function requestFor(cls, id) {
-  const headers = { "x-soak-id": id };
-  let method = "GET";
-  let path = `/orders/${id}`;
-  switch (cls) {
-    case "valid":
-      headers.authorization = `Bearer ${token("orders:read")}`;
-      break;
-    case "expired":
-      headers.authorization = `Bearer ${token("orders:read", { iat: now() - 700, exp: now() - 100 })}`;
-      break;
-    case "tampered": {
-      const t = token("orders:read");
-      const i = t.lastIndexOf(".") + 5;
-      headers.authorization = `Bearer ${t.slice(0, i)}${t[i] === "A" ? "B" : "A"}${t.slice(i + 1)}`;
-      break;
-    }
-    case "revoked":
-      headers.authorization = `Bearer ${revokedToken}`;
-      break;
-    case "wrong-scope":
-      headers.authorization = `Bearer ${token("orders:write")}`;
-      break;
-    case "garbage-header":
-      headers.authorization = `Bearer ${["{}", "a b", "\u00e9t\u00e9", "<script>"][id % 4]}`.replace(/[^\x20-\x7e]/g, "?");
-      break;
-    case "garbage-jws":
-      headers.authorization = `Bearer ${b64u(Buffer.from(`junk-${id}`))}.${b64u("x")}.${b64u("y")}`;
-      break;
-    case "no-token":
-      break;
-    case "oversized":
-      // ~16 KiB of credential: the gate must refuse it by length, unparsed.
-      headers.authorization = `Bearer ${token("orders:read")}${"A".repeat(16 * 1024)}`;
-      break;
-    case "public":
-      path = "/health";
-      break;
-    case "fail-open":
-      headers.authorization = `Bearer ${token("orders:read")}`;
-      path = `/open/${id}`;
-      break;
-  }
-  return { method, path, headers };
-}
-
-const CLASSES = [
-  ["valid", 6], ["expired", 1], ["tampered", 1], ["revoked", 1], ["wrong-scope", 1],
-  ["garbage-header", 1], ["garbage-jws", 1], ["no-token", 1], ["oversized", 1], ["public", 1],
-  ["fail-open", 1], ["slow-body", 0.3],
-];
-const WEIGHT = CLASSES.reduce((a, [, w]) => a + w, 0);
-function pickClass(n) {
-  // Deterministic spread: golden-ratio sequence over the weights.
-  let x = ((n * 0.6180339887) % 1) * WEIGHT;
-  for (const [cls, w] of CLASSES) if ((x -= w) < 0) return cls;
-  return "valid";
-}
-
-/** A valid upload whose body arrives in 1 KiB pieces over ~0.5 s, over a real socket. The
- * gate's origin timeout runs while the body is still being sent, so the upload must finish
- * well within ORIGIN_TIMEOUT_MS (see the report: a slower upload would get 504). */
-function slowUpload(baseUrl, id) {
-  return new Promise((resolve) => {
-    const url = new URL(`/upload/${id}`, baseUrl);
-    const req = httpRequest(url, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token("orders:read upload:write")}`,
-        "x-soak-id": id,
-        "content-type": "application/octet-stream",
-        "content-length": SLOW_BODY_BYTES,
-      },
-    });
-    req.on("response", (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode, via: res.headers["x-origin"] }));
-    });
-    req.on("error", (e) => resolve({ status: 0, error: e.code ?? e.message }));
-    let sent = 0;
-    const piece = () => {
-      const n = Math.min(1024, SLOW_BODY_BYTES - sent);
-      sent += n;
-      req.write(Buffer.alloc(n, 0x61));
-      if (sent < SLOW_BODY_BYTES) setTimeout(piece, 100);
-      else req.end();
-    };
-    piece();
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// workerd memory
-// ---------------------------------------------------------------------------------------
-function workerdPids() {
-  const pids = [];
-  const walk = (pid) => {
-    let children = [];
-    try {
-      children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-    } catch {}
-    for (const c of children) {
-      try {
-        if (readFileSync(`/proc/${c}/cmdline`, "utf8").includes("workerd")) pids.push(Number(c));
-      } catch {}
-      walk(c);
-    }
-  };
-  walk(process.pid);
-  return pids;
-}
-// What is live, as against what workerd holds: every SOAK_HEAP_EVERY_S the soak connects to the
-// gate's V8 inspector, forces a full GC (a heap snapshot), reads the JS heap's used size and the RSS right after,
-// and disconnects (a client left attached would make every console.log capture a stack trace,
-// BENCHMARKS.md 3d). RSS alone grows in steps whenever V8 chooses not to collect yet; the
-// post-GC figures are what a leak (JS objects, or wasm linear memory, which never shrinks and
-// is part of RSS) would make climb.
-// Off unless SOAK_HEAP_EVERY_S is set: with an inspector port open, workerd runs the gate's
-// wasm far slower (about a sixth of the requests per second here), so a soak that samples the
-// heap is not the same load as one that does not.
-const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_S ?? 0) * 1000;
-async function heapAfterGc(inspectorPort, workerName) {
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  // By id first: "portcullis" is also a prefix of the objects script's name.
-  const target = targets.find((t) => t.id === `core:user:${workerName}`)
-    ?? targets.find((t) => t.webSocketDebuggerUrl && `${t.title} ${t.url}`.includes(workerName))
-    ?? targets.find((t) => t.webSocketDebuggerUrl);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
-  try {
-    // workerd does not answer HeapProfiler.collectGarbage; a heap snapshot always starts
-    // with a full GC (its chunks are discarded here).
-    await send("HeapProfiler.enable");
-    await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-    const usage = await send("Runtime.getHeapUsage");
-    return { used: usage.result?.usedSize ?? NaN, backing: usage.result?.backingStorageSize ?? NaN };
-  } finally {
-    ws.close();
-  }
-}
-const rssKiB = (pid) => {
-  try {
-    return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
-  } catch {
-    return NaN;
-  }
-};
 
 /** The gate's settings (the objects script gets the same). */
 const gateSettings = () => ({
@@ -470,8 +130,8 @@ async function main() {
   const base = (await mf.ready).href;
 
   // Revoke one token through the admin API, as an operator would.
-  adminToken = token("portcullis:admin");
-  revokedToken = token("orders:read");
+  const adminToken = token("portcullis:admin");
+  const revokedToken = token("orders:read");
   const revokedJti = JSON.parse(Buffer.from(revokedToken.split(".")[1], "base64url")).jti;
   const rev = BASELINE ? new Response("") : await fetch(new URL("/_portcullis/revocations", base), {
     method: "POST",
@@ -493,7 +153,7 @@ async function main() {
     }
   }
 
-  const pids = workerdPids();
+  const pids = [...workerdPids()];
   const rss = [];
   const sampleRss = () => rss.push(pids.reduce((a, p) => a + rssKiB(p), 0));
   sampleRss();
@@ -582,7 +242,7 @@ async function main() {
       status = r.status;
       detail = r.error ?? "";
     } else {
-      const { method, path, headers } = requestFor(cls, n);
+      const { method, path, headers } = requestFor(cls, n, revokedToken);
       try {
         const res = await fetch(new URL(path, base), { method, headers, signal: AbortSignal.timeout(15000) });
         const body = await res.text();

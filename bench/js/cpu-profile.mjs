@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { promisify, parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
+import { attach } from "./inspector.mjs";
 import { log, mintToken, round } from "./common.mjs";
 import { contenderOptions, fetchRetry, startOrigin } from "./gates.mjs";
 
@@ -62,14 +62,8 @@ async function profile(name) {
   const first = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
   if (first.status !== 200) throw new Error(`${name}: ${first.status}`);
   await first.text();
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const target = targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  const inspector = await attach(port);
+  const { send } = inspector;
   const wrk = (s) => promisify(execFile)("wrk", ["-t1", `-c${opts.connections}`, `-d${s}s`, "-H", `Authorization: Bearer ${token}`, `${url}/orders/1`], { encoding: "utf8" });
   await wrk(3); // warm-up
   await send("Profiler.enable");
@@ -77,7 +71,7 @@ async function profile(name) {
   await send("Profiler.start");
   const { stdout } = await wrk(Number(opts.seconds));
   const stopped = await send("Profiler.stop");
-  ws.close();
+  inspector.close();
   await mf.dispose();
   const requests = Number(/(\d+) requests in/.exec(stdout)[1]);
   const p = stopped.result?.profile;

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
+import { attach } from "./inspector.mjs";
 import { median, mintToken, round } from "./common.mjs";
 import { contenderOptions, isDeployed, startObjects, startOrigin } from "./gates.mjs";
 
@@ -22,13 +22,8 @@ async function once(name) {
   const objects = isDeployed(name) ? await startObjects(origin.url) : null;
   const mf = new Miniflare({ ...contenderOptions(name, origin.url, { objects }), inspectorPort: port });
   const url = (await mf.ready).href;
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-  const ws = new WebSocket((targets.find((t) => t.id === "core:user:portcullis") ?? targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0]).webSocketDebuggerUrl);
-  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (d) => { const m = JSON.parse(d); if (m.id && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } });
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  const inspector = await attach(port);
+  const { send } = inspector;
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
@@ -37,7 +32,7 @@ async function once(name) {
   await res.text();
   const ms = performance.now() - t0;
   const { result } = await send("Profiler.stop");
-  ws.close();
+  inspector.close();
   await mf.dispose();
   await objects?.dispose();
   if (res.status !== 200) throw new Error(`${name}: ${res.status}`);

@@ -299,6 +299,6 @@ fn stats() -> AdminAnswer {
         kv,
         writer,
         revocations::cached_status(),
-        &super::decision_counters(),
+        &crate::audit::decision_counters(),
     )
 }

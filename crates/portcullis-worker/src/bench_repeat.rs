@@ -409,7 +409,7 @@ async fn repeat(
             }
             Piece::Log => web_sys::console::log_1(&JsValue::from_str(&audit_line)),
             Piece::Analytics => {
-                black_box(crate::analytics(env));
+                black_box(crate::audit::analytics(env));
             }
             Piece::Now => {
                 black_box(crate::now_ms());

@@ -216,8 +216,8 @@ pub(crate) async fn sync(env: &Env, config: &GateConfig) -> Result<Rc<Held>, Sto
     }
     match location_feed(env, config).await {
         Ok((feed, fetched)) => {
-            if let Some(text) = fetched {
-                FeedToCache::new(config, text).put().await;
+            if let Some(fetched) = fetched {
+                fetched.put().await;
             }
             apply_feed(env, &feed).await
         }
@@ -246,8 +246,8 @@ async fn first_load(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreErr
     let (feed, snapshot) = join(location_feed(env, config), load_snapshot(env)).await;
     let feed = feed.map(|(feed, fetched)| {
         // A request waits for this load: the cache is filled after its answer, not before.
-        if let Some(text) = fetched {
-            UNCACHED_FEED.with(|u| *u.borrow_mut() = Some(FeedToCache::new(config, text)));
+        if let Some(fetched) = fetched {
+            UNCACHED_FEED.with(|u| *u.borrow_mut() = Some(fetched));
         }
         feed
     });
@@ -383,11 +383,11 @@ fn compact_error(e: compact::ChunkError) -> StoreError {
 }
 
 /// The location's feed: from its cache, or from the writer, then with the writer's text for
-/// the caller to cache ([`FeedToCache`]).
+/// the caller to put in the cache this opened ([`FeedToCache`]).
 async fn location_feed(
     env: &Env,
     config: &GateConfig,
-) -> Result<(Feed, Option<String>), StoreError> {
+) -> Result<(Feed, Option<FeedToCache>), StoreError> {
     let cache = Cache::open(config.revocation.cache.clone()).await;
     if let Ok(Some(mut hit)) = cache.get(FEED_URL, false).await {
         if let Ok(text) = hit.text().await {
@@ -398,20 +398,20 @@ async fn location_feed(
     }
     let text = writer_call(env, Method::Get, "/feed", None).await?.1;
     let feed = Feed::from_json(&text)?;
-    Ok((feed, Some(text)))
+    Ok((feed, Some(FeedToCache::new(cache, config, text))))
 }
 
-/// Feed JSON from the writer, for the location's cache.
+/// Feed JSON from the writer, for the location's cache (already open: one open per load).
 struct FeedToCache {
-    cache: String,
+    cache: Cache,
     ttl_s: u64,
     text: String,
 }
 
 impl FeedToCache {
-    fn new(config: &GateConfig, text: String) -> FeedToCache {
+    fn new(cache: Cache, config: &GateConfig, text: String) -> FeedToCache {
         FeedToCache {
-            cache: config.revocation.cache.clone(),
+            cache,
             ttl_s: config.revocation.feed_ttl_s,
             text,
         }
@@ -420,7 +420,7 @@ impl FeedToCache {
     /// Puts it in the location's cache for the TTL. A failure only costs a writer request
     /// next time, so it is logged, not returned.
     async fn put(self) {
-        let cache = Cache::open(self.cache).await;
+        let cache = self.cache;
         let put = async {
             let headers = Headers::new();
             headers.set("cache-control", &format!("max-age={}", self.ttl_s))?;
@@ -495,7 +495,8 @@ pub(crate) async fn record(
         .and_then(|v| v.parse::<u64>().ok())
         .ok_or_else(|| writer_failed("answer without a version"))?;
     let feed = Feed::from_json(&text)?;
-    FeedToCache::new(config, text).put().await;
+    let cache = Cache::open(config.revocation.cache.clone()).await;
+    FeedToCache::new(cache, config, text).put().await;
     apply_feed(env, &feed).await?;
     Ok(version)
 }

@@ -20,7 +20,7 @@
 
 use serde_json::{Map, Value};
 
-use super::parse::RouteConfigError;
+use super::config_error::RouteConfigError;
 
 /// A signed-link format a rule accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]

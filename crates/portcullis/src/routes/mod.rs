@@ -61,13 +61,14 @@
 //! - `example`: a concrete request that reaches a rule ([`RouteTable::example_request`]).
 
 mod auth;
+mod config_error;
 mod example;
 mod parse;
 mod path;
 mod rule;
 
 pub use auth::{AkamaiMode, AkamaiOptions, CloudflareOptions, SignedFormat, TokenLocation};
-pub use parse::RouteConfigError;
+pub use config_error::RouteConfigError;
 pub use path::{normalize_path, NormalizedPath, PathError, MAX_PATH_LEN};
 pub use rule::{is_valid_method, is_valid_scope, Access, RouteTable, Rule};
 
