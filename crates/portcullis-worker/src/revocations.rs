@@ -81,7 +81,9 @@ thread_local! {
     static LOADING: Cell<bool> = const { Cell::new(false) };
     static SYNCING: Cell<bool> = const { Cell::new(false) };
     // A feed an isolate's first load took from the writer, still to go into the location's
-    // cache once the request that waited for it is answered (`cache_after_answer`).
+    // cache once a request is answered (`cache_after_answer`; the first to end may be one
+    // that waited for the load: a Cache is not tied to a request, as `caches.default` is one
+    // object for all of them).
     static UNCACHED_FEED: RefCell<Option<FeedToCache>> = const { RefCell::new(None) };
     pub(crate) static KV_OPS: KvCounters = KvCounters::default();
 }
