@@ -4,6 +4,8 @@
 // request only, self time summed per function. Complements the startup split of the
 // throughput bench (ready vs first request).
 //   node bench/js/first-request-profile.mjs [--contenders portcullis,portcullis-deployed,floor] [--runs 3] [--top 12]
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import { attach } from "./inspector.mjs";
@@ -34,6 +36,8 @@ async function once(name) {
   await mf.dispose();
   await objects?.dispose();
   if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
+  // PROFILE_DIR=<dir>: keep each raw profile (.cpuprofile, for DevTools or a script).
+  if (process.env.PROFILE_DIR) writeFileSync(join(process.env.PROFILE_DIR, `${name}-${Date.now()}.cpuprofile`), JSON.stringify(result.profile));
   const p = result.profile, self = new Map();
   p.samples.forEach((n, i) => self.set(n, (self.get(n) ?? 0) + (p.timeDeltas[i + 1] ?? 0)));
   const byFn = {};

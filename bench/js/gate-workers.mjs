@@ -4,6 +4,11 @@
 //                (same fields, same length, one console.log): what logging costs the platform
 //   jose         Bearer token -> jose jwtVerify -> KV get of the jti -> forward
 //   tsndr        the same with @tsndr/cloudflare-worker-jwt (iss/aud checked by hand)
+//   first-load   pass-through whose isolate's first request first makes the platform calls
+//                of the gate's first revocation load (revocations.rs, first_load): the
+//                feed from the Cache API, on a miss from the writer Durable Object, at once
+//                with the KV manifest; the feed cached after the answer. What those bindings
+//                cost a cold start with no gate code (the startup bench's first-load-deployed).
 // GET /_bench/stats answers { requests, kv_reads } counted in this isolate.
 import { jwtVerify } from "jose";
 import tsndr from "@tsndr/cloudflare-worker-jwt";
@@ -42,12 +47,35 @@ function forward(request, env) {
   return fetch(new Request(env.ORIGIN_URL + url.pathname + url.search, request));
 }
 
+// The names the gate uses (revocations.rs, config defaults, compact::MANIFEST_KEY).
+const FEED_URL = "https://revocations.portcullis.internal/feed";
+let loaded;
+async function firstLoad(env, ctx) {
+  const cache = await caches.open("portcullis-revocations");
+  const feed = async () => {
+    const hit = await cache.match(FEED_URL);
+    if (hit) return [await hit.text(), true];
+    const writer = env.REVOCATION_WRITER.get(env.REVOCATION_WRITER.idFromName("revocations"));
+    const res = await writer.fetch("https://writer/feed");
+    if (res.status !== 200) throw new Error(`writer: ${res.status}`);
+    return [await res.text(), false];
+  };
+  const [[text, hit]] = await Promise.all([feed(), env.REVOCATIONS.get("revocations/compact/manifest")]);
+  JSON.parse(text);
+  if (!hit) ctx.waitUntil(new Promise((r) => setTimeout(r, 0)).then(() => cache.put(FEED_URL, new Response(text, { headers: { "cache-control": "max-age=2" } }))));
+}
+
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname === "/_bench/stats") return Response.json(counts);
     counts.requests++;
     if (env.MODE === "passthrough") return forward(request, env);
+    if (env.MODE === "first-load") {
+      loaded ??= firstLoad(env, ctx);
+      await loaded;
+      return forward(request, env);
+    }
     if (env.MODE === "passthrough-log") {
       const response = await forward(request, env);
       console.log(JSON.stringify({

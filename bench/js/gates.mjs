@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { buildModules, compatibilityDate, objectsWorker, viaObjects } from "../../tests/e2e/harness.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL } from "./common.mjs";
+import { threadsCpuMs, workerdPids } from "./load.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, "..", "..");
@@ -83,7 +84,7 @@ export async function startObjects(originUrl, { refreshS = 10 } = {}) {
 }
 
 /** The contenders whose gate starts alone, the objects script already running elsewhere. */
-export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed";
+export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed" || name === "first-load-deployed";
 
 /**
  * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
@@ -95,6 +96,17 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
     // but the lines don't mix with the bench's JSON.
     handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
     modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
+  if (name === "first-load-deployed") {
+    // A JS pass-through making the gate's first-load platform calls, wired as
+    // portcullis-deployed is (gate-workers.mjs, MODE first-load).
+    if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
+    return {
+      ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
+      scriptPath: join(here, "..", "out", "gate-workers.js"),
+      bindings: { MODE: "first-load", ORIGIN_URL: originUrl },
+      durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
+    };
+  }
   if (isDeployed(name)) {
     if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
     // portcullis-base-deployed: the build in PORTCULLIS_BASE_BUILD, to A/B a change in one run.
@@ -163,10 +175,12 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
  * Start one contender and time it: from `new Miniflare` to the first answered request
  * (`GET /orders/1` with `token`, which must be 200). portcullis-deployed first starts the
  * objects script and wakes its writer (startObjects, not timed), then times the gate alone.
- * Returns { mf, url, startup_ms, ready_ms, dispose }.
+ * Returns { mf, url, startup_ms, ready_ms, ready_cpu_ms, ready_node_cpu_ms, first_request_cpu_ms, dispose }.
  */
 export async function startContender(name, originUrl, token, opts = {}) {
   const objects = isDeployed(name) ? await startObjects(originUrl, opts) : null;
+  const had = workerdPids();
+  const node0 = process.cpuUsage();
   const t0 = performance.now();
   const mf = new Miniflare(contenderOptions(name, originUrl, { ...opts, objects }));
   const dispose = async () => { await mf.dispose(); await objects?.dispose(); };
@@ -175,12 +189,21 @@ export async function startContender(name, originUrl, token, opts = {}) {
   // to the first answer, is the first request: instantiation work left lazy and first-request
   // init (settings, key ring, routes, the first revocation snapshot) plus one origin fetch.
   const ready_ms = performance.now() - t0;
+  // The CPU this contender's own workerd spent (not the objects script's, started before):
+  // to ready, and on the first request. Steadier than wall time on a loaded machine.
+  const own = [...workerdPids()].filter((p) => !had.has(p));
+  const ready_cpu_ms = threadsCpuMs(own);
+  // Miniflare's own share of ready, in this Node process (locating the modules, writing
+  // workerd's config with the script and wasm in it): a local cost, not the Worker's.
+  const node1 = process.cpuUsage(node0);
+  const ready_node_cpu_ms = (node1.user + node1.system) / 1000;
   const res = await fetchRetry(`${url}/orders/1`, { headers: { authorization: `Bearer ${token}` } });
   const body = await res.text();
   const startup_ms = performance.now() - t0;
+  const first_request_cpu_ms = threadsCpuMs(own) - ready_cpu_ms;
   if (res.status !== 200) {
     await dispose();
     throw new Error(`${name}: first request answered ${res.status}: ${body.slice(0, 300)}`);
   }
-  return { mf, url, startup_ms, ready_ms, dispose };
+  return { mf, url, startup_ms, ready_ms, ready_cpu_ms, ready_node_cpu_ms, first_request_cpu_ms, dispose };
 }

@@ -39,8 +39,10 @@ const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["
 // script (the writer) already running in its own workerd, the gate started alone and reaching
 // it across processes (gates.mjs, startObjects). portcullis-base-deployed: the same with
 // PORTCULLIS_BASE_BUILD. Every other contender's start loads what `make dev` loads.
-const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed"];
-const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS];
+// first-load-deployed: start-up only, a JS pass-through wired as portcullis-deployed whose
+// first request makes the platform calls of the gate's first revocation load (gate-workers.mjs).
+const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed", "first-load-deployed"];
+const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "first-load-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
 const CHOSEN = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => !n.startsWith("portcullis-base") && !n.startsWith("v-"));
@@ -64,19 +66,26 @@ try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
   const startup = Object.fromEntries(STARTUP.map((n) => [n, []]));
   const ready = Object.fromEntries(STARTUP.map((n) => [n, []]));
+  const cpu = Object.fromEntries(STARTUP.map((n) => [n, { ready: [], node: [], first: [] }]));
   for (let r = 0; r < Number(opts["startup-runs"]); r++) {
     for (let k = 0; k < STARTUP.length; k++) {
       const name = STARTUP[(r + k) % STARTUP.length];
       const c = await startContender(name, origin.url, token);
       startup[name].push(c.startup_ms);
       ready[name].push(c.ready_ms);
+      cpu[name].ready.push(c.ready_cpu_ms);
+      cpu[name].node.push(c.ready_node_cpu_ms);
+      cpu[name].first.push(c.first_request_cpu_ms);
       await c.dispose();
     }
   }
   for (const n of STARTUP) {
     result.startup[n] = { ms_median: round(median(startup[n]), 1), runs: startup[n].map((x) => round(x, 1)),
       ready_ms_median: round(median(ready[n]), 1), first_request_ms_median: round(median(startup[n].map((s, i) => s - ready[n][i])), 1),
-      first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)) };
+      first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)),
+      // CPU of the contender's own workerd (all threads): to ready, and on the first request.
+      ready_cpu_ms_median: round(median(cpu[n].ready), 1), ready_node_cpu_ms_median: round(median(cpu[n].node), 1), first_request_cpu_ms_median: round(median(cpu[n].first), 1),
+      first_request_cpu_runs: cpu[n].first.map((x) => round(x, 1)) };
   }
   if (ROUNDS === 0) {
     // --rounds 0: the starts alone.

@@ -16,23 +16,13 @@ import { Miniflare } from "miniflare";
 import { OUT } from "./build.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL, log, median, mintToken, round } from "./common.mjs";
 import { makeContenders, runBatch, runLoop, selfCheck } from "./contenders.mjs";
-import { workerdPids } from "./load.mjs";
+import { threadsCpuMs, workerdPids } from "./load.mjs";
 
 export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
 
 // CPU time as well as wall time: on this shared 2-core machine a batch's wall time grows
 // with whatever else runs (several times over at a load average of 8), while the CPU time
-// the batch's own process spends on it does not. workerd: the sum over its threads of
-// /proc/<pid>/task/<tid>/schedstat's first field (ns on a CPU); Node: process.cpuUsage().
-function threadsCpuMs(pids) {
-  let ns = 0;
-  for (const pid of pids) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]); } catch { /* thread gone */ }
-    }
-  }
-  return ns / 1e6;
-}
+// the batch's own process spends on it does not (load.mjs, threadsCpuMs).
 const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** A runner over a bundled verify worker in workerd: run(name, n) -> { ok, wall_ms, cpu_ms, inner_ms }. */

@@ -79,7 +79,9 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let headers = req.headers();
     let mut head = interop::Head::read(&req);
     let mut audit = AuditContext::of(&mut head, &env);
-    match gate(req, headers, head, &env, &ctx, &mut audit).await {
+    let answer = gate(req, headers, head, &env, &ctx, &mut audit).await;
+    revocations::cache_after_answer(&ctx);
+    match answer {
         Ok(response) => Ok(response),
         Err(e) => {
             let realm = match load_config(&env).as_ref() {

@@ -80,6 +80,11 @@ thread_local! {
     static HELD: RefCell<Option<Rc<Held>>> = const { RefCell::new(None) };
     static LOADING: Cell<bool> = const { Cell::new(false) };
     static SYNCING: Cell<bool> = const { Cell::new(false) };
+    // A feed an isolate's first load took from the writer, still to go into the location's
+    // cache once a request is answered (`cache_after_answer`; the first to end may be one
+    // that waited for the load: a Cache is not tied to a request, as `caches.default` is one
+    // object for all of them).
+    static UNCACHED_FEED: RefCell<Option<FeedToCache>> = const { RefCell::new(None) };
     pub(crate) static KV_OPS: KvCounters = KvCounters::default();
 }
 
@@ -126,15 +131,18 @@ pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Op
         (SnapshotAction::UseAndRefresh, Some(held)) => {
             SYNCING.with(|s| s.set(true));
             let (env, config) = (env.clone(), config.clone());
-            ctx.wait_until(async move {
-                if let Err(e) = sync(&env, &config).await {
-                    worker::console_warn!(
-                        "{}",
-                        json!({"event": "snapshot_refresh_failed", "error": e})
-                    );
-                }
-                SYNCING.with(|s| s.set(false));
-            });
+            in_background(
+                ctx,
+                Box::pin(async move {
+                    if let Err(e) = sync(&env, &config).await {
+                        worker::console_warn!(
+                            "{}",
+                            json!({"event": "snapshot_refresh_failed", "error": e})
+                        );
+                    }
+                    SYNCING.with(|s| s.set(false));
+                }),
+            );
             Some(held)
         }
         _ => match load_once(env, config).await {
@@ -145,6 +153,12 @@ pub(crate) async fn current(env: &Env, ctx: &Context, config: &GateConfig) -> Op
             }
         },
     }
+}
+
+/// Work after the answer. Boxed: one instantiation of `wait_until` for every caller, not one
+/// per future type (each costs several hundred bytes of gzipped wasm).
+fn in_background(ctx: &Context, work: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    ctx.wait_until(work);
 }
 
 /// How long a request with no copy waits for another request's load before loading itself.
@@ -203,7 +217,12 @@ pub(crate) async fn sync(env: &Env, config: &GateConfig) -> Result<Rc<Held>, Sto
         return first_load(env, config).await;
     }
     match location_feed(env, config).await {
-        Ok(feed) => apply_feed(env, &feed).await,
+        Ok((feed, fetched)) => {
+            if let Some(fetched) = fetched {
+                fetched.put().await;
+            }
+            apply_feed(env, &feed).await
+        }
         Err(e) => {
             // The audit trail says the list now comes from KV alone, with KV's bound.
             worker::console_warn!(
@@ -227,6 +246,13 @@ async fn first_load(env: &Env, config: &GateConfig) -> Result<Rc<Held>, StoreErr
     // The age counts from before either read: never younger than the list is.
     let checked = now_ms();
     let (feed, snapshot) = join(location_feed(env, config), load_snapshot(env)).await;
+    let feed = feed.map(|(feed, fetched)| {
+        // A request waits for this load: the cache is filled after its answer, not before.
+        if let Some(fetched) = fetched {
+            UNCACHED_FEED.with(|u| *u.borrow_mut() = Some(fetched));
+        }
+        feed
+    });
     match (feed, snapshot) {
         (Ok(feed), Ok(mut snapshot)) => match plan_sync(snapshot.version(), &feed) {
             SyncStep::Reload => apply_feed(env, &feed).await,
@@ -358,42 +384,72 @@ fn compact_error(e: compact::ChunkError) -> StoreError {
     RevocationError::from(compact::CompactError::from(e)).into()
 }
 
-async fn feed_cache(config: &GateConfig) -> Cache {
-    Cache::open(config.revocation.cache.clone()).await
-}
-
-/// The location's feed: from its cache, or from the writer (then cached for the TTL).
-async fn location_feed(env: &Env, config: &GateConfig) -> Result<Feed, StoreError> {
-    let cache = feed_cache(config).await;
+/// The location's feed: from its cache, or from the writer, then with the writer's text for
+/// the caller to put in the cache this opened ([`FeedToCache`]).
+async fn location_feed(
+    env: &Env,
+    config: &GateConfig,
+) -> Result<(Feed, Option<FeedToCache>), StoreError> {
+    let cache = Cache::open(config.revocation.cache.clone()).await;
     if let Ok(Some(mut hit)) = cache.get(FEED_URL, false).await {
         if let Ok(text) = hit.text().await {
             if let Ok(feed) = Feed::from_json(&text) {
-                return Ok(feed);
+                return Ok((feed, None));
             }
         }
     }
     let text = writer_call(env, Method::Get, "/feed", None).await?.1;
     let feed = Feed::from_json(&text)?;
-    cache_feed(&cache, config, &text).await;
-    Ok(feed)
+    Ok((feed, Some(FeedToCache::new(cache, config, text))))
 }
 
-/// Puts feed JSON in the location's cache for the TTL. A failure only costs a writer
-/// request next time, so it is logged, not returned.
-async fn cache_feed(cache: &Cache, config: &GateConfig, text: &str) {
-    let put = async {
-        let headers = Headers::new();
-        headers.set(
-            "cache-control",
-            &format!("max-age={}", config.revocation.feed_ttl_s),
-        )?;
-        let response = Response::ok(text)?.with_headers(headers);
-        cache.put(FEED_URL, response).await
-    };
-    if let Err(e) = put.await {
-        worker::console_warn!(
-            "{}",
-            json!({"event": "feed_cache_failed", "error": e.to_string()})
+/// Feed JSON from the writer, for the location's cache (already open: one open per load).
+struct FeedToCache {
+    cache: Cache,
+    ttl_s: u64,
+    text: String,
+}
+
+impl FeedToCache {
+    fn new(cache: Cache, config: &GateConfig, text: String) -> FeedToCache {
+        FeedToCache {
+            cache,
+            ttl_s: config.revocation.feed_ttl_s,
+            text,
+        }
+    }
+
+    /// Puts it in the location's cache for the TTL. A failure only costs a writer request
+    /// next time, so it is logged, not returned.
+    async fn put(self) {
+        let cache = self.cache;
+        let put = async {
+            let headers = Headers::new();
+            headers.set("cache-control", &format!("max-age={}", self.ttl_s))?;
+            let response = Response::ok(self.text)?.with_headers(headers);
+            cache.put(FEED_URL, response).await
+        };
+        if let Err(e) = put.await {
+            worker::console_warn!(
+                "{}",
+                json!({"event": "feed_cache_failed", "error": e.to_string()})
+            );
+        }
+    }
+}
+
+/// Fills the location's cache with the feed this isolate's first load took from the writer,
+/// once the request is answered: that load's request waits for the writer and KV, not for
+/// the Cache API's write too (BENCHMARKS.md section 3e). The timer puts the write after the
+/// answer has been handed to the runtime, not merely after the handler returned.
+pub(crate) fn cache_after_answer(ctx: &Context) {
+    if let Some(feed) = UNCACHED_FEED.with(|u| u.borrow_mut().take()) {
+        in_background(
+            ctx,
+            Box::pin(async move {
+                Delay::from(Duration::ZERO).await;
+                feed.put().await;
+            }),
         );
     }
 }
@@ -441,7 +497,8 @@ pub(crate) async fn record(
         .and_then(|v| v.parse::<u64>().ok())
         .ok_or_else(|| writer_failed("answer without a version"))?;
     let feed = Feed::from_json(&text)?;
-    cache_feed(&feed_cache(config).await, config, &text).await;
+    let cache = Cache::open(config.revocation.cache.clone()).await;
+    FeedToCache::new(cache, config, text).put().await;
     apply_feed(env, &feed).await?;
     Ok(version)
 }
