@@ -21,8 +21,9 @@ use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 use portcullis::grant::apikey::ApiKeyRecord;
 use portcullis::grant::index::{index_name, serve_index, IndexCall, IndexEntry};
+use portcullis::grant::reply::StoreReply;
 use portcullis::grant::secrets::ApiKey;
-use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall, StoreReply};
+use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall};
 
 /// The binding of the grant objects.
 pub(crate) const GRANTS: &str = portcullis::schema::names::GRANTS;

@@ -31,12 +31,10 @@ mod forward;
 #[cfg_attr(not(feature = "objects"), allow(dead_code, unused_imports))]
 mod grants;
 mod interop;
-mod leaks;
 mod revocations;
 mod sender;
-mod sessions;
 mod settings;
-mod token;
+mod store;
 #[cfg_attr(not(feature = "objects"), allow(dead_code, unused_imports))]
 mod writer;
 

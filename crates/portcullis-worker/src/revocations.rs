@@ -26,7 +26,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Cache, Context, Delay, Env, Headers, Method, Request, Response};
 
 use super::now_ms;
-use super::writer::{VERSION_HEADER, WRITER_BINDING, WRITER_NAME};
+use super::store::{count_kv, KvOp, BINDING, KV_OPS, VERSION_HEADER, WRITER_BINDING, WRITER_NAME};
 use portcullis::config::GateConfig;
 use portcullis::http::telemetry::SnapshotStatus;
 use portcullis::http::{Denial, ListStamp, Revocations};
@@ -34,9 +34,6 @@ use portcullis::revocation::{
     compact, plan_sync, CompactList, Feed, KvOperation, RevocationEntry, RevocationError,
     SnapshotAction, SnapshotFreshness, StoreError, SyncStep, SNAPSHOT_KEY,
 };
-
-/// The KV namespace binding.
-pub(crate) const BINDING: &str = "REVOCATIONS";
 
 /// The feed's key in the location's cache: a URL that never leaves the Worker.
 const FEED_URL: &str = "https://revocations.portcullis.internal/feed";
@@ -57,25 +54,6 @@ impl Held {
     }
 }
 
-/// KV operations and writer requests made by this isolate, for the admin stats endpoint.
-#[derive(Default)]
-pub(crate) struct KvCounters {
-    pub reads: Cell<u64>,
-    pub writes: Cell<u64>,
-    pub lists: Cell<u64>,
-    pub deletes: Cell<u64>,
-    /// Requests to the single writer.
-    pub writer: Cell<u64>,
-}
-
-/// A KV operation, for [`count_kv`].
-pub(crate) enum KvOp {
-    Read,
-    Write,
-    List,
-    Delete,
-}
-
 thread_local! {
     static HELD: RefCell<Option<Rc<Held>>> = const { RefCell::new(None) };
     static LOADING: Cell<bool> = const { Cell::new(false) };
@@ -85,20 +63,6 @@ thread_local! {
     // that waited for the load: a Cache is not tied to a request, as `caches.default` is one
     // object for all of them).
     static UNCACHED_FEED: RefCell<Option<FeedToCache>> = const { RefCell::new(None) };
-    pub(crate) static KV_OPS: KvCounters = KvCounters::default();
-}
-
-/// Counts one KV operation of this isolate (the writer's included).
-pub(crate) fn count_kv(op: KvOp) {
-    KV_OPS.with(|k| {
-        let cell = match op {
-            KvOp::Read => &k.reads,
-            KvOp::Write => &k.writes,
-            KvOp::List => &k.lists,
-            KvOp::Delete => &k.deletes,
-        };
-        cell.set(cell.get() + 1);
-    });
 }
 
 fn kv_failed<E: std::fmt::Display>(op: KvOperation) -> impl FnOnce(E) -> StoreError {

@@ -20,25 +20,16 @@ use worker::{
     ScheduledTime, SqlStorage, SqlStorageValue, State, Storage,
 };
 
-use super::revocations::{count_kv, KvOp, BINDING};
+use super::store::{count_kv, KvOp, BINDING, VERSION_HEADER};
 use super::{load_config, now_ms};
 use portcullis::revocation::{
     self, compact, Change, CompactList, Feed, RevocationEntry, RevocationKind, RevocationSnapshot,
     SNAPSHOT_KEY,
 };
 
-/// The Durable Object namespace binding.
-pub(crate) const WRITER_BINDING: &str = "REVOCATION_WRITER";
-
-/// The one writer's name: every location talks to the same object.
-pub(crate) const WRITER_NAME: &str = "revocations";
-
 /// Legacy `rev/…` keys drained per call: a list and a delete each stay well inside a
 /// Worker's per-invocation KV operation limit (1,000).
 const LEGACY_PAGE: u64 = 400;
-
-/// The header carrying the version the writer gave a change.
-pub(crate) const VERSION_HEADER: &str = "x-portcullis-version";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS changes (

@@ -8,10 +8,9 @@ mod common;
 use portcullis::config::{self, GateConfig};
 use portcullis::grant::access::access_ttl;
 use portcullis::grant::apikey::ApiKeyRecord;
+use portcullis::grant::reply::{EndedSession, StoreReply};
 use portcullis::grant::secrets::GrantId;
-use portcullis::grant::service::{
-    serve_grant, serve_keys, EndedSession, Fresh, GrantCall, KeyCall, StoreReply,
-};
+use portcullis::grant::service::{serve_grant, serve_keys, Fresh, GrantCall, KeyCall};
 use portcullis::grant::state::Lifetimes;
 use portcullis::http::admin::grant_revocation_entry;
 use portcullis::http::{check_revocation, Denial, Revocations};

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::apikey::ApiKeyRecord;
+use super::reply::StoreReply;
 use super::secrets::{ApiKey, RefreshToken};
-use super::service::StoreReply;
 use super::state::{Grant, RevokeReason};
 
 /// What the store knows of a leaked credential.

@@ -21,6 +21,7 @@ pub mod credential;
 pub mod index;
 pub mod leak;
 pub mod oauth;
+pub mod reply;
 pub mod requests;
 pub mod scope;
 pub mod secrets;

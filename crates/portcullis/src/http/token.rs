@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::config::GateConfig;
 use crate::grant::oauth::{OAuthError, OAuthErrorCode, TokenAnswer};
-use crate::grant::service::StoreReply;
+use crate::grant::reply::StoreReply;
 use crate::http::HttpResponse;
 use crate::sender::dpop::{check_token_request_proof, PendingProof};
 use crate::sender::replay::ReplayCache;

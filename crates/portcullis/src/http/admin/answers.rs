@@ -293,7 +293,7 @@ pub fn revocation_entry(
 /// logout, a leak).
 pub fn grant_revocation_entry(
     config: &GateConfig,
-    ended: &crate::grant::service::EndedSession,
+    ended: &crate::grant::reply::EndedSession,
     reason: revocation::RevocationReason,
     now: i64,
 ) -> RevocationEntry {

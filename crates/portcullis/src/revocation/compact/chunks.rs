@@ -15,12 +15,10 @@
 //! about a KV read each, once per isolate load). The [`MAX_CHUNKS`] cap (64 MiB, about
 //! 5 × 10^6 entries) bounds what a damaged manifest can make a reader fetch.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use super::encoding::CompactError;
-use crate::revocation::error::{check_version, DecodeError};
+use super::error::ChunkError;
+use crate::revocation::error::check_version;
 
 /// KV key of the manifest of the newest compact list.
 pub const MANIFEST_KEY: &str = "revocations/compact/manifest";
@@ -56,46 +54,6 @@ pub struct Manifest {
     pub bytes: u64,
     /// Number of chunks.
     pub chunks: u32,
-}
-
-/// Why a manifest, or the chunks it names, cannot make a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ChunkError {
-    /// The manifest JSON could not be read.
-    Manifest(DecodeError),
-    /// A manifest whose chunk count does not fit its byte count, exceeds [`MAX_CHUNKS`],
-    /// or whose id is not a safe key segment.
-    BadManifest,
-    /// A chunk the manifest names is absent (expired, or not yet visible here).
-    Missing {
-        /// Its index.
-        index: u32,
-    },
-    /// A chunk of the wrong length.
-    WrongLength {
-        /// Its index.
-        index: u32,
-    },
-}
-
-impl fmt::Display for ChunkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChunkError::Manifest(e) => write!(f, "compact list manifest: {e}"),
-            ChunkError::BadManifest => f.write_str("compact list manifest is inconsistent"),
-            ChunkError::Missing { index } => write!(f, "compact list chunk {index} is missing"),
-            ChunkError::WrongLength { index } => {
-                write!(f, "compact list chunk {index} has the wrong length")
-            }
-        }
-    }
-}
-
-impl From<ChunkError> for CompactError {
-    fn from(e: ChunkError) -> CompactError {
-        CompactError::Chunks(e)
-    }
 }
 
 /// An encoded list split for KV: the manifest and the chunks, each with its key.
@@ -207,6 +165,7 @@ pub fn split(encoded: &[u8], version: u64, now_ms: u64) -> Publication {
 mod tests {
     use super::*;
     use crate::revocation::compact::CompactList;
+    use crate::revocation::error::DecodeError;
 
     fn bytes(n: usize) -> Vec<u8> {
         (0..n).map(|i| (i % 251) as u8).collect()

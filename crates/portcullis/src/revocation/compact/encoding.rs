@@ -18,8 +18,8 @@
 //! and hashing 12 MB with SHA-256 in wasm would cost most of the load budget.
 
 use super::sorted::SortedMap;
-use std::fmt;
 
+use super::error::CompactError;
 use super::list::{CompactList, SubjectCut};
 use super::table::DigestTable;
 
@@ -31,72 +31,6 @@ pub const FORMAT: u16 = 1;
 pub const HEADER_LEN: usize = 48;
 
 const SUBJECT_LEN: usize = 20;
-
-/// Why bytes could not be read as a compact list. The reader never panics and never reads a
-/// damaged list as a shorter one: the caller keeps the list it has, or fails closed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CompactError {
-    /// Shorter than the header.
-    Truncated {
-        /// Bytes found.
-        len: usize,
-    },
-    /// Not a compact list (wrong magic).
-    NotACompactList,
-    /// A format this build does not read.
-    UnsupportedFormat {
-        /// The format found.
-        found: u16,
-    },
-    /// The body is not the length the header says, or the counts do not fit it.
-    LengthMismatch {
-        /// Bytes the header and counts call for.
-        expected: u64,
-        /// Bytes found.
-        found: u64,
-    },
-    /// The body's checksum differs from the header's.
-    ChecksumMismatch,
-    /// A section is not strictly increasing (a duplicate or an unsorted entry).
-    NotSorted {
-        /// `"digests"`, `"subjects"` or `"keys"`.
-        section: &'static str,
-    },
-    /// A key id that is not UTF-8 or runs past the body.
-    BadKeyId,
-    /// A chunked list whose manifest or chunks do not agree (see [`Manifest`](super::Manifest)).
-    Chunks(super::chunks::ChunkError),
-}
-
-impl fmt::Display for CompactError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CompactError::Truncated { len } => {
-                write!(
-                    f,
-                    "compact list truncated: {len} bytes, shorter than its header"
-                )
-            }
-            CompactError::NotACompactList => f.write_str("not a compact revocation list"),
-            CompactError::UnsupportedFormat { found } => {
-                write!(f, "unsupported compact list format {found}")
-            }
-            CompactError::LengthMismatch { expected, found } => write!(
-                f,
-                "compact list body is {found} bytes, its header calls for {expected}"
-            ),
-            CompactError::ChecksumMismatch => f.write_str("compact list checksum mismatch"),
-            CompactError::NotSorted { section } => {
-                write!(f, "compact list {section} are not strictly increasing")
-            }
-            CompactError::BadKeyId => f.write_str("compact list holds an invalid key id"),
-            CompactError::Chunks(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for CompactError {}
 
 /// The checksum of an encoded list: over its header up to the checksum field and its body.
 pub fn list_checksum(bytes: &[u8]) -> u64 {

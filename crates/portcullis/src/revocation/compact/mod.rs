@@ -11,15 +11,16 @@
 mod chunks;
 mod digest;
 mod encoding;
+mod error;
 mod list;
 mod sorted;
 mod table;
 
 pub use chunks::{
-    split, ChunkError, Manifest, Publication, CHUNK_BYTES, CHUNK_PREFIX, CHUNK_TTL_S, MANIFEST_KEY,
-    MAX_CHUNKS,
+    split, Manifest, Publication, CHUNK_BYTES, CHUNK_PREFIX, CHUNK_TTL_S, MANIFEST_KEY, MAX_CHUNKS,
 };
 pub use digest::TargetDigest;
-pub use encoding::{CompactDecoder, CompactError, FORMAT, HEADER_LEN};
+pub use encoding::{CompactDecoder, FORMAT, HEADER_LEN};
+pub use error::{ChunkError, CompactError};
 pub use list::{CompactList, RevocationLookup};
 pub use table::{DigestTable, OVERLAY_MERGE_AT};

@@ -10,10 +10,11 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Request, Response};
 
-use super::admin::{reject, AdminContext};
-use super::revocations;
-use super::{grants, token};
-use super::{now_s, send};
+use super::context::{reject, AdminContext};
+use super::token;
+use crate::grants;
+use crate::revocations;
+use crate::{now_s, send};
 use portcullis::grant::leak::LeakStatus;
 use portcullis::grant::service::{GrantCall, KeyCall};
 use portcullis::http::admin as core;

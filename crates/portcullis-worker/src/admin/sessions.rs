@@ -8,9 +8,9 @@
 
 use serde_json::json;
 
-use super::admin::AdminContext;
-use super::grants;
+use super::context::AdminContext;
 use super::token::{internal, revoke_issued};
+use crate::grants;
 use portcullis::grant::index::{
     listing, parse_list_query, parse_revoke_all, IndexCall, MAX_LISTED,
 };

@@ -10,9 +10,16 @@
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
-use super::revocations::{self, KV_OPS};
-use super::{now_s, send, AuditContext};
-use super::{sessions, token};
+mod context;
+mod leaks;
+mod sessions;
+mod token;
+
+pub(crate) use context::{reject, AdminContext};
+
+use crate::revocations;
+use crate::store::KV_OPS;
+use crate::{now_s, send};
 use portcullis::config::GateConfig;
 use portcullis::http::admin::{
     self as core, check_admin_request, credential_source, AdminAnswer, AdminError,
@@ -21,18 +28,6 @@ use portcullis::http::admin::{
 use portcullis::http::{AuditRecord, Denial, Principal, RequestHead};
 use portcullis::jwt::verify::VerifiedToken;
 use portcullis::leaks::issued_target;
-
-/// What the admin API needs besides the request.
-pub(crate) struct AdminContext<'a> {
-    pub env: &'a Env,
-    pub ctx: &'a Context,
-    pub config: &'a GateConfig,
-    /// The normalized path.
-    pub path: &'a str,
-    /// The request URL's `scheme://authority`.
-    pub own_origin: &'a str,
-    pub audit: &'a AuditContext,
-}
 
 /// Serves one admin request. Never an opaque runtime error: a `worker::Error` becomes
 /// [`Denial::Internal`], answered and audited like any refusal.
@@ -65,7 +60,7 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
     };
     // A secret-scanning partner signs its report instead of presenting an admin token.
     if endpoint.signed_by_reporter() {
-        return super::leaks::handle(req, a).await;
+        return leaks::handle(req, a).await;
     }
     let headers = req.headers();
     let authorization = headers.get("authorization")?;
@@ -177,22 +172,6 @@ async fn serve(mut req: Request, a: &AdminContext<'_>) -> worker::Result<Respons
         }
         Err(denial) => reject(a, Some(&who), denial),
     }
-}
-
-/// Refuses an admin request, with an audit record naming the admin when it authenticated.
-pub(crate) fn reject(
-    a: &AdminContext<'_>,
-    who: Option<&Principal>,
-    denial: Denial,
-) -> worker::Result<Response> {
-    let request = a.audit.request();
-    let mut record = AuditRecord::deny("admin", &request, None, &denial);
-    if let (Some(p), None) = (who, denial.principal()) {
-        (record.sub, record.jti, record.kid) =
-            (p.sub.as_deref(), p.jti.as_deref(), p.kid.as_deref());
-    }
-    a.audit.write(&record);
-    send(denial.response(&a.config.realm))
 }
 
 /// The admin's own token: verified, then (once the snapshot is here) admitted.

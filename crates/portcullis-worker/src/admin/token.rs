@@ -4,16 +4,17 @@
 use serde_json::json;
 use worker::Response;
 
-use super::admin::{reject, AdminContext};
-use super::grants;
-use super::{now_s, revocations, send, sender};
+use super::context::{reject, AdminContext};
+use crate::grants;
+use crate::{now_s, revocations, send, sender};
 use portcullis::grant::credential::CredentialKind;
 use portcullis::grant::index::{IndexCall, IndexEntry};
 use portcullis::grant::oauth::{parse_token_request, TokenRequest};
+use portcullis::grant::reply::{static_reason, StoreReply};
 use portcullis::grant::requests::{
     parse_create_api_key, parse_open_grant, parse_revoke_api_key, IssueRequestError, SidRevocation,
 };
-use portcullis::grant::service::{static_reason, GrantCall, KeyCall, StoreReply};
+use portcullis::grant::service::{GrantCall, KeyCall};
 use portcullis::http::admin::{
     entry_value, grant_revocation_entry, issued_introspection_answer, AdminAnswer,
 };
