@@ -126,6 +126,18 @@ pub(crate) async fn forward(
 
     // One crossing builds the headers and the request, starts the fetch and its timer; the
     // timeout covers the wait for the response head, and a body then streams at its own pace.
+    // Bench-only builds (features bench-nosignal, bench-lean; never shipped) send without the
+    // origin timeout's signal, to measure what it costs the tail (bench/js/fixed-rate.mjs).
+    #[cfg(any(feature = "bench-nosignal", feature = "bench-lean"))]
+    let pending = crate::bench_variant::fetch_origin_bare(
+        incoming.req,
+        &target,
+        incoming.method,
+        &remove,
+        &set,
+        incoming.with_body,
+    );
+    #[cfg(not(any(feature = "bench-nosignal", feature = "bench-lean")))]
     let pending = interop::fetch_origin(
         incoming.req,
         &target,
@@ -144,6 +156,11 @@ pub(crate) async fn forward(
         Err(code) if code.as_f64() == Some(1.0) => return Err(Denial::OriginTimeout),
         Err(_) => return Err(Denial::OriginUnreachable),
     };
+    // Bench-only builds (features bench-noprivate, bench-lean; never shipped: a credentialed
+    // response must be marked private) hand the origin's response back as it came.
+    if cfg!(any(feature = "bench-noprivate", feature = "bench-lean")) {
+        return Ok(response);
+    }
     match incoming.credential_headers.is_empty() {
         true => Ok(response),
         false => mark_private(response, &incoming.credential_headers),

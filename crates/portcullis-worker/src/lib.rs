@@ -20,6 +20,8 @@ mod admin;
 mod audit;
 #[cfg(all(feature = "bench-repeat", not(feature = "objects")))]
 mod bench_repeat;
+#[cfg(any(feature = "bench-nosignal", feature = "bench-lean"))]
+mod bench_variant;
 mod console;
 mod forward;
 // The Durable Object classes (GrantObject, ApiKeyStore, RevocationWriter) are exported only
