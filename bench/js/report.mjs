@@ -137,7 +137,7 @@ if (tc) {
       (st["first-load-deployed"] ? `; a JavaScript pass-through wired as deployed that makes only the platform calls of the gate's first revocation load (first-load-deployed) is ${f(st["first-load-deployed"].ms_median, 0)} ms (section 3 splits the gap by part)` : "") });
 }
 if (size.wasm) {
-  goals.push({ goal: "Worker wasm at most 256 KB gzip (issue 12's budget for the roadmap)", met: size.wasm.gzip <= 256_000, measured: `${size.wasm.gzip} bytes gzip (${kb(size.wasm.gzip)})` });
+  goals.push({ goal: "Worker wasm at most 256 KB (262,144 B) gzip (issue 12's budget for the roadmap)", met: size.wasm.gzip <= 262_144, measured: `${size.wasm.gzip} bytes gzip (${kb(size.wasm.gzip)})` });
   goals.push({ goal: "Worker wasm at most 200 KB gzip (the earlier, tighter goal)", met: size.wasm.gzip <= 200_000, measured: `${size.wasm.gzip} bytes gzip` });
 }
 
