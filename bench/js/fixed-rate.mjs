@@ -7,7 +7,8 @@
 // each request's intended send time, so a stall also counts against the requests queued
 // behind it (no coordinated omission).
 //   node bench/js/fixed-rate.mjs [--rounds 5] [--seconds 6] [--rate 250] [--connections 32]
-//     [--only portcullis,jose]   (passthrough is always run)
+//     [--only portcullis,jose]   (passthrough is always run; burn-<N> adds a passthrough-log
+//                                 with N rounds of arithmetic a request)
 // Contenders as in throughput-bench.mjs (gates.mjs), plus PORTCULLIS_VARIANTS builds (v-name)
 // and portcullis-refresh-300s (the same build, its revocation copy refreshed every 300 s: no
 // background refresh within a round) and portcullis-deployed (the gate alone in its workerd,
@@ -36,7 +37,9 @@ const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["
 const DEFAULT = ["passthrough", ...FLOOR, "portcullis", "jose", "tsndr"];
 const ALL = ["passthrough", "passthrough-log", "floor", "floor-log", "portcullis", "portcullis-refresh-300s", "portcullis-deployed", "portcullis-denials-only", "jose", "tsndr", ...VARIANTS];
 const NAMES = opts.only ? ["passthrough", ...opts.only.split(",").filter((n) => n !== "passthrough")] : DEFAULT;
-for (const n of NAMES) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
+// burn-<N>: passthrough-log plus N rounds of arithmetic a request (more CPU, nothing else);
+// burn-gate-<N>, burn-nostore-<N>: the same, forwarding with the gate's subrequest options.
+for (const n of NAMES) if (!ALL.includes(n) && !/^burn-(?:(?:gate|nostore)-)?\d+$/.test(n)) throw new Error(`--only: unknown contender ${n}`);
 const KIND = { "portcullis-refresh-300s": ["portcullis", { refreshS: 300 }] };
 
 const token = await mintToken({ scope: "orders:read" });

@@ -4,6 +4,11 @@
 //                (same fields, same length, one console.log): what logging costs the platform
 //   jose         Bearer token -> jose jwtVerify -> KV get of the jti -> forward
 //   tsndr        the same with @tsndr/cloudflare-worker-jwt (iss/aud checked by hand)
+//   burn         passthrough-log plus BURN_ITERS rounds of synchronous arithmetic before it
+//                forwards: a contender with more CPU per request and no other difference, to
+//                see how the tail grows with CPU alone (bench/ab run 16); burn-gate-<N> and
+//                burn-nostore-<N> forward with the gate's subrequest options, or with its
+//                header copy and cache: no-store alone (FETCH_AS)
 //   first-load   pass-through whose isolate's first request first makes the platform calls
 //                of the gate's first revocation load (revocations.rs, first_load): the
 //                feed from the Cache API, on a miss from the writer Durable Object, at once
@@ -44,7 +49,14 @@ async function claimsOf(env, token) {
 
 function forward(request, env) {
   const url = new URL(request.url);
-  return fetch(new Request(env.ORIGIN_URL + url.pathname + url.search, request));
+  const target = env.ORIGIN_URL + url.pathname + url.search;
+  // FETCH_AS: the subrequest options the gate's forward uses (interop.rs fetch_origin), all
+  // ("gate") or cache: no-store alone ("no-store"), for bench/ab run 17.
+  if (env.FETCH_AS === "gate") {
+    return fetch(target, { method: request.method, headers: new Headers(request.headers), redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(30000) });
+  }
+  if (env.FETCH_AS === "no-store") return fetch(target, { method: request.method, headers: new Headers(request.headers), cache: "no-store" });
+  return fetch(new Request(target, request));
 }
 
 // The names the gate uses (revocations.rs, config defaults, compact::MANIFEST_KEY).
@@ -76,7 +88,12 @@ export default {
       await loaded;
       return forward(request, env);
     }
-    if (env.MODE === "passthrough-log") {
+    if (env.MODE === "burn") {
+      let x = counts.requests;
+      for (let i = Number(env.BURN_ITERS); i > 0; i--) x = (Math.imul(x, 1103515245) + 12345) | 0;
+      counts.burned = x;
+    }
+    if (env.MODE === "passthrough-log" || env.MODE === "burn") {
       const response = await forward(request, env);
       console.log(JSON.stringify({
         event: "gate", time_ms: Date.now(), client_ip: request.headers.get("cf-connecting-ip"), ray: request.headers.get("cf-ray"),
