@@ -38,8 +38,8 @@ const DEFAULT = ["passthrough", ...FLOOR, "portcullis", "jose", "tsndr"];
 const ALL = ["passthrough", "passthrough-log", "floor", "floor-log", "portcullis", "portcullis-refresh-300s", "portcullis-deployed", "portcullis-denials-only", "jose", "tsndr", ...VARIANTS];
 const NAMES = opts.only ? ["passthrough", ...opts.only.split(",").filter((n) => n !== "passthrough")] : DEFAULT;
 // burn-<N>: passthrough-log plus N rounds of arithmetic a request (more CPU, nothing else);
-// burn-gate-<N>, burn-nostore-<N>: the same, forwarding with the gate's subrequest options.
-for (const n of NAMES) if (!ALL.includes(n) && !/^burn-(?:(?:gate|nostore)-)?\d+$/.test(n)) throw new Error(`--only: unknown contender ${n}`);
+// burn-gate-<N>, burn-nostore-<N>, burn-nostoreonly-<N>, burn-copy-<N>: the same, forwarding with the gate's subrequest options.
+for (const n of NAMES) if (!ALL.includes(n) && !/^burn-(?:(?:gate|nostore|nostoreonly|copy)-)?\d+$/.test(n)) throw new Error(`--only: unknown contender ${n}`);
 const KIND = { "portcullis-refresh-300s": ["portcullis", { refreshS: 300 }] };
 
 const token = await mintToken({ scope: "orders:read" });

@@ -6,9 +6,9 @@
 //   tsndr        the same with @tsndr/cloudflare-worker-jwt (iss/aud checked by hand)
 //   burn         passthrough-log plus BURN_ITERS rounds of synchronous arithmetic before it
 //                forwards: a contender with more CPU per request and no other difference, to
-//                see how the tail grows with CPU alone (bench/ab run 16); burn-gate-<N> and
-//                burn-nostore-<N> forward with the gate's subrequest options, or with its
-//                header copy and cache: no-store alone (FETCH_AS)
+//                see how the tail grows with CPU alone (bench/ab run 16); burn-gate-<N>,
+//                burn-nostore-<N>, burn-nostoreonly-<N> and burn-copy-<N> forward with the
+//                gate's subrequest options or parts of them (FETCH_AS)
 //   first-load   pass-through whose isolate's first request first makes the platform calls
 //                of the gate's first revocation load (revocations.rs, first_load): the
 //                feed from the Cache API, on a miss from the writer Durable Object, at once
@@ -51,11 +51,20 @@ function forward(request, env) {
   const url = new URL(request.url);
   const target = env.ORIGIN_URL + url.pathname + url.search;
   // FETCH_AS: the subrequest options the gate's forward uses (interop.rs fetch_origin), all
-  // ("gate") or cache: no-store alone ("no-store"), for bench/ab run 17.
+  // ("gate") or the header copy and cache: no-store ("no-store"), for bench/ab runs 17-18.
   if (env.FETCH_AS === "gate") {
     return fetch(target, { method: request.method, headers: new Headers(request.headers), redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(30000) });
   }
   if (env.FETCH_AS === "no-store") return fetch(target, { method: request.method, headers: new Headers(request.headers), cache: "no-store" });
+  // The two apart: the plain form with cache: no-store added ("no-store-only"), and the header
+  // copy without it ("copy"; Host dropped as the gate's plan drops it, or Miniflare routes
+  // the subrequest back to this worker).
+  if (env.FETCH_AS === "no-store-only") return fetch(new Request(target, request), { cache: "no-store" });
+  if (env.FETCH_AS === "copy") {
+    const headers = new Headers(request.headers);
+    headers.delete("host");
+    return fetch(target, { method: request.method, headers });
+  }
   return fetch(new Request(target, request));
 }
 

@@ -165,12 +165,12 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
     };
   }
   // burn-<N>: passthrough-log with N rounds of arithmetic per request (gate-workers.mjs).
-  // burn-gate-<N> / burn-nostore-<N>: the same, forwarding with the gate's fetch options.
-  const burn = /^burn-(?:(gate|nostore)-)?(\d+)$/.exec(name);
+  // burn-gate-<N> / burn-nostore-<N> / burn-nostoreonly-<N> / burn-copy-<N>: the same, forwarding with the gate's fetch options.
+  const burn = /^burn-(?:(gate|nostore|nostoreonly|copy)-)?(\d+)$/.exec(name);
   return {
     ...common,
     scriptPath: join(here, "..", "out", "gate-workers.js"),
-    bindings: { MODE: burn ? "burn" : name, ...(burn ? { BURN_ITERS: burn[2], FETCH_AS: { gate: "gate", nostore: "no-store" }[burn[1]] ?? "" } : {}), ORIGIN_URL: originUrl, JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
+    bindings: { MODE: burn ? "burn" : name, ...(burn ? { BURN_ITERS: burn[2], FETCH_AS: { gate: "gate", nostore: "no-store", nostoreonly: "no-store-only", copy: "copy" }[burn[1]] ?? "" } : {}), ORIGIN_URL: originUrl, JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
   };
 }
 
