@@ -19,7 +19,7 @@ import { execFile } from "node:child_process";
 import { promisify, parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { log, median, mintToken, round } from "./common.mjs";
-import { startContender, startOrigin } from "./gates.mjs";
+import { burnBindings, startContender, startOrigin } from "./gates.mjs";
 import { cpuTicks, startCounted, TICK_US } from "./load.mjs";
 
 const { values: opts } = parseArgs({
@@ -37,9 +37,8 @@ const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["
 const DEFAULT = ["passthrough", ...FLOOR, "portcullis", "jose", "tsndr"];
 const ALL = ["passthrough", "passthrough-log", "floor", "floor-log", "portcullis", "portcullis-refresh-300s", "portcullis-deployed", "portcullis-denials-only", "jose", "tsndr", ...VARIANTS];
 const NAMES = opts.only ? ["passthrough", ...opts.only.split(",").filter((n) => n !== "passthrough")] : DEFAULT;
-// burn-<N>: passthrough-log plus N rounds of arithmetic a request (more CPU, nothing else);
-// burn-gate-<N>, burn-nostore-<N>, burn-nostoreonly-<N>, burn-copy-<N>: the same, forwarding with the gate's subrequest options.
-for (const n of NAMES) if (!ALL.includes(n) && !/^burn-(?:(?:gate|nostore|nostoreonly|copy)-)?\d+$/.test(n)) throw new Error(`--only: unknown contender ${n}`);
+// burn-…: a pass-through with more CPU a request (gates.mjs, burnBindings).
+for (const n of NAMES) if (!ALL.includes(n) && !burnBindings(n)) throw new Error(`--only: unknown contender ${n}`);
 const KIND = { "portcullis-refresh-300s": ["portcullis", { refreshS: 300 }] };
 
 const token = await mintToken({ scope: "orders:read" });

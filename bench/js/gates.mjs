@@ -90,6 +90,18 @@ export const isDeployed = (name) => name === "portcullis-deployed" || name === "
  * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
  * the gate alone in its workerd, its Durable Object bindings reaching the objects' workerd.
  */
+/**
+ * The bindings of a burn contender (gate-workers.mjs, MODE burn), or null for any other name:
+ * burn-<N> is passthrough-log with N rounds of arithmetic a request; burn-gate-<N>,
+ * burn-nostore-<N>, burn-nostoreonly-<N> and burn-copy-<N> the same, forwarding with the
+ * gate's subrequest options or parts of them (FETCH_AS).
+ */
+export function burnBindings(name) {
+  const m = /^burn-(?:(gate|nostore|nostoreonly|copy)-)?(\d+)$/.exec(name);
+  if (!m) return null;
+  return { BURN_ITERS: m[2], FETCH_AS: { gate: "gate", nostore: "no-store", nostoreonly: "no-store-only", copy: "copy" }[m[1]] ?? "" };
+}
+
 export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {}) {
   const common = {
     // Drain workerd's stdout/stderr (the gate's audit lines): logging stays on, as deployed,
@@ -164,13 +176,11 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
       bindings: { ORIGIN_URL: originUrl, ...(name === "floor-log" ? { FLOOR_LOG: "1" } : {}) },
     };
   }
-  // burn-<N>: passthrough-log with N rounds of arithmetic per request (gate-workers.mjs).
-  // burn-gate-<N> / burn-nostore-<N> / burn-nostoreonly-<N> / burn-copy-<N>: the same, forwarding with the gate's fetch options.
-  const burn = /^burn-(?:(gate|nostore|nostoreonly|copy)-)?(\d+)$/.exec(name);
+  const burn = burnBindings(name);
   return {
     ...common,
     scriptPath: join(here, "..", "out", "gate-workers.js"),
-    bindings: { MODE: burn ? "burn" : name, ...(burn ? { BURN_ITERS: burn[2], FETCH_AS: { gate: "gate", nostore: "no-store", nostoreonly: "no-store-only", copy: "copy" }[burn[1]] ?? "" } : {}), ORIGIN_URL: originUrl, JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
+    bindings: { MODE: burn ? "burn" : name, ...burn, ORIGIN_URL: originUrl, JWKS: JSON.stringify(JWKS), ISSUER, AUDIENCE, MAX_TTL: String(MAX_TTL) },
   };
 }
 
