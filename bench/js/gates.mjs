@@ -84,7 +84,7 @@ export async function startObjects(originUrl, { refreshS = 10 } = {}) {
 }
 
 /** The contenders whose gate starts alone, the objects script already running elsewhere. */
-export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed" || name === "first-load-deployed" || name.startsWith("vd-");
+export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed" || name === "first-load-deployed" || name === "floor-first-load-deployed" || name.startsWith("vd-");
 
 /** The directory of build variant `v` (PORTCULLIS_VARIANTS="name=dir,..."), or undefined. */
 const variantDir = (v) => (process.env.PORTCULLIS_VARIANTS ?? "").split(",").map((e) => e.split("=")).find(([n]) => n === v)?.[1];
@@ -119,6 +119,17 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
       ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
       scriptPath: join(here, "..", "out", "gate-workers.js"),
       bindings: { MODE: "first-load", ORIGIN_URL: originUrl },
+      durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
+    };
+  }
+  if (name === "floor-first-load-deployed") {
+    // The floor (bench/floor, feature first-load, built into bench/out/floor-first-load/)
+    // making the same first-load platform calls, wired as first-load-deployed is.
+    if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
+    return {
+      ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
+      scriptPath: join(ROOT, "bench", "out", "floor-first-load", "index.js"),
+      bindings: { ORIGIN_URL: originUrl },
       durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
     };
   }
@@ -223,5 +234,30 @@ export async function startContender(name, originUrl, token, opts = {}) {
     await dispose();
     throw new Error(`${name}: first request answered ${res.status}: ${body.slice(0, 300)}`);
   }
+  if (name === "floor-first-load-deployed") await checkFloorFirstLoad(name, mf, url, dispose);
   return { mf, url, startup_ms, ready_ms, ready_cpu_ms, ready_node_cpu_ms, first_request_cpu_ms, dispose };
+}
+
+/**
+ * After the timed first request of floor-first-load-deployed: check it really made the calls.
+ * The floor's own record (GET /_bench/first-load) must say the feed came from the writer (the
+ * cache missed; the writer answered 200 with JSON) and the manifest was read, and the feed
+ * must be in this workerd's Cache API, read from Node through Miniflare (the put, made after
+ * the answer, is waited for up to 2 s).
+ */
+async function checkFloorFirstLoad(name, mf, url, dispose) {
+  const FEED_URL = "https://revocations.portcullis.internal/feed";
+  const cache = await (await mf.getCaches()).open("portcullis-revocations");
+  let seen, cached;
+  for (let i = 0; i < 40; i++) {
+    seen = await (await fetchRetry(`${url}/_bench/first-load`)).json();
+    cached = await cache.match(FEED_URL);
+    if (seen.put && cached) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const text = cached ? await cached.text() : "";
+  if (seen.feed_from !== "writer" || !seen.manifest || !seen.put || !cached || text.length !== seen.feed_bytes) {
+    await dispose();
+    throw new Error(`${name}: the first load did not make its calls: ${JSON.stringify(seen)}, cached ${cached ? text.length : "none"}`);
+  }
 }

@@ -35,6 +35,9 @@ const VARIANTS = (process.env.PORTCULLIS_VARIANTS ?? "").split(",").filter(Boole
 // floor, floor-log: a workers-rs Worker with the gate's glue that only forwards (and writes
 // the audit line): what any Rust Worker costs here (bench/floor; run when it is built).
 const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["floor", "floor-log"] : [];
+// floor-first-load-deployed: start-up only, the floor (feature first-load) wired as
+// first-load-deployed and making the same calls on its first request (run when it is built).
+const FLOOR_FL = existsSync(new URL("../out/floor-first-load/index.js", import.meta.url)) ? ["floor-first-load-deployed"] : [];
 // portcullis-deployed: start-up only, the gate's start as a deployment pays it: the objects
 // script (the writer) already running in its own workerd, the gate started alone and reaching
 // it across processes (gates.mjs, startObjects). portcullis-base-deployed: the same with
@@ -43,8 +46,8 @@ const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["
 // first request makes the platform calls of the gate's first revocation load (gate-workers.mjs).
 // vd-<name>: start-up only, a PORTCULLIS_VARIANTS build started as portcullis-deployed is.
 const DEPLOYED_VARIANTS = VARIANTS.map((v) => v.replace(/^v-/, "vd-"));
-const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed", "first-load-deployed", ...DEPLOYED_VARIANTS];
-const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "first-load-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS, ...DEPLOYED_VARIANTS];
+const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed", "first-load-deployed", ...FLOOR_FL, ...DEPLOYED_VARIANTS];
+const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "first-load-deployed", ...FLOOR_FL, "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS, ...DEPLOYED_VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
 const CHOSEN = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => !n.startsWith("portcullis-base") && !n.startsWith("v-") && !n.startsWith("vd-"));
@@ -64,6 +67,7 @@ const wrk = (url, path = "/orders/1") =>
 const result = { rounds: ROUNDS, seconds: SECONDS, connections: CONNS, startup: {}, contenders: {} };
 // The floor's wasm size, for the startup table (the gate's is in size.txt).
 if (FLOOR.length) result.floor_wasm_gzip = gzipSync(readFileSync(new URL("../out/floor/index_bg.wasm", import.meta.url)), { level: 9 }).length;
+if (FLOOR_FL.length) result.floor_first_load_wasm_gzip = gzipSync(readFileSync(new URL("../out/floor-first-load/index_bg.wasm", import.meta.url)), { level: 9 }).length;
 try {
   // 1. Start to first answered request, alternated, each instance disposed before the next.
   const startup = Object.fromEntries(STARTUP.map((n) => [n, []]));
@@ -87,7 +91,9 @@ try {
       first_request_runs: startup[n].map((s, i) => round(s - ready[n][i], 1)),
       // CPU of the contender's own workerd (all threads): to ready, and on the first request.
       ready_cpu_ms_median: round(median(cpu[n].ready), 1), ready_node_cpu_ms_median: round(median(cpu[n].node), 1), first_request_cpu_ms_median: round(median(cpu[n].first), 1),
-      first_request_cpu_runs: cpu[n].first.map((x) => round(x, 1)) };
+      first_request_cpu_runs: cpu[n].first.map((x) => round(x, 1)),
+      // Per start, in round order, to pair each part against pass-through's in the same round.
+      ready_runs: ready[n].map((x) => round(x, 1)), ready_cpu_runs: cpu[n].ready.map((x) => round(x, 1)) };
   }
   if (ROUNDS === 0) {
     // --rounds 0: the starts alone.

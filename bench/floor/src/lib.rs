@@ -7,6 +7,9 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(missing_docs)]
 
+#[cfg(feature = "first-load")]
+mod first_load;
+
 use std::cell::RefCell;
 
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -40,6 +43,15 @@ async fn fetch(
 ) -> worker::Result<web_sys::Response> {
     let (origin, log) = settings(&env);
     let url = req.url();
+    #[cfg(feature = "first-load")]
+    {
+        if url.ends_with("/_bench/first-load") {
+            return Ok(web_sys::Response::new_with_opt_str(Some(
+                &first_load::seen(),
+            ))?);
+        }
+        first_load::ensure(&env, &_ctx).await?;
+    }
     // Path and query: everything after scheme://authority.
     let rest = url
         .split_once("://")
