@@ -82,6 +82,13 @@ if (wd) {
   goals.push({ goal: "in-workerd verify at least 4x faster than jose", met: wd.ratios.jose_over_portcullis >= 4, measured: `jose takes ${f(wd.ratios.jose_over_portcullis)}x Portcullis's time` });
   goals.push({ goal: "in-workerd verify no slower than bare crypto.subtle.verify", met: wd.ratios.portcullis_over_subtle <= 1.0, measured: `Portcullis takes ${f(wd.ratios.portcullis_over_subtle)}x crypto.subtle.verify's time` });
 }
+// The start goal against the floor that makes the gate's first-load calls: a workers-rs
+// Worker that must load its list on its first request cannot start faster than it.
+function firstLoadFloorNote(st) {
+  const ffl = st["floor-first-load-deployed"], over = ffl && ffl.ms_median - st.passthrough.ms_median;
+  if (!ffl) return "";
+  return `; ${over >= 30 ? "**out of reach** for a workers-rs Worker that loads its revocation list on its first request: " : ""}the floor wired as deployed making only those calls (floor-first-load-deployed) is ${f(ffl.ms_median, 0)} ms, ${over >= 0 ? "+" : ""}${f(over, 0)} over pass-through${over >= 30 ? "" : " in this run's starts, so this run does not rule the goal out"} (bench/ab run 25, 60 alternated rounds: +39 ms paired)`;
+}
 const tc = tp?.contenders;
 if (tc) {
   const g = tc.portcullis, pl = tc["passthrough-log"], fl = tc["floor-log"], fb = tc.floor;
@@ -134,7 +141,8 @@ if (tc) {
       `${f(judged.ms_median, 0)} vs ${f(st.passthrough.ms_median, 0)} ms (medians of ${judged.runs.length} alternated starts; ready ${f(judged.ready_ms_median, 0)} vs ${f(st.passthrough.ready_ms_median, 0)}, first request ${f(judged.first_request_ms_median, 0)} vs ${f(st.passthrough.first_request_ms_median, 0)})` +
       (st["portcullis-deployed"] && st.portcullis ? `; all local, objects script loaded and woken too (as \`make dev\`): ${f(st.portcullis.ms_median, 0)} ms` : "") +
       (st.floor ? floorNote(`${f(st.floor.ms_median, 0)} ms`, st.floor.ms_median - st.passthrough.ms_median <= 30) : "") +
-      (st["first-load-deployed"] ? `; a JavaScript pass-through wired as deployed that makes only the platform calls of the gate's first revocation load (first-load-deployed) is ${f(st["first-load-deployed"].ms_median, 0)} ms (section 3 splits the gap by part)` : "") });
+      (st["first-load-deployed"] ? `; a JavaScript pass-through wired as deployed that makes only the platform calls of the gate's first revocation load (first-load-deployed) is ${f(st["first-load-deployed"].ms_median, 0)} ms (section 3 splits the gap by part)` : "") +
+      firstLoadFloorNote(st) });
 }
 if (size.wasm) {
   goals.push({ goal: "Worker wasm at most 256 KB (262,144 B) gzip (issue 12's budget for the roadmap)", met: size.wasm.gzip <= 262_144, measured: `${size.wasm.gzip} bytes gzip (${kb(size.wasm.gzip)})` });
@@ -250,7 +258,7 @@ if (tp) {
     if (tp.startup_note) L.push(`Start figures: ${tp.startup_note}; the rest of this section is the full run's.`, "");
     L.push("Where start-to-first-answer goes: *ready* is `new Miniflare(...)` to `mf.ready` (workerd spawned and listening, the module loaded and its wasm compiled); *first request* is the rest, to the first answer (whatever instantiation was left lazy, first-request init: settings, key ring, routes, the first revocation snapshot; and one origin fetch). Medians of the same starts as the table.", "");
     L.push("| contender | ready ms | first request ms | start to first answer ms | over pass-through ms | workerd CPU to ready ms | Miniflare (Node) CPU to ready ms | workerd CPU, first request ms | wasm gzip bytes |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    const wasmGz = { portcullis: size.wasm?.gzip, "portcullis-deployed": size.wasm?.gzip, "portcullis-denials-only": size.wasm?.gzip, floor: tp.floor_wasm_gzip, "floor-log": tp.floor_wasm_gzip };
+    const wasmGz = { portcullis: size.wasm?.gzip, "portcullis-deployed": size.wasm?.gzip, "portcullis-denials-only": size.wasm?.gzip, floor: tp.floor_wasm_gzip, "floor-log": tp.floor_wasm_gzip, "floor-first-load-deployed": tp.floor_first_load_wasm_gzip };
     const objGz = sizeObjects?.wasm?.gzip;
     const pass = tp.startup.passthrough?.ms_median;
     for (const [n, v] of starts) L.push(`| ${n} | ${f(v.ready_ms_median, 0)} | ${f(v.first_request_ms_median, 0)} | ${f(v.ms_median, 0)} | ${pass == null ? "" : (v.ms_median >= pass ? "+" : "") + f(v.ms_median - pass, 0)} | ${v.ready_cpu_ms_median == null ? "" : f(v.ready_cpu_ms_median, 1)} | ${v.ready_node_cpu_ms_median == null ? "" : f(v.ready_node_cpu_ms_median, 1)} | ${v.first_request_cpu_ms_median == null ? "" : f(v.first_request_cpu_ms_median, 1)} | ${wasmGz[n] ?? ""}${(n === "portcullis" || n === "portcullis-denials-only") && objGz ? ` + ${objGz} (objects)` : ""} |`);
@@ -263,7 +271,10 @@ if (tp) {
       L.push(`The deployed start's gap over pass-through, by part. **first-load-deployed** is a JavaScript pass-through wired exactly as portcullis-deployed (the dev registry to the running writer, the shared KV store) whose first request first makes the platform calls of the gate's first revocation load and nothing else: the Cache API open and miss, the writer's feed through its Durable Object binding at once with the KV manifest read, the feed put in the cache after the answer (bench/js/gate-workers.mjs, MODE first-load). *CPU* is the time on a CPU of the contender's own workerd, all threads (/proc/<pid>/task/*/schedstat; the objects script's workerd is not counted), which on this shared machine is far steadier than wall time (its runs spread by a few ms where wall time spreads by tens). So:`, "",
         `- *ready*, the gate's script: ${d(dep, fl, "ready_ms_median")} ms over first-load-deployed, whose wiring is the gate's (that wiring, the dev registry and the shared KV store, is itself ${d(fl, ps, "ready_ms_median")} ms over pass-through, ${d(fl, ps, "ready_cpu_ms_median")} ms of workerd CPU and ${d(fl, ps, "ready_node_cpu_ms_median")} ms of Miniflare's). Of the gate's ${d(dep, fl, "ready_ms_median")} ms, workerd's CPU is ${d(dep, fl, "ready_cpu_ms_median")} ms (decoding and validating the ${size.wasm ? f(size.wasm.raw / 1024, 0) + " KB" : ""} wasm module, instantiating it, running the glue) and Miniflare's, in the Node process, ${dep.ready_node_cpu_ms_median == null ? "?" : d(dep, fl, "ready_node_cpu_ms_median")} ms: a Node CPU profile of these starts (\`node --cpu-prof\`) puts it in \`serializeConfig\` (capnp-es allocating segments for the config, which embeds the script and its wasm: 347 ms over the 8 Miniflare starts of 4 gate starts and their objects scripts in one profile) and in the acorn parse of index.js that locates its modules. That part is the local harness's, not the Worker's: a deployment uploads the script once.`,
         `- *first request*, the platform's calls: first-load-deployed is ${d(fl, ps, "first_request_ms_median")} ms (${d(fl, ps, "first_request_cpu_ms_median")} ms CPU) over pass-through. This is Miniflare's local Cache API, KV and cross-process Durable Object proxy starting inside the gate's workerd; any Worker that makes these calls on its first request pays it here, the gate's code aside.`,
-        `- *first request*, the gate's own code: portcullis-deployed is ${d(dep, fl, "first_request_ms_median")} ms (${d(dep, fl, "first_request_cpu_ms_median")} ms CPU) over first-load-deployed: V8 compiling each wasm function on its first call and the glue's first calls (section 3e), then running the settings, routes, key ring, verify, compact-list decode, identity assertion and audit line once.`, "");
+        `- *first request*, the gate's own code: portcullis-deployed is ${d(dep, fl, "first_request_ms_median")} ms (${d(dep, fl, "first_request_cpu_ms_median")} ms CPU) over first-load-deployed: V8 compiling each wasm function on its first call and the glue's first calls (section 3e), then running the settings, routes, key ring, verify, compact-list decode, identity assertion and audit line once.`);
+      const ffl = tp.startup["floor-first-load-deployed"];
+      if (ffl) L.push(`- *the floor making the same calls*: **floor-first-load-deployed** is the workers-rs floor (bench/floor, cargo feature \`first-load\`) wired as first-load-deployed, its Rust handler awaiting, once per isolate, a JavaScript helper (wasm-bindgen \`inline_js\`) that makes the same calls; each start checks that the feed came from the writer, the manifest was read and the put landed in the cache. Its start is ${d(ffl, ps, "ms_median")} ms over pass-through (ready ${d(ffl, ps, "ready_ms_median")}, ${d(ffl, ps, "ready_cpu_ms_median")} ms CPU; first request ${d(ffl, ps, "first_request_ms_median")}, ${d(ffl, ps, "first_request_cpu_ms_median")} ms CPU): the least any workers-rs Worker that must load a list on its first request pays here. The gate is ${d(dep, ffl, "ms_median")} ms over it (first request ${d(dep, ffl, "first_request_ms_median")} ms, ${d(dep, ffl, "first_request_cpu_ms_median")} ms CPU).`);
+      L.push("");
     }
     const perRun = starts.filter(([, v]) => v.first_request_runs);
     if (perRun.length) L.push(`First requests run by run (ms), to judge the noise: ${perRun.map(([n, v]) => `${n} ${v.first_request_runs.map((x) => f(x, 0)).join(", ")}`).join("; ")}.`, "");
@@ -393,6 +404,17 @@ function startupTable(result, contenders, base) {
   return rows;
 }
 
+// A start-only run's parts (ready, first request; wall and workerd CPU), each contender's
+// minus pass-through's in the same round, then the median (runs with per-start parts only).
+function startupPartsTable(result) {
+  const s = result.startup, p = s.passthrough;
+  const mid = (a) => { const b = [...a].sort((x, y) => x - y), m = b.length >> 1; return b.length % 2 ? b[m] : (b[m - 1] + b[m]) / 2; };
+  const over = (c, k) => { const x = mid(c[k].map((v, i) => v - p[k][i])); return `${x >= 0 ? "+" : ""}${f(x, 1)}`; };
+  const rows = ["By part, over pass-through in the same round (median of the paired differences, ms):", "", "| contender | start to first answer | ready | workerd CPU to ready | first request | workerd CPU, first request |", "|---|---:|---:|---:|---:|---:|"];
+  for (const [n, c] of Object.entries(s)) if (n !== "passthrough" && c.ready_cpu_runs) rows.push(`| ${n} | ${over(c, "runs")} | ${over(c, "ready_runs")} | ${over(c, "ready_cpu_runs")} | ${over(c, "first_request_runs")} | ${over(c, "first_request_cpu_runs")} |`);
+  return rows;
+}
+
 // One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
@@ -415,6 +437,7 @@ if (abs.length) {
       for (const [label, result] of Object.entries(ab.runs ?? { "": ab.result })) {
         if (label) L.push(`*${label}:*`, "");
         L.push(...startupTable(result, ab.contenders ?? {}, ab.base), "");
+        if (result.startup.passthrough?.ready_cpu_runs) L.push(...startupPartsTable(result), "");
       }
       L.push(ab.reading, "");
       continue;
