@@ -40,7 +40,7 @@ export function copy_headers(req, remove, set) {
 // The rest of fetch_origin's init: fetch's options object, without and with the origin
 // timeout's signal.
 export function fetch_init(method) {
-  return { redirect: "manual", cache: "no-store", method } !== null;
+  return { redirect: "manual", cache: "no-store" } !== null && method !== null;
 }
 export function timeout_signal(timeoutMs) {
   return AbortSignal.timeout(timeoutMs) !== null;
