@@ -20,7 +20,7 @@ import { threadsCpuMs, workerdPids } from "./load.mjs";
 
 export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
 // bench/wasm's VERIFY_STEPS, the verify's pieces (--steps).
-export const STEPS = ["split", "header", "tag", "hmac", "claims", "check", "all"];
+export const STEPS = ["split", "header", "tag", "hmac", "claims", "payload_b64", "claims_json", "alloc5", "check", "all"];
 
 // CPU time as well as wall time: on this shared 2-core machine a batch's wall time grows
 // with whatever else runs (several times over at a load average of 8), while the CPU time

@@ -59,8 +59,21 @@ pub fn verify_loop(token: &str, n: u32, now: f64) -> u32 {
 /// signature and check the HMAC over the signing input with the pre-keyed state), *hmac*
 /// (the HMAC alone over the signing input, tag already decoded), *claims* (decode the
 /// payload and read the claims), *check* (the claim rules on claims already read), *all*
-/// (the whole verify, as `verify_loop`).
-pub const VERIFY_STEPS: [&str; 7] = ["split", "header", "tag", "hmac", "claims", "check", "all"];
+/// (the whole verify, as `verify_loop`); *payload_b64* and *claims_json* split *claims* into
+/// the base64url decode and the JSON read; *alloc5* is five small heap strings made and
+/// dropped (what the claims' strings cost the allocator).
+pub const VERIFY_STEPS: [&str; 10] = [
+    "split",
+    "header",
+    "tag",
+    "hmac",
+    "claims",
+    "payload_b64",
+    "claims_json",
+    "alloc5",
+    "check",
+    "all",
+];
 
 /// The verify steps, comma-separated.
 #[wasm_bindgen]
@@ -86,6 +99,7 @@ pub fn verify_step_loop(step: &str, token: &str, n: u32, now: f64) -> u32 {
         let claims =
             token::with_decoded(parts.payload, Segment::Payload, Claims::parse).expect("claims");
         let now = now as i64;
+        let payload = token::decode_segment(parts.payload, Segment::Payload).expect("payload");
         let once = |t: &str| -> bool {
             match step {
                 "split" => token::split(t, policy.max_token_len).is_ok(),
@@ -104,6 +118,25 @@ pub fn verify_step_loop(step: &str, token: &str, n: u32, now: f64) -> u32 {
                     .is_ok(),
                 "claims" => {
                     token::with_decoded(parts.payload, Segment::Payload, Claims::parse).is_ok()
+                }
+                "payload_b64" => {
+                    let mut buf = [0u8; 512];
+                    portcullis::codec::b64::decode_to_slice(parts.payload, &mut buf).is_ok()
+                }
+                "claims_json" => Claims::parse(std::hint::black_box(&payload)).is_ok(),
+                "alloc5" => {
+                    let names = [
+                        "https://issuer.example",
+                        "user-1234",
+                        "orders-api",
+                        "orders:read",
+                        "0f8fad5b",
+                    ];
+                    let owned: Vec<Option<String>> = std::hint::black_box(names)
+                        .iter()
+                        .map(|s| Some((*s).to_owned()))
+                        .collect();
+                    std::hint::black_box(owned).len() == 5
                 }
                 "check" => check_claims(std::hint::black_box(&claims), policy, now).is_ok(),
                 "all" => portcullis::jwt::verify::verify(t, ring, policy, now).is_ok(),
