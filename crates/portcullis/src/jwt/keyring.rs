@@ -332,7 +332,7 @@ impl Keyring {
 
     /// Remembers, for `key`, the encoded header of a token it has just verified and what it
     /// read as; only the first is kept, so the memory per key is one header.
-    pub fn remember_header(key: &Key, encoded: &str, header: &Header) {
+    pub(crate) fn remember_header(key: &Key, encoded: &str, header: &Header) {
         if encoded.len() <= MAX_REMEMBERED_HEADER {
             key.header.get_or_init(|| (encoded.into(), header.clone()));
         }
