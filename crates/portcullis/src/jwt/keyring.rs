@@ -320,7 +320,7 @@ impl Keyring {
     }
 
     /// The header an encoded header segment reads as, if a key of this ring has verified a
-    /// token with exactly that segment before ([`Keyring::remember_header`]).
+    /// token with exactly that segment before (remembered once that token's tag checked).
     pub fn remembered_header(&self, encoded: &str) -> Option<&Header> {
         self.keys.iter().find_map(|k| {
             k.header
