@@ -84,7 +84,10 @@ export async function startObjects(originUrl, { refreshS = 10 } = {}) {
 }
 
 /** The contenders whose gate starts alone, the objects script already running elsewhere. */
-export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed" || name === "first-load-deployed";
+export const isDeployed = (name) => name === "portcullis-deployed" || name === "portcullis-base-deployed" || name === "first-load-deployed" || name.startsWith("vd-");
+
+/** The directory of build variant `v` (PORTCULLIS_VARIANTS="name=dir,..."), or undefined. */
+const variantDir = (v) => (process.env.PORTCULLIS_VARIANTS ?? "").split(",").map((e) => e.split("=")).find(([n]) => n === v)?.[1];
 
 /**
  * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
@@ -121,9 +124,11 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
   }
   if (isDeployed(name)) {
     if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
-    // portcullis-base-deployed: the build in PORTCULLIS_BASE_BUILD, to A/B a change in one run.
-    const dir = name === "portcullis-base-deployed" ? process.env.PORTCULLIS_BASE_BUILD : join(ROOT, "build");
-    if (!dir) throw new Error("portcullis-base-deployed needs PORTCULLIS_BASE_BUILD (a copy of an earlier build/)");
+    // portcullis-base-deployed: the build in PORTCULLIS_BASE_BUILD, to A/B a change in one run;
+    // vd-<name>: the deployed start of a PORTCULLIS_VARIANTS build.
+    const dir = name === "portcullis-base-deployed" ? process.env.PORTCULLIS_BASE_BUILD
+      : name.startsWith("vd-") ? variantDir(name.slice(3)) : join(ROOT, "build");
+    if (!dir) throw new Error(`${name} needs PORTCULLIS_BASE_BUILD or PORTCULLIS_VARIANTS (a copy of an earlier build/)`);
     const { handleRuntimeStdio, host, port, ...rest } = common;
     return {
       handleRuntimeStdio, host, port,

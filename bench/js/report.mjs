@@ -178,6 +178,8 @@ L.push("## How to rerun", "", "```sh", "make bench                    # everythi
   "node bench/js/first-request-profile.mjs --contenders portcullis,portcullis-deployed,floor --runs 3",
   "# Starts alone (no throughput rounds), the gate all local and as deployed; A/B a start with portcullis-base-deployed:",
   "PORTCULLIS_BASE_BUILD=$PWD/bench/out/ab/old node bench/js/throughput-bench.mjs --rounds 0 --startup-runs 9 --only portcullis-deployed,portcullis-base-deployed",
+  "PORTCULLIS_VARIANTS=a=$PWD/bench/out/ab/a,b=$PWD/bench/out/ab/b node bench/js/throughput-bench.mjs --rounds 0 --startup-runs 16 --only vd-a,vd-b   # more builds' deployed starts",
+  "node bench/js/first-request-functions.mjs DIR   # the wasm functions a deployed isolate's first request reaches, and their bytes (DIR: a build with names)",
   "# A/B of a change, one run: copy build/ to bench/out/ab/<name> (under the worktree: workerd refuses paths above it), then",
   "PORTCULLIS_VARIANTS=old=bench/out/ab/old node bench/js/throughput-bench.mjs --only passthrough-log,portcullis,v-old",
   "node scripts/freshness.mjs --locations 4 --refresh-s 2 --feed-ttl-s 2 --runs 8 --idle-s 20   # and --refresh-s 1 --feed-ttl-s 1",
@@ -404,7 +406,7 @@ if (firstReq) {
   const fr = firstReq.portcullis, frd = firstReq["portcullis-deployed"];
   L.push("", "Reading: *portcullis* is the all-local start (the objects script in the same workerd, woken by this request: its `fetch native` is mostly the writer Durable Object starting, compiling its own wasm and opening its storage); *portcullis-deployed* is the gate's own first request with the writer already running in another workerd (section 3). " +
     (fr && frd ? `The writer's start is the difference between the two (${f(fr.first_request_ms_median, 1)} against ${f(frd.first_request_ms_median, 1)} ms). ` : "") +
-    "What stays is the gate's own first-request work, most of it V8 compiling wasm functions on their first call (workerd compiles wasm lazily, function by function; in the profile it is `(program)` and the wasm frames) and the wasm-bindgen glue's first calls, then the I/O of the first revocation load (the location's feed from the Cache API or the writer, and the KV snapshot, now read at once) and the origin fetch. Split by function (a named build, `PORTCULLIS_KEEP_WASM_NAMES=1`, `BY_WASM_FUNCTION=1`, measured while writing this, deployed start): the settings, key ring and route table (`config::load`, `load_checked`, `RouteTable::from_json_str` and the serde_json they call) took about 2 ms of a ~100 ms busy first request, so reading the settings without serde_json::Value could save at most that; it was not done. A later session (issue 12, start to first answer) measured the first request by the CPU of the gate's workerd, 6 fresh deployed starts per case alternated, medians: a first request to an unknown path (settings, routes, a 404 problem document and its audit line) took 14.4 ms, to the public /health (forwarded) 15.8 ms, and a token request after that one a further 24.5 ms (the first revocation load and the verify, identity and assertion code), against 7.0 ms for the floor's first request and 1.9 ms for the gate's second. Loading the settings at isolate start instead (the `cloudflare:workers` env import and a start function) moved about 2.5 ms of CPU from the first request to *ready*, with no change in start to first answer beyond the noise (12 alternated starts), so it was not kept: locally it only moves the work (workerd evaluates the module before it listens). Writing the feed to the location's cache after the answer instead of before it (a timer in `waitUntil`, revocations.rs `cache_after_answer`) took 2.9 ms of CPU and 4.2 ms of wall time off the deployed first request (medians of 10 starts alternated with main's build; +356 B gzip) and was kept. The `__wbg_log` frame is the inspector's cost of a console call (section 3d), not the line's. In production Cloudflare compiles the Worker when it is deployed and warms isolates during the TLS handshake, so this local figure bounds a cold start from above; the first revocation load's I/O (a writer round trip and a KV read, overlapped) is the first-request cost that stays.", "");
+    "What stays is the gate's own first-request work, most of it V8 compiling wasm functions on their first call (workerd compiles wasm lazily, function by function; in the profile it is `(program)` and the wasm frames) and the wasm-bindgen glue's first calls, then the I/O of the first revocation load (the location's feed from the Cache API or the writer, and the KV snapshot, now read at once) and the origin fetch. Split by function (a named build, `PORTCULLIS_KEEP_WASM_NAMES=1`, `BY_WASM_FUNCTION=1`, measured while writing this, deployed start): the settings, key ring and route table (`config::load`, `load_checked`, `RouteTable::from_json_str` and the serde_json they call) took about 2 ms of a ~100 ms busy first request, so reading the settings without serde_json::Value could save at most that; it was not done. A later session (issue 12, start to first answer) measured the first request by the CPU of the gate's workerd, 6 fresh deployed starts per case alternated, medians: a first request to an unknown path (settings, routes, a 404 problem document and its audit line) took 14.4 ms, to the public /health (forwarded) 15.8 ms, and a token request after that one a further 24.5 ms (the first revocation load and the verify, identity and assertion code), against 7.0 ms for the floor's first request and 1.9 ms for the gate's second. Loading the settings at isolate start instead (the `cloudflare:workers` env import and a start function) moved about 2.5 ms of CPU from the first request to *ready*, with no change in start to first answer beyond the noise (12 alternated starts), so it was not kept: locally it only moves the work (workerd evaluates the module before it listens). Writing the feed to the location's cache after the answer instead of before it (a timer in `waitUntil`, revocations.rs `cache_after_answer`) took 2.9 ms of CPU and 4.2 ms of wall time off the deployed first request (medians of 10 starts alternated with main's build; +356 B gzip) and was kept. Which functions the first request reaches, and their bytes: `node bench/js/first-request-functions.mjs DIR` on a named build (it instruments a copy with `wasm-opt --log-execution` and starts it deployed): 885 functions not run at start, 209 KB of the 579 KB code section (main before bench/ab run 21: 1,145 and 210 KB). A `perf record` of workerd around one first request puts about a third of it in V8's lazy wasm compilation, mostly the Liftoff decoder, so it scales with those bytes; inlining single-caller functions (run 21) cut the count, not the bytes, and did not move the start; V8 flags did not either (run 22). The `__wbg_log` frame is the inspector's cost of a console call (section 3d), not the line's. In production Cloudflare compiles the Worker when it is deployed and warms isolates during the TLS handshake, so this local figure bounds a cold start from above; the first revocation load's I/O (a writer round trip and a KV read, overlapped) is the first-request cost that stays.", "");
 }
 
 // Attribution by repetition (bench/js/slope.mjs, the bench-repeat build): each piece of the
@@ -431,6 +433,21 @@ if (slope) {
   L.push(`Reading: no one piece dominates. The largest are platform calls made once per request, each tens of µs here: the outgoing Headers copy and its edits (${f(each("headers"), 0)}), the private copy of the response (${f(each("private"), 0)}), the origin timeout's signal (${f(each("signal"), 0)}), the console.log (${f(each("log"), 0)}), reading the head (${f(each("head"), 0)}); the core's whole path in wasm is ${f(each("core"), 0)} µs (the verify ${f(each("verify"), 1)}, the audit record and line ${f(pos("line"), 1)}), about 3-4x its native time (bench/native gate_path, 10-13 µs). A crossing into JS costs ${f(each("crossing"), 2)} µs and a Date::now ${f(each("now"), 2)} µs: the number of crossings is not what costs, what each call does in workerd is; an await of a JS promise costs ${f(each("await"), 1)} µs, which the gate pays once (the fetch), as the floor does.`, "");
 }
 
+// A start-only A/B run's table: medians of the starts, and the differences against `base`
+// (and pass-through) taken within each round (the contenders alternate), then their median.
+function startupTable(result, contenders, base) {
+  const s = result.startup;
+  const mid = (a) => { const b = [...a].sort((x, y) => x - y), m = b.length >> 1; return b.length % 2 ? b[m] : (b[m - 1] + b[m]) / 2; };
+  const paired = (a, b) => (a && b && a.length === b.length ? mid(a.map((x, i) => x - b[i])) : null);
+  const faster = (a, b) => (a && b && a.length === b.length ? `${a.filter((x, i) => x < b[i]).length}/${a.length}` : "");
+  const rows = [`| contender | what it is | starts | start to first answer ms | over pass-through ms (paired) | ready ms | first request ms | workerd CPU to ready ms | Miniflare (Node) CPU to ready ms | workerd CPU, first request ms | first-request CPU vs ${base} ms (paired; rounds faster) |`, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"];
+  for (const [n, c] of Object.entries(s)) {
+    const vsBase = n === base ? "" : `${f(paired(c.first_request_cpu_runs, s[base]?.first_request_cpu_runs), 1)} (${faster(c.first_request_cpu_runs, s[base]?.first_request_cpu_runs)})`;
+    rows.push(`| ${n} | ${contenders[n] ?? ""} | ${c.runs.length} | ${f(c.ms_median, 1)} | ${f(paired(c.runs, s.passthrough?.runs), 1)} | ${f(c.ready_ms_median, 1)} | ${f(c.first_request_ms_median, 1)} | ${f(c.ready_cpu_ms_median, 1)} | ${f(c.ready_node_cpu_ms_median, 1)} | ${f(c.first_request_cpu_ms_median, 1)} | ${vsBase} |`);
+  }
+  return rows;
+}
+
 // One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
 // where result is throughput-bench.mjs's output): builds that were never shipped, each with
 // one part changed, measured side by side with the shipped code in one run.
@@ -446,6 +463,15 @@ if (abs.length) {
     // A fixed-rate run (bench/js/fixed-rate.mjs, kind "fixed-rate") has its own columns.
     if (ab.kind === "fixed-rate") {
       L.push(...fixedRateTable(ab.result, ab.contenders ?? {}), "", ab.reading, "");
+      continue;
+    }
+    // A start-only run (throughput-bench.mjs --rounds 0), or one per V8 flag set (`runs`).
+    if (ab.kind === "startup") {
+      for (const [label, result] of Object.entries(ab.runs ?? { "": ab.result })) {
+        if (label) L.push(`*${label}:*`, "");
+        L.push(...startupTable(result, ab.contenders ?? {}, ab.base), "");
+      }
+      L.push(ab.reading, "");
       continue;
     }
     L.push("| contender | what it is | vs pass-through-with-log | workerd CPU µs/req | CPU over pass-through-with-log | p99 ms | p99.9 ms | max ms |", "|---|---|---:|---:|---:|---:|---:|---:|");

@@ -41,11 +41,13 @@ const FLOOR = existsSync(new URL("../out/floor/index.js", import.meta.url)) ? ["
 // PORTCULLIS_BASE_BUILD. Every other contender's start loads what `make dev` loads.
 // first-load-deployed: start-up only, a JS pass-through wired as portcullis-deployed whose
 // first request makes the platform calls of the gate's first revocation load (gate-workers.mjs).
-const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed", "first-load-deployed"];
-const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "first-load-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS];
+// vd-<name>: start-up only, a PORTCULLIS_VARIANTS build started as portcullis-deployed is.
+const DEPLOYED_VARIANTS = VARIANTS.map((v) => v.replace(/^v-/, "vd-"));
+const STARTUP_ONLY = ["portcullis-deployed", "portcullis-base-deployed", "first-load-deployed", ...DEPLOYED_VARIANTS];
+const ALL = ["passthrough", "passthrough-log", ...FLOOR, "portcullis", "portcullis-deployed", "first-load-deployed", "portcullis-public", "portcullis-denials-only", "jose", "tsndr", "portcullis-base", "portcullis-base-deployed", ...VARIANTS, ...DEPLOYED_VARIANTS];
 const ONLY = opts.only ? new Set(["passthrough", ...opts.only.split(",")]) : null;
 for (const n of ONLY ?? []) if (!ALL.includes(n)) throw new Error(`--only: unknown contender ${n}`);
-const CHOSEN = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => !n.startsWith("portcullis-base") && !n.startsWith("v-"));
+const CHOSEN = ONLY ? ALL.filter((n) => ONLY.has(n)) : ALL.filter((n) => !n.startsWith("portcullis-base") && !n.startsWith("v-") && !n.startsWith("vd-"));
 const NAMES = CHOSEN.filter((n) => !STARTUP_ONLY.includes(n));
 // portcullis-public needs the gate's instance (it shares it).
 const STARTUP = ALL.filter((n) => n !== "portcullis-public" && (CHOSEN.includes(n) || (n === "portcullis" && NAMES.includes("portcullis-public"))));
