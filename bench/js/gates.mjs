@@ -110,7 +110,11 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
     // Drain workerd's stdout/stderr (the gate's audit lines): logging stays on, as deployed,
     // but the lines don't mix with the bench's JSON.
     handleRuntimeStdio: (out, err) => { out.resume(); err.resume(); },
-    modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"] };
+    modules: true, modulesRules: RULES, compatibilityDate: compatibilityDate(), host: "127.0.0.1", port: 0, kvNamespaces: ["REVOCATIONS"],
+    // PORTCULLIS_BENCH_NO_STRIP=1: subrequests go straight to workerd's network service, not
+    // first through the worker Miniflare adds to strip CF-Connecting-IP (a local-only hop;
+    // bench/ab run 19d).
+    ...(process.env.PORTCULLIS_BENCH_NO_STRIP === "1" ? { stripCfConnectingIp: false } : {}) };
   if (name === "first-load-deployed") {
     // A JS pass-through making the gate's first-load platform calls, wired as
     // portcullis-deployed is (gate-workers.mjs, MODE first-load).

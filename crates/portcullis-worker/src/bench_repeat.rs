@@ -28,17 +28,19 @@ const HEADER: &str = "x-bench-repeat";
 
 #[wasm_bindgen(inline_js = r#"
 export function nothing() {}
-// fetch_origin's JS side without the fetch: the incoming headers copied, the plan applied.
+// fetch_origin's JS side without the fetch: the outgoing Request built from the incoming
+// one's method, headers and cf, the plan applied to its headers.
 export function copy_headers(req, remove, set) {
-  const headers = new Headers(req.headers);
+  const out = new Request("https://origin.invalid/", { method: req.method, headers: req.headers, body: null, cf: req.cf });
+  const headers = out.headers;
   if (remove) for (const name of remove.split("\n")) headers.delete(name);
   const pairs = set.split("\n");
   for (let i = 0; i + 1 < pairs.length; i += 2) headers.set(pairs[i], pairs[i + 1]);
 }
-// The rest of fetch_origin's init: the options object, without and with the origin timeout's
-// signal.
+// The rest of fetch_origin's init: fetch's options object, without and with the origin
+// timeout's signal.
 export function fetch_init(method) {
-  return { method, redirect: "manual", cache: "no-store" } !== null;
+  return { redirect: "manual", cache: "no-store" } !== null && method !== null;
 }
 export function timeout_signal(timeoutMs) {
   return AbortSignal.timeout(timeoutMs) !== null;
@@ -56,11 +58,12 @@ export function copy_headers_pairs(req, remove, set) {
 // A whole subrequest as the gate makes it (fetch_origin), and as the floor makes it (the
 // incoming request as the init of a new Request), each answer read to the end.
 export async function fetch_gate(req, target, method, remove, set, timeoutMs) {
-  const headers = new Headers(req.headers);
+  const out = new Request(target, { method, headers: req.headers, body: null, cf: req.cf });
+  const headers = out.headers;
   if (remove) for (const name of remove.split("\n")) headers.delete(name);
   const pairs = set.split("\n");
   for (let i = 0; i + 1 < pairs.length; i += 2) headers.set(pairs[i], pairs[i + 1]);
-  const r = await fetch(target, { method, headers, redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+  const r = await fetch(out, { redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
   await r.arrayBuffer();
 }
 export async function fetch_floor(req, target) {
@@ -109,7 +112,8 @@ enum Piece {
     Names,
     /// forward::outbound_plan: the names crossing and the plan as two strings.
     Plan,
-    /// fetch_origin's JS side without the fetch: the Headers copy with the plan applied.
+    /// fetch_origin's JS side without the fetch: the outgoing Request (its headers copied) with
+    /// the plan applied.
     Headers,
     /// Candidate: the same headers built from one list of pairs.
     HeadersPairs,

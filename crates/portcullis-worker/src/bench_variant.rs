@@ -10,13 +10,12 @@ use worker::{js_sys, web_sys};
 // fetch_origin without AbortSignal.timeout (no origin timeout: measurement only) and without
 // the .catch that maps a timeout to 1 (no promise of ours).
 export function fetch_origin_bare(req, target, method, remove, set, withBody) {
-  const headers = new Headers(req.headers);
+  const out = new Request(target, { method, headers: req.headers, body: withBody ? req.body : null, cf: req.cf });
+  const headers = out.headers;
   if (remove) for (const name of remove.split("\n")) headers.delete(name);
   const pairs = set.split("\n");
   for (let i = 0; i + 1 < pairs.length; i += 2) headers.set(pairs[i], pairs[i + 1]);
-  const init = { method, headers, redirect: "manual", cache: "no-store" };
-  if (withBody && req.body) init.body = req.body;
-  return fetch(target, init);
+  return fetch(out, { redirect: "manual", cache: "no-store" });
 }
 "#)]
 extern "C" {

@@ -5,10 +5,11 @@
 //!
 //! This is the per-request hot path, so it crosses the wasm boundary as little as it can
 //! ([`interop`]): the header names come over in one call, the core plans the headers, and
-//! one call copies the incoming headers, applies the plan and starts the fetch with its
-//! timer; the origin's response is handed back untouched, except that a response to a
-//! credential-authorized request is re-wrapped (headers copied, body still streamed) when
-//! its caching headers need marking, in two more calls.
+//! one call builds the outgoing request from the incoming one (its headers copied, its `cf`
+//! carried), applies the plan and starts the fetch with its timer; the origin's response is
+//! handed back untouched, except that a response to a credential-authorized request is
+//! re-wrapped (headers copied, body still streamed) when its caching headers need marking,
+//! in two more calls.
 
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures;

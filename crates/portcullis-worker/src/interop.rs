@@ -29,20 +29,24 @@ export function header_names(headers) {
   return names;
 }
 
-// The origin fetch: the incoming headers copied, the plan applied, and the wait for the
-// response head bounded by AbortSignal.timeout. workerd applies a fetch's signal to the wait
-// for the head only (a body then streams at its own pace), and the signal's timer is the
+// The origin fetch: a Request built from the incoming one's method, headers (copied by the
+// constructor) and `cf`, the body only when withBody; the plan applied to its own headers;
+// manual redirects, no-store and the origin timeout given to fetch. Not the incoming Request
+// itself as the init: that would also carry its signal, redirect and cache modes. Carrying `cf`
+// is what keeps the fixed-rate tail at pass-through's (BENCHMARKS.md 3b, run 19; a subrequest
+// without it, the earlier form, had 1.2-1.4x its p99). The timeout bounds the wait for the
+// response head only (a body then streams at its own pace), and the signal's timer is the
 // runtime's own, dropped with the request context: no closure, no clearTimeout, no promise of
-// ours per request (BENCHMARKS.md 3b, run 6). Resolves to the Response, 1 on timeout, 0 when
-// the origin cannot be reached.
+// ours per request (run 6). Resolves to the Response, 1 on timeout, 0 when the origin cannot
+// be reached.
 export function fetch_origin(req, target, method, remove, set, withBody, timeoutMs) {
-  const headers = new Headers(req.headers);
+  const out = new Request(target, { method, headers: req.headers, body: withBody ? req.body : null, cf: req.cf });
+  const headers = out.headers;
   if (remove) for (const name of remove.split("\n")) headers.delete(name);
   const pairs = set.split("\n");
   for (let i = 0; i + 1 < pairs.length; i += 2) headers.set(pairs[i], pairs[i + 1]);
-  const init = { method, headers, redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(timeoutMs) };
-  if (withBody && req.body) init.body = req.body;
-  return fetch(target, init).catch((e) => (e !== null && typeof e === "object" && e.name === "TimeoutError" ? 1 : 0));
+  return fetch(out, { redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(timeoutMs) })
+    .catch((e) => (e !== null && typeof e === "object" && e.name === "TimeoutError" ? 1 : 0));
 }
 
 // Cache-Control and Vary of a response, "-" when absent, "+value" when present.
