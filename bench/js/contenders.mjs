@@ -61,12 +61,20 @@ export async function makeContenders({ wasmModule, jwks, issuer, audience, maxTt
   wasm.gate_setup(Date.now() / 1000);
   const gateSteps = wasm.gate_steps().split(",");
   const gateLoop = (step, n) => wasm.gate_loop(step, n);
-  return { contenders, loop: (t, n) => wasm.verify_loop(t, n, Date.now() / 1000), gateLoop, gateSteps, nowS };
+  // The verify's pieces, looped inside wasm one by one (absent from builds before they were
+  // added, so a base build in the comparison runs without them).
+  const verifySteps = wasm.verify_steps ? wasm.verify_steps().split(",") : [];
+  const verifyStepLoop = (step, t, n) => wasm.verify_step_loop(step, t, n, Date.now() / 1000);
+  return { contenders, loop: (t, n) => wasm.verify_loop(t, n, Date.now() / 1000), gateLoop, gateSteps, verifySteps, verifyStepLoop, nowS };
 }
 
-/** Loop contenders by name: `portcullis-loop` (verify_loop), `gate:<step>` (gate_loop). */
+/**
+ * Loop contenders by name: `portcullis-loop` (verify_loop), `gate:<step>` (gate_loop),
+ * `verify:<step>` (verify_step_loop).
+ */
 export function runLoop(made, name, token, n) {
   if (name === "portcullis-loop") return made.loop(token, n);
+  if (name.startsWith("verify:")) return made.verifyStepLoop(name.slice(7), token, n);
   if (name.startsWith("gate:")) return made.gateLoop(name.slice(5), n);
   return null;
 }

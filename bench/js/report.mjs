@@ -28,6 +28,7 @@ const CODEGEN_DECISION = "Decided (2026-11-30, run 9): **the profile stays as it
 // What the stall profiles of 2026-11-30 (23:30-00:30 UTC, this section's and three more runs)
 // showed; the table above is this run's.
 const STALL_READING = "Reading (2026-11-30, issue 12 item 4; this table and two earlier profiles agree): **no gate-specific stall was found in the isolate at a fixed rate.** Garbage collection is not it: the gate allocates the *least* JS per request of the contenders (about 9.3 KB, against floor-log's 13.7, pass-through's 11.0 and jose's 18.5: its one-crossing head, header plan and fetch leave less than the runtime's own Request/URL objects do), its GC pauses are as frequent as the others' (12-15 per 1,000 requests) and as short (the longest 2.1-2.4 ms in three profiles), and none is near the p99 gap. Nor does the isolate hold requests for long: its longest busy stretch was 6-12 ms of \"(program)\" (V8's and workerd's own native work; none of the gate's code in it), once or twice per ~1,800 requests, which reaches p99.9 and not p99. The gate had more such \"(program)\" stretches over 5 ms than the others (3-4 per profile against 0-3); V8 compiling or tiering up the larger wasm is not why its p99 is higher (bench/ab run 15: with dynamic tiering off, or tier-up off, the gate's p99 over pass-through's and floor-log's stayed within the rounds' spread). Stalls outside the isolate (one ~160 ms pause in one round of one run at 23:22 UTC, not seen again in four more runs) cannot be named by this profile. With the revocation refresh every 300 s, with the objects script in its own workerd as deployed, and in same-source builds without the private copy or without the timeout signal, the gate's p99 and CPU did not move beyond the rounds' spread (bench/ab runs 12-13); without both (the lean build) they were lower in most rounds of run 14 and not in run 12 (8 of 12 undisturbed rounds of p99, 9 of 13 of CPU): a hint, not a resolved effect, and both parts are required behaviour. So at a fixed rate the gate's tail is where the JavaScript gates' is; it sits 1.2-1.5x above the logging floor's in every run, and about as far above pass-through's as the JavaScript gates do. Runs 16-17 (2026-12-01) found why: not its CPU per request (JavaScript pass-throughs given more CPU than the gate keep a p99 of 1.06-1.14x pass-through's), but the form of its subrequest: the same pass-through forwarding with the gate's header copy and `cache: no-store` has the gate's p99 (0.99-1.03x the gate's, paired), and run 18 puts most of it on the subrequest built from a copied Headers and a URL string (1.23x pass-through's; `no-store` added to the plain `new Request(url, request)` form: 1.07x). `cache: no-store` stays (the platform must never cache one caller's answer). Run 19 (2026-12-01) changed the gate's subrequest and named the part: the gate now builds its subrequest as `new Request(target, { method, headers: req.headers, body, cf: req.cf })`, applies the plan to that Request's own headers and fetches it with `redirect: \"manual\"`, `cache: \"no-store\"` and the timeout signal; its fixed-rate p99 fell to 0.77x the shipped build's (paired, lower in 8 of 8 rounds; 1.08x pass-through's), and the same form without the incoming `cf`, or with an empty `cf` of its own, keeps the old tail (runs 19, 19b). The price is the per-request clone of that `cf` (workerd's Request constructor deep-clones it, fetch serializes it): +23 to +73 µs of workerd CPU per request at the fixed rate and about +60 µs and 0.93x throughput saturated (run 19c). Where the wait comes from is not found, but not in the hop Miniflare adds: every subrequest of a worker in Miniflare first goes to a second worker in the same workerd, `strip-cf-connecting-ip` (miniflare 4.20260426, dist/src/workers/core/strip-cf-connecting-ip.worker.js: a new Headers without CF-Connecting-IP, then `fetch(request, { headers })`; wired as the worker's `globalOutbound` when `stripCfConnectingIp`, default true, in dist/src/index.js), and with that hop taken out (run 19d, `PORTCULLIS_BENCH_NO_STRIP=1`) the old form keeps its tail (1.27x pass-through's against the new gate's 1.11x). So it lies in workerd's own path from the isolate to its `internet` network service; that path reads none of the incoming `cf`'s fields (colo, asn, tlsClientAuth, botManagement, ...): src/workerd/api/http.c++, `Request::constructor` deep-clones `cf`, `Request::serializeCfBlobJson` adds `cacheTtl: -1` and `cacheLevel: \"bypass\"` for no-store and serializes it, `fetchImplNoOutputLock` passes the blob to the outbound channel. Deployed subrequests leave through Cloudflare's own proxy, not this network service, so whether production pays the tail cannot be measured here; the CPU of the clone it likely pays.";
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? "n/a" : Number(x).toFixed(d));
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok ? "**met**" : "**missed**");
@@ -203,17 +204,71 @@ if (native) {
   L.push("", `Reading: Portcullis = ${f(nr.portcullis_over_hmac_prekeyed)}x the pre-keyed HMAC floor by the clock but ${irRatio ? f(irRatio) : "?"}x by instruction count. The gap is SHA-NI: natively sha2 uses the CPU's SHA extensions, so the HMAC itself costs a few hundred ns and the rest of a verify dominates: splitting, two base64url decodes and two JSON tokenisations (header and claims are read by typed serde visitors straight into their fields, checking duplicates and types, with no Value tree and no heap for header or tag); under valgrind (no SHA-NI) software SHA-256 is most of Portcullis's instructions. A 1.5x-of-HMAC target is reachable in the instruction metric only; by the clock it would need JSON tokenising itself to be nearly free. The JWT libraries pay the same structure costs less carefully (jsonwebtoken ${f(nr.jsonwebtoken_over_portcullis)}x, jwt-simple ${f(nr.jwt_simple_over_portcullis)}x Portcullis's time).`, "");
 }
 
+// Where the in-wasm verify goes: bench/wasm's verify_step_loop, each piece looped inside
+// wasm in workerd (verify-bench.mjs --steps), alternated with the contenders above.
+const VERIFY_STEP_WHAT = {
+  split: "the length check and the three segments",
+  header: "decode and read the protected header (JSON, duplicate and type checks); skipped when the key remembers the header",
+  tag: "decode the signature and check the HMAC-SHA256 over the signing input (pre-keyed state, constant-time compare)",
+  hmac: "of which the HMAC alone",
+  claims: "decode the payload and read the claims",
+  payload_b64: "of which the base64url decode",
+  claims_json: "of which the JSON read into typed claims (duplicates, types, five strings)",
+  alloc5: "for scale: five small strings made and dropped",
+  check: "the claim rules (exp, nbf, iat, aud, iss, lifetime, sub/jti revocable)",
+  all: "the whole verify (verify_loop)",
+};
+function verifySteps(contenders, when, tokenBytes) {
+  const us = (k) => contenders[`verify:${k}`]?.us_per_verify;
+  const all = us("all");
+  const out = [`Where the verify goes inside wasm (${when}, workerd): each piece of one verify looped inside wasm on the bench token, alternated with the contenders above (bench/wasm \`verify_step_loop\`, \`verify-bench.mjs --steps\`). Pieces are timed apart, so they do not sum exactly to the whole: the whole also selects the key, builds the verified token (the header and key id copied) and drops it.`, "",
+    "| piece | what | µs (median) | share of the whole verify |", "|---|---|---:|---:|"];
+  for (const [k, what] of Object.entries(VERIFY_STEP_WHAT)) if (us(k) != null) out.push(`| ${k} | ${what} | ${f(us(k))} | ${f((100 * us(k)) / all, 0)}% |`);
+  const crossing = contenders.portcullis.us_per_verify - contenders["portcullis-loop"].us_per_verify;
+  out.push("", `Reading: of the ${f(contenders.portcullis.us_per_verify)} µs a verify called from JS costs, ${f(crossing)} µs is the call itself (wasm-bindgen's glue copies the ${tokenBytes ?? "?"}-byte token into wasm memory a character at a time after a malloc, and the shim frees it; the gate pays the same copy when it reads the Authorization header), and ${f(all)} µs the verify in wasm: the HMAC ${f(us("hmac"))} µs (${f((100 * us("hmac")) / all, 0)}%, portable SHA-256: wasm has no SHA instructions), reading the claims ${f(us("claims"))} µs (the base64url decode ${f(us("payload_b64"))}, the JSON ${f(us("claims_json"))}), the header ${f(us("header"))} µs when it is parsed, the rest (split, claim rules) under 0.2 µs. Allocation is not where it goes: five small strings cost ${f(us("alloc5"))} µs.`, "");
+  return out;
+}
+
+/** The one bench/ab file of this kind ({ kind, title, command, reading, result }), if any. */
+function readAb(kind) {
+  const dir = join(ROOT, "bench", "ab");
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((n) => n.endsWith(".json")).sort();
+  for (const n of files.reverse()) {
+    const ab = JSON.parse(readFileSync(join(dir, n), "utf8"));
+    if (ab.kind === kind) return { file: n, ...ab };
+  }
+  return null;
+}
+
+// The verify before and after issue 12's cut (bench/ab, kind "verify"): the old build's bench
+// wasm as extra contenders (verify-bench.mjs --base), all alternated in one workerd run.
+function verifyBeforeAfter(ab, withSteps) {
+  const h = ab.result.hosts.find((x) => x.host === "workerd");
+  const c = h.contenders, r = h.ratios;
+  const out = [`**Before and after** (${ab.title}; bench/ab/${ab.file}; \`${ab.command}\`)`, "",
+    "| contender | µs/verify (median) | vs crypto.subtle.verify (per-round ratio, median) |", "|---|---:|---:|"];
+  const vsSubtle = (n) => median(c[n].rounds.map((x, i) => x / c.subtle.rounds[i]));
+  for (const n of ["base", "base-loop", "portcullis", "portcullis-loop", "subtle", "jose"]) if (c[n]) out.push(`| ${ab.contenders?.[n] ?? n} | ${f(c[n].us_per_verify)} | ${f(vsSubtle(n))}x |`);
+  out.push("", ab.reading.replace("{after}", f(r.portcullis_over_base)).replace("{after_loop}", f(r.portcullis_loop_over_base_loop)).replace("{vs_subtle}", f(r.portcullis_over_subtle)).replace("{base_vs_subtle}", f(r.base_over_subtle)), "");
+  if (withSteps && c["verify:all"]) out.push(...verifySteps(c, "after, the same run", ab.result.token_bytes));
+  return out;
+}
+
 if (verify) {
   L.push("## 2. Verify inside V8 (workerd and Node)", "");
   L.push("The Portcullis core compiled to wasm by a small wasm-bindgen crate (bench/wasm: `setup(jwks, iss, aud, max_ttl)`, `verify(token, now)`, `verify_loop(token, n, now)`), `--target web` glue, then `wasm-opt -O1 -s 2` as worker-build does with the Worker's metadata, loaded in workerd (Miniflare, CompiledWasm module) and in Node from the same file. Contenders: Portcullis called once per token from JS (the token crosses the boundary, as in the gate); Portcullis looping inside wasm; jose `jwtVerify`; @tsndr/cloudflare-worker-jwt `verify` + iss/aud checks; bare `crypto.subtle.verify` (HMAC, key pre-imported) over the signing input. All JS contenders get a pre-imported CryptoKey (their best case). Each contender must accept the token and refuse it with one signature byte changed before timing starts.", "");
   L.push("Timing in workerd: its clock is frozen while JS runs and only moves at I/O, so a loop cannot time itself. The driver sends one request per batch (batch sized to ~" + verify.batch_ms + " ms) and times it from Node, minus the median of three empty requests just before; the worker also reads `performance.now()` before the batch and after an awaited `setTimeout(0)` that follows it (a timer event advances the clock), reported as a cross-check (1 ms resolution).", "");
   for (const h of verify.hosts) {
     L.push(`**${h.host}** (${verify.rounds} rounds)`, "", "| contender | µs/verify (median) | in-worker clock µs | time vs Portcullis |", "|---|---:|---:|---:|");
-    for (const [n, c] of Object.entries(h.contenders)) L.push(`| ${n} | ${f(c.us_per_verify)} | ${f(c.us_per_verify_inner_clock)} | ${f(c.time_vs_portcullis)}x |`);
+    for (const [n, c] of Object.entries(h.contenders)) if (!n.startsWith("verify:")) L.push(`| ${n} | ${f(c.us_per_verify)} | ${f(c.us_per_verify_inner_clock)} | ${f(c.time_vs_portcullis)}x |`);
     L.push("");
   }
+  if (wd?.contenders["verify:all"]) L.push(...verifySteps(wd.contenders, "this run", verify.token_bytes));
+  const verifyAb = readAb("verify");
+  if (verifyAb) L.push(...verifyBeforeAfter(verifyAb, !wd?.contenders["verify:all"]));
   const nd = verify.hosts.find((h) => h.host === "node");
-  L.push(`Reading: in workerd, jose takes ${f(wd.ratios.jose_over_portcullis)}x and crypto.subtle.verify ${f(wd.ratios.subtle_over_portcullis)}x Portcullis's time. workerd's crypto.subtle is native BoringSSL with SHA-NI and a cheap binding, while the wasm has to do SHA-256 in portable code (wasm has no SHA instructions), so "no slower than crypto.subtle.verify" means the whole JWT verify in wasm must cost no more than one native HMAC call; ${wd.ratios.subtle_over_portcullis >= 1 ? "this run meets it, because the wasm verify is a few µs and the subtle call pays its promise and binding costs" : "that is not reached in this run"}. jose's overhead over bare subtle (JSON, base64, claim checks in JS, promises) is smaller than the 4x goal assumed. In Node, crypto.subtle is much slower (${nd ? f(nd.contenders.subtle.us_per_verify) : "?"} µs: its WebCrypto goes through an async job per call), which is why the Node ratios look so different from workerd's: the same V8, different host crypto.`, "");
+  L.push(`Reading: in workerd, jose takes ${f(wd.ratios.jose_over_portcullis)}x and crypto.subtle.verify ${f(wd.ratios.subtle_over_portcullis)}x Portcullis's time. workerd's crypto.subtle is native BoringSSL with SHA-NI and a cheap binding, while the wasm has to do SHA-256 in portable code (wasm has no SHA instructions), so "no slower than crypto.subtle.verify" means the whole JWT verify in wasm must cost no more than one native HMAC call; ${wd.ratios.subtle_over_portcullis >= 1 ? "this run meets it, by a thin margin: the subtle call pays its promise, its binding and the JS that splits and decodes the token, and its time moves between runs on this shared machine more than the wasm's does, so the ratio can land on either side of 1.00x from run to run (the before-and-after run below, and section 2's pieces, show where the wasm's time goes)" : "that is not reached in this run (the ratio moves with the machine: subtle's own time varies between runs more than the wasm's)"}. jose's overhead over bare subtle (JSON, base64, claim checks in JS, promises) is smaller than the 4x goal assumed. In Node, crypto.subtle is much slower (${nd ? f(nd.contenders.subtle.us_per_verify) : "?"} µs: its WebCrypto goes through an async job per call), which is why the Node ratios look so different from workerd's: the same V8, different host crypto.`, "");
 }
 
 // The core's whole per-request path (bench/gate-path): natively and looped inside wasm.

@@ -9,16 +9,18 @@
 // before the batch and after an awaited setTimeout(0) that follows it; that in-worker figure
 // is reported beside the driver's as a cross-check.
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { OUT } from "./build.mjs";
+import { OUT, bundleVerifyWorker } from "./build.mjs";
 import { AUDIENCE, ISSUER, JWKS, MAX_TTL, log, median, mintToken, round } from "./common.mjs";
 import { makeContenders, runBatch, runLoop, selfCheck } from "./contenders.mjs";
 import { threadsCpuMs, workerdPids } from "./load.mjs";
 
 export const NAMES = ["portcullis", "portcullis-loop", "jose", "tsndr", "subtle"];
+// bench/wasm's VERIFY_STEPS, the verify's pieces (--steps).
+export const STEPS = ["split", "header", "tag", "hmac", "claims", "payload_b64", "claims_json", "alloc5", "check", "all"];
 
 // CPU time as well as wall time: on this shared 2-core machine a batch's wall time grows
 // with whatever else runs (several times over at a load average of 8), while the CPU time
@@ -98,11 +100,17 @@ export async function alternate(pairs, { rounds, batchMs }) {
   return out;
 }
 
-async function measureHost(host, runner, opts) {
-  const m = await alternate(NAMES.map((n) => [n, runner, n]), opts);
+async function measureHost(host, runner, opts, others = [], steps = []) {
+  // Other builds of the bench wasm (--base name=DIR,...), each timed per call and looped
+  // inside wasm, alternated with these: contenders <name> and <name>-loop.
+  const pairs = NAMES.map((n) => [n, runner, n]);
+  for (const [label, other] of others) pairs.push([label, other, "portcullis"], [`${label}-loop`, other, "portcullis-loop"]);
+  for (const step of steps) pairs.push([`verify:${step}`, runner, `verify:${step}`]);
+  const names = pairs.map(([label]) => label);
+  const m = await alternate(pairs, opts);
   const perRound = (a, b) => median(m[a].us.map((x, i) => x / m[b].us[i]));
   const result = { host, contenders: {} };
-  for (const name of NAMES) {
+  for (const name of names) {
     result.contenders[name] = {
       us_per_verify: round(median(m[name].us)),
       us_per_verify_inner_clock: round(median(m[name].inner)),
@@ -116,23 +124,46 @@ async function measureHost(host, runner, opts) {
     tsndr_over_portcullis: round(perRound("tsndr", "portcullis")),
     subtle_over_portcullis: round(perRound("subtle", "portcullis")),
     portcullis_over_subtle: round(perRound("portcullis", "subtle")),
+    portcullis_loop_over_subtle: round(perRound("portcullis-loop", "subtle")),
   };
+  for (const [label] of others) {
+    result.ratios[`${label}_over_subtle`] = round(perRound(label, "subtle"));
+    result.ratios[`portcullis_over_${label}`] = round(perRound("portcullis", label));
+    result.ratios[`portcullis_loop_over_${label}_loop`] = round(perRound("portcullis-loop", `${label}-loop`));
+  }
   return result;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "5" }, "batch-ms": { type: "string", default: "200" } } });
+  const { values: opts } = parseArgs({ options: {
+    rounds: { type: "string", default: "5" }, "batch-ms": { type: "string", default: "200" },
+    // Other bench wasm builds to time beside this one in workerd: name=PKG_DIR,... (each a
+    // wasm-bindgen output dir, e.g. the build before a change).
+    base: { type: "string" }, "workerd-only": { type: "boolean", default: false },
+    // Also time the verify's pieces (bench/wasm VERIFY_STEPS) looped inside wasm, in workerd.
+    steps: { type: "boolean", default: false },
+  } });
   const cfg = { rounds: Number(opts.rounds), batchMs: Number(opts["batch-ms"]) };
   const token = await mintToken();
   const hosts = [];
-  for (const [host, make] of [["workerd", workerdRunner], ["node", nodeRunner]]) {
+  const hostList = [["workerd", workerdRunner], ["node", nodeRunner]].slice(0, opts["workerd-only"] ? 1 : 2);
+  for (const [host, make] of hostList) {
     log(`verify in ${host}: ${cfg.rounds} rounds, ~${cfg.batchMs} ms batches`);
     const runner = await make(token);
+    const others = [];
+    for (const spec of host === "workerd" && opts.base ? opts.base.split(",") : []) {
+      const [label, pkg] = spec.split("=");
+      const dir = join(OUT, `verify-${label}`);
+      await bundleVerifyWorker(resolve(pkg), dir);
+      others.push([label, await workerdRunner(token, dir)]);
+    }
     try {
-      hosts.push(await measureHost(host, runner, cfg));
+      const steps = opts.steps && host === "workerd" ? STEPS : [];
+      hosts.push(await measureHost(host, runner, cfg, others, steps));
     } finally {
       await runner.dispose();
+      for (const [, other] of others) await other.dispose();
     }
   }
-  console.log(JSON.stringify({ token_bytes: token.length, rounds: cfg.rounds, batch_ms: cfg.batchMs, hosts }, null, 2));
+  console.log(JSON.stringify({ token_bytes: token.length, rounds: cfg.rounds, batch_ms: cfg.batchMs, base: opts.base ?? null, hosts }, null, 2));
 }

@@ -54,6 +54,101 @@ pub fn verify_loop(token: &str, n: u32, now: f64) -> u32 {
         .sum()
 }
 
+/// The pieces of one verify, in order, for [`verify_step_loop`]: *split* (length and the
+/// three segments), *header* (decode and read the protected header), *tag* (decode the
+/// signature and check the HMAC over the signing input with the pre-keyed state), *hmac*
+/// (the HMAC alone over the signing input, tag already decoded), *claims* (decode the
+/// payload and read the claims), *check* (the claim rules on claims already read), *all*
+/// (the whole verify, as `verify_loop`); *payload_b64* and *claims_json* split *claims* into
+/// the base64url decode and the JSON read; *alloc5* is five small heap strings made and
+/// dropped (what the claims' strings cost the allocator).
+pub const VERIFY_STEPS: [&str; 10] = [
+    "split",
+    "header",
+    "tag",
+    "hmac",
+    "claims",
+    "payload_b64",
+    "claims_json",
+    "alloc5",
+    "check",
+    "all",
+];
+
+/// The verify steps, comma-separated.
+#[wasm_bindgen]
+pub fn verify_steps() -> String {
+    VERIFY_STEPS.join(",")
+}
+
+/// `n` runs of one piece of the verify of `token` inside wasm (see [`VERIFY_STEPS`]);
+/// returns how many succeeded.
+#[wasm_bindgen]
+pub fn verify_step_loop(step: &str, token: &str, n: u32, now: f64) -> u32 {
+    use portcullis::jwt::error::Segment;
+    use portcullis::jwt::token::{self, Header};
+    use portcullis::jwt::{claims::Claims, verify::check_claims};
+    STATE.with(|s| {
+        let s = s.borrow();
+        let (ring, policy) = s.as_ref().expect("setup() first");
+        let parts = token::split(token, policy.max_token_len).expect("a well-formed token");
+        let key = ring.keys().first().expect("a key");
+        let mut tag = [0u8; 64];
+        let tag_len = portcullis::codec::b64::decode_to_slice(parts.signature, &mut tag)
+            .expect("a base64url tag");
+        let claims =
+            token::with_decoded(parts.payload, Segment::Payload, Claims::parse).expect("claims");
+        let now = now as i64;
+        let payload = token::decode_segment(parts.payload, Segment::Payload).expect("payload");
+        let once = |t: &str| -> bool {
+            match step {
+                "split" => token::split(t, policy.max_token_len).is_ok(),
+                "header" => Header::decode(parts.header).is_ok(),
+                "tag" => {
+                    let mut tag = [0u8; 64];
+                    portcullis::codec::b64::decode_to_slice(parts.signature, &mut tag).is_ok_and(
+                        |len| {
+                            key.verify_tag(parts.signing_input.as_bytes(), &tag[..len])
+                                .is_ok()
+                        },
+                    )
+                }
+                "hmac" => key
+                    .verify_tag(parts.signing_input.as_bytes(), &tag[..tag_len])
+                    .is_ok(),
+                "claims" => {
+                    token::with_decoded(parts.payload, Segment::Payload, Claims::parse).is_ok()
+                }
+                "payload_b64" => {
+                    let mut buf = [0u8; 512];
+                    portcullis::codec::b64::decode_to_slice(parts.payload, &mut buf).is_ok()
+                }
+                "claims_json" => Claims::parse(std::hint::black_box(&payload)).is_ok(),
+                "alloc5" => {
+                    let names = [
+                        "https://issuer.example",
+                        "user-1234",
+                        "orders-api",
+                        "orders:read",
+                        "0f8fad5b",
+                    ];
+                    let owned: Vec<Option<String>> = std::hint::black_box(names)
+                        .iter()
+                        .map(|s| Some((*s).to_owned()))
+                        .collect();
+                    std::hint::black_box(owned).len() == 5
+                }
+                "check" => check_claims(std::hint::black_box(&claims), policy, now).is_ok(),
+                "all" => portcullis::jwt::verify::verify(t, ring, policy, now).is_ok(),
+                _ => panic!("unknown verify step {step}"),
+            }
+        };
+        (0..n)
+            .map(|_| u32::from(once(std::hint::black_box(token))))
+            .sum()
+    })
+}
+
 /// Builds the gate-path fixture at `now` (seconds since the epoch); every step is run once
 /// and must succeed.
 #[wasm_bindgen]

@@ -1148,6 +1148,91 @@ fn attack_table_each_row_gets_its_exact_error() {
     eprintln!("attack table: {} rows", table.len());
 }
 
+/// A key remembers the first header it verified a token with, so a later token with the same
+/// header segment is not parsed again (keyring.rs): every row must get its exact error from a
+/// ring that has remembered headers too. Each row twice on its own ring (the second time its
+/// own header is remembered if its tag checked), then the whole table twice over rings shared
+/// by every row that names the same keys (remembered headers met under other policies).
+#[test]
+fn attack_table_verdicts_hold_with_remembered_headers() {
+    let table = table().0;
+    let mut failures = Vec::new();
+    let mut check = |case: &Case, ring: &Keyring, pass: &str| {
+        let got = verify(&case.token, ring, &case.policy, case.now).map(|_| ());
+        if got != case.want {
+            failures.push(format!(
+                "{} ({pass}): want {:?}, got {:?}",
+                case.name, case.want, got
+            ));
+        }
+    };
+    let mut remembered = 0;
+    for case in &table {
+        let ring = ring_of(&case.ring);
+        check(case, &ring, "first");
+        let header = case.token.split('.').next().unwrap_or("");
+        remembered += usize::from(ring.remembered_header(header).is_some());
+        check(case, &ring, "again");
+    }
+    let mut shared: Vec<(Vec<&str>, Keyring)> = Vec::new();
+    for pass in ["shared", "shared again"] {
+        for case in &table {
+            let i = match shared.iter().position(|(kids, _)| *kids == case.ring) {
+                Some(i) => i,
+                None => {
+                    shared.push((case.ring.clone(), ring_of(&case.ring)));
+                    shared.len() - 1
+                }
+            };
+            check(case, &shared[i].1, pass);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        remembered >= 50,
+        "only {remembered} rows left a remembered header"
+    );
+}
+
+/// A header is remembered only once a token's tag has checked, and only one per key.
+#[test]
+fn only_a_verified_header_is_remembered() {
+    let ring = main_ring();
+    let token = valid_token(&k256());
+    let header = token.split('.').next().unwrap().to_owned();
+    let forged_token = valid_token(&forged());
+    assert_eq!(
+        verify(&forged_token, &ring, &policy(), NOW).unwrap_err(),
+        TokenError::BadSignature
+    );
+    assert!(ring.remembered_header(&header).is_none());
+    assert!(verify(&token, &ring, &policy(), NOW).is_ok());
+    assert_eq!(
+        ring.remembered_header(&header).map(|h| h.kid.as_deref()),
+        Some(Some("k256"))
+    );
+    // The forged token shares the header: still refused, now by the remembered path.
+    assert_eq!(
+        verify(&forged_token, &ring, &policy(), NOW).unwrap_err(),
+        TokenError::BadSignature
+    );
+    // A second spelling of the same header for the same key is parsed, not remembered.
+    let other = craft(r#"{"kid":"k256","alg":"HS256"}"#, r#"{"exp":1}"#, &k256());
+    let other_header = other.split('.').next().unwrap();
+    assert_ne!(other_header, header);
+    assert!(verify(&other, &ring, &policy(), 0).is_ok());
+    assert!(ring.remembered_header(other_header).is_none());
+    // The policy still decides the algorithm for a remembered header.
+    let hs384_only = VerifyPolicy {
+        algorithms: vec![Alg::HS384],
+        ..policy()
+    };
+    assert_eq!(
+        verify(&token, &ring, &hs384_only, NOW).unwrap_err(),
+        TokenError::AlgorithmNotAllowed(Alg::HS256)
+    );
+}
+
 /// The table as data (`tests/vectors/attacks.json`): the keys, then one row per case with
 /// its token, ring (kids), the policy fields that differ from the default, `now`, and the
 /// expected outcome (`null`, or the error's code and its `Debug` text).

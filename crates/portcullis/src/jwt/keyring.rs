@@ -7,6 +7,7 @@
 //! move `"sign"` to it, and drop the old key once the longest token lifetime has passed.
 
 use core::fmt;
+use std::sync::OnceLock;
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Map, Value};
@@ -18,9 +19,9 @@ pub use crate::jwt::alg::Alg;
 use crate::jwt::error::{KeyringError, TokenError};
 use crate::{codec::b64, codec::json};
 
-/// The longest `kid` a key may have. A token's `kid` is only looked up up to this length
-/// ([`crate::jwt::token`]): a longer one cannot name a key in any ring.
-pub const MAX_KID_LEN: usize = 256;
+// The header is read where tokens are ([`crate::jwt::token`]), which also bounds a `kid`.
+use crate::jwt::token::Header;
+pub use crate::jwt::token::MAX_KID_LEN;
 
 /// An HMAC state with the key already absorbed, cloned per use: the inner and outer key
 /// blocks are hashed once at load time instead of on every request.
@@ -30,6 +31,9 @@ enum Prepared {
     S384(Hmac<Sha384>),
     S512(Hmac<Sha512>),
 }
+
+/// The longest encoded header a key remembers: a usual one (alg, typ, kid) is under 100.
+const MAX_REMEMBERED_HEADER: usize = 512;
 
 /// The longest tag any algorithm here produces.
 pub const MAX_TAG_LEN: usize = 64;
@@ -42,6 +46,11 @@ pub struct Key {
     signs: bool,
     secret: Zeroizing<Vec<u8>>,
     prepared: Prepared,
+    /// The first encoded header whose token this key verified, and what it reads as: an
+    /// issuer writes the same header on every token, so a verify that meets it again skips
+    /// decoding and parsing it ([`Keyring::remembered_header`]). Reading a header is a pure
+    /// function of its bytes, so the answer is the one a parse would give.
+    header: OnceLock<(Box<str>, Header)>,
 }
 
 impl fmt::Debug for Key {
@@ -82,6 +91,7 @@ impl Key {
             signs: false,
             secret: Zeroizing::new(secret.to_vec()),
             prepared,
+            header: OnceLock::new(),
         }
     }
 
@@ -306,6 +316,25 @@ impl Keyring {
             Some(kid) => self.get(kid).ok_or(TokenError::UnknownKeyId),
             None if self.keys.len() == 1 => Ok(&self.keys[0]),
             None => Err(TokenError::MissingKeyId),
+        }
+    }
+
+    /// The header an encoded header segment reads as, if a key of this ring has verified a
+    /// token with exactly that segment before (remembered once that token's tag checked).
+    pub fn remembered_header(&self, encoded: &str) -> Option<&Header> {
+        self.keys.iter().find_map(|k| {
+            k.header
+                .get()
+                .filter(|(seen, _)| **seen == *encoded)
+                .map(|(_, header)| header)
+        })
+    }
+
+    /// Remembers, for `key`, the encoded header of a token it has just verified and what it
+    /// read as; only the first is kept, so the memory per key is one header.
+    pub(crate) fn remember_header(key: &Key, encoded: &str, header: &Header) {
+        if encoded.len() <= MAX_REMEMBERED_HEADER {
+            key.header.get_or_init(|| (encoded.into(), header.clone()));
         }
     }
 

@@ -8,8 +8,11 @@ use serde_json::{Map, Value};
 
 use crate::jwt::alg::Alg;
 use crate::jwt::error::{Segment, TokenError};
-use crate::jwt::keyring::MAX_KID_LEN;
 use crate::{codec::b64, codec::json};
+
+/// The longest `kid` a key may have. A token's `kid` is only looked up up to this length: a
+/// longer one cannot name a key in any ring.
+pub const MAX_KID_LEN: usize = 256;
 
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;

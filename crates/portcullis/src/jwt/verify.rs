@@ -101,7 +101,11 @@ fn check_signature<'t, 'k>(
     policy: &VerifyPolicy,
 ) -> Result<(Header, &'t str, &'k Key), TokenError> {
     let parts = token::split(token, policy.max_token_len)?;
-    let header = Header::decode(parts.header)?;
+    let remembered = keyring.remembered_header(parts.header);
+    let header = match remembered {
+        Some(header) => header.clone(),
+        None => Header::decode(parts.header)?,
+    };
     if !policy.algorithms.contains(&header.alg) {
         return Err(TokenError::AlgorithmNotAllowed(header.alg));
     }
@@ -126,6 +130,9 @@ fn check_signature<'t, 'k>(
     } else {
         let tag = token::decode_segment(parts.signature, Segment::Signature)?;
         key.verify_tag(parts.signing_input.as_bytes(), &tag)?;
+    }
+    if remembered.is_none() {
+        Keyring::remember_header(key, parts.header, &header);
     }
     Ok((header, parts.payload, key))
 }
