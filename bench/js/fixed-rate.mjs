@@ -68,13 +68,24 @@ try {
   }
   for (const n of NAMES) await run(live[n], 2); // warm-up (JIT), not recorded
   const runs = Object.fromEntries(NAMES.map((n) => [n, []]));
+  const rerun = [];
+  result.rerun = rerun;
   const pooled = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < NAMES.length; k++) {
       const name = NAMES[(r + k) % NAMES.length];
       log(`fixed rate ${RATE}/s, round ${r + 1}/${ROUNDS}: ${name}`);
-      const w = await run(live[name], SECONDS, true);
-      if (w.non_2xx > 0 || w.errors > 0) throw new Error(`${name}: ${w.non_2xx} non-2xx, ${w.errors} errors`);
+      // A round with a failed request (a refused or reset connection, a non-2xx) is run again,
+      // at most twice, and kept on record: one lost socket must not end a 20-minute bench, and
+      // a contender that keeps failing still stops it.
+      let w = await run(live[name], SECONDS, true);
+      for (let again = 1; w.non_2xx > 0 || w.errors > 0; again++) {
+        const failed = `${name}: ${w.non_2xx} non-2xx, ${w.errors} errors`;
+        if (again > 2) throw new Error(failed);
+        log(`fixed rate: round ${r + 1} run again (${failed})`);
+        rerun.push({ contender: name, round: r + 1, non_2xx: w.non_2xx, errors: w.errors });
+        w = await run(live[name], SECONDS, true);
+      }
       for (const x of w.raw) pooled[name].push(x);
       delete w.raw;
       runs[name].push(w);
