@@ -58,8 +58,10 @@ step "building the portcullis CLI (cargo build --bin portcullis; about a minute 
 cargo build -q --bin portcullis || die "the CLI did not build"
 done_step
 PORTCULLIS_BIN=${CARGO_TARGET_DIR:-target}/debug/portcullis
+# An absolute CARGO_TARGET_DIR stays as it is; a relative one is taken from here.
+case $PORTCULLIS_BIN in /*) ;; *) PORTCULLIS_BIN=$PWD/$PORTCULLIS_BIN ;; esac
 portcullis() { "$PORTCULLIS_BIN" "$@"; }
-export PORTCULLIS=$PWD/$PORTCULLIS_BIN # for scripts/dev-vars.sh
+export PORTCULLIS=$PORTCULLIS_BIN # for scripts/dev-vars.sh
 
 # Each server runs in its own process group (started with job control on), so stopping it
 # reaches every process it started (wrangler's workerd too), and nothing is left behind.
@@ -90,7 +92,7 @@ fi
 portcullis check-config --wrangler "$WRANGLER_CONFIG" --dev-vars "$DEV_VARS" \
   || die "fix the configuration above ($WRANGLER_CONFIG [vars] or $DEV_VARS), then run make dev again"
 # The objects script reads the same configuration: its settings must be the gate's.
-PORTCULLIS=$PWD/$PORTCULLIS_BIN scripts/same-settings.sh "$WRANGLER_CONFIG" "$OBJECTS_CONFIG" "$DEV_VARS" \
+PORTCULLIS=$PORTCULLIS_BIN scripts/same-settings.sh "$WRANGLER_CONFIG" "$OBJECTS_CONFIG" "$DEV_VARS" \
   || die "make $OBJECTS_CONFIG's [vars] the same as $WRANGLER_CONFIG's, then run make dev again"
 checked=$(portcullis check-config --json --wrangler "$WRANGLER_CONFIG" --dev-vars "$DEV_VARS" 2>/dev/null)
 
