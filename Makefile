@@ -24,7 +24,8 @@ build: setup
 	scripts/build.sh
 
 # Lints as policy: rustfmt, clippy with every warning an error (native and wasm32: the gate,
-# the objects build, the bench-only bench-repeat and bench-lean builds), and rustdoc with broken links or
+# the objects build, the bench-only bench-repeat and bench-lean builds, the workers-rs floor
+# with its first-load calls, which is wasm32 only), and rustdoc with broken links or
 # missing docs an error.
 lint: setup
 	cargo fmt --all --check
@@ -33,6 +34,7 @@ lint: setup
 	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features objects -- -D warnings
 	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features bench-repeat -- -D warnings
 	cargo clippy -p portcullis-worker --target wasm32-unknown-unknown --features bench-lean -- -D warnings
+	cargo clippy -p portcullis-bench-floor --target wasm32-unknown-unknown --features first-load -- -D warnings
 	# One crate at a time: the CLI's binary is also named `portcullis`, and documenting it beside
 	# the core in one cargo run races on target/doc/portcullis ("Directory not empty").
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p portcullis
