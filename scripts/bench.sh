@@ -97,7 +97,7 @@ else node bench/js/throughput-bench.mjs --rounds 3 --seconds 10 --connections 4 
 # at that rate (GC pauses, busy stretches, JS bytes per request): where a stall would show.
 step "the latency tail at a fixed offered rate (open loop), contenders alternated"
 if quick; then node bench/js/fixed-rate.mjs --rounds 2 --seconds 3 --rate 250 > "$out/fixed-rate.json"
-else node bench/js/fixed-rate.mjs --rounds 5 --seconds 6 --rate 250 > "$out/fixed-rate.json"; fi
+else node bench/js/fixed-rate.mjs --rounds 8 --seconds 6 --rate 250 > "$out/fixed-rate.json"; fi
 step "what stalls the isolate at that rate: GC pauses, busy stretches, JS allocated per request"
 node bench/js/stall-profile.mjs --contenders portcullis,floor-log,jose,passthrough --rate 250 --seconds "$(quick && echo 2 || echo 5)" > "$out/stall-profile.json"
 
