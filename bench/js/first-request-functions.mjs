@@ -14,6 +14,7 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { mintToken } from "./common.mjs";
 import { startContender, startOrigin } from "./gates.mjs";
+import { functionName, readWasmModule } from "./wasm-module.mjs";
 
 const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "40" } } });
 const src = resolve(positionals[0] ?? "build");
@@ -28,31 +29,9 @@ const wasm = join(dir, "index_bg.wasm");
 
 // Function body sizes and names of the original build, by defined-function ordinal.
 function bodies(file) {
-  const buf = readFileSync(file);
-  let p = 8, imported = 0;
-  const leb = () => { let r = 0, s = 0, b; do { b = buf[p++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
-  const sizes = [], names = new Map();
-  while (p < buf.length) {
-    const id = buf[p++], size = leb(), end = p + size;
-    if (id === 0) {
-      const n = leb(); const label = buf.subarray(p, p + n).toString(); p += n;
-      if (label === "name") while (p < end) {
-        const sub = buf[p++], len = leb(), subEnd = p + len;
-        if (sub === 1) { const c = leb(); for (let i = 0; i < c; i++) { const idx = leb(), l = leb(); names.set(idx, buf.subarray(p, p + l).toString()); p += l; } }
-        p = subEnd;
-      }
-    } else if (id === 2) {
-      const c = leb();
-      for (let i = 0; i < c; i++) {
-        for (let k = 0; k < 2; k++) { const len = leb(); p += len; }
-        const kind = buf[p++];
-        if (kind === 0) { imported++; leb(); } else if (kind === 1) { p++; const f = leb(); leb(); if (f & 1) leb(); } else if (kind === 2) { const f = leb(); leb(); if (f & 1) leb(); } else if (kind === 3) p += 2; else if (kind === 4) { p++; leb(); }
-      }
-    } else if (id === 10) { const c = leb(); for (let i = 0; i < c; i++) { const s = leb(); sizes.push(s); p += s; } }
-    p = end;
-  }
-  if (!names.size) throw new Error(`${file} has no name section: build it with PORTCULLIS_KEEP_WASM_NAMES=1`);
-  return sizes.map((bytes, i) => ({ name: names.get(i + imported) ?? `func[${i + imported}]`, bytes }));
+  const m = readWasmModule(file);
+  if (!m.names.size) throw new Error(`${file} has no name section: build it with PORTCULLIS_KEEP_WASM_NAMES=1`);
+  return m.bodies.map((bytes, i) => ({ name: functionName(m, i), bytes }));
 }
 const fns = bodies(join(src, "index_bg.wasm"));
 

@@ -3,54 +3,12 @@
 // "name" section (rustc keeps symbol names unless stripped) and sums them by crate.
 //   node bench/js/wasm-profile.mjs FILE.wasm [--top 15]   JSON on stdout
 // (A dependency-free stand-in for `twiggy top`, so `make bench` needs no extra install.)
-import { readFileSync } from "node:fs";
+import { functionName, readWasmModule } from "./wasm-module.mjs";
 
 const file = process.argv[2];
 const top = Number(process.argv[process.argv.indexOf("--top") + 1] || 15);
-const buf = readFileSync(file);
-let p = 8;
-const leb = () => { let r = 0, s = 0, b; do { b = buf[p++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
-let importedFuncs = 0;
-const bodies = [];
-const names = new Map();
-const sections = {};
-while (p < buf.length) {
-  const id = buf[p++];
-  const size = leb();
-  const end = p + size;
-  let label = String(id);
-  if (id === 0) {
-    const n = leb();
-    label = "custom:" + buf.subarray(p, p + n).toString("utf8");
-    p += n;
-    if (label === "custom:name") {
-      while (p < end) {
-        const sub = buf[p++], len = leb(), subEnd = p + len;
-        if (sub === 1) {
-          const count = leb();
-          for (let i = 0; i < count; i++) { const idx = leb(), l = leb(); names.set(idx, buf.subarray(p, p + l).toString("utf8")); p += l; }
-        }
-        p = subEnd;
-      }
-    }
-  } else if (id === 2) {
-    const count = leb();
-    for (let i = 0; i < count; i++) {
-      for (let k = 0; k < 2; k++) { const l = leb(); p += l; }
-      const kind = buf[p++];
-      if (kind === 0) { importedFuncs++; leb(); }
-      else if (kind === 1) { p++; const f = leb(); leb(); if (f & 1) leb(); }
-      else if (kind === 2) { const f = leb(); leb(); if (f & 1) leb(); }
-      else if (kind === 3) { p += 2; }
-      else if (kind === 4) { p++; leb(); }
-    }
-  } else if (id === 10) {
-    const count = leb();
-    for (let i = 0; i < count; i++) { const s = leb(); bodies.push(s); p += s; }
-  }
-  sections[label] = (sections[label] ?? 0) + size;
-  p = end;
-}
+const wasm = readWasmModule(file);
+const { bodies, names, importedFuncs, sections } = wasm;
 // Crate of a Rust symbol, legacy (_ZN<len><ident>...) or v0 (_R...) mangling: the first
 // path segment, looking through `<T as Trait>` to T's crate.
 const crateOf = (name) => {
@@ -71,9 +29,9 @@ const crateOf = (name) => {
 const byCrate = {};
 let code = 0;
 bodies.forEach((s, i) => { code += s; const c = crateOf(names.get(i + importedFuncs)); byCrate[c] = (byCrate[c] ?? 0) + s; });
-const functions = bodies.map((s, i) => [names.get(i + importedFuncs) ?? `func[${i + importedFuncs}]`, s]).sort((a, b) => b[1] - a[1]);
+const functions = bodies.map((s, i) => [functionName(wasm, i), s]).sort((a, b) => b[1] - a[1]);
 console.log(JSON.stringify({
-  file, bytes: buf.length, code_bytes: code, functions: bodies.length, named: names.size,
+  file, bytes: wasm.bytes, code_bytes: code, functions: bodies.length, named: names.size,
   sections,
   by_crate: Object.fromEntries(Object.entries(byCrate).sort((a, b) => b[1] - a[1]).slice(0, top)),
   largest_functions: functions.slice(0, top).map(([n, s]) => ({ name: n.slice(0, 140), bytes: s })),
