@@ -90,10 +90,6 @@ export const isDeployed = (name) => name === "portcullis-deployed" || name === "
 const variantDir = (v) => (process.env.PORTCULLIS_VARIANTS ?? "").split(",").map((e) => e.split("=")).find(([n]) => n === v)?.[1];
 
 /**
- * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
- * the gate alone in its workerd, its Durable Object bindings reaching the objects' workerd.
- */
-/**
  * The bindings of a burn contender (gate-workers.mjs, MODE burn), or null for any other name:
  * burn-<N> is passthrough-log with N rounds of arithmetic a request; burn-gate-<N>,
  * burn-nostore-<N>, burn-nostoreonly-<N> and burn-copy-<N> the same, forwarding with the
@@ -105,6 +101,10 @@ export function burnBindings(name) {
   return { BURN_ITERS: m[2], FETCH_AS: { gate: "gate", nostore: "no-store", nostoreonly: "no-store-only", copy: "copy" }[m[1]] ?? "" };
 }
 
+/**
+ * Miniflare options for one contender. portcullis-deployed needs `objects` (startObjects):
+ * the gate alone in its workerd, its Durable Object bindings reaching the objects' workerd.
+ */
 export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {}) {
   const common = {
     // Drain workerd's stdout/stderr (the gate's audit lines): logging stays on, as deployed,
@@ -115,25 +115,17 @@ export function contenderOptions(name, originUrl, { refreshS = 10, objects } = {
     // first through the worker Miniflare adds to strip CF-Connecting-IP (a local-only hop;
     // bench/ab run 19d).
     ...(process.env.PORTCULLIS_BENCH_NO_STRIP === "1" ? { stripCfConnectingIp: false } : {}) };
-  if (name === "first-load-deployed") {
-    // A JS pass-through making the gate's first-load platform calls, wired as
-    // portcullis-deployed is (gate-workers.mjs, MODE first-load).
+  // The first-load contenders, wired as portcullis-deployed is, each making only the gate's
+  // first-load platform calls: a JS pass-through (gate-workers.mjs, MODE first-load) and the
+  // floor (bench/floor, feature first-load, built into bench/out/floor-first-load/).
+  const firstLoad = {
+    "first-load-deployed": { scriptPath: join(here, "..", "out", "gate-workers.js"), bindings: { MODE: "first-load", ORIGIN_URL: originUrl } },
+    "floor-first-load-deployed": { scriptPath: join(ROOT, "bench", "out", "floor-first-load", "index.js"), bindings: { ORIGIN_URL: originUrl } },
+  }[name];
+  if (firstLoad) {
     if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
     return {
-      ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
-      scriptPath: join(here, "..", "out", "gate-workers.js"),
-      bindings: { MODE: "first-load", ORIGIN_URL: originUrl },
-      durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
-    };
-  }
-  if (name === "floor-first-load-deployed") {
-    // The floor (bench/floor, feature first-load, built into bench/out/floor-first-load/)
-    // making the same first-load platform calls, wired as first-load-deployed is.
-    if (!objects) throw new Error(`${name} needs the objects script running (startObjects)`);
-    return {
-      ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist,
-      scriptPath: join(ROOT, "bench", "out", "floor-first-load", "index.js"),
-      bindings: { ORIGIN_URL: originUrl },
+      ...common, unsafeDevRegistryPath: objects.registry, kvPersist: objects.persist, ...firstLoad,
       durableObjects: viaObjects({ REVOCATION_WRITER: { className: "RevocationWriter" } }),
     };
   }
