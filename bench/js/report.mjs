@@ -229,17 +229,12 @@ function verifySteps(contenders, when, tokenBytes) {
   return out;
 }
 
-/** The one bench/ab file of this kind ({ kind, title, command, reading, result }), if any. */
-function readAb(kind) {
-  const dir = join(ROOT, "bench", "ab");
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((n) => n.endsWith(".json")).sort();
-  for (const n of files.reverse()) {
-    const ab = JSON.parse(readFileSync(join(dir, n), "utf8"));
-    if (ab.kind === kind) return { file: n, ...ab };
-  }
-  return null;
-}
+// Every one-off A/B measurement kept as data (bench/ab/*.json: { title, command, reading,
+// result, optional kind }), in run order (2026-11-30-9 before 2026-11-30-12), read once.
+const abDir = join(ROOT, "bench", "ab");
+const abAll = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) })) : [];
+/** The latest bench/ab run of this kind, if any. */
+const readAb = (kind) => abAll.findLast((ab) => ab.kind === kind) ?? null;
 
 // The verify before and after issue 12's cut (bench/ab, kind "verify"): the old build's bench
 // wasm as extra contenders (verify-bench.mjs --base), all alternated in one workerd run.
@@ -471,13 +466,10 @@ function startupPartsTable(result) {
   return rows;
 }
 
-// One-off A/B measurements kept as data (bench/ab/*.json: { title, command, reading, result }
-// where result is throughput-bench.mjs's output): builds that were never shipped, each with
-// one part changed, measured side by side with the shipped code in one run.
-const abDir = join(ROOT, "bench", "ab");
-const abs = existsSync(abDir) ? readdirSync(abDir).filter((n) => n.endsWith(".json")).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).map((n) => ({ file: n, ...JSON.parse(readFileSync(join(abDir, n), "utf8")) }))
-  // Only throughput runs belong here; the size-variants run is read in section 6.
-  .filter((ab) => ab.result?.contenders) : [];
+// The A/B runs whose result is throughput-bench.mjs's (or fixed-rate.mjs's) output: builds
+// that were never shipped, each with one part changed, measured side by side with the shipped
+// code in one run. The verify run is read in section 2, the size-variants run in section 6.
+const abs = abAll.filter((ab) => ab.result?.contenders);
 if (abs.length) {
   L.push("## 3b. The latency tail, and the A/B runs behind the changes", "");
   L.push("Each table is one run of bench/js/throughput-bench.mjs (from run 12 on, some of bench/js/fixed-rate.mjs: the fixed-rate columns of section 3g) with extra builds as contenders (`PORTCULLIS_BASE_BUILD`, `PORTCULLIS_VARIANTS=name=dir,...`), all alternated; the raw output is the file named. These are not rerun by `make bench` (the variant builds are not kept); the p99 and p99.9 columns of section 3 are what `make bench` keeps measuring, so a stall that comes back shows there and in the p99 goals.", "");
